@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// The two README commands. Runs on a bare machine with only Node and npm, so it uses no dependency:
+// it installs pnpm (pinned in package.json) and the workspace, then builds and starts or tests.
+import { spawnSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const pnpmVersion = pkg.packageManager.replace(/^pnpm@/, '');
+const toolsDir = join(root, '.tools');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+function log(message) {
+  process.stdout.write(`\x1b[36m[scenecast]\x1b[0m ${message}\n`);
+}
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+function must(cmd, args, options) {
+  const status = run(cmd, args, options);
+  if (status !== 0) {
+    log(`failed (${status}): ${cmd} ${args.join(' ')}`);
+    process.exit(status);
+  }
+}
+
+/** pnpm, pinned: the one on PATH if it is that version, else a private copy installed with npm. */
+function pnpm() {
+  const onPath = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  if (onPath.status === 0 && onPath.stdout.trim() === pnpmVersion) return ['pnpm', []];
+  const local = join(toolsDir, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs');
+  const installed = existsSync(local)
+    ? JSON.parse(readFileSync(join(toolsDir, 'node_modules', 'pnpm', 'package.json'), 'utf8')).version
+    : undefined;
+  if (installed !== pnpmVersion) {
+    log(`installing pnpm ${pnpmVersion} into .tools/`);
+    mkdirSync(toolsDir, { recursive: true });
+    must('npm', ['install', '--prefix', toolsDir, '--no-save', '--no-package-lock', `pnpm@${pnpmVersion}`]);
+  }
+  return [process.execPath, [local]];
+}
+
+function pnpmRun(args, options) {
+  const [cmd, pre] = pnpm();
+  return run(cmd, [...pre, ...args], options);
+}
+
+function install() {
+  log('installing workspace dependencies (frozen lockfile)');
+  const status = pnpmRun(['install', '--frozen-lockfile', '--prefer-offline']);
+  if (status !== 0) process.exit(status);
+}
+
+/** Browser tests need Debian's Chromium; install it through apt-get when it is absent. */
+function ensureChromium() {
+  if (existsSync(chromiumPath)) return;
+  if (process.getuid?.() !== 0) {
+    log(`Chromium is missing at ${chromiumPath}: run "sudo apt-get install -y chromium" or set CHROMIUM_PATH`);
+    process.exit(1);
+  }
+  log('installing Debian Chromium for the browser tests (apt-get)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  must('apt-get', ['update', '-qq'], { env });
+  must('apt-get', ['install', '-y', '-qq', 'chromium'], { env });
+}
+
+/** Each package's vitest writes a JSON report; sum them into the one line CI reads. */
+function summarizeTests() {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const group of ['apps', 'packages', 'tests']) {
+    const dir = join(root, group);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      const report = join(dir, name, 'test-results', 'vitest.json');
+      if (!existsSync(report)) continue;
+      const json = JSON.parse(readFileSync(report, 'utf8'));
+      passed += json.numPassedTests ?? 0;
+      failed += json.numFailedTests ?? 0;
+      skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
+    }
+  }
+  return { passed, failed, skipped };
+}
+
+function clearTestReports() {
+  for (const group of ['apps', 'packages', 'tests']) {
+    const dir = join(root, group);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) rmSync(join(dir, name, 'test-results'), { recursive: true, force: true });
+  }
+}
+
+function test(extra) {
+  ensureChromium();
+  install();
+  clearTestReports();
+  log('lint, build, typecheck');
+  if (pnpmRun(['exec', 'biome', 'check', '.']) !== 0) process.exit(1);
+  const checks = pnpmRun(['exec', 'turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']);
+  if (checks !== 0) process.exit(checks);
+  log('tests');
+  // One package at a time: browser and media tests each want both cores of a small machine.
+  const status = pnpmRun(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra], {
+    env: { ...process.env, CHROMIUM_PATH: chromiumPath },
+  });
+  const { passed, failed, skipped } = summarizeTests();
+  process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  process.exit(status !== 0 ? status : failed > 0 ? 1 : 0);
+}
+
+function start(extra) {
+  install();
+  log('building');
+  const built = pnpmRun(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
+  if (built !== 0) process.exit(built);
+  const [cmd, pre] = pnpm();
+  // The launcher owns the demo's processes; forward Ctrl-C to it and leave with its status.
+  const child = spawn(cmd, [...pre, '--filter', '@scenecast/demo', 'start', ...extra], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code) => process.exit(code ?? 0));
+}
+
+function bench(extra) {
+  ensureChromium();
+  install();
+  for (const args of [
+    ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'],
+    ['--filter', '@scenecast/bench', 'start', ...extra],
+  ]) {
+    const status = pnpmRun(args);
+    if (status !== 0) process.exit(status);
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+const commands = { start, test, bench, install: () => install() };
+if (!commands[command]) {
+  process.stderr.write(`usage: node scripts/cli.mjs <${Object.keys(commands).join('|')}>\n`);
+  process.exit(2);
+}
+commands[command](rest);
