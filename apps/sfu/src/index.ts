@@ -1,0 +1,1 @@
+export { defaultConfig, type RunningSfu, type SfuConfig, startSfu } from './server.js';

@@ -1,0 +1,102 @@
+import {
+  type AddTrackRequest,
+  SimulcastCodecInfo,
+  TrackInfo,
+  TrackType,
+  VideoLayer,
+  VideoLayer_Mode,
+  VideoQuality,
+} from '@livekit/protocol';
+import type { MediaStreamTrack, RTCRtpTransceiver } from 'werift';
+import { newId } from '../ids.js';
+import { qualityForRid } from '../sfu/layers.js';
+import { TrackReceiver } from '../sfu/receiver.js';
+
+/**
+ * A track a participant published: its signalled description (TrackInfo) and, once media arrives,
+ * the receiver that fans its RTP out to subscribers.
+ */
+export class MediaTrack {
+  readonly info: TrackInfo;
+  receiver: TrackReceiver | undefined;
+  /** Client track id from AddTrackRequest, matched against the msid of the incoming media. */
+  readonly cid: string;
+
+  constructor(request: AddTrackRequest) {
+    this.cid = request.cid;
+    const simulcastLayers = request.layers.length > 1;
+    this.info = new TrackInfo({
+      sid: newId('TR_'),
+      type: request.type,
+      name: request.name,
+      muted: request.muted,
+      width: request.width,
+      height: request.height,
+      simulcast: simulcastLayers,
+      source: request.source,
+      layers: request.layers.map((layer) => new VideoLayer(layer)),
+      disableRed: request.disableRed,
+      encryption: request.encryption,
+      stream: request.stream,
+      audioFeatures: request.audioFeatures,
+      backupCodecPolicy: request.backupCodecPolicy,
+      codecs: request.simulcastCodecs
+        .filter((codec) => codec.codec !== '')
+        .slice(0, 1)
+        .map(
+          (codec) =>
+            new SimulcastCodecInfo({
+              mimeType: codec.codec.includes('/') ? codec.codec : `video/${codec.codec}`,
+              cid: codec.cid || request.cid,
+              layers: request.layers.map((layer) => new VideoLayer(layer)),
+              videoLayerMode: VideoLayer_Mode.ONE_SPATIAL_LAYER_PER_STREAM,
+            }),
+        ),
+    });
+  }
+
+  get sid(): string {
+    return this.info.sid;
+  }
+
+  get kind(): 'audio' | 'video' {
+    return this.info.type === TrackType.AUDIO ? 'audio' : 'video';
+  }
+
+  get published(): boolean {
+    return this.receiver !== undefined;
+  }
+
+  /** Media for this track arrived on the publisher transport (one call per simulcast layer). */
+  attachMedia(track: MediaStreamTrack, transceiver: RTCRtpTransceiver): void {
+    const codec = track.codec ?? transceiver.codecs[0];
+    if (!this.receiver) {
+      const mimeType = codec?.mimeType ?? (this.kind === 'audio' ? 'audio/opus' : 'video/VP8');
+      this.receiver = new TrackReceiver(
+        mimeType,
+        codec?.clockRate ?? (this.kind === 'audio' ? 48000 : 90000),
+      );
+      this.info.mimeType = mimeType.toLowerCase();
+      this.info.mid = transceiver.mid ?? '';
+      for (const info of this.info.codecs) {
+        info.mid = this.info.mid;
+        info.mimeType = this.info.mimeType;
+      }
+    }
+    const quality = this.kind === 'audio' ? VideoQuality.HIGH : qualityForRid(track.rid, this.info.layers);
+    this.receiver.addLayer(quality, track, (ssrc) => {
+      transceiver.receiver.sendRtcpPLI(ssrc).catch(() => undefined);
+    });
+  }
+
+  /** Highest layer the publisher announced, for subscribers without size preferences. */
+  get topQuality(): VideoQuality {
+    const layers = this.info.layers;
+    return layers.length === 0 ? VideoQuality.HIGH : Math.max(...layers.map((l) => l.quality));
+  }
+
+  close(): void {
+    this.receiver?.close();
+    this.receiver = undefined;
+  }
+}

@@ -1,0 +1,341 @@
+import {
+  DataPacket,
+  type DataPacket_Kind,
+  DisconnectReason,
+  JoinResponse,
+  LeaveRequest,
+  LeaveRequest_Action,
+  ParticipantInfo_State,
+  ParticipantUpdate,
+  protoInt64,
+  Room as RoomInfo,
+  RoomUpdate,
+  ServerInfo,
+  ServerInfo_Edition,
+  SubscribedCodec,
+  SubscribedQuality,
+  SubscribedQualityUpdate,
+  TrackUnpublishedResponse,
+  type UpdateSubscription,
+  type UpdateTrackSettings,
+  type VideoQuality,
+} from '@livekit/protocol';
+import { newId } from '../ids.js';
+import type { Logger } from '../logging.js';
+import { qualities } from '../sfu/layers.js';
+import { metrics } from '../telemetry.js';
+import type { MediaTrack } from './media-track.js';
+import type { Participant, ParticipantEvents } from './participant.js';
+
+export const serverVersion = '1.9.0';
+const pingIntervalSeconds = 5;
+const pingTimeoutSeconds = 15;
+/** Downgrades of the layers a publisher must send wait this long, so a flapping viewer does not thrash it. */
+const dynacastDowngradeDelayMs = 3000;
+
+export interface RoomOptions {
+  emptyTimeout: number;
+  departureTimeout: number;
+  maxParticipants: number;
+  metadata: string;
+}
+
+/** What the room reports upward: the room manager turns these into webhooks and bookkeeping. */
+export interface RoomHooks {
+  participantJoined(room: Room, p: Participant): void;
+  participantLeft(room: Room, p: Participant): void;
+  trackPublished(room: Room, p: Participant, track: MediaTrack): void;
+  trackUnpublished(room: Room, p: Participant, track: MediaTrack): void;
+  empty(room: Room): void;
+}
+
+interface DynacastState {
+  sent: VideoQuality | undefined | null;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * A room: who is in it, who is subscribed to what, and where data goes. Media itself never passes
+ * through here; the room wires publishers' receivers to subscribers' down tracks.
+ */
+export class Room implements ParticipantEvents {
+  readonly sid = newId('RM_');
+  readonly createdAt = Date.now();
+  readonly participants = new Map<string, Participant>();
+  private readonly dynacast = new Map<string, DynacastState>();
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    readonly options: RoomOptions,
+    private readonly hooks: RoomHooks,
+    private readonly log: Logger,
+  ) {}
+
+  get metadata(): string {
+    return this.options.metadata;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  toProto(): RoomInfo {
+    const participants = [...this.participants.values()];
+    return new RoomInfo({
+      sid: this.sid,
+      name: this.name,
+      emptyTimeout: this.options.emptyTimeout,
+      departureTimeout: this.options.departureTimeout,
+      maxParticipants: this.options.maxParticipants,
+      creationTime: protoInt64.parse(Math.floor(this.createdAt / 1000)),
+      creationTimeMs: protoInt64.parse(this.createdAt),
+      metadata: this.options.metadata,
+      numParticipants: participants.filter((p) => !p.hidden).length,
+      numPublishers: participants.filter((p) => p.tracks.size > 0).length,
+    });
+  }
+
+  get isFull(): boolean {
+    return this.options.maxParticipants > 0 && this.participants.size >= this.options.maxParticipants;
+  }
+
+  /** Admit a participant: a duplicate identity replaces the older session, as in LiveKit. */
+  join(p: Participant): void {
+    const previous = this.participants.get(p.identity);
+    if (previous) this.remove(previous, DisconnectReason.DUPLICATE_IDENTITY);
+    this.participants.set(p.identity, p);
+    p.state = ParticipantInfo_State.JOINED;
+    p.start(
+      new JoinResponse({
+        room: this.toProto(),
+        participant: p.toProto(),
+        otherParticipants: this.visibleOthers(p).map((o) => o.toProto()),
+        serverVersion,
+        serverInfo: new ServerInfo({
+          edition: ServerInfo_Edition.Standard,
+          version: serverVersion,
+          protocol: 16,
+          nodeId: 'scenecast-sfu',
+        }),
+        subscriberPrimary: p.subscriberPrimary,
+        pingInterval: pingIntervalSeconds,
+        pingTimeout: pingTimeoutSeconds,
+        fastPublish: p.permissions.canPublish,
+      }),
+    );
+    this.broadcast(p);
+    this.hooks.participantJoined(this, p);
+  }
+
+  /** Remove a participant for good: tell it why (if still connected) and tell everyone else. */
+  remove(p: Participant, reason: DisconnectReason): void {
+    if (this.participants.get(p.identity) !== p) return;
+    this.participants.delete(p.identity);
+    p.send({
+      case: 'leave',
+      value: new LeaveRequest({ canReconnect: false, reason, action: LeaveRequest_Action.DISCONNECT }),
+    });
+    for (const other of this.participants.values()) {
+      for (const track of p.tracks.values()) other.unsubscribe(track.sid);
+    }
+    void p.close();
+    p.state = ParticipantInfo_State.DISCONNECTED;
+    this.broadcast(p);
+    this.hooks.participantLeft(this, p);
+    if (this.participants.size === 0) this.hooks.empty(this);
+  }
+
+  setMetadata(metadata: string): void {
+    this.options.metadata = metadata;
+    const room = this.toProto();
+    for (const p of this.participants.values())
+      p.send({ case: 'roomUpdate', value: new RoomUpdate({ room }) });
+  }
+
+  // ---- ParticipantEvents ----
+
+  onActive(p: Participant): void {
+    if (p.autoSubscribe && p.permissions.canSubscribe) {
+      for (const other of this.participants.values()) {
+        if (other === p) continue;
+        for (const track of other.tracks.values()) p.subscribe(track, other.sid);
+      }
+    }
+    this.broadcast(p);
+  }
+
+  onTrackPublished(p: Participant, track: MediaTrack): void {
+    this.log.info(
+      { participant: p.identity, track: track.sid, mime: track.info.mimeType },
+      'track published',
+    );
+    this.broadcast(p);
+    for (const other of this.participants.values()) {
+      if (other === p || !other.isActive || !other.autoSubscribe || !other.permissions.canSubscribe) continue;
+      other.subscribe(track, p.sid);
+    }
+    this.hooks.trackPublished(this, p, track);
+    this.sendDynacast(p, track);
+  }
+
+  onTrackUnpublished(p: Participant, track: MediaTrack): void {
+    for (const other of this.participants.values()) other.unsubscribe(track.sid);
+    p.send({ case: 'trackUnpublished', value: new TrackUnpublishedResponse({ trackSid: track.sid }) });
+    const state = this.dynacast.get(track.sid);
+    if (state?.timer) clearTimeout(state.timer);
+    this.dynacast.delete(track.sid);
+    this.hooks.trackUnpublished(this, p, track);
+  }
+
+  onInfoChanged(p: Participant): void {
+    this.broadcast(p);
+  }
+
+  onTransportFailed(p: Participant): void {
+    this.log.warn({ participant: p.identity }, 'peer connection failed; waiting for the client to resume');
+  }
+
+  /** Route a data packet: stamp the sender (clients must not spoof it), then deliver to its audience. */
+  onData(p: Participant, kind: DataPacket_Kind, payload: Uint8Array): void {
+    if (!p.permissions.canPublishData) return;
+    let packet: DataPacket;
+    try {
+      packet = DataPacket.fromBinary(payload);
+    } catch {
+      metrics.signalErrors.inc({ reason: 'bad_data_packet' });
+      return;
+    }
+    packet.kind = kind;
+    packet.participantSid = p.sid;
+    packet.participantIdentity = p.hidden ? '' : p.identity;
+    if (packet.value.case === 'user') {
+      const user = packet.value.value;
+      user.participantSid = p.hidden ? '' : p.sid;
+      user.participantIdentity = p.hidden ? '' : p.identity;
+      if (packet.destinationIdentities.length === 0)
+        packet.destinationIdentities = user.destinationIdentities;
+      else user.destinationIdentities = packet.destinationIdentities;
+    }
+    this.deliver(packet, p);
+  }
+
+  /** Send a data packet to its destination identities (all but the sender when none are named). */
+  deliver(packet: DataPacket, from?: Participant): number {
+    const bytes = packet.toBinary();
+    const destinations = new Set(packet.destinationIdentities);
+    let delivered = 0;
+    for (const other of this.participants.values()) {
+      if (other === from) continue;
+      if (destinations.size > 0 && !destinations.has(other.identity)) continue;
+      if (other.sendData(packet.kind, bytes)) delivered += 1;
+    }
+    return delivered;
+  }
+
+  // ---- subscription requests ----
+
+  updateSubscription(p: Participant, request: UpdateSubscription): void {
+    const sids = new Set(request.trackSids);
+    for (const pt of request.participantTracks) for (const sid of pt.trackSids) sids.add(sid);
+    for (const sid of sids) {
+      if (!request.subscribe) {
+        p.unsubscribe(sid);
+        continue;
+      }
+      if (!p.permissions.canSubscribe) continue;
+      const found = this.findTrack(sid);
+      if (found && found.owner !== p) p.subscribe(found.track, found.owner.sid);
+    }
+  }
+
+  updateTrackSettings(p: Participant, settings: UpdateTrackSettings): void {
+    for (const sid of settings.trackSids) {
+      const subscription = p.subscriptions.get(sid);
+      if (!subscription) continue;
+      subscription.applySettings(settings);
+      this.onSubscriberQualitiesChanged(subscription.track);
+    }
+  }
+
+  findTrack(sid: string): { owner: Participant; track: MediaTrack } | undefined {
+    for (const owner of this.participants.values()) {
+      const track = owner.tracks.get(sid);
+      if (track) return { owner, track };
+    }
+    return undefined;
+  }
+
+  // ---- dynacast ----
+
+  /** Subscribers' needs changed: tell the publisher which layers to keep encoding. */
+  onSubscriberQualitiesChanged(track: MediaTrack): void {
+    const found = this.findTrack(track.sid);
+    if (found) this.sendDynacast(found.owner, track);
+  }
+
+  private sendDynacast(publisher: Participant, track: MediaTrack): void {
+    if (track.kind !== 'video') return;
+    let needed: VideoQuality | undefined;
+    for (const p of this.participants.values()) {
+      const q = p.subscriptions.get(track.sid)?.neededQuality;
+      if (q !== undefined && (needed === undefined || q > needed)) needed = q;
+    }
+    let state = this.dynacast.get(track.sid);
+    if (!state) {
+      state = { sent: null };
+      this.dynacast.set(track.sid, state);
+    }
+    if (state.timer) clearTimeout(state.timer);
+    state.timer = undefined;
+    if (state.sent === needed) return;
+    const send = () => {
+      state.timer = undefined;
+      state.sent = needed;
+      const subscribed = qualities.map(
+        (quality) => new SubscribedQuality({ quality, enabled: needed !== undefined && quality <= needed }),
+      );
+      publisher.send({
+        case: 'subscribedQualityUpdate',
+        value: new SubscribedQualityUpdate({
+          trackSid: track.sid,
+          subscribedQualities: subscribed,
+          subscribedCodecs: [
+            new SubscribedCodec({
+              codec: track.info.mimeType.replace(/^video\//, ''),
+              qualities: subscribed,
+            }),
+          ],
+        }),
+      });
+    };
+    // Upgrades go out at once; downgrades (and the first "nobody needs this yet") wait, in case it flaps.
+    const isDowngrade =
+      needed === undefined || (state.sent !== null && state.sent !== undefined && needed < state.sent);
+    if (isDowngrade) state.timer = setTimeout(send, dynacastDowngradeDelayMs);
+    else send();
+  }
+
+  // ---- helpers ----
+
+  private visibleOthers(p: Participant): Participant[] {
+    return [...this.participants.values()].filter((o) => o !== p && !o.hidden);
+  }
+
+  /** Everyone (including the participant itself) learns its new state; hidden ones only tell themselves. */
+  private broadcast(p: Participant): void {
+    const update = new ParticipantUpdate({ participants: [p.toProto()] });
+    for (const other of this.participants.values()) {
+      if (p.hidden && other !== p) continue;
+      other.send({ case: 'update', value: update });
+    }
+  }
+
+  close(reason = DisconnectReason.ROOM_DELETED): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of [...this.participants.values()]) this.remove(p, reason);
+    for (const state of this.dynacast.values()) if (state.timer) clearTimeout(state.timer);
+    this.dynacast.clear();
+  }
+}

@@ -1,0 +1,206 @@
+import { EventEmitter } from 'node:events';
+import {
+  type PeerConfig,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCRtpHeaderExtensionParameters,
+  useAbsSendTime,
+  useH264,
+  useNACK,
+  useOPUS,
+  usePLI,
+  useREMB,
+  useRepairedRtpStreamId,
+  useSdesMid,
+  useSdesRTPStreamId,
+  useTransportWideCC,
+  useTWCC,
+  useVP8,
+  useVP9,
+} from 'werift';
+import type { Logger } from '../logging.js';
+
+export interface RtcConfig {
+  /** Inclusive UDP port range for ICE host candidates; undefined lets the OS choose. */
+  portRange?: [number, number];
+  /** Extra address announced in host candidates (LiveKit's `rtc.node_ip`). */
+  nodeIp?: string;
+}
+
+export type TransportRole = 'publisher' | 'subscriber';
+
+export interface IceCandidateJson {
+  candidate: string;
+  sdpMid?: string | undefined;
+  sdpMLineIndex?: number | undefined;
+  usernameFragment?: string | undefined;
+}
+
+interface TransportEvents {
+  candidate: [IceCandidateJson];
+  offer: [sdp: string, id: number];
+  connected: [];
+  failed: [];
+}
+
+// transport-cc lets the publisher's browser estimate its bandwidth and ramp up to its top layer.
+const videoFeedback = () => [useNACK(), usePLI(), useREMB(), useTWCC()];
+
+/** One codec table for both directions, so what a publisher sends a subscriber can always receive. */
+function codecs(): PeerConfig['codecs'] {
+  const rtx = (apt: number, payloadType: number) =>
+    new RTCRtpCodecParameters({
+      mimeType: 'video/rtx',
+      clockRate: 90000,
+      payloadType,
+      parameters: `apt=${apt}`,
+    });
+  return {
+    audio: [useOPUS({ payloadType: 111, parameters: 'minptime=10;useinbandfec=1' })],
+    video: [
+      useVP8({ payloadType: 96, rtcpFeedback: videoFeedback() }),
+      rtx(96, 97),
+      useH264({
+        payloadType: 102,
+        rtcpFeedback: videoFeedback(),
+        parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+      }),
+      rtx(102, 103),
+      useH264({
+        payloadType: 108,
+        rtcpFeedback: videoFeedback(),
+        parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f',
+      }),
+      rtx(108, 109),
+      useVP9({ payloadType: 98, rtcpFeedback: videoFeedback(), parameters: 'profile-id=0' }),
+      rtx(98, 99),
+    ],
+  };
+}
+
+function headerExtensions(): {
+  audio: RTCRtpHeaderExtensionParameters[];
+  video: RTCRtpHeaderExtensionParameters[];
+} {
+  return {
+    audio: [useSdesMid(), useAbsSendTime()],
+    video: [
+      useSdesMid(),
+      useSdesRTPStreamId(),
+      useRepairedRtpStreamId(),
+      useAbsSendTime(),
+      useTransportWideCC(),
+    ],
+  };
+}
+
+/**
+ * One WebRTC peer connection with a participant. In LiveKit's dual-PC mode the client offers on the
+ * publisher transport and the server offers on the subscriber transport; this class hides werift and
+ * serialises negotiation so an offer is never created while another is outstanding.
+ */
+export class Transport extends EventEmitter<TransportEvents> {
+  readonly pc: RTCPeerConnection;
+  private offerId = 0;
+  private negotiating = false;
+  private renegotiate = false;
+  private restartIceNext = false;
+  private closed = false;
+
+  constructor(
+    readonly role: TransportRole,
+    config: RtcConfig,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.pc = new RTCPeerConnection({
+      codecs: codecs(),
+      headerExtensions: headerExtensions(),
+      iceServers: [],
+      iceUseIpv6: false,
+      iceLite: false,
+      bundlePolicy: 'max-bundle',
+      // werift's NACK generator tracks one SSRC per receiver and misfires on simulcast; ours is per layer.
+      debug: { disableSendNack: true },
+      icePortRange: config.portRange,
+      iceAdditionalHostAddresses: config.nodeIp ? [config.nodeIp] : undefined,
+    });
+    this.pc.onIceCandidate.subscribe((candidate) => {
+      if (!candidate?.candidate) return;
+      this.emit('candidate', candidate.toJSON());
+    });
+    this.pc.connectionStateChange.subscribe((state) => {
+      this.log.debug({ role, state }, 'transport state');
+      if (state === 'connected') this.emit('connected');
+      if (state === 'failed') this.emit('failed');
+    });
+  }
+
+  /** The codecs this connection negotiates for one kind of media. */
+  codecs(kind: 'audio' | 'video'): RTCRtpCodecParameters[] {
+    return this.pc.config.codecs[kind] ?? [];
+  }
+
+  get connected(): boolean {
+    return this.pc.connectionState === 'connected';
+  }
+
+  /** The client offered (publisher transport, or a subscriber answer round): answer it. */
+  async handleOffer(sdp: string): Promise<string> {
+    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    return this.pc.localDescription?.sdp ?? answer.sdp;
+  }
+
+  async handleAnswer(sdp: string, id: number): Promise<void> {
+    if (this.pc.signalingState !== 'have-local-offer') {
+      this.log.warn({ role: this.role, id }, 'answer without an outstanding offer ignored');
+      return;
+    }
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    this.negotiating = false;
+    if (this.renegotiate) {
+      this.renegotiate = false;
+      void this.negotiate();
+    }
+  }
+
+  async addIceCandidate(candidate: IceCandidateJson): Promise<void> {
+    await this.pc.addIceCandidate(candidate);
+  }
+
+  /** Server-side offer (subscriber transport). Coalesces requests that arrive mid-negotiation. */
+  async negotiate(options: { iceRestart?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    if (options.iceRestart) this.restartIceNext = true;
+    if (this.negotiating) {
+      this.renegotiate = true;
+      return;
+    }
+    this.negotiating = true;
+    try {
+      const iceRestart = this.restartIceNext;
+      this.restartIceNext = false;
+      const offer = await this.pc.createOffer({ iceRestart });
+      await this.pc.setLocalDescription(offer);
+      this.offerId += 1;
+      this.emit('offer', this.pc.localDescription?.sdp ?? offer.sdp, this.offerId);
+    } catch (error) {
+      this.negotiating = false;
+      if (!this.closed) this.log.error({ err: error, role: this.role }, 'negotiation failed');
+    }
+  }
+
+  /** A resumed client lost its answer: forget the outstanding offer so the next one goes out. */
+  resetNegotiation(): void {
+    this.negotiating = false;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.removeAllListeners();
+    await this.pc.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,43 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiKeys } from '../auth.js';
+import type { Logger } from '../logging.js';
+import type { RoomManager } from '../rtc/room-manager.js';
+import { registry } from '../telemetry.js';
+import type { RtcService } from './rtc-service.js';
+
+export interface HttpContext {
+  rooms: RoomManager;
+  rtc: RtcService;
+  keys: ApiKeys;
+  log: Logger;
+}
+
+/** Plain HTTP endpoints: health, `/rtc/validate`, Prometheus metrics and the Twirp server API. */
+export function createHttpHandler(ctx: HttpContext) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    // Browsers call /rtc/validate and the Twirp API cross-origin, as with LiveKit's own server.
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.setHeader('access-control-allow-headers', 'authorization, content-type');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method === 'GET' && path === '/') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
+      return;
+    }
+    if (req.method === 'GET' && path === '/rtc/validate') {
+      const { status, body } = await ctx.rtc.validate(url);
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
+      return;
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+  };
+}

@@ -1,0 +1,313 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  DisconnectReason,
+  LeaveRequest,
+  LeaveRequest_Action,
+  ParticipantInfo_Kind,
+  Pong,
+  protoInt64,
+  ReconnectResponse,
+  RequestResponse,
+  RequestResponse_Reason,
+  type SignalRequest,
+  SignalResponse,
+  TrackPublishedResponse,
+} from '@livekit/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { type ApiKeys, AuthError, ParticipantPermissions, type VerifiedToken, verifyToken } from '../auth.js';
+import type { Logger } from '../logging.js';
+import { Participant } from '../rtc/participant.js';
+import type { Room } from '../rtc/room.js';
+import type { RoomManager } from '../rtc/room-manager.js';
+import type { RtcConfig } from '../rtc/transport.js';
+import { maxSignalFrameBytes, SignalConnection } from '../signal/signal-connection.js';
+import { metrics } from '../telemetry.js';
+
+/** How long a participant whose signalling dropped may take to resume before it is removed. */
+const resumeWindowMs = 15_000;
+const maxNameLength = 256;
+const maxMetadataBytes = 64 * 1024;
+
+interface Admission {
+  token: VerifiedToken;
+  roomName: string;
+  identity: string;
+  params: URLSearchParams;
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const kinds: Record<string, ParticipantInfo_Kind> = {
+  standard: ParticipantInfo_Kind.STANDARD,
+  ingress: ParticipantInfo_Kind.INGRESS,
+  egress: ParticipantInfo_Kind.EGRESS,
+  sip: ParticipantInfo_Kind.SIP,
+  agent: ParticipantInfo_Kind.AGENT,
+};
+
+/**
+ * LiveKit's `/rtc` signalling endpoint (dual peer connection, "v0"): admits participants with their
+ * token, resumes them after a dropped socket, and turns each SignalRequest into room actions.
+ * `/rtc/v1` (single peer connection) answers 404 so clients fall back to this path.
+ */
+export class RtcService {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: maxSignalFrameBytes });
+  private readonly resumeTimers = new Map<Participant, NodeJS.Timeout>();
+
+  constructor(
+    private readonly rooms: RoomManager,
+    private readonly keys: ApiKeys,
+    private readonly rtc: RtcConfig,
+    private readonly log: Logger,
+  ) {}
+
+  /** `/rtc/validate`: the status a client reads to explain a failed WebSocket. */
+  async validate(url: URL): Promise<{ status: number; body: string }> {
+    try {
+      await this.admit(url);
+      return { status: 200, body: 'success' };
+    } catch (error) {
+      const refusal = toRefusal(error);
+      return { status: refusal.status, body: refusal.message };
+    }
+  }
+
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+    let admission: Admission;
+    try {
+      admission = await this.admit(url);
+    } catch (error) {
+      const refusal = toRefusal(error);
+      metrics.signalErrors.inc({ reason: `refused_${refusal.status}` });
+      socket.end(
+        `HTTP/1.1 ${refusal.status} ${refusal.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\n` +
+          `content-type: text/plain\r\nconnection: close\r\n\r\n${refusal.message}`,
+      );
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, admission));
+  }
+
+  private async admit(url: URL): Promise<Admission> {
+    const params = url.searchParams;
+    const token = await verifyToken(params.get('access_token') ?? undefined, this.keys);
+    const grant = token.grant;
+    const identity = token.claims.sub ?? '';
+    if (!grant.roomJoin) throw new Refusal(401, 'permissions denied: token lacks roomJoin');
+    if (!grant.room) throw new Refusal(401, 'permissions denied: token names no room');
+    if (!identity) throw new Refusal(401, 'token has no identity');
+    const room = this.rooms.get(grant.room);
+    const resuming = params.get('reconnect') === '1';
+    if (!resuming && room?.isFull && !room.participants.has(identity)) {
+      throw new Refusal(403, 'room is full: max participants reached');
+    }
+    return { token, roomName: grant.room, identity, params };
+  }
+
+  private onConnection(ws: WebSocket, admission: Admission): void {
+    const signal = new SignalConnection(ws);
+    const { roomName, identity, params } = admission;
+    let room: Room | undefined;
+    let participant: Participant | undefined;
+
+    if (params.get('reconnect') === '1') {
+      room = this.rooms.get(roomName);
+      const existing = room?.participants.get(identity);
+      if (!room || !existing || existing.sid !== params.get('sid')) {
+        // Nothing to resume: ask for a full reconnect, which rejoins from scratch.
+        signal.send(signalLeave(DisconnectReason.STATE_MISMATCH, LeaveRequest_Action.RECONNECT));
+        signal.close(1000, 'nothing to resume');
+        return;
+      }
+      participant = existing;
+      this.cancelResumeTimer(participant);
+      participant.attachSignal(signal);
+      participant.send({ case: 'reconnect', value: new ReconnectResponse({}) });
+      participant.resume();
+      this.log.info({ room: roomName, participant: identity }, 'participant resumed');
+    } else {
+      room = this.rooms.getOrCreate(roomName);
+      const claims = admission.token.claims;
+      participant = new Participant({
+        identity,
+        name: (claims.name ?? '').slice(0, maxNameLength),
+        metadata: claims.metadata ?? '',
+        attributes: claims.attributes ?? {},
+        kind: kinds[claims.kind ?? 'standard'] ?? ParticipantInfo_Kind.STANDARD,
+        permissions: new ParticipantPermissions(admission.token.grant),
+        autoSubscribe: params.get('auto_subscribe') !== '0',
+        adaptiveStream: params.get('adaptive_stream') === '1',
+        rtc: this.rtc,
+        log: this.log.child({ room: roomName }),
+        events: room,
+      });
+      participant.attachSignal(signal);
+      room.join(participant);
+    }
+
+    const joinedRoom = room;
+    const self = participant;
+    let lastSeen = Date.now();
+    const liveness = setInterval(() => {
+      // A client that stopped pinging is gone even if TCP has not noticed yet.
+      if (Date.now() - lastSeen > 20_000) ws.terminate();
+    }, 5_000);
+    liveness.unref();
+
+    // Requests are handled one at a time, in order, as the client sent them.
+    let chain: Promise<void> = Promise.resolve();
+    ws.on('message', (data, isBinary) => {
+      lastSeen = Date.now();
+      const request = signal.parse(data as Buffer, isBinary);
+      if (!request) return;
+      chain = chain
+        .then(() => this.handleRequest(joinedRoom, self, request))
+        .catch((error: unknown) => {
+          metrics.signalErrors.inc({ reason: 'handler_error' });
+          this.log.warn(
+            { err: (error as Error).message, participant: self.identity },
+            'signal request failed',
+          );
+        });
+    });
+    ws.on('close', () => {
+      clearInterval(liveness);
+      self.detachSignal(signal);
+      if (joinedRoom.participants.get(self.identity) !== self || self.hasSignal) return;
+      // Keep the participant (and its media) for a while: the client may resume on a new socket.
+      this.resumeTimers.set(
+        self,
+        setTimeout(() => {
+          this.resumeTimers.delete(self);
+          if (!self.hasSignal) joinedRoom.remove(self, DisconnectReason.SIGNAL_CLOSE);
+        }, resumeWindowMs).unref(),
+      );
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  private cancelResumeTimer(p: Participant): void {
+    const timer = this.resumeTimers.get(p);
+    if (timer) clearTimeout(timer);
+    this.resumeTimers.delete(p);
+  }
+
+  private async handleRequest(room: Room, p: Participant, request: SignalRequest): Promise<void> {
+    const message = request.message;
+    switch (message.case) {
+      case 'offer':
+        await p.handleOffer(message.value);
+        return;
+      case 'answer':
+        await p.handleAnswer(message.value);
+        return;
+      case 'trickle':
+        await p.handleTrickle(message.value);
+        return;
+      case 'addTrack': {
+        const result = p.addTrack(message.value);
+        if (!result.ok) {
+          this.log.warn({ participant: p.identity, reason: result.reason }, 'addTrack refused');
+          p.send({
+            case: 'requestResponse',
+            value: new RequestResponse({
+              reason: RequestResponse_Reason.NOT_ALLOWED,
+              message: result.reason,
+              request: { case: 'addTrack', value: message.value },
+            }),
+          });
+          return;
+        }
+        p.send({
+          case: 'trackPublished',
+          value: new TrackPublishedResponse({ cid: message.value.cid, track: result.track.info }),
+        });
+        return;
+      }
+      case 'mute':
+        p.setTrackMuted(message.value.sid, message.value.muted);
+        return;
+      case 'subscription':
+        room.updateSubscription(p, message.value);
+        return;
+      case 'trackSetting':
+        room.updateTrackSettings(p, message.value);
+        return;
+      case 'leave':
+        room.remove(p, DisconnectReason.CLIENT_INITIATED);
+        return;
+      case 'updateMetadata': {
+        const update = message.value;
+        const allowed =
+          p.permissions.canUpdateOwnMetadata &&
+          update.name.length <= maxNameLength &&
+          Buffer.byteLength(update.metadata) <= maxMetadataBytes;
+        if (allowed) {
+          if (update.name) p.name = update.name;
+          if (update.metadata) p.metadata = update.metadata;
+          for (const [key, value] of Object.entries(update.attributes)) {
+            if (value === '') delete p.attributes[key];
+            else p.attributes[key] = value;
+          }
+          p.changed();
+        }
+        p.send({
+          case: 'requestResponse',
+          value: new RequestResponse({
+            requestId: update.requestId,
+            reason: allowed ? RequestResponse_Reason.OK : RequestResponse_Reason.NOT_ALLOWED,
+            message: allowed ? '' : 'does not have permission to update own metadata',
+          }),
+        });
+        return;
+      }
+      case 'ping':
+        p.send({ case: 'pong', value: protoInt64.parse(Date.now()) });
+        return;
+      case 'pingReq':
+        p.send({
+          case: 'pongResp',
+          value: new Pong({
+            lastPingTimestamp: message.value.timestamp,
+            timestamp: protoInt64.parse(Date.now()),
+          }),
+        });
+        return;
+      case 'syncState':
+        // After a resume the client re-states its subscriptions; re-apply them.
+        if (message.value.subscription) room.updateSubscription(p, message.value.subscription);
+        return;
+      default:
+        // simulate, subscriptionPermission, updateLayers, audio/video track updates: accepted, no effect.
+        return;
+    }
+  }
+
+  /** Removes every participant's resume window (shutdown). */
+  close(): void {
+    for (const timer of this.resumeTimers.values()) clearTimeout(timer);
+    this.resumeTimers.clear();
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+  }
+}
+
+function signalLeave(reason: DisconnectReason, action: LeaveRequest_Action): SignalResponse {
+  return new SignalResponse({
+    message: { case: 'leave', value: new LeaveRequest({ canReconnect: true, reason, action }) },
+  });
+}
+
+function toRefusal(error: unknown): Refusal {
+  if (error instanceof Refusal) return error;
+  if (error instanceof AuthError) return new Refusal(error.status, error.message);
+  return new Refusal(500, 'internal error');
+}

@@ -1,0 +1,102 @@
+import type { VideoQuality } from '@livekit/protocol';
+import type { MediaStreamTrack, RtpPacket } from 'werift';
+import { metrics } from '../telemetry.js';
+import { isKeyframe } from './keyframe.js';
+
+/** What a receiver hands to each subscriber's down track. */
+export interface PacketSink {
+  write(quality: VideoQuality, packet: RtpPacket, keyframe: boolean): void;
+}
+
+interface Layer {
+  track: MediaStreamTrack;
+  /** Learnt from the first packet: rid-signalled layers carry no SSRC in the SDP. */
+  ssrc: number | undefined;
+  requestKeyframe: (ssrc: number) => void;
+  lastPacketAt: number;
+  lastKeyframeRequestAt: number;
+  bytes: number;
+}
+
+const layerStaleMs = 1500;
+const keyframeRequestIntervalMs = 300;
+
+/**
+ * The publisher side of one track: its RTP streams (one per simulcast layer), fanned out untouched to
+ * every down track. Keeps per-layer liveness so forwarders can avoid paused layers.
+ */
+export class TrackReceiver {
+  private readonly layers = new Map<VideoQuality, Layer>();
+  private readonly sinks = new Set<PacketSink>();
+  private readonly kindLabel: 'audio' | 'video';
+
+  constructor(
+    readonly mimeType: string,
+    readonly clockRate: number,
+  ) {
+    this.kindLabel = mimeType.startsWith('audio') ? 'audio' : 'video';
+  }
+
+  addLayer(quality: VideoQuality, track: MediaStreamTrack, requestKeyframe: (ssrc: number) => void): void {
+    const layer: Layer = {
+      track,
+      ssrc: undefined,
+      requestKeyframe,
+      lastPacketAt: 0,
+      lastKeyframeRequestAt: 0,
+      bytes: 0,
+    };
+    this.layers.set(quality, layer);
+    const video = this.kindLabel === 'video';
+    track.onReceiveRtp.subscribe((packet) => {
+      layer.lastPacketAt = performance.now();
+      layer.ssrc = packet.header.ssrc;
+      layer.bytes += packet.payload.length;
+      metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
+      metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
+      const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
+      for (const sink of this.sinks) sink.write(quality, packet, keyframe);
+    });
+  }
+
+  get layerCount(): number {
+    return this.layers.size;
+  }
+
+  /** Layers that delivered a packet recently, lowest first. */
+  liveQualities(now = performance.now()): VideoQuality[] {
+    return [...this.layers.entries()]
+      .filter(([, layer]) => now - layer.lastPacketAt < layerStaleMs)
+      .map(([quality]) => quality)
+      .sort((a, b) => a - b);
+  }
+
+  hasLayer(quality: VideoQuality): boolean {
+    return this.layers.has(quality);
+  }
+
+  /** Ask the publisher for a keyframe on one layer, at most every few hundred ms. */
+  requestKeyframe(quality: VideoQuality): void {
+    const layer = this.layers.get(quality);
+    if (!layer || layer.ssrc === undefined || this.kindLabel === 'audio') return;
+    const now = performance.now();
+    if (now - layer.lastKeyframeRequestAt < keyframeRequestIntervalMs) return;
+    layer.lastKeyframeRequestAt = now;
+    metrics.plis.inc();
+    layer.requestKeyframe(layer.ssrc);
+  }
+
+  attach(sink: PacketSink): void {
+    this.sinks.add(sink);
+  }
+
+  detach(sink: PacketSink): void {
+    this.sinks.delete(sink);
+  }
+
+  close(): void {
+    this.sinks.clear();
+    for (const layer of this.layers.values()) layer.track.stop();
+    this.layers.clear();
+  }
+}

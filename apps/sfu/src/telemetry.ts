@@ -1,0 +1,24 @@
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+/** Prometheus metrics for `/metrics`; one registry per process, shared by every room. */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'sfu_process_' });
+
+const counter = (name: string, help: string, labelNames: string[] = []) =>
+  new Counter({ name, help, labelNames, registers: [registry] });
+const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [registry] });
+
+export const metrics = {
+  rooms: gauge('livekit_room_total', 'Rooms open'),
+  participants: gauge('livekit_participant_total', 'Participants connected'),
+  tracksPublished: gauge('livekit_track_published_total', 'Tracks published'),
+  tracksSubscribed: gauge('livekit_track_subscribed_total', 'Track subscriptions'),
+  packets: counter('livekit_packet_total', 'RTP packets', ['direction', 'kind']),
+  bytes: counter('livekit_packet_bytes', 'RTP payload bytes', ['direction', 'kind']),
+  nacks: counter('livekit_nack_total', 'NACK feedback received from subscribers'),
+  plis: counter('livekit_pli_total', 'Keyframe requests sent to publishers'),
+  layerSwitches: counter('livekit_layer_switch_total', 'Simulcast layer switches made for subscribers'),
+  dataPackets: counter('livekit_data_packet_total', 'Data packets', ['direction']),
+  signalErrors: counter('livekit_signal_error_total', 'Malformed or refused signalling messages', ['reason']),
+  webhooks: counter('livekit_webhook_total', 'Webhook deliveries', ['event', 'outcome']),
+};
