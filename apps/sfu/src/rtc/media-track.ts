@@ -84,8 +84,11 @@ export class MediaTrack {
       }
     }
     const quality = this.kind === 'audio' ? VideoQuality.HIGH : qualityForRid(track.rid, this.info.layers);
-    this.receiver.addLayer(quality, track, (ssrc) => {
-      transceiver.receiver.sendRtcpPLI(ssrc).catch(() => undefined);
+    const rtpReceiver = transceiver.receiver;
+    this.receiver.addLayer(quality, track, {
+      transport: rtpReceiver.dtlsTransport,
+      rtcpSsrc: rtpReceiver.rtcpSsrc,
+      sendPli: (ssrc) => rtpReceiver.sendRtcpPLI(ssrc).catch(() => undefined),
     });
   }
 

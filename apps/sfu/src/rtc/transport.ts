@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   type PeerConfig,
+  type RTCDtlsTransport,
   RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpHeaderExtensionParameters,
@@ -19,6 +21,7 @@ import {
   useVP9,
 } from 'werift';
 import type { Logger } from '../logging.js';
+import { TwccResponder } from '../sfu/twcc-responder.js';
 
 export interface RtcConfig {
   /** Inclusive UDP port range for ICE host candidates; undefined lets the OS choose. */
@@ -44,6 +47,7 @@ interface TransportEvents {
 }
 
 // transport-cc lets the publisher's browser estimate its bandwidth and ramp up to its top layer.
+const transportWideCcUri = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 const videoFeedback = () => [useNACK(), usePLI(), useREMB(), useTWCC()];
 
 /** One codec table for both directions, so what a publisher sends a subscriber can always receive. */
@@ -106,6 +110,7 @@ export class Transport extends EventEmitter<TransportEvents> {
   private renegotiate = false;
   private restartIceNext = false;
   private closed = false;
+  private readonly twcc = new Map<RTCDtlsTransport, TwccResponder>();
 
   constructor(
     readonly role: TransportRole,
@@ -129,6 +134,10 @@ export class Transport extends EventEmitter<TransportEvents> {
       if (!candidate?.candidate) return;
       this.emit('candidate', candidate.toJSON());
     });
+    // werift's built-in TWCC feedback is per receiver and imprecise; TwccResponder replaces it.
+    this.pc.onTransceiverAdded.subscribe((transceiver) => {
+      transceiver.receiver.setupTWCC = () => undefined;
+    });
     this.pc.connectionStateChange.subscribe((state) => {
       this.log.debug({ role, state }, 'transport state');
       if (state === 'connected') this.emit('connected');
@@ -148,6 +157,7 @@ export class Transport extends EventEmitter<TransportEvents> {
   /** The client offered (publisher transport, or a subscriber answer round): answer it. */
   async handleOffer(sdp: string): Promise<string> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    this.startCongestionFeedback();
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     return this.pc.localDescription?.sdp ?? answer.sdp;
@@ -197,9 +207,27 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.negotiating = false;
   }
 
+  /** One TWCC responder per DTLS transport (bundled: one per connection) that carries media to us. */
+  private startCongestionFeedback(): void {
+    for (const dtls of this.pc.dtlsTransports) {
+      if (this.twcc.has(dtls)) continue;
+      const responder = new TwccResponder(dtls, () => this.twccExtensionId(), randomBytes(4).readUInt32BE(0));
+      dtls.onRtp.subscribe((packet) => responder.onRtp(packet));
+      this.twcc.set(dtls, responder);
+    }
+  }
+
+  private twccExtensionId(): number | undefined {
+    for (const [id, uri] of Object.entries(this.pc.extIdUriMap)) {
+      if (uri === transportWideCcUri) return Number(id);
+    }
+    return undefined;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const responder of this.twcc.values()) responder.close();
     this.removeAllListeners();
     await this.pc.close().catch(() => undefined);
   }

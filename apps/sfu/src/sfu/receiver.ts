@@ -1,7 +1,15 @@
 import type { VideoQuality } from '@livekit/protocol';
-import type { MediaStreamTrack, RtpPacket } from 'werift';
+import type { MediaStreamTrack, RTCDtlsTransport, RtpPacket } from 'werift';
 import { metrics } from '../telemetry.js';
 import { isKeyframe } from './keyframe.js';
+import { NackGenerator } from './nack-generator.js';
+
+/** The way back to the publisher for one layer: keyframe requests and NACKs. */
+export interface Upstream {
+  transport: RTCDtlsTransport;
+  rtcpSsrc: number;
+  sendPli(ssrc: number): void;
+}
 
 /** What a receiver hands to each subscriber's down track. */
 export interface PacketSink {
@@ -12,7 +20,8 @@ interface Layer {
   track: MediaStreamTrack;
   /** Learnt from the first packet: rid-signalled layers carry no SSRC in the SDP. */
   ssrc: number | undefined;
-  requestKeyframe: (ssrc: number) => void;
+  upstream: Upstream;
+  nack: NackGenerator | undefined;
   lastPacketAt: number;
   lastKeyframeRequestAt: number;
   bytes: number;
@@ -37,20 +46,23 @@ export class TrackReceiver {
     this.kindLabel = mimeType.startsWith('audio') ? 'audio' : 'video';
   }
 
-  addLayer(quality: VideoQuality, track: MediaStreamTrack, requestKeyframe: (ssrc: number) => void): void {
+  addLayer(quality: VideoQuality, track: MediaStreamTrack, upstream: Upstream): void {
+    const video = this.kindLabel === 'video';
     const layer: Layer = {
       track,
       ssrc: undefined,
-      requestKeyframe,
+      upstream,
+      nack: undefined,
       lastPacketAt: 0,
       lastKeyframeRequestAt: 0,
       bytes: 0,
     };
+    if (video) layer.nack = new NackGenerator(upstream.transport, upstream.rtcpSsrc, () => layer.ssrc);
     this.layers.set(quality, layer);
-    const video = this.kindLabel === 'video';
     track.onReceiveRtp.subscribe((packet) => {
       layer.lastPacketAt = performance.now();
       layer.ssrc = packet.header.ssrc;
+      layer.nack?.onPacket(packet.header.sequenceNumber);
       layer.bytes += packet.payload.length;
       metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
       metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
@@ -83,7 +95,7 @@ export class TrackReceiver {
     if (now - layer.lastKeyframeRequestAt < keyframeRequestIntervalMs) return;
     layer.lastKeyframeRequestAt = now;
     metrics.plis.inc();
-    layer.requestKeyframe(layer.ssrc);
+    layer.upstream.sendPli(layer.ssrc);
   }
 
   attach(sink: PacketSink): void {
@@ -96,7 +108,10 @@ export class TrackReceiver {
 
   close(): void {
     this.sinks.clear();
-    for (const layer of this.layers.values()) layer.track.stop();
+    for (const layer of this.layers.values()) {
+      layer.track.stop();
+      layer.nack?.close();
+    }
     this.layers.clear();
   }
 }
