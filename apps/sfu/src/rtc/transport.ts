@@ -48,6 +48,7 @@ interface TransportEvents {
 
 // transport-cc lets the publisher's browser estimate its bandwidth and ramp up to its top layer.
 const transportWideCcUri = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
+const absSendTimeUri = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
 const videoFeedback = () => [useNACK(), usePLI(), useREMB(), useTWCC()];
 
 /** One codec table for both directions, so what a publisher sends a subscriber can always receive. */
@@ -211,17 +212,20 @@ export class Transport extends EventEmitter<TransportEvents> {
   private startCongestionFeedback(): void {
     for (const dtls of this.pc.dtlsTransports) {
       if (this.twcc.has(dtls)) continue;
-      const responder = new TwccResponder(dtls, () => this.twccExtensionId(), randomBytes(4).readUInt32BE(0));
+      const responder = new TwccResponder(dtls, () => this.extensionIds(), randomBytes(4).readUInt32BE(0));
       dtls.onRtp.subscribe((packet) => responder.onRtp(packet));
       this.twcc.set(dtls, responder);
     }
   }
 
-  private twccExtensionId(): number | undefined {
+  /** Negotiated ids of the header extensions congestion feedback reads. */
+  private extensionIds(): { twcc?: number; absSendTime?: number } {
+    const ids: { twcc?: number; absSendTime?: number } = {};
     for (const [id, uri] of Object.entries(this.pc.extIdUriMap)) {
-      if (uri === transportWideCcUri) return Number(id);
+      if (uri === transportWideCcUri) ids.twcc = Number(id);
+      if (uri === absSendTimeUri) ids.absSendTime = Number(id);
     }
-    return undefined;
+    return ids;
   }
 
   async close(): Promise<void> {

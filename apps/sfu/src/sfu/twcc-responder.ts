@@ -31,9 +31,11 @@ export class TwccResponder {
   private mediaSsrc = 0;
   private readonly timer: NodeJS.Timeout;
 
+  private readonly clock = new ArrivalClock();
+
   constructor(
     private readonly transport: RTCDtlsTransport,
-    private readonly extensionId: () => number | undefined,
+    private readonly extensionIds: () => { twcc?: number; absSendTime?: number },
     private readonly senderSsrc: number,
   ) {
     this.timer = setInterval(() => this.flush(), feedbackIntervalMs);
@@ -41,14 +43,17 @@ export class TwccResponder {
   }
 
   onRtp(packet: RtpPacket): void {
-    const id = this.extensionId();
-    if (id === undefined) return;
-    const ext = packet.header.extensions.find((e) => e.id === id);
+    const ids = this.extensionIds();
+    if (ids.twcc === undefined) return;
+    const ext = packet.header.extensions.find((e) => e.id === ids.twcc);
     if (!ext || ext.payload.length < 2) return;
+    const absSendTime = packet.header.extensions.find((e) => e.id === ids.absSendTime);
     const seq = this.unwrap(ext.payload.readUInt16BE(0));
     if (this.nextSeq !== undefined && seq < this.nextSeq) return; // already reported
     this.mediaSsrc = packet.header.ssrc;
-    this.arrivals.push({ seq, atUs: Math.round(performance.now() * 1000) });
+    const sendTime =
+      absSendTime && absSendTime.payload.length >= 3 ? absSendTime.payload.readUIntBE(0, 3) : undefined;
+    this.arrivals.push({ seq, atUs: this.clock.arrival(performance.now() * 1000, sendTime) });
     if (this.arrivals.length >= maxPacketsPerFeedback) this.flush();
   }
 
@@ -117,5 +122,37 @@ export class TwccResponder {
 
   close(): void {
     clearInterval(this.timer);
+  }
+}
+
+const absSendTimeWrapUs = (2 ** 24 * 1e6) / 2 ** 18; // 64 s
+const lowerEnvelopeUs = 150_000;
+
+/**
+ * Estimates when a packet reached the host rather than when the event loop got to it. JavaScript sees
+ * packets in bursts (a busy loop delays some by tens of ms), which a send-side estimator would read as
+ * congestion. With the sender's abs-send-time, the arrival is the send time plus the lowest one-way
+ * offset seen over the last 150 ms: loop jitter is filtered out, while queueing that persists (real
+ * congestion) still raises the offset and is reported.
+ */
+class ArrivalClock {
+  private lastSendUs: number | undefined;
+  private sendEpochUs = 0;
+  private window: Array<{ atUs: number; offsetUs: number }> = [];
+
+  arrival(nowUs: number, absSendTime: number | undefined): number {
+    if (absSendTime === undefined) return Math.round(nowUs);
+    let sendUs = (absSendTime * 1e6) / 2 ** 18 + this.sendEpochUs;
+    if (this.lastSendUs !== undefined && sendUs < this.lastSendUs - absSendTimeWrapUs / 2) {
+      this.sendEpochUs += absSendTimeWrapUs;
+      sendUs += absSendTimeWrapUs;
+    }
+    this.lastSendUs = Math.max(this.lastSendUs ?? sendUs, sendUs);
+    const offsetUs = nowUs - sendUs;
+    this.window.push({ atUs: nowUs, offsetUs });
+    while (this.window.length > 0 && nowUs - this.window[0]!.atUs > lowerEnvelopeUs) this.window.shift();
+    let minOffset = offsetUs;
+    for (const entry of this.window) if (entry.offsetUs < minOffset) minOffset = entry.offsetUs;
+    return Math.round(Math.min(nowUs, sendUs + minOffset));
   }
 }

@@ -1,0 +1,4 @@
+export { chromiumArgs, chromiumPath, launchChromium } from './browser.js';
+export { serveLivekitClientPage } from './livekit-page.js';
+export { devKey, devSecret, participantToken } from './tokens.js';
+export { waitFor } from './wait.js';
