@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The two README commands. Runs on a bare machine with only Node and npm, so it uses no dependency:
 // it installs pnpm (pinned in package.json) and the workspace, then builds and starts or tests.
-import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,7 +61,9 @@ function install() {
 function ensureChromium() {
   if (existsSync(chromiumPath)) return;
   if (process.getuid?.() !== 0) {
-    log(`Chromium is missing at ${chromiumPath}: run "sudo apt-get install -y chromium" or set CHROMIUM_PATH`);
+    log(
+      `Chromium is missing at ${chromiumPath}: run "sudo apt-get install -y chromium" or set CHROMIUM_PATH`,
+    );
     process.exit(1);
   }
   log('installing Debian Chromium for the browser tests (apt-get)');
@@ -94,7 +96,8 @@ function clearTestReports() {
   for (const group of ['apps', 'packages', 'tests']) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) rmSync(join(dir, name, 'test-results'), { recursive: true, force: true });
+    for (const name of readdirSync(dir))
+      rmSync(join(dir, name, 'test-results'), { recursive: true, force: true });
   }
 }
 
