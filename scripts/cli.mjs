@@ -10,6 +10,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const pnpmVersion = pkg.packageManager.replace(/^pnpm@/, '');
 const toolsDir = join(root, '.tools');
+// Tools we install for ourselves (pnpm) must be on PATH for the ones that look for them (turbo).
+process.env.PATH = `${join(toolsDir, 'node_modules', '.bin')}:${process.env.PATH}`;
+process.env.TURBO_TELEMETRY_DISABLED = '1';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function log(message) {
