@@ -117,6 +117,8 @@ export class TwccResponder {
       packetChunks: chunks,
       recvDeltas: deltas,
     });
+    // Pad to a 32-bit boundary: unpadded, werift truncates the RTCP length and receivers drop the tail.
+    feedback.header.padding = true;
     this.transport.sendRtcp([new RtcpTransportLayerFeedback({ feedback })]).catch(() => undefined);
   }
 
