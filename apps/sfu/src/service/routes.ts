@@ -30,7 +30,7 @@ export function createHttpHandler(ctx: HttpContext) {
       return;
     }
     if (req.method === 'GET' && path === '/rtc/validate') {
-      const { status, body } = await ctx.rtc.validate(url);
+      const { status, body } = await ctx.rtc.validate(url, req.headers.authorization);
       res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
       return;
     }

@@ -15,7 +15,14 @@ import {
   TrackPublishedResponse,
 } from '@livekit/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type ApiKeys, AuthError, ParticipantPermissions, type VerifiedToken, verifyToken } from '../auth.js';
+import {
+  type ApiKeys,
+  AuthError,
+  bearer,
+  ParticipantPermissions,
+  type VerifiedToken,
+  verifyToken,
+} from '../auth.js';
 import type { Logger } from '../logging.js';
 import { Participant } from '../rtc/participant.js';
 import type { Room } from '../rtc/room.js';
@@ -70,9 +77,9 @@ export class RtcService {
   ) {}
 
   /** `/rtc/validate`: the status a client reads to explain a failed WebSocket. */
-  async validate(url: URL): Promise<{ status: number; body: string }> {
+  async validate(url: URL, authorization?: string): Promise<{ status: number; body: string }> {
     try {
-      await this.admit(url);
+      await this.admit(url, authorization);
       return { status: 200, body: 'success' };
     } catch (error) {
       const refusal = toRefusal(error);
@@ -83,7 +90,7 @@ export class RtcService {
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     let admission: Admission;
     try {
-      admission = await this.admit(url);
+      admission = await this.admit(url, request.headers.authorization);
     } catch (error) {
       const refusal = toRefusal(error);
       metrics.signalErrors.inc({ reason: `refused_${refusal.status}` });
@@ -96,9 +103,13 @@ export class RtcService {
     this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, admission));
   }
 
-  private async admit(url: URL): Promise<Admission> {
+  /** The token comes as `access_token` (livekit-client) or an Authorization bearer header (Rust SDK). */
+  private async admit(url: URL, authorization?: string): Promise<Admission> {
     const params = url.searchParams;
-    const token = await verifyToken(params.get('access_token') ?? undefined, this.keys);
+    const token = await verifyToken(
+      bearer(authorization) ?? params.get('access_token') ?? undefined,
+      this.keys,
+    );
     const grant = token.grant;
     const identity = token.claims.sub ?? '';
     if (!grant.roomJoin) throw new Refusal(401, 'permissions denied: token lacks roomJoin');
