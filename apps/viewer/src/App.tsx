@@ -1,0 +1,168 @@
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { fetchShow, fetchViewerToken, type Show } from './api';
+import { Chat } from './components/Chat';
+import { SceneRail } from './components/SceneRail';
+import { Stage, type SwitchTiming } from './components/Stage';
+import { StatsPanel } from './components/StatsPanel';
+import { TracePanel } from './components/TracePanel';
+import { ShowRoom } from './live/show-room';
+
+declare global {
+  interface Window {
+    /** Read by tests and the benchmark: the last switch and zoom latencies the stage measured. */
+    scenecast?: { switches: SwitchTiming[]; zooms: number[]; selected?: string };
+  }
+}
+
+function useShowRoom(showRoom: ShowRoom) {
+  const version = useSyncExternalStore(
+    (listener) => showRoom.subscribe(listener),
+    () =>
+      `${showRoom.status}:${[...showRoom.feeds().values()].map((f) => `${f.sceneId}=${f.track?.sid}`).join(',')}`,
+  );
+  return useMemo(() => ({ status: showRoom.status, feeds: showRoom.feeds(), version }), [showRoom, version]);
+}
+
+export function App({ showId }: { showId: string }) {
+  const [show, setShow] = useState<Show>();
+  const [error, setError] = useState<string>();
+  const showRoom = useMemo(() => new ShowRoom(), []);
+  const { status, feeds } = useShowRoom(showRoom);
+  const [selected, setSelected] = useState<string>();
+  const [switchedAt, setSwitchedAt] = useState<number>();
+  const [lastSwitch, setLastSwitch] = useState<SwitchTiming>();
+  const [lastZoom, setLastZoom] = useState<number>();
+  const [statsOpen, setStatsOpen] = useState(false);
+
+  useEffect(() => {
+    let cancelled = false;
+    window.scenecast = { switches: [], zooms: [] };
+    (async () => {
+      try {
+        const loaded = await fetchShow(showId);
+        if (cancelled) return;
+        setShow(loaded);
+        const first = [...loaded.scenes].sort((a, b) => a.order - b.order)[0];
+        setSelected((current) => current ?? first?.id);
+        const grant = await fetchViewerToken(showId);
+        if (!cancelled) await showRoom.connect(grant.url, grant.token);
+      } catch (e) {
+        if (!cancelled) setError((e as Error).message);
+      }
+    })();
+    return () => {
+      cancelled = true;
+      void showRoom.disconnect();
+    };
+  }, [showId, showRoom]);
+
+  const scenes = useMemo(() => [...(show?.scenes ?? [])].sort((a, b) => a.order - b.order), [show]);
+
+  const select = useCallback(
+    (sceneId: string) => {
+      if (sceneId === selected) return;
+      setSwitchedAt(performance.now());
+      setSelected(sceneId);
+      if (window.scenecast) window.scenecast.selected = sceneId;
+    },
+    [selected],
+  );
+
+  // Keys 1–9 switch scenes.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.target instanceof HTMLInputElement || e.metaKey || e.ctrlKey || e.altKey) return;
+      const index = Number(e.key) - 1;
+      const scene = scenes[index];
+      if (index >= 0 && index < 9 && scene) select(scene.id);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [scenes, select]);
+
+  const onNeed = useCallback(
+    (width: number, height: number) => showRoom.setStage({ sceneId: selected, width, height }),
+    [showRoom, selected],
+  );
+
+  const onSwitchTiming = useCallback((timing: SwitchTiming) => {
+    setLastSwitch(timing);
+    const log = window.scenecast?.switches;
+    if (log && timing.sharpFrameMs !== undefined) log.push(timing);
+  }, []);
+
+  const onZoomTiming = useCallback((ms: number) => {
+    setLastZoom(ms);
+    window.scenecast?.zooms.push(ms);
+  }, []);
+
+  if (error) {
+    return (
+      <main className="error-page">
+        <h1>This show can’t be opened</h1>
+        <p>{error}</p>
+      </main>
+    );
+  }
+  if (!show) return <main className="loading">Loading the show…</main>;
+
+  const tracks = new Map([...feeds.values()].map((f) => [f.sceneId, f.track]));
+  const current = scenes.find((s) => s.id === selected);
+  const stageTrack = selected ? feeds.get(selected)?.track : undefined;
+
+  return (
+    <main className="show">
+      <header>
+        <div>
+          <h1>{show.title}</h1>
+          <p className="product">{show.product}</p>
+        </div>
+        <button
+          type="button"
+          className="stats-toggle"
+          aria-pressed={statsOpen}
+          onClick={() => setStatsOpen(!statsOpen)}
+        >
+          Stats
+        </button>
+      </header>
+      {status === 'reconnecting' && (
+        <div className="banner" role="status">
+          Connection lost — reconnecting…
+        </div>
+      )}
+      {status === 'disconnected' && (
+        <div className="banner error" role="alert">
+          Disconnected.{' '}
+          <button type="button" onClick={() => location.reload()}>
+            Rejoin
+          </button>
+        </div>
+      )}
+      <div className="layout">
+        <div className="watch">
+          <Stage
+            sceneId={selected}
+            label={current?.label ?? ''}
+            track={stageTrack}
+            switchedAt={switchedAt}
+            onNeed={onNeed}
+            onSwitchTiming={onSwitchTiming}
+            onZoomTiming={onZoomTiming}
+          />
+          <SceneRail scenes={scenes} tracks={tracks} selected={selected} onSelect={select} />
+          {statsOpen && <StatsPanel track={stageTrack} lastSwitch={lastSwitch} lastZoomMs={lastZoom} />}
+        </div>
+        <div className="side">
+          <TracePanel
+            trace={show.trace}
+            scenes={scenes}
+            liveScenes={new Set(tracks.keys())}
+            onWatch={select}
+          />
+          <Chat room={showRoom.room} />
+        </div>
+      </div>
+    </main>
+  );
+}

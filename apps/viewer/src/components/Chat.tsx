@@ -1,0 +1,103 @@
+import type { Room } from 'livekit-client';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+
+export const chatTopic = 'chat';
+export const maxMessageLength = 280;
+const minIntervalMs = 1000;
+
+interface Message {
+  id: number;
+  from: string;
+  text: string;
+  host: boolean;
+  mine: boolean;
+}
+
+/** Chat over LiveKit text streams on topic "chat": short messages, one a second, the host marked. */
+export function Chat({ room }: { room: Room }) {
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<string>();
+  const lastSent = useRef(0);
+  const nextId = useRef(0);
+  const listRef = useRef<HTMLOListElement>(null);
+
+  useEffect(() => {
+    room.registerTextStreamHandler(chatTopic, async (reader, info) => {
+      const text = (await reader.readAll()).slice(0, maxMessageLength);
+      const sender = room.remoteParticipants.get(info.identity);
+      setMessages((list) => [
+        ...list.slice(-199),
+        {
+          id: nextId.current++,
+          from: sender?.name || info.identity,
+          text,
+          host: sender?.attributes['scenecast.role'] === 'host',
+          mine: false,
+        },
+      ]);
+    });
+    return () => room.unregisterTextStreamHandler(chatTopic);
+  }, [room]);
+
+  useEffect(() => {
+    listRef.current?.lastElementChild?.scrollIntoView({ block: 'end' });
+  }, [messages]);
+
+  const send = async (e: FormEvent) => {
+    e.preventDefault();
+    const text = draft.trim();
+    if (!text) return;
+    if (performance.now() - lastSent.current < minIntervalMs) {
+      setError('One message a second, please.');
+      return;
+    }
+    lastSent.current = performance.now();
+    setError(undefined);
+    setDraft('');
+    try {
+      await room.localParticipant.sendText(text, { topic: chatTopic });
+      setMessages((list) => [
+        ...list.slice(-199),
+        { id: nextId.current++, from: 'You', text, host: false, mine: true },
+      ]);
+    } catch {
+      setError('Not sent: the connection dropped. Try again in a moment.');
+    }
+  };
+
+  return (
+    <section className="chat" aria-label="Chat">
+      <ol ref={listRef} className="messages" aria-live="polite">
+        {messages.map((m) => (
+          <li
+            key={m.id}
+            className={`message ${m.host ? 'host' : ''} ${m.mine ? 'mine' : ''}`}
+            data-from={m.from}
+          >
+            <strong>{m.from}</strong>
+            {m.host && <span className="host-mark">host</span>} <span className="text">{m.text}</span>
+          </li>
+        ))}
+      </ol>
+      <form onSubmit={send}>
+        <input
+          aria-label="Message"
+          data-testid="chat-input"
+          value={draft}
+          maxLength={maxMessageLength}
+          placeholder="Ask the host…"
+          onChange={(e) => setDraft(e.target.value)}
+        />
+        <button type="submit" data-testid="chat-send">
+          Send
+        </button>
+      </form>
+      {error && (
+        <p className="chat-error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,229 @@
+import type { RemoteVideoTrack } from 'livekit-client';
+import { type PointerEvent, useCallback, useEffect, useRef, useState, type WheelEvent } from 'react';
+
+export interface SwitchTiming {
+  sceneId: string;
+  firstFrameMs?: number;
+  sharpFrameMs?: number;
+}
+
+interface Props {
+  sceneId: string | undefined;
+  label: string;
+  track: RemoteVideoTrack | undefined;
+  /** When the viewer asked for this scene (performance.now()), to time the switch. */
+  switchedAt: number | undefined;
+  /** The stage needs this many device pixels (its size times zoom). */
+  onNeed(width: number, height: number): void;
+  onSwitchTiming(timing: SwitchTiming): void;
+  onZoomTiming(ms: number): void;
+}
+
+const minZoom = 1;
+const maxZoom = 8;
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/**
+ * The big picture: the selected scene, zoomable 1×–8× around the pointer (wheel, pinch, double-click,
+ * buttons), draggable, with a minimap and a badge of the resolution actually received. It reports the
+ * pixels it needs so the room asks for a sharper layer only when the zoom calls for it.
+ */
+export function Stage({ sceneId, label, track, switchedAt, onNeed, onSwitchTiming, onZoomTiming }: Props) {
+  const boxRef = useRef<HTMLDivElement>(null);
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const badgeRef = useRef<HTMLSpanElement>(null);
+  const [view, setView] = useState({ zoom: 1, x: 0, y: 0 });
+  const pointers = useRef(new Map<number, { x: number; y: number }>());
+  const pinch = useRef<{ distance: number; zoom: number } | undefined>(undefined);
+  const zoomAsk = useRef<{ at: number; width: number } | undefined>(undefined);
+
+  // Attach the new scene's track (already decoding at its thumbnail layer) and time the switch.
+  useEffect(() => {
+    const video = videoRef.current;
+    if (!video) return;
+    video.srcObject = track ? new MediaStream([track.mediaStreamTrack]) : null;
+    if (!track || !sceneId) return;
+    void video.play().catch(() => undefined);
+    let stopped = false;
+    const timing: SwitchTiming = { sceneId };
+    const started = switchedAt;
+    const onFrame = (now: number, meta: VideoFrameCallbackMetadata) => {
+      if (stopped) return;
+      if (badgeRef.current) badgeRef.current.textContent = `${meta.width}×${meta.height}`;
+      if (started !== undefined && timing.firstFrameMs === undefined) {
+        timing.firstFrameMs = now - started;
+        onSwitchTiming({ ...timing });
+      }
+      const box = boxRef.current;
+      const needed = box ? box.clientWidth * devicePixelRatio : 0;
+      if (
+        started !== undefined &&
+        timing.sharpFrameMs === undefined &&
+        meta.width >= Math.min(needed, 1280)
+      ) {
+        timing.sharpFrameMs = now - started;
+        onSwitchTiming({ ...timing });
+      }
+      const ask = zoomAsk.current;
+      if (ask && meta.width >= ask.width) {
+        onZoomTiming(now - ask.at);
+        zoomAsk.current = undefined;
+      }
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+    return () => {
+      stopped = true;
+    };
+  }, [track, sceneId, switchedAt, onSwitchTiming, onZoomTiming]);
+
+  // Tell the room how many pixels we need; zooming past the current layer asks for a sharper one.
+  useEffect(() => {
+    const box = boxRef.current;
+    if (!box) return;
+    const report = () =>
+      onNeed(box.clientWidth * devicePixelRatio * view.zoom, box.clientHeight * devicePixelRatio * view.zoom);
+    report();
+    const observer = new ResizeObserver(report);
+    observer.observe(box);
+    return () => observer.disconnect();
+  }, [view.zoom, onNeed]);
+
+  // A new scene starts unzoomed.
+  useEffect(() => {
+    if (sceneId) setView({ zoom: 1, x: 0, y: 0 });
+  }, [sceneId]);
+
+  const zoomAt = useCallback((factor: number, px?: number, py?: number) => {
+    const box = boxRef.current;
+    if (!box) return;
+    const w = box.clientWidth;
+    const h = box.clientHeight;
+    setView((v) => {
+      const zoom = clamp(v.zoom * factor, minZoom, maxZoom);
+      const cx = px ?? w / 2;
+      const cy = py ?? h / 2;
+      // Keep the point under the pointer where it is.
+      const x = clamp(cx - ((cx - v.x) * zoom) / v.zoom, w - w * zoom, 0);
+      const y = clamp(cy - ((cy - v.y) * zoom) / v.zoom, h - h * zoom, 0);
+      if (zoom > v.zoom) {
+        const video = videoRef.current;
+        const need = w * devicePixelRatio * zoom;
+        if (video && need > video.videoWidth)
+          zoomAsk.current = { at: performance.now(), width: Math.min(need, 3840) };
+      }
+      return { zoom, x, y };
+    });
+  }, []);
+
+  const local = (e: { clientX: number; clientY: number }) => {
+    const rect = boxRef.current!.getBoundingClientRect();
+    return { x: e.clientX - rect.left, y: e.clientY - rect.top };
+  };
+
+  const onWheel = (e: WheelEvent) => {
+    const p = local(e);
+    zoomAt(Math.exp(-e.deltaY * 0.0015), p.x, p.y);
+  };
+
+  const onPointerDown = (e: PointerEvent) => {
+    (e.target as Element).setPointerCapture?.(e.pointerId);
+    pointers.current.set(e.pointerId, local(e));
+    if (pointers.current.size === 2) {
+      const [a, b] = [...pointers.current.values()] as [{ x: number; y: number }, { x: number; y: number }];
+      pinch.current = { distance: Math.hypot(a.x - b.x, a.y - b.y), zoom: view.zoom };
+    }
+  };
+
+  const onPointerMove = (e: PointerEvent) => {
+    const previous = pointers.current.get(e.pointerId);
+    if (!previous) return;
+    const p = local(e);
+    pointers.current.set(e.pointerId, p);
+    const box = boxRef.current!;
+    if (pointers.current.size === 2 && pinch.current) {
+      const [a, b] = [...pointers.current.values()] as [{ x: number; y: number }, { x: number; y: number }];
+      const distance = Math.hypot(a.x - b.x, a.y - b.y);
+      const target = clamp((pinch.current.zoom * distance) / pinch.current.distance, minZoom, maxZoom);
+      zoomAt(target / view.zoom, (a.x + b.x) / 2, (a.y + b.y) / 2);
+      return;
+    }
+    setView((v) => ({
+      zoom: v.zoom,
+      x: clamp(v.x + p.x - previous.x, box.clientWidth - box.clientWidth * v.zoom, 0),
+      y: clamp(v.y + p.y - previous.y, box.clientHeight - box.clientHeight * v.zoom, 0),
+    }));
+  };
+
+  const onPointerUp = (e: PointerEvent) => {
+    pointers.current.delete(e.pointerId);
+    if (pointers.current.size < 2) pinch.current = undefined;
+  };
+
+  const onDoubleClick = (e: { clientX: number; clientY: number }) => {
+    const p = local(e);
+    zoomAt(view.zoom > 1.5 ? 1 / view.zoom : 4, p.x, p.y);
+  };
+
+  const box = boxRef.current;
+  const w = box?.clientWidth ?? 1;
+  const h = box?.clientHeight ?? 1;
+
+  return (
+    <section className="stage" aria-label={`Live picture: ${label}`}>
+      <div
+        ref={boxRef}
+        className="stage-box"
+        onWheel={onWheel}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onPointerCancel={onPointerUp}
+        onDoubleClick={onDoubleClick}
+      >
+        <video
+          ref={videoRef}
+          data-testid="stage-video"
+          className="stage-video"
+          autoPlay
+          muted
+          playsInline
+          style={{ transform: `translate(${view.x}px, ${view.y}px) scale(${view.zoom})` }}
+        />
+        {!track && (
+          <div className="placeholder" role="status">
+            <strong>{label || 'This scene'} is offline</strong>
+            <span>The picture comes back by itself as soon as the camera reconnects.</span>
+          </div>
+        )}
+        <span className="badge resolution" data-testid="resolution-badge" ref={badgeRef}>
+          –
+        </span>
+        {view.zoom > 1 && (
+          <div className="minimap" aria-hidden="true">
+            <div
+              className="minimap-view"
+              style={{
+                left: `${(-view.x / (w * view.zoom)) * 100}%`,
+                top: `${(-view.y / (h * view.zoom)) * 100}%`,
+                width: `${100 / view.zoom}%`,
+                height: `${100 / view.zoom}%`,
+              }}
+            />
+          </div>
+        )}
+      </div>
+      <div className="zoom-controls">
+        <button type="button" data-testid="zoom-out" onClick={() => zoomAt(1 / 1.5)} aria-label="Zoom out">
+          −
+        </button>
+        <span className="zoom-level" data-testid="zoom-level">
+          {view.zoom.toFixed(1)}×
+        </span>
+        <button type="button" data-testid="zoom-in" onClick={() => zoomAt(1.5)} aria-label="Zoom in">
+          +
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,76 @@
+import type { Scene, TraceRecord } from '../api';
+
+interface Props {
+  trace: TraceRecord[];
+  scenes: Scene[];
+  liveScenes: Set<string>;
+  onWatch(sceneId: string): void;
+}
+
+const stageOrder: Record<string, number> = { farm: 0, factory: 1, studio: 2 };
+
+/** The product's provenance, farm → factory → studio; a step filmed live can be watched in one tap. */
+export function TracePanel({ trace, scenes, liveScenes, onWatch }: Props) {
+  const steps = [...trace].sort(
+    (a, b) =>
+      (stageOrder[a.stage] ?? 3) - (stageOrder[b.stage] ?? 3) ||
+      String(a.time ?? '').localeCompare(String(b.time ?? '')),
+  );
+  return (
+    <section className="trace" aria-label="Product trace">
+      <h2>Trace this product</h2>
+      <ol>
+        {steps.map((step) => {
+          const scene = scenes.find((s) => s.id === step.sceneId);
+          return (
+            <li key={step.id} className={`trace-step stage-${step.stage}`}>
+              <div className="trace-head">
+                <span className="trace-stage">{step.stage}</span>
+                {step.time && <time dateTime={step.time}>{new Date(step.time).toLocaleString()}</time>}
+              </div>
+              {step.description && <p>{step.description}</p>}
+              <dl>
+                {step.batch && (
+                  <>
+                    <dt>Batch</dt>
+                    <dd>{step.batch}</dd>
+                  </>
+                )}
+                {step.place && (
+                  <>
+                    <dt>Place</dt>
+                    <dd>{step.place}</dd>
+                  </>
+                )}
+                {step.evidence?.name && (
+                  <>
+                    <dt>Evidence</dt>
+                    <dd>
+                      {step.evidence.url ? (
+                        <a href={step.evidence.url} target="_blank" rel="noreferrer">
+                          {step.evidence.name} {step.evidence.number}
+                        </a>
+                      ) : (
+                        `${step.evidence.name} ${step.evidence.number ?? ''}`
+                      )}
+                    </dd>
+                  </>
+                )}
+              </dl>
+              {scene && liveScenes.has(scene.id) && (
+                <button
+                  type="button"
+                  className="watch-live"
+                  data-watch={scene.id}
+                  onClick={() => onWatch(scene.id)}
+                >
+                  ● Watch {scene.label} live
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}
