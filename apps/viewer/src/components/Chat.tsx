@@ -40,6 +40,7 @@ export function Chat({ room }: { room: Room }) {
     return () => room.unregisterTextStreamHandler(chatTopic);
   }, [room]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll to the newest message whenever the list grows
   useEffect(() => {
     listRef.current?.lastElementChild?.scrollIntoView({ block: 'end' });
   }, [messages]);

@@ -10,7 +10,7 @@ function Thumbnail({ track }: { track: RemoteVideoTrack | undefined }) {
     video.srcObject = track ? new MediaStream([track.mediaStreamTrack]) : null;
     if (track) void video.play().catch(() => undefined);
   }, [track]);
-  return <video ref={ref} className="thumb-video" autoPlay muted playsInline aria-hidden="true" />;
+  return <video ref={ref} className="thumb-video" autoPlay muted playsInline tabIndex={-1} />;
 }
 
 interface Props {

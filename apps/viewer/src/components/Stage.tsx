@@ -165,15 +165,38 @@ export function Stage({ sceneId, label, track, switchedAt, onNeed, onSwitchTimin
     zoomAt(view.zoom > 1.5 ? 1 / view.zoom : 4, p.x, p.y);
   };
 
+  const onKeyDown = (e: { key: string; preventDefault(): void }) => {
+    const step = 40;
+    const pan = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] }[
+      e.key
+    ];
+    if (e.key === '+' || e.key === '=') zoomAt(1.5);
+    else if (e.key === '-') zoomAt(1 / 1.5);
+    else if (pan) {
+      const el = boxRef.current!;
+      setView((v) => ({
+        zoom: v.zoom,
+        x: clamp(v.x + pan[0]!, el.clientWidth - el.clientWidth * v.zoom, 0),
+        y: clamp(v.y + pan[1]!, el.clientHeight - el.clientHeight * v.zoom, 0),
+      }));
+    } else return;
+    e.preventDefault();
+  };
+
   const box = boxRef.current;
   const w = box?.clientWidth ?? 1;
   const h = box?.clientHeight ?? 1;
 
   return (
     <section className="stage" aria-label={`Live picture: ${label}`}>
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: the pan/zoom surface is interactive and keyboard-operable */}
       <div
         ref={boxRef}
         className="stage-box"
+        role="application"
+        aria-label="Zoomable picture: + and − zoom, arrow keys pan"
+        tabIndex={0}
+        onKeyDown={onKeyDown}
         onWheel={onWheel}
         onPointerDown={onPointerDown}
         onPointerMove={onPointerMove}
