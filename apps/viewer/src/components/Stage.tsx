@@ -189,12 +189,15 @@ export function Stage({ sceneId, label, track, switchedAt, onNeed, onSwitchTimin
 
   return (
     <section className="stage" aria-label={`Live picture: ${label}`}>
-      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: the pan/zoom surface is interactive and keyboard-operable */}
       <div
         ref={boxRef}
         className="stage-box"
-        role="application"
-        aria-label="Zoomable picture: + and − zoom, arrow keys pan"
+        role="slider"
+        aria-label="Zoom: + and − keys zoom, arrow keys pan"
+        aria-valuemin={minZoom}
+        aria-valuemax={maxZoom}
+        aria-valuenow={Number(view.zoom.toFixed(1))}
+        aria-valuetext={`${view.zoom.toFixed(1)}× zoom`}
         tabIndex={0}
         onKeyDown={onKeyDown}
         onWheel={onWheel}
