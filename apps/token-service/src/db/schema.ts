@@ -1,0 +1,73 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface BrandTable {
+  id: string;
+  name: string;
+  /** SHA-256 of the API key's secret part, hex; the key itself is shown once and never stored. */
+  key_hash: string;
+  created_at: string;
+}
+
+export interface ShowTable {
+  id: string;
+  brand_id: string;
+  title: string;
+  product: string;
+  status: 'draft' | 'live' | 'ended';
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SceneTable {
+  show_id: string;
+  id: string;
+  kind: 'studio' | 'factory' | 'farm' | 'custom';
+  label: string;
+  position: number;
+  location: string | null;
+  description: string | null;
+}
+
+export interface FeedTable {
+  id: string;
+  show_id: string;
+  scene_id: string;
+  label: string;
+  source_kind: 'browser' | 'synthetic' | 'whip';
+  identity: string;
+  live: Generated<number>;
+  last_seen_at: string | null;
+  /** JSON: { width, height, layers, mimeType } from the last track_published webhook. */
+  quality: string | null;
+}
+
+export interface TraceTable {
+  id: string;
+  show_id: string;
+  stage: string;
+  batch: string | null;
+  place: string | null;
+  happened_at: string | null;
+  description: string | null;
+  evidence_name: string | null;
+  evidence_number: string | null;
+  evidence_url: string | null;
+  scene_id: string | null;
+  position: number;
+}
+
+export interface Database {
+  brands: BrandTable;
+  shows: ShowTable;
+  scenes: SceneTable;
+  feeds: FeedTable;
+  trace_records: TraceTable;
+}
+
+export type Brand = Selectable<BrandTable>;
+export type ShowRow = Selectable<ShowTable>;
+export type SceneRow = Selectable<SceneTable>;
+export type FeedRow = Selectable<FeedTable>;
+export type TraceRow = Selectable<TraceTable>;
+export type NewTrace = Insertable<TraceTable>;
+export type ShowUpdate = Updateable<ShowTable>;

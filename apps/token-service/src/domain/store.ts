@@ -1,0 +1,341 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Brand, Database, FeedRow, SceneRow, ShowRow, TraceRow } from '../db/schema.js';
+import type { CreateShow, FeedInput, SceneInput, TraceInput, UpdateShow } from './schemas.js';
+
+/** A domain rule was broken; the HTTP layer turns it into a problem response with this status. */
+export class DomainError extends Error {
+  constructor(
+    readonly status: 404 | 409 | 422,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface FeedQuality {
+  width: number;
+  height: number;
+  layers: number;
+  mimeType: string;
+}
+
+const now = () => new Date().toISOString();
+const shortId = () =>
+  randomBytes(6)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x');
+const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+function sceneView(scene: SceneRow, feeds: FeedRow[]) {
+  const own = feeds.filter((f) => f.scene_id === scene.id);
+  return {
+    id: scene.id,
+    kind: scene.kind,
+    label: scene.label,
+    order: scene.position,
+    location: scene.location,
+    description: scene.description,
+    live: own.some((f) => f.live === 1),
+    feeds: own.map((f) => ({
+      id: f.id,
+      label: f.label,
+      sourceKind: f.source_kind,
+      live: f.live === 1,
+      lastSeenAt: f.last_seen_at,
+      quality: f.quality ? (JSON.parse(f.quality) as FeedQuality) : null,
+    })),
+  };
+}
+
+function traceView(t: TraceRow) {
+  return {
+    id: t.id,
+    stage: t.stage,
+    batch: t.batch,
+    place: t.place,
+    time: t.happened_at,
+    description: t.description,
+    evidence:
+      t.evidence_name || t.evidence_number || t.evidence_url
+        ? { name: t.evidence_name, number: t.evidence_number, url: t.evidence_url }
+        : null,
+    sceneId: t.scene_id,
+  };
+}
+
+/** Everything the token service stores, behind one small API; every query is scoped to its owner. */
+export class Store {
+  constructor(readonly db: Kysely<Database>) {}
+
+  // ---- brands ----
+
+  async createBrand(
+    name: string,
+  ): Promise<{ brand: Pick<Brand, 'id' | 'name' | 'created_at'>; apiKey: string }> {
+    const id = `br_${shortId()}`;
+    const secret = randomBytes(24).toString('base64url');
+    const brand = { id, name, key_hash: hashSecret(secret), created_at: now() };
+    await this.db.insertInto('brands').values(brand).execute();
+    return { brand: { id, name, created_at: brand.created_at }, apiKey: `sck_${id}.${secret}` };
+  }
+
+  /** Finds the brand an API key belongs to, comparing hashes in constant time. */
+  async authenticate(apiKey: string): Promise<Brand | undefined> {
+    const match = /^sck_(br_[a-z0-9]+)\.([A-Za-z0-9_-]{10,})$/.exec(apiKey);
+    if (!match) return undefined;
+    const brand = await this.db
+      .selectFrom('brands')
+      .selectAll()
+      .where('id', '=', match[1]!)
+      .executeTakeFirst();
+    const expected = Buffer.from(brand?.key_hash ?? '0'.repeat(64), 'hex');
+    const actual = Buffer.from(hashSecret(match[2]!), 'hex');
+    return timingSafeEqual(expected, actual) && brand ? brand : undefined;
+  }
+
+  // ---- shows ----
+
+  async createShow(brandId: string, input: CreateShow) {
+    const id = input.id ?? `show-${shortId()}`;
+    const sceneIds = input.scenes.map((s, i) => s.id ?? `${s.kind}-${i + 1}`);
+    if (new Set(sceneIds).size !== sceneIds.length) throw new DomainError(422, 'scene ids must be unique');
+    await this.db.transaction().execute(async (tx) => {
+      const exists = await tx.selectFrom('shows').select('id').where('id', '=', id).executeTakeFirst();
+      if (exists) throw new DomainError(409, `show id "${id}" is taken`);
+      const stamp = now();
+      await tx
+        .insertInto('shows')
+        .values({
+          id,
+          brand_id: brandId,
+          title: input.title,
+          product: input.product,
+          status: input.status ?? 'draft',
+          created_at: stamp,
+          updated_at: stamp,
+        })
+        .execute();
+      await tx
+        .insertInto('scenes')
+        .values(input.scenes.map((s, i) => this.sceneRow(id, sceneIds[i]!, s, i)))
+        .execute();
+    });
+    return this.ownerView(brandId, id);
+  }
+
+  async listShows(brandId: string) {
+    const shows = await this.db
+      .selectFrom('shows')
+      .selectAll()
+      .where('brand_id', '=', brandId)
+      .orderBy('created_at', 'desc')
+      .execute();
+    return Promise.all(shows.map((s) => this.describe(s)));
+  }
+
+  /** The show if this brand owns it; another brand's show is reported as not found, never as forbidden. */
+  async ownedShow(brandId: string, showId: string): Promise<ShowRow> {
+    const show = await this.db
+      .selectFrom('shows')
+      .selectAll()
+      .where('id', '=', showId)
+      .where('brand_id', '=', brandId)
+      .executeTakeFirst();
+    if (!show) throw new DomainError(404, `show "${showId}" not found`);
+    return show;
+  }
+
+  async ownerView(brandId: string, showId: string) {
+    return this.describe(await this.ownedShow(brandId, showId));
+  }
+
+  async updateShow(brandId: string, showId: string, patch: UpdateShow) {
+    await this.ownedShow(brandId, showId);
+    await this.db
+      .updateTable('shows')
+      .set({ ...patch, updated_at: now() })
+      .where('id', '=', showId)
+      .execute();
+    return this.ownerView(brandId, showId);
+  }
+
+  async deleteShow(brandId: string, showId: string): Promise<void> {
+    await this.ownedShow(brandId, showId);
+    await this.db.deleteFrom('shows').where('id', '=', showId).execute();
+  }
+
+  /** What anyone with the link may see: no brand, no feed identities. */
+  async publicView(showId: string) {
+    const show = await this.db.selectFrom('shows').selectAll().where('id', '=', showId).executeTakeFirst();
+    if (!show) throw new DomainError(404, `show "${showId}" not found`);
+    const { brandId: _brand, ...view } = await this.describe(show);
+    return {
+      ...view,
+      scenes: view.scenes.map(({ feeds, ...scene }) => ({
+        ...scene,
+        feeds: feeds.map(({ id, label, live, quality }) => ({ id, label, live, quality })),
+      })),
+    };
+  }
+
+  // ---- scenes, trace, feeds ----
+
+  async addScene(brandId: string, showId: string, input: SceneInput) {
+    await this.ownedShow(brandId, showId);
+    const scenes = await this.db
+      .selectFrom('scenes')
+      .select(['id', 'position'])
+      .where('show_id', '=', showId)
+      .execute();
+    const id = input.id ?? `${input.kind}-${scenes.length + 1}`;
+    if (scenes.some((s) => s.id === id))
+      throw new DomainError(409, `scene "${id}" already exists in this show`);
+    await this.db
+      .insertInto('scenes')
+      .values(this.sceneRow(showId, id, input, scenes.length))
+      .execute();
+    const view = await this.ownerView(brandId, showId);
+    return view.scenes.find((s) => s.id === id)!;
+  }
+
+  async addTrace(brandId: string, showId: string, input: TraceInput) {
+    await this.ownedShow(brandId, showId);
+    if (input.sceneId) await this.requireScene(showId, input.sceneId);
+    const count = await this.db
+      .selectFrom('trace_records')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('show_id', '=', showId)
+      .executeTakeFirstOrThrow();
+    const row: TraceRow = {
+      id: `tr_${shortId()}`,
+      show_id: showId,
+      stage: input.stage,
+      batch: input.batch ?? null,
+      place: input.place ?? null,
+      happened_at: input.time ?? null,
+      description: input.description ?? null,
+      evidence_name: input.evidence?.name ?? null,
+      evidence_number: input.evidence?.number ?? null,
+      evidence_url: input.evidence?.url ?? null,
+      scene_id: input.sceneId ?? null,
+      position: Number(count.n),
+    };
+    await this.db.insertInto('trace_records').values(row).execute();
+    return traceView(row);
+  }
+
+  async addFeed(brandId: string, showId: string, input: FeedInput) {
+    await this.ownedShow(brandId, showId);
+    await this.requireScene(showId, input.sceneId);
+    const id = `fd_${shortId()}`;
+    const row = {
+      id,
+      show_id: showId,
+      scene_id: input.sceneId,
+      label: input.label,
+      source_kind: input.sourceKind,
+      identity: `feed-${id.slice(3)}`,
+      last_seen_at: null,
+      quality: null,
+    };
+    await this.db.insertInto('feeds').values(row).execute();
+    return {
+      id,
+      showId,
+      sceneId: input.sceneId,
+      label: input.label,
+      sourceKind: input.sourceKind,
+      identity: row.identity,
+      live: false,
+    };
+  }
+
+  /** A feed and its show's kind of scene, if the brand owns it. */
+  async ownedFeed(brandId: string, feedId: string) {
+    const feed = await this.db
+      .selectFrom('feeds')
+      .innerJoin('shows', 'shows.id', 'feeds.show_id')
+      .innerJoin('scenes', (join) =>
+        join.onRef('scenes.show_id', '=', 'feeds.show_id').onRef('scenes.id', '=', 'feeds.scene_id'),
+      )
+      .select(['feeds.id', 'feeds.show_id', 'feeds.scene_id', 'feeds.identity', 'feeds.label', 'scenes.kind'])
+      .where('feeds.id', '=', feedId)
+      .where('shows.brand_id', '=', brandId)
+      .executeTakeFirst();
+    if (!feed) throw new DomainError(404, `feed "${feedId}" not found`);
+    return feed;
+  }
+
+  async showExists(showId: string): Promise<boolean> {
+    return !!(await this.db.selectFrom('shows').select('id').where('id', '=', showId).executeTakeFirst());
+  }
+
+  // ---- live status, from LiveKit webhooks ----
+
+  async setFeedLive(identity: string, live: boolean, quality?: FeedQuality): Promise<boolean> {
+    const result = await this.db
+      .updateTable('feeds')
+      .set({
+        live: live ? 1 : 0,
+        last_seen_at: now(),
+        ...(quality ? { quality: JSON.stringify(quality) } : {}),
+      })
+      .where('identity', '=', identity)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async setShowOffline(showId: string): Promise<void> {
+    await this.db.updateTable('feeds').set({ live: 0 }).where('show_id', '=', showId).execute();
+  }
+
+  // ---- helpers ----
+
+  private sceneRow(showId: string, id: string, s: SceneInput, index: number): SceneRow {
+    return {
+      show_id: showId,
+      id,
+      kind: s.kind,
+      label: s.label,
+      position: s.order ?? index,
+      location: s.location ?? null,
+      description: s.description ?? null,
+    };
+  }
+
+  private async requireScene(showId: string, sceneId: string): Promise<void> {
+    const scene = await this.db
+      .selectFrom('scenes')
+      .select('id')
+      .where('show_id', '=', showId)
+      .where('id', '=', sceneId)
+      .executeTakeFirst();
+    if (!scene) throw new DomainError(404, `scene "${sceneId}" not found in show "${showId}"`);
+  }
+
+  private async describe(show: ShowRow) {
+    const [scenes, feeds, trace] = await Promise.all([
+      this.db.selectFrom('scenes').selectAll().where('show_id', '=', show.id).orderBy('position').execute(),
+      this.db.selectFrom('feeds').selectAll().where('show_id', '=', show.id).execute(),
+      this.db
+        .selectFrom('trace_records')
+        .selectAll()
+        .where('show_id', '=', show.id)
+        .orderBy('position')
+        .execute(),
+    ]);
+    return {
+      id: show.id,
+      brandId: show.brand_id,
+      title: show.title,
+      product: show.product,
+      status: show.status,
+      createdAt: show.created_at,
+      updatedAt: show.updated_at,
+      scenes: scenes.map((s) => sceneView(s, feeds)),
+      trace: trace.map(traceView),
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import cors from 'cors';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Store } from '../domain/store.js';
+import { problemHandler, sendProblem } from './problem.js';
+import { brandRoutes } from './routes/brands.js';
+import { feedRoutes } from './routes/feeds.js';
+import { opsRoutes } from './routes/ops.js';
+import { showRoutes } from './routes/shows.js';
+import { webhookRoutes } from './routes/webhook.js';
+
+const jsonLimit = '64kb';
+
+export function createApp(store: Store, config: Config, log: Logger): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+  app.use(cors({ origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'] }));
+  app.use((req, _res, next) => {
+    req.log = log;
+    next();
+  });
+  app.use(opsRoutes(store));
+  // The webhook reads its raw body (the signature covers the exact bytes); everything else is JSON.
+  app.use(webhookRoutes(store, config, log));
+  app.use(express.json({ limit: jsonLimit, strict: true }));
+  app.use((req, res, next) => {
+    const hasBody = ['POST', 'PATCH'].includes(req.method) && Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasBody && !req.is('application/json'))
+      return sendProblem(res, 415, 'send JSON (content-type: application/json)');
+    next();
+  });
+  app.use(brandRoutes(store, config.adminToken));
+  app.use(showRoutes(store, config));
+  app.use(feedRoutes(store, config));
+  app.use((req, res) => sendProblem(res, 404, `no route for ${req.method} ${req.path}`));
+  app.use(problemHandler);
+  return app;
+}

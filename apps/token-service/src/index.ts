@@ -1,0 +1,49 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { type Config, loadConfig } from './config.js';
+import { openDatabase } from './db/connect.js';
+import { Store } from './domain/store.js';
+import { createApp } from './http/app.js';
+
+export { type Config, loadConfig } from './config.js';
+export { openDatabase } from './db/connect.js';
+export { Store } from './domain/store.js';
+export { createApp } from './http/app.js';
+
+export interface RunningTokenService {
+  url: string;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** Opens (and migrates) the database, then serves the API. */
+export async function startTokenService(overrides: Partial<Config> = {}): Promise<RunningTokenService> {
+  const config = { ...loadConfig({ ...process.env }), ...overrides };
+  const log = pino({
+    name: 'token-service',
+    level: config.logLevel,
+    redact: {
+      paths: ['req.headers.authorization', 'apiKey', 'token', '*.token', '*.apiKey'],
+      censor: '[redacted]',
+    },
+  });
+  const db = await openDatabase(config.databaseUrl);
+  const store = new Store(db);
+  const app = createApp(store, config, log);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  log.info({ port, database: config.databaseUrl.replace(/\/\/.*@/, '//***@') }, 'token service listening');
+  return {
+    url: `http://${config.host}:${port}`,
+    store,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.destroy();
+    },
+  };
+}
