@@ -76,7 +76,7 @@ export class SceneRenderer {
       `PACKED   2026-11-25  NET 500 g  KEEP < 18 °C`,
       `SCENE    ${this.sceneId}  ${w}x${h}`,
     ];
-    lines.forEach((line, i) => g.fillText(line, labelX + 24 * u, labelY + (48 + i * 22) * u));
+    for (const [i, line] of lines.entries()) g.fillText(line, labelX + 24 * u, labelY + (48 + i * 22) * u);
     g.strokeStyle = '#1a1a1a';
     g.lineWidth = Math.max(1, 2 * u);
     for (let x = 0; x <= 360; x += 8) {
