@@ -13,6 +13,11 @@ const toolsDir = join(root, '.tools');
 // Tools we install for ourselves (pnpm) must be on PATH for the ones that look for them (turbo).
 process.env.PATH = `${join(toolsDir, 'node_modules', '.bin')}:${process.env.PATH}`;
 process.env.TURBO_TELEMETRY_DISABLED = '1';
+// Native addons (better-sqlite3) compile against this Node's headers; there is no download of them here.
+if (!process.env.npm_config_nodedir) {
+  const nodedir = join(dirname(process.execPath), '..');
+  if (existsSync(join(nodedir, 'include', 'node', 'node.h'))) process.env.npm_config_nodedir = nodedir;
+}
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function log(message) {
