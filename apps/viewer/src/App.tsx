@@ -85,10 +85,11 @@ export function App({ showId }: { showId: string }) {
     [showRoom, selected],
   );
 
+  // The stage reports one timing object per switch, first at its first frame, again when sharp.
   const onSwitchTiming = useCallback((timing: SwitchTiming) => {
-    setLastSwitch(timing);
+    setLastSwitch({ ...timing });
     const log = window.scenecast?.switches;
-    if (log && timing.sharpFrameMs !== undefined) log.push(timing);
+    if (log && !log.includes(timing)) log.push(timing);
   }, []);
 
   const onZoomTiming = useCallback((ms: number) => {
@@ -145,6 +146,7 @@ export function App({ showId }: { showId: string }) {
             sceneId={selected}
             label={current?.label ?? ''}
             track={stageTrack}
+            topWidth={selected ? feeds.get(selected)?.publication.dimensions?.width : undefined}
             switchedAt={switchedAt}
             onNeed={onNeed}
             onSwitchTiming={onSwitchTiming}

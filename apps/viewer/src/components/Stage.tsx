@@ -11,6 +11,8 @@ interface Props {
   sceneId: string | undefined;
   label: string;
   track: RemoteVideoTrack | undefined;
+  /** Width of the feed's top layer: "sharp" means the layer the stage needs, capped by what exists. */
+  topWidth: number | undefined;
   /** When the viewer asked for this scene (performance.now()), to time the switch. */
   switchedAt: number | undefined;
   /** The stage needs this many device pixels (its size times zoom). */
@@ -28,7 +30,16 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
  * buttons), draggable, with a minimap and a badge of the resolution actually received. It reports the
  * pixels it needs so the room asks for a sharper layer only when the zoom calls for it.
  */
-export function Stage({ sceneId, label, track, switchedAt, onNeed, onSwitchTiming, onZoomTiming }: Props) {
+export function Stage({
+  sceneId,
+  label,
+  track,
+  topWidth,
+  switchedAt,
+  onNeed,
+  onSwitchTiming,
+  onZoomTiming,
+}: Props) {
   const boxRef = useRef<HTMLDivElement>(null);
   const videoRef = useRef<HTMLVideoElement>(null);
   const badgeRef = useRef<HTMLSpanElement>(null);
@@ -52,17 +63,16 @@ export function Stage({ sceneId, label, track, switchedAt, onNeed, onSwitchTimin
       if (badgeRef.current) badgeRef.current.textContent = `${meta.width}×${meta.height}`;
       if (started !== undefined && timing.firstFrameMs === undefined) {
         timing.firstFrameMs = now - started;
-        onSwitchTiming({ ...timing });
+        onSwitchTiming(timing);
       }
       const box = boxRef.current;
       const needed = box ? box.clientWidth * devicePixelRatio : 0;
-      if (
-        started !== undefined &&
-        timing.sharpFrameMs === undefined &&
-        meta.width >= Math.min(needed, 1280)
-      ) {
+      // Sharp = the layer the unzoomed stage needs: its width, capped by the feed's top layer and by
+      // 1280 (the 2160p layer is only fetched on zoom).
+      const sharpWidth = Math.min(needed, topWidth ?? 1280, 1280);
+      if (started !== undefined && timing.sharpFrameMs === undefined && meta.width >= sharpWidth - 1) {
         timing.sharpFrameMs = now - started;
-        onSwitchTiming({ ...timing });
+        onSwitchTiming(timing);
       }
       const ask = zoomAsk.current;
       if (ask && meta.width >= ask.width) {
@@ -75,7 +85,7 @@ export function Stage({ sceneId, label, track, switchedAt, onNeed, onSwitchTimin
     return () => {
       stopped = true;
     };
-  }, [track, sceneId, switchedAt, onSwitchTiming, onZoomTiming]);
+  }, [track, sceneId, topWidth, switchedAt, onSwitchTiming, onZoomTiming]);
 
   // Tell the room how many pixels we need; zooming past the current layer asks for a sharper one.
   useEffect(() => {

@@ -1,0 +1,215 @@
+// Acceptance for the viewer: real Debian Chromium against the demo show — SFU, seeded token service,
+// synthetic cameras (studio at 3840x2160) and the built viewer — all real, on this machine.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { type RunningCamera, sceneColors, startCamera } from '@scenecast/camera-sim';
+import { seedDemo } from '@scenecast/demo';
+import { type RunningSfu, startSfu } from '@scenecast/sfu';
+import { launchChromium, waitFor } from '@scenecast/testkit';
+import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+const artifacts = join(import.meta.dirname, '..', 'test-results');
+mkdirSync(artifacts, { recursive: true });
+
+let sfu: RunningSfu;
+let service: RunningTokenService;
+let viewer: ChildProcess;
+let viewerUrl: string;
+let browser: Browser;
+let seeded: Awaited<ReturnType<typeof seedDemo>>;
+const cameras = new Map<string, RunningCamera>();
+
+function cameraFor(scene: string): Promise<RunningCamera> {
+  const big = scene === 'studio';
+  return startCamera({
+    scene,
+    auth: {
+      kind: 'feed',
+      tokenServiceUrl: service.url,
+      brandKey: seeded.brandKey,
+      feedId: seeded.feeds[scene]!,
+    },
+    width: big ? 3840 : 640,
+    height: big ? 2160 : 360,
+    fps: 10,
+  });
+}
+
+/** The stage's current picture: size, and the mean color of the identifying band (top 12 %). */
+async function stagePicture(page: Page) {
+  return page.evaluate(() => {
+    const video = document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]')!;
+    const canvas = document.createElement('canvas');
+    canvas.width = 64;
+    canvas.height = 36;
+    const g = canvas.getContext('2d', { willReadFrequently: true })!;
+    g.drawImage(video, 0, 0, 64, 36);
+    const band = g.getImageData(8, 1, 48, 2).data;
+    const mean = [0, 0, 0];
+    for (let i = 0; i < band.length; i += 4)
+      for (let c = 0; c < 3; c++) mean[c]! += band[i + c]! / (band.length / 4);
+    return { width: video.videoWidth, height: video.videoHeight, band: mean.map(Math.round) };
+  });
+}
+
+const near = (a: number[], b: number[], tolerance = 40) =>
+  a.every((v, i) => Math.abs(v - b[i]!) <= tolerance);
+
+beforeAll(async () => {
+  const state = mkdtempSync(join(tmpdir(), 'e2e-'));
+  const tokenPort = 22_000 + Math.floor(Math.random() * 10_000);
+  const adminToken = 'e2e-admin-token-0123456789abcdef';
+  sfu = await startSfu({
+    port: 0,
+    webhook: { urls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`], apiKey: 'devkey' },
+  });
+  service = await startTokenService({
+    port: tokenPort,
+    databaseUrl: `file:${join(state, 'e2e.db')}`,
+    adminToken,
+    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
+    logLevel: 'warn',
+  });
+  seeded = await seedDemo(service.url, adminToken, join(state, 'seed.json'));
+  for (const scene of ['studio', 'factory', 'farm']) cameras.set(scene, await cameraFor(scene));
+
+  const viewerPort = 32_000 + Math.floor(Math.random() * 10_000);
+  viewer = spawn(
+    process.execPath,
+    [
+      join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'),
+      'preview',
+      dirname(require.resolve('@scenecast/viewer/package.json')),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(viewerPort),
+      '--strictPort',
+    ],
+    { env: { ...process.env, TOKEN_SERVICE_URL: service.url }, stdio: 'ignore' },
+  );
+  viewerUrl = `http://127.0.0.1:${viewerPort}/show/demo`;
+  await waitFor(async () => (await fetch(viewerUrl)).ok, { what: 'the viewer to serve' });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  viewer?.kill();
+  for (const camera of cameras.values()) await camera.stop();
+  await service?.close();
+  await sfu?.close();
+});
+
+async function openShow(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  (page as Page & { consoleErrors: string[] }).consoleErrors = errors;
+  await page.goto(viewerUrl);
+  await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
+    what: 'three live scenes',
+    timeoutMs: 60_000,
+  });
+  return page;
+}
+
+describe('viewer on the demo show', () => {
+  it('switches to each scene: its band is on the stage, within the latency the stage reports', async () => {
+    const page = await openShow();
+    for (const scene of ['factory', 'farm', 'studio', 'factory']) {
+      await page.click(`[data-scene="${scene}"]`);
+      const picture = await waitFor(
+        async () => {
+          const p = await stagePicture(page);
+          return p.width > 0 && near(p.band, sceneColors[scene]!) ? p : undefined;
+        },
+        { what: `${scene}'s band on the stage`, timeoutMs: 20_000 },
+      );
+      expect(picture.width).toBeGreaterThan(0);
+      const timing = await waitFor(
+        () => page.evaluate((s) => window.scenecast?.switches.findLast((t) => t.sceneId === s), scene),
+        { what: `switch timing for ${scene}` },
+      );
+      expect(timing.firstFrameMs).toBeGreaterThan(0);
+      expect(timing.firstFrameMs).toBeLessThan(5000);
+    }
+    await page.screenshot({ path: join(artifacts, 'stage-1x.png') });
+    expect((page as Page & { consoleErrors: string[] }).consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('zooming in brings 3840x2160, zooming out drops it again', async () => {
+    const page = await openShow();
+    await page.click('[data-scene="studio"]');
+    await waitFor(async () => near((await stagePicture(page)).band, sceneColors.studio!), {
+      what: 'studio on stage',
+    });
+    for (let i = 0; i < 5; i++) await page.click('[data-testid="zoom-in"]');
+    await waitFor(async () => (await stagePicture(page)).width === 3840, {
+      what: '3840 wide when zoomed',
+      timeoutMs: 30_000,
+    });
+    await page.screenshot({ path: join(artifacts, 'stage-zoomed.png') });
+    for (let i = 0; i < 6; i++) await page.click('[data-testid="zoom-out"]');
+    await waitFor(
+      async () => (await stagePicture(page)).width < 3840 && (await stagePicture(page)).width > 0,
+      {
+        what: 'a lower layer after zooming out',
+        timeoutMs: 30_000,
+      },
+    );
+    await page.close();
+  });
+
+  it('shows a placeholder when a camera stops and goes live again by itself', async () => {
+    const page = await openShow();
+    await page.click('[data-scene="farm"]');
+    await waitFor(async () => near((await stagePicture(page)).band, sceneColors.farm!), {
+      what: 'farm on stage',
+    });
+    await cameras.get('farm')!.stop();
+    await page.locator('.placeholder').waitFor({ timeout: 20_000 });
+    cameras.set('farm', await cameraFor('farm'));
+    await waitFor(
+      async () =>
+        near((await stagePicture(page)).band, sceneColors.farm!) &&
+        (await page.locator('.placeholder').count()) === 0,
+      {
+        what: 'farm live again without reload',
+        timeoutMs: 30_000,
+      },
+    );
+    await page.close();
+  });
+
+  it('two viewers chat with each other', async () => {
+    const a = await openShow();
+    const b = await openShow();
+    await a.fill('[data-testid="chat-input"]', 'How long is the ham cured?');
+    await a.click('[data-testid="chat-send"]');
+    await b.locator('.message', { hasText: 'How long is the ham cured?' }).waitFor({ timeout: 15_000 });
+    await b.fill('[data-testid="chat-input"]', 'Fourteen months!');
+    await b.click('[data-testid="chat-send"]');
+    await a.locator('.message', { hasText: 'Fourteen months!' }).waitFor({ timeout: 15_000 });
+    await a.close();
+    await b.close();
+  });
+});
+
+declare global {
+  interface Window {
+    scenecast?: {
+      switches: { sceneId: string; firstFrameMs?: number; sharpFrameMs?: number }[];
+      zooms: number[];
+    };
+  }
+}
