@@ -25,7 +25,7 @@ describe('SceneRenderer', () => {
           [2, 2],
           [width - 4, band.height - 2],
         ]) {
-          expect(yuvAt(frame, x & ~1, y & ~1)).toEqual(expected);
+          expect(yuvAt(frame, x! & ~1, y! & ~1)).toEqual(expected);
         }
       }
     });
