@@ -67,9 +67,9 @@ export function Stage({
       }
       const box = boxRef.current;
       const needed = box ? box.clientWidth * devicePixelRatio : 0;
-      // Sharp = the layer the unzoomed stage needs: its width, capped by the feed's top layer and by
-      // 1280 (the 2160p layer is only fetched on zoom).
-      const sharpWidth = Math.min(needed, topWidth ?? 1280, 1280);
+      // Sharp = a layer close to what the unzoomed stage needs (the SFU serves one at least 60 % of the
+      // stage width), capped by the feed's top layer and by 1280 (2160p is only fetched on zoom).
+      const sharpWidth = Math.min(0.6 * needed, topWidth ?? 1280, 1280);
       if (started !== undefined && timing.sharpFrameMs === undefined && meta.width >= sharpWidth - 1) {
         timing.sharpFrameMs = now - started;
         onSwitchTiming(timing);
