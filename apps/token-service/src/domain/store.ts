@@ -67,6 +67,8 @@ function traceView(t: TraceRow) {
 
 /** Everything the token service stores, behind one small API; every query is scoped to its owner. */
 export class Store {
+  private readonly existsCache = new Map<string, { exists: boolean; until: number }>();
+
   constructor(readonly db: Kysely<Database>) {}
 
   // ---- brands ----
@@ -164,6 +166,7 @@ export class Store {
   async deleteShow(brandId: string, showId: string): Promise<void> {
     await this.ownedShow(brandId, showId);
     await this.db.deleteFrom('shows').where('id', '=', showId).execute();
+    this.existsCache.delete(showId);
   }
 
   /** What anyone with the link may see: no brand, no feed identities. */
@@ -268,8 +271,22 @@ export class Store {
     return feed;
   }
 
+  /**
+   * Whether a show exists, for the hot public token path: answers from a 5-second cache so a burst of
+   * viewers joining costs one query. A deleted show may thus get tokens for up to 5 s — harmless, since a
+   * token only opens an empty room — and deleteShow clears its entry at once on this instance.
+   */
   async showExists(showId: string): Promise<boolean> {
-    return !!(await this.db.selectFrom('shows').select('id').where('id', '=', showId).executeTakeFirst());
+    const cached = this.existsCache.get(showId);
+    if (cached && cached.until > Date.now()) return cached.exists;
+    const exists = !!(await this.db
+      .selectFrom('shows')
+      .select('id')
+      .where('id', '=', showId)
+      .executeTakeFirst());
+    if (this.existsCache.size > 10_000) this.existsCache.clear();
+    this.existsCache.set(showId, { exists, until: Date.now() + 5000 });
+    return exists;
   }
 
   // ---- live status, from LiveKit webhooks ----

@@ -1,0 +1,101 @@
+// Viewer-token issuance: our token service (validation, rate limiter, SQLite lookup, signing) side by
+// side with a bare Express endpoint that only signs an AccessToken, as LiveKit's docs show.
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTokenService } from '@scenecast/token-service';
+import autocannon from 'autocannon';
+import express from 'express';
+import { AccessToken } from 'livekit-server-sdk';
+
+const durationSeconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = 20;
+const rounds = 2;
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function load(url: string): Promise<Result> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+    connections,
+    duration: durationSeconds,
+  });
+  if (result.non2xx > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+export async function run(): Promise<void> {
+  const admin = 'bench-admin-token-0123456789';
+  const service = await startTokenService({
+    port: 0,
+    databaseUrl: `file:${join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.db')}`,
+    adminToken: admin,
+    logLevel: 'warn',
+    viewerTokenRateLimit: 10_000_000, // the limiter still runs; its limit must not be what we measure
+  });
+  const brand = await (
+    await fetch(`${service.url}/v1/brands`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Bench' }),
+    })
+  ).json();
+  await fetch(`${service.url}/v1/shows`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${brand.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      id: 'bench',
+      title: 'Bench',
+      product: 'Ham',
+      scenes: [{ id: 'studio', kind: 'studio', label: 'S' }],
+    }),
+  });
+
+  const bare = express();
+  bare.post('/token', async (_req, res) => {
+    const token = new AccessToken('devkey', 'secret', { identity: `viewer-${Math.random()}`, ttl: '15m' });
+    token.addGrant({
+      roomJoin: true,
+      room: 'bench',
+      canSubscribe: true,
+      canPublish: false,
+      canPublishData: true,
+    });
+    res.json({ token: await token.toJwt() });
+  });
+  const bareServer = bare.listen(0, '127.0.0.1');
+  await new Promise((resolve) => bareServer.once('listening', resolve));
+  const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}/token`;
+  const oursUrl = `${service.url}/v1/shows/bench/viewer-token`;
+
+  const ours: Result[] = [];
+  const base: Result[] = [];
+  for (let i = 0; i < rounds; i++) {
+    // Alternate so drift on a shared machine hits both sides alike.
+    base.push(await load(bareUrl));
+    ours.push(await load(oursUrl));
+  }
+  const mean = (xs: Result[], k: keyof Result) => xs.reduce((a, x) => a + x[k], 0) / xs.length;
+  const row = (name: string, xs: Result[]) =>
+    `| ${name} | ${mean(xs, 'rps').toFixed(0)} | ${mean(xs, 'p50').toFixed(1)} | ${mean(xs, 'p99').toFixed(1)} |`;
+  console.log(
+    `${rounds} alternating rounds × ${durationSeconds} s, ${connections} connections, same process and machine\n`,
+  );
+  console.log('| endpoint | tokens/s | p50 ms | p99 ms |\n| --- | --- | --- | --- |');
+  console.log(row('bare AccessToken().toJwt() (baseline)', base));
+  console.log(row('scenecast POST /v1/shows/:id/viewer-token', ours));
+  console.log(
+    `\nratio ours/baseline: throughput ${(mean(ours, 'rps') / mean(base, 'rps')).toFixed(2)}x, ` +
+      `p99 ${(mean(ours, 'p99') / mean(base, 'p99')).toFixed(2)}x`,
+  );
+  bareServer.close();
+  await service.close();
+}
