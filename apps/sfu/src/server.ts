@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from './logging.js';
 import { RoomManager } from './rtc/room-manager.js';
+import { RoomService } from './service/room-service.js';
 import { createHttpHandler } from './service/routes.js';
 import { RtcService } from './service/rtc-service.js';
 import { WebhookNotifier } from './service/webhooks.js';
@@ -57,7 +58,8 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
   );
   const rooms = new RoomManager(config.room, webhooks, log);
   const rtc = new RtcService(rooms, keys, config.rtc, log);
-  const handle = createHttpHandler({ rooms, rtc, keys, log });
+  const roomService = new RoomService(rooms, keys);
+  const handle = createHttpHandler({ rooms, rtc, roomService, keys, log });
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {

@@ -210,6 +210,22 @@ export class Participant {
     return { ok: true, track };
   }
 
+  /** The server API changed this participant's rights; take away what it may no longer do. */
+  updatePermissions(permission: ParticipantPermission): void {
+    this.permissions.update({
+      canSubscribe: permission.canSubscribe,
+      canPublish: permission.canPublish,
+      canPublishData: permission.canPublishData,
+      canUpdateOwnMetadata: permission.canUpdateMetadata,
+      hidden: permission.hidden,
+      canPublishSources: permission.canPublishSources.length > 0 ? permission.canPublishSources : undefined,
+    });
+    if (!permission.canSubscribe) for (const sid of [...this.subscriptions.keys()]) this.unsubscribe(sid);
+    for (const track of [...this.tracks.values()]) {
+      if (!this.permissions.canPublishSource(track.info.source)) this.unpublish(track.sid);
+    }
+  }
+
   setTrackMuted(sid: string, muted: boolean): MediaTrack | undefined {
     const track = this.tracks.get(sid);
     if (!track || track.info.muted === muted) return track;
@@ -255,6 +271,8 @@ export class Participant {
     this.events.onSubscriberQualitiesChanged(subscription.track);
     if (this.closed) return;
     try {
+      // A stopped m-line must not keep the msid: a later re-subscription would repeat it in the SDP.
+      subscription.transceiver.sender.streamIds = [];
       this.subscriber.pc.removeTrack(subscription.transceiver.sender);
     } catch (error) {
       this.log.debug({ err: error }, 'removeTrack failed');

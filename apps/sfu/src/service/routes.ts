@@ -3,11 +3,13 @@ import type { ApiKeys } from '../auth.js';
 import type { Logger } from '../logging.js';
 import type { RoomManager } from '../rtc/room-manager.js';
 import { registry } from '../telemetry.js';
+import type { RoomService } from './room-service.js';
 import type { RtcService } from './rtc-service.js';
 
 export interface HttpContext {
   rooms: RoomManager;
   rtc: RtcService;
+  roomService: RoomService;
   keys: ApiKeys;
   log: Logger;
 }
@@ -36,6 +38,11 @@ export function createHttpHandler(ctx: HttpContext) {
     }
     if (req.method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+      return;
+    }
+    const twirp = /^\/twirp\/livekit\.RoomService\/(\w+)$/.exec(path);
+    if (twirp) {
+      await ctx.roomService.handle(req, res, twirp[1]!);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

@@ -1,0 +1,252 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  CreateRoomRequest,
+  DataPacket,
+  DeleteRoomRequest,
+  DeleteRoomResponse,
+  DisconnectReason,
+  ListParticipantsRequest,
+  ListParticipantsResponse,
+  ListRoomsRequest,
+  ListRoomsResponse,
+  MuteRoomTrackRequest,
+  MuteRoomTrackResponse,
+  MuteTrackRequest,
+  RemoveParticipantResponse,
+  RoomParticipantIdentity,
+  SendDataRequest,
+  SendDataResponse,
+  UpdateParticipantRequest,
+  UpdateRoomMetadataRequest,
+  UpdateSubscriptionsRequest,
+  UpdateSubscriptionsResponse,
+  UserPacket,
+} from '@livekit/protocol';
+import type { VideoGrant } from 'livekit-server-sdk';
+import { type ApiKeys, AuthError, bearer, verifyToken } from '../auth.js';
+import type { Participant } from '../rtc/participant.js';
+import type { Room } from '../rtc/room.js';
+import type { RoomManager } from '../rtc/room-manager.js';
+
+const maxBodyBytes = 1024 * 1024;
+
+/** A Twirp error: code and HTTP status as the Twirp spec pairs them. */
+class TwirpError extends Error {
+  constructor(
+    readonly code:
+      | 'not_found'
+      | 'permission_denied'
+      | 'unauthenticated'
+      | 'invalid_argument'
+      | 'malformed'
+      | 'bad_route',
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return {
+      not_found: 404,
+      permission_denied: 403,
+      unauthenticated: 401,
+      invalid_argument: 400,
+      malformed: 400,
+      bad_route: 404,
+    }[this.code];
+  }
+}
+
+// Protobuf-es message classes share these statics; enough to decode a body in either encoding.
+interface MessageType<T> {
+  fromBinary(bytes: Uint8Array): T;
+  fromJsonString(json: string, options?: { ignoreUnknownFields: boolean }): T;
+}
+interface Encodable {
+  toBinary(): Uint8Array;
+  toJsonString(): string;
+}
+
+type Handler = (body: Uint8Array, json: boolean, grant: VideoGrant) => Encodable;
+
+/**
+ * LiveKit's server API, `POST /twirp/livekit.RoomService/<Method>`, JSON or protobuf, authorised by the
+ * caller's token grants exactly as `livekit-server-sdk`'s RoomServiceClient expects.
+ */
+export class RoomService {
+  private readonly methods: Record<string, Handler>;
+
+  constructor(
+    private readonly rooms: RoomManager,
+    private readonly keys: ApiKeys,
+  ) {
+    const decode = <T>(type: MessageType<T>, body: Uint8Array, json: boolean): T => {
+      try {
+        return json
+          ? type.fromJsonString(Buffer.from(body).toString('utf8') || '{}', { ignoreUnknownFields: true })
+          : type.fromBinary(body);
+      } catch (error) {
+        throw new TwirpError('malformed', `could not decode the request: ${(error as Error).message}`);
+      }
+    };
+    this.methods = {
+      CreateRoom: (body, json, grant) => {
+        requireGrant(grant.roomCreate, 'roomCreate');
+        const req = decode(CreateRoomRequest, body, json);
+        if (!req.name) throw new TwirpError('invalid_argument', 'room name is required');
+        const room = this.rooms.getOrCreate(req.name, {
+          emptyTimeout: req.emptyTimeout,
+          departureTimeout: req.departureTimeout,
+          maxParticipants: req.maxParticipants,
+          metadata: req.metadata,
+        });
+        return room.toProto();
+      },
+      ListRooms: (body, json, grant) => {
+        requireGrant(grant.roomList, 'roomList');
+        const req = decode(ListRoomsRequest, body, json);
+        return new ListRoomsResponse({ rooms: this.rooms.list(req.names).map((room) => room.toProto()) });
+      },
+      DeleteRoom: (body, json, grant) => {
+        requireGrant(grant.roomCreate, 'roomCreate');
+        const req = decode(DeleteRoomRequest, body, json);
+        this.rooms.delete(req.room);
+        return new DeleteRoomResponse();
+      },
+      ListParticipants: (body, json, grant) => {
+        const room = this.adminRoom(decode(ListParticipantsRequest, body, json).room, grant);
+        return new ListParticipantsResponse({
+          participants: [...room.participants.values()].map((p) => p.toProto()),
+        });
+      },
+      GetParticipant: (body, json, grant) => {
+        const req = decode(RoomParticipantIdentity, body, json);
+        return this.participant(this.adminRoom(req.room, grant), req.identity).toProto();
+      },
+      RemoveParticipant: (body, json, grant) => {
+        const req = decode(RoomParticipantIdentity, body, json);
+        const room = this.adminRoom(req.room, grant);
+        room.remove(this.participant(room, req.identity), DisconnectReason.PARTICIPANT_REMOVED);
+        return new RemoveParticipantResponse();
+      },
+      MutePublishedTrack: (body, json, grant) => {
+        const req = decode(MuteRoomTrackRequest, body, json);
+        const p = this.participant(this.adminRoom(req.room, grant), req.identity);
+        const track = p.setTrackMuted(req.trackSid, req.muted);
+        if (!track) throw new TwirpError('not_found', `track ${req.trackSid} not found`);
+        // The publisher's SDK mutes its local track when told to.
+        p.send({ case: 'mute', value: new MuteTrackRequest({ sid: req.trackSid, muted: req.muted }) });
+        return new MuteRoomTrackResponse({ track: track.info });
+      },
+      UpdateParticipant: (body, json, grant) => {
+        const req = decode(UpdateParticipantRequest, body, json);
+        const p = this.participant(this.adminRoom(req.room, grant), req.identity);
+        if (req.name) p.name = req.name;
+        if (req.metadata) p.metadata = req.metadata;
+        for (const [key, value] of Object.entries(req.attributes)) {
+          if (value === '') delete p.attributes[key];
+          else p.attributes[key] = value;
+        }
+        if (req.permission) p.updatePermissions(req.permission);
+        p.changed();
+        return p.toProto();
+      },
+      UpdateSubscriptions: (body, json, grant) => {
+        const req = decode(UpdateSubscriptionsRequest, body, json);
+        const room = this.adminRoom(req.room, grant);
+        room.updateSubscription(this.participant(room, req.identity), {
+          trackSids: req.trackSids,
+          subscribe: req.subscribe,
+          participantTracks: req.participantTracks,
+        } as never);
+        return new UpdateSubscriptionsResponse();
+      },
+      SendData: (body, json, grant) => {
+        const req = decode(SendDataRequest, body, json);
+        const room = this.adminRoom(req.room, grant);
+        const destinations = new Set(req.destinationIdentities);
+        for (const sid of req.destinationSids) {
+          const p = [...room.participants.values()].find((q) => q.sid === sid);
+          if (p) destinations.add(p.identity);
+        }
+        room.deliver(
+          new DataPacket({
+            kind: req.kind,
+            destinationIdentities: [...destinations],
+            value: {
+              case: 'user',
+              value: new UserPacket({
+                payload: req.data,
+                topic: req.topic,
+                destinationIdentities: [...destinations],
+              }),
+            },
+          }),
+        );
+        return new SendDataResponse();
+      },
+      UpdateRoomMetadata: (body, json, grant) => {
+        const req = decode(UpdateRoomMetadataRequest, body, json);
+        const room = this.adminRoom(req.room, grant);
+        room.setMetadata(req.metadata);
+        return room.toProto();
+      },
+    };
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    const json = !/protobuf/.test(req.headers['content-type'] ?? '');
+    try {
+      const handler = this.methods[method];
+      if (!handler || req.method !== 'POST') throw new TwirpError('bad_route', `no such method: ${method}`);
+      const token = await verifyToken(bearer(req.headers.authorization), this.keys).catch(
+        (error: unknown) => {
+          throw new TwirpError(
+            'unauthenticated',
+            error instanceof AuthError ? error.message : 'invalid token',
+          );
+        },
+      );
+      const body = await readBody(req);
+      const result = handler(body, json, token.grant);
+      if (json) res.writeHead(200, { 'content-type': 'application/json' }).end(result.toJsonString());
+      else res.writeHead(200, { 'content-type': 'application/protobuf' }).end(result.toBinary());
+    } catch (error) {
+      const twirp =
+        error instanceof TwirpError ? error : new TwirpError('malformed', (error as Error).message);
+      res
+        .writeHead(twirp.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ code: twirp.code, msg: twirp.message }));
+    }
+  }
+
+  private adminRoom(name: string, grant: VideoGrant): Room {
+    requireGrant(grant.roomAdmin, 'roomAdmin');
+    if (grant.room !== name)
+      throw new TwirpError('permission_denied', `token is for room "${grant.room ?? ''}", not "${name}"`);
+    const room = this.rooms.get(name);
+    if (!room) throw new TwirpError('not_found', `room "${name}" does not exist`);
+    return room;
+  }
+
+  private participant(room: Room, identity: string): Participant {
+    const p = room.participants.get(identity);
+    if (!p) throw new TwirpError('not_found', `participant "${identity}" is not in room "${room.name}"`);
+    return p;
+  }
+}
+
+function requireGrant(value: boolean | undefined, name: string): void {
+  if (!value) throw new TwirpError('permission_denied', `token lacks the ${name} grant`);
+}
+
+async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBodyBytes) throw new TwirpError('malformed', 'request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

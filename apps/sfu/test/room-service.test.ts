@@ -1,0 +1,212 @@
+// livekit-server-sdk's RoomServiceClient and WebhookReceiver against the embedded SFU, with participants
+// that really joined through @livekit/rtc-node.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DataPacket_Kind, TrackSource as ProtoTrackSource } from '@livekit/protocol';
+import {
+  LocalVideoTrack,
+  Room,
+  RoomEvent,
+  TrackPublishOptions,
+  TrackSource,
+  VideoBufferType,
+  VideoFrame,
+  VideoSource,
+} from '@livekit/rtc-node';
+import { participantToken, waitFor } from '@scenecast/testkit';
+import { AccessToken, RoomServiceClient, type WebhookEvent, WebhookReceiver } from 'livekit-server-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSfu, startSfu } from '../src/index.js';
+
+let sfu: RunningSfu;
+let api: RoomServiceClient;
+const received: WebhookEvent[] = [];
+let hooks: ReturnType<typeof createServer>;
+const joined: Room[] = [];
+
+async function join(room: string, identity: string): Promise<Room> {
+  const r = new Room();
+  joined.push(r);
+  await r.connect(sfu.url, await participantToken(room, identity), { autoSubscribe: true, dynacast: false });
+  return r;
+}
+
+beforeAll(async () => {
+  const receiver = new WebhookReceiver('devkey', 'secret');
+  hooks = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    try {
+      received.push(await receiver.receive(body, req.headers.authorization));
+      res.writeHead(200).end();
+    } catch {
+      res.writeHead(401).end();
+    }
+  });
+  await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+  const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/`;
+  sfu = await startSfu({ port: 0, webhook: { urls: [hookUrl], apiKey: 'devkey' } });
+  api = new RoomServiceClient(sfu.httpUrl, 'devkey', 'secret');
+});
+
+afterAll(async () => {
+  for (const r of joined) await r.disconnect().catch(() => undefined);
+  await sfu?.close();
+  hooks?.close();
+});
+
+describe('RoomServiceClient', () => {
+  it('creates, lists and deletes rooms, and updates room metadata', async () => {
+    const created = await api.createRoom({ name: 'api-room', maxParticipants: 5, metadata: 'hello' });
+    expect(created.name).toBe('api-room');
+    expect(created.maxParticipants).toBe(5);
+    expect((await api.listRooms()).map((r) => r.name)).toContain('api-room');
+    expect((await api.listRooms(['api-room'])).length).toBe(1);
+    const updated = await api.updateRoomMetadata('api-room', 'show starts at 20:00');
+    expect(updated.metadata).toBe('show starts at 20:00');
+    await api.deleteRoom('api-room');
+    expect((await api.listRooms()).map((r) => r.name)).not.toContain('api-room');
+  });
+
+  it('lists, gets, updates, mutes, re-subscribes, sends data to and removes participants', async () => {
+    const alice = await join('people', 'alice');
+    const bob = await join('people', 'bob');
+    const source = new VideoSource(320, 180);
+    const track = LocalVideoTrack.createVideoTrack('cam', source);
+    await alice.localParticipant!.publishTrack(
+      track,
+      new TrackPublishOptions({ source: TrackSource.SOURCE_CAMERA }),
+    );
+    const frame = new Uint8Array(320 * 180 * 4).fill(128);
+    const timer = setInterval(
+      () => source.captureFrame(new VideoFrame(frame, 320, 180, VideoBufferType.RGBA)),
+      100,
+    );
+    try {
+      const participants = await waitFor(async () => {
+        const list = await api.listParticipants('people');
+        return list.length === 2 && list.find((p) => p.identity === 'alice')?.tracks.length === 1
+          ? list
+          : undefined;
+      });
+      expect(participants.map((p) => p.identity).sort()).toEqual(['alice', 'bob']);
+      const trackSid = participants.find((p) => p.identity === 'alice')!.tracks[0]!.sid;
+
+      const info = await api.getParticipant('people', 'bob');
+      expect(info.identity).toBe('bob');
+
+      const updated = await api.updateParticipant('people', 'bob', {
+        metadata: 'vip',
+        name: 'Bob B',
+        attributes: { seat: 'A1' },
+      });
+      expect(updated).toMatchObject({ metadata: 'vip', name: 'Bob B' });
+      await waitFor(
+        () => [...alice.remoteParticipants.values()].find((p) => p.identity === 'bob')?.metadata === 'vip',
+        {
+          what: 'alice to see bob’s new metadata',
+        },
+      );
+
+      const muted = await api.mutePublishedTrack('people', 'alice', trackSid, true);
+      expect(muted.muted).toBe(true);
+
+      await api.updateSubscriptions('people', 'bob', [trackSid], false);
+      // The SFU stops forwarding to bob (rtc-node keeps no client-side flag for server-made changes).
+      await waitFor(() => !sfu.rooms.get('people')?.participants.get('bob')?.subscriptions.has(trackSid), {
+        what: 'bob unsubscribed',
+      });
+      await api.updateSubscriptions('people', 'bob', [trackSid], true);
+      await waitFor(() => sfu.rooms.get('people')?.participants.get('bob')?.subscriptions.has(trackSid), {
+        what: 'bob subscribed again',
+      });
+
+      const got = new Promise<{ topic?: string; text: string }>((resolve) =>
+        bob.on(RoomEvent.DataReceived, (payload, _p, _kind, topic) =>
+          resolve({ topic, text: new TextDecoder().decode(payload) }),
+        ),
+      );
+      await api.sendData('people', new TextEncoder().encode('from the server'), DataPacket_Kind.RELIABLE, {
+        destinationIdentities: ['bob'],
+        topic: 'notice',
+      });
+      expect(await got).toEqual({ topic: 'notice', text: 'from the server' });
+
+      await api.removeParticipant('people', 'bob');
+      await waitFor(async () => (await api.listParticipants('people')).length === 1, { what: 'bob removed' });
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('refuses calls without the right grant, for another room, or with a bad token', async () => {
+    await join('guarded', 'someone');
+    const noAdmin = new AccessToken('devkey', 'secret', { identity: 'x' });
+    noAdmin.addGrant({ roomJoin: true, room: 'guarded' });
+    const response = await fetch(`${sfu.httpUrl}/twirp/livekit.RoomService/ListParticipants`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await noAdmin.toJwt()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ room: 'guarded' }),
+    });
+    expect(response.status).toBe(403);
+    expect((await response.json()).code).toBe('permission_denied');
+    const otherRoom = new AccessToken('devkey', 'secret', { identity: 'x' });
+    otherRoom.addGrant({ roomAdmin: true, room: 'elsewhere' });
+    const r2 = await fetch(`${sfu.httpUrl}/twirp/livekit.RoomService/ListParticipants`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await otherRoom.toJwt()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ room: 'guarded' }),
+    });
+    expect(r2.status).toBe(403);
+    const wrongSecret = new RoomServiceClient(sfu.httpUrl, 'devkey', 'not-the-secret');
+    await expect(wrongSecret.listRooms()).rejects.toThrow();
+    const r3 = await fetch(`${sfu.httpUrl}/twirp/livekit.RoomService/NoSuchMethod`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(r3.status).toBe(404);
+  });
+});
+
+describe('webhooks', () => {
+  it('are signed so that WebhookReceiver accepts them, and cover the room and track lifecycle', async () => {
+    const r = await join('hooked', 'cam');
+    const source = new VideoSource(160, 90);
+    const publication = await r.localParticipant!.publishTrack(
+      LocalVideoTrack.createVideoTrack('cam', source),
+      new TrackPublishOptions({ source: TrackSource.SOURCE_CAMERA }),
+    );
+    const frame = new Uint8Array(160 * 90 * 4).fill(50);
+    const timer = setInterval(
+      () => source.captureFrame(new VideoFrame(frame, 160, 90, VideoBufferType.RGBA)),
+      100,
+    );
+    await waitFor(() => received.some((e) => e.event === 'track_published' && e.room?.name === 'hooked'), {
+      what: 'track_published',
+    });
+    await r.localParticipant!.unpublishTrack(publication.sid!);
+    clearInterval(timer);
+    await r.disconnect();
+    await api.deleteRoom('hooked');
+    const names = await waitFor(
+      () => {
+        const events = received.filter((e) => e.room?.name === 'hooked').map((e) => e.event);
+        return events.includes('room_finished') ? events : undefined;
+      },
+      { what: 'room_finished' },
+    );
+    for (const event of [
+      'room_started',
+      'participant_joined',
+      'track_published',
+      'track_unpublished',
+      'participant_left',
+      'room_finished',
+    ]) {
+      expect(names).toContain(event);
+    }
+    const published = received.find((e) => e.event === 'track_published' && e.room?.name === 'hooked')!;
+    expect(published.participant?.identity).toBe('cam');
+    expect(published.track?.source).toBe(ProtoTrackSource.CAMERA);
+  });
+});
