@@ -183,7 +183,8 @@ export class RtcService {
         .then(() => this.handleRequest(joinedRoom, self, request))
         .catch((error: unknown) => {
           metrics.signalErrors.inc({ reason: 'handler_error' });
-          this.log.warn(
+          // debug, not warn: a hostile client must not be able to flood the logs; the metric counts it.
+          this.log.debug(
             { err: (error as Error).message, participant: self.identity },
             'signal request failed',
           );

@@ -1,0 +1,147 @@
+// The grants matrix at the SFU's door and inside the room.
+
+import { TrackSource as ProtoTrackSource } from '@livekit/protocol';
+import {
+  LocalVideoTrack,
+  Room,
+  RoomEvent,
+  TrackPublishOptions,
+  TrackSource,
+  VideoBufferType,
+  VideoFrame,
+  VideoSource,
+} from '@livekit/rtc-node';
+import { participantToken, waitFor } from '@scenecast/testkit';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type RunningSfu, startSfu } from '../src/index.js';
+
+let sfu: RunningSfu;
+const rooms: Room[] = [];
+
+beforeAll(async () => {
+  sfu = await startSfu({ port: 0 });
+});
+afterAll(async () => {
+  for (const r of rooms) await r.disconnect().catch(() => undefined);
+  await sfu?.close();
+});
+
+async function validate(token: string): Promise<number> {
+  return (await fetch(`${sfu.httpUrl}/rtc/validate?access_token=${encodeURIComponent(token)}`)).status;
+}
+
+/** The HTTP status the WebSocket upgrade is refused with (or 101 when it is accepted). */
+function upgradeStatus(token: string): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${sfu.url}/rtc?access_token=${encodeURIComponent(token)}`);
+    ws.on('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('error', () => undefined);
+  });
+}
+
+async function publish(room: Room): Promise<() => void> {
+  const source = new VideoSource(160, 90);
+  await room.localParticipant!.publishTrack(
+    LocalVideoTrack.createVideoTrack('cam', source),
+    new TrackPublishOptions({ source: TrackSource.SOURCE_CAMERA }),
+  );
+  const frame = new Uint8Array(160 * 90 * 4).fill(90);
+  const timer = setInterval(
+    () => source.captureFrame(new VideoFrame(frame, 160, 90, VideoBufferType.RGBA)),
+    100,
+  );
+  return () => clearInterval(timer);
+}
+
+describe('admission', () => {
+  it('refuses expired, wrongly signed, unknown-key and room-less tokens with 401', async () => {
+    const expired = await new SignJWT({ video: { roomJoin: true, room: 'a' }, sub: 'x' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('devkey')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode('secret'));
+    const wrongSecret = await participantToken('a', 'x', {}, { secret: 'not-the-secret' });
+    const unknownKey = await participantToken('a', 'x', {}, { key: 'otherkey' });
+    const noJoin = await participantToken('a', 'x', { roomJoin: false });
+    for (const token of [expired, wrongSecret, unknownKey, noJoin, 'garbage']) {
+      expect(await validate(token)).toBe(401);
+      expect(await upgradeStatus(token)).toBe(401);
+    }
+    expect(await validate(await participantToken('a', 'x'))).toBe(200);
+  });
+
+  it('puts a token into its own room only: the room is in the token, not the URL', async () => {
+    const r = new Room();
+    rooms.push(r);
+    await r.connect(`${sfu.url}/?room=b`, await participantToken('room-a', 'visitor'));
+    expect(r.name).toBe('room-a');
+    expect(sfu.rooms.get('room-b')).toBeUndefined();
+  });
+});
+
+describe('in the room', () => {
+  it('a subscribe-only participant cannot publish, and nothing of it reaches others', async () => {
+    const watcher = new Room();
+    const viewer = new Room();
+    rooms.push(watcher, viewer);
+    await watcher.connect(sfu.url, await participantToken('matrix', 'watcher'));
+    await viewer.connect(sfu.url, await participantToken('matrix', 'viewer', { canPublish: false }));
+    let watcherGotTrack = false;
+    watcher.on(RoomEvent.TrackSubscribed, () => {
+      watcherGotTrack = true;
+    });
+    await expect(publish(viewer)).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(watcherGotTrack).toBe(false);
+    expect(sfu.rooms.get('matrix')?.participants.get('viewer')?.tracks.size).toBe(0);
+  });
+
+  it('canPublishSources limits what may be published', async () => {
+    const mic = new Room();
+    rooms.push(mic);
+    await mic.connect(
+      sfu.url,
+      await participantToken('sources', 'mic-only', { canPublishSources: [ProtoTrackSource.MICROPHONE] }),
+    );
+    await expect(publish(mic)).rejects.toThrow();
+    expect(sfu.rooms.get('sources')?.participants.get('mic-only')?.tracks.size).toBe(0);
+  });
+
+  it('a hidden participant is not announced to others', async () => {
+    const seen = new Room();
+    const ghost = new Room();
+    rooms.push(seen, ghost);
+    await seen.connect(sfu.url, await participantToken('hidden', 'seen'));
+    await ghost.connect(sfu.url, await participantToken('hidden', 'ghost', { hidden: true }));
+    await waitFor(() => sfu.rooms.get('hidden')?.participants.size === 2, { what: 'both joined' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect([...seen.remoteParticipants.keys()]).not.toContain('ghost');
+    expect([...ghost.remoteParticipants.keys()]).toContain('seen');
+  });
+
+  it('a publisher without canSubscribe receives nothing', async () => {
+    const feed = new Room();
+    const other = new Room();
+    rooms.push(feed, other);
+    await feed.connect(sfu.url, await participantToken('nosub', 'feed', { canSubscribe: false }));
+    await other.connect(sfu.url, await participantToken('nosub', 'other'));
+    const stop = await publish(other);
+    let got = false;
+    feed.on(RoomEvent.TrackSubscribed, () => {
+      got = true;
+    });
+    await waitFor(() => sfu.rooms.get('nosub')?.participants.get('other')?.tracks.size === 1, {
+      what: 'published',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    stop();
+    expect(got).toBe(false);
+    expect(sfu.rooms.get('nosub')?.participants.get('feed')?.subscriptions.size).toBe(0);
+  });
+});
