@@ -12,18 +12,8 @@ import {
   UpdateSubscription,
   UpdateTrackSettings,
 } from '@livekit/protocol';
-import {
-  LocalVideoTrack,
-  Room,
-  RoomEvent,
-  TrackPublishOptions,
-  TrackSource,
-  VideoBufferType,
-  VideoFrame,
-  VideoSource,
-  VideoStream,
-} from '@livekit/rtc-node';
-import { participantToken, waitFor } from '@scenecast/testkit';
+import { Room, RoomEvent, VideoStream } from '@livekit/rtc-node';
+import { participantToken, publishSyntheticVideo, waitFor } from '@scenecast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type RunningSfu, startSfu } from '../src/index.js';
@@ -133,17 +123,7 @@ beforeAll(async () => {
     while (!(await reader.read()).done) framesReceived++;
   });
   await subscriber.connect(sfu.url, await participantToken('fuzz', 'subscriber'));
-  const source = new VideoSource(160, 90);
-  await publisher.localParticipant!.publishTrack(
-    LocalVideoTrack.createVideoTrack('cam', source),
-    new TrackPublishOptions({ source: TrackSource.SOURCE_CAMERA }),
-  );
-  const frame = new Uint8Array(160 * 90 * 4).fill(77);
-  const timer = setInterval(
-    () => source.captureFrame(new VideoFrame(frame, 160, 90, VideoBufferType.RGBA)),
-    66,
-  );
-  stopFrames = () => clearInterval(timer);
+  stopFrames = await publishSyntheticVideo(publisher, { fps: 15, shade: 77 });
   await waitFor(() => framesReceived > 5, { what: 'media flowing before the fuzzing' });
 });
 

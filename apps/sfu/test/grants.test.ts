@@ -1,17 +1,8 @@
 // The grants matrix at the SFU's door and inside the room.
 
 import { TrackSource as ProtoTrackSource } from '@livekit/protocol';
-import {
-  LocalVideoTrack,
-  Room,
-  RoomEvent,
-  TrackPublishOptions,
-  TrackSource,
-  VideoBufferType,
-  VideoFrame,
-  VideoSource,
-} from '@livekit/rtc-node';
-import { participantToken, waitFor } from '@scenecast/testkit';
+import { Room, RoomEvent } from '@livekit/rtc-node';
+import { participantToken, publishSyntheticVideo, waitFor } from '@scenecast/testkit';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -45,19 +36,7 @@ function upgradeStatus(token: string): Promise<number> {
   });
 }
 
-async function publish(room: Room): Promise<() => void> {
-  const source = new VideoSource(160, 90);
-  await room.localParticipant!.publishTrack(
-    LocalVideoTrack.createVideoTrack('cam', source),
-    new TrackPublishOptions({ source: TrackSource.SOURCE_CAMERA }),
-  );
-  const frame = new Uint8Array(160 * 90 * 4).fill(90);
-  const timer = setInterval(
-    () => source.captureFrame(new VideoFrame(frame, 160, 90, VideoBufferType.RGBA)),
-    100,
-  );
-  return () => clearInterval(timer);
-}
+const publish = (room: Room) => publishSyntheticVideo(room);
 
 describe('admission', () => {
   it('refuses expired, wrongly signed, unknown-key and room-less tokens with 401', async () => {

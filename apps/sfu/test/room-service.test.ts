@@ -13,7 +13,7 @@ import {
   VideoFrame,
   VideoSource,
 } from '@livekit/rtc-node';
-import { participantToken, waitFor } from '@scenecast/testkit';
+import { participantToken, publishSyntheticVideo, waitFor } from '@scenecast/testkit';
 import { AccessToken, RoomServiceClient, type WebhookEvent, WebhookReceiver } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSfu, startSfu } from '../src/index.js';
@@ -71,17 +71,7 @@ describe('RoomServiceClient', () => {
   it('lists, gets, updates, mutes, re-subscribes, sends data to and removes participants', async () => {
     const alice = await join('people', 'alice');
     const bob = await join('people', 'bob');
-    const source = new VideoSource(320, 180);
-    const track = LocalVideoTrack.createVideoTrack('cam', source);
-    await alice.localParticipant!.publishTrack(
-      track,
-      new TrackPublishOptions({ source: TrackSource.SOURCE_CAMERA }),
-    );
-    const frame = new Uint8Array(320 * 180 * 4).fill(128);
-    const timer = setInterval(
-      () => source.captureFrame(new VideoFrame(frame, 320, 180, VideoBufferType.RGBA)),
-      100,
-    );
+    const stop = await publishSyntheticVideo(alice, { width: 320, height: 180 });
     try {
       const participants = await waitFor(async () => {
         const list = await api.listParticipants('people');
@@ -135,7 +125,7 @@ describe('RoomServiceClient', () => {
       await api.removeParticipant('people', 'bob');
       await waitFor(async () => (await api.listParticipants('people')).length === 1, { what: 'bob removed' });
     } finally {
-      clearInterval(timer);
+      stop();
     }
   });
 

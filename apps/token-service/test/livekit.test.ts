@@ -1,18 +1,9 @@
 // The tokens we issue, judged by the embedded SFU through the official Node SDK: viewers watch but
 // cannot publish, feeds publish but cannot subscribe, a token opens only its own show, and the SFU's
 // webhooks turn a feed live and offline.
-import {
-  LocalVideoTrack,
-  Room,
-  RoomEvent,
-  TrackPublishOptions,
-  TrackSource,
-  VideoBufferType,
-  VideoFrame,
-  VideoSource,
-} from '@livekit/rtc-node';
+import { Room, RoomEvent } from '@livekit/rtc-node';
 import { type RunningSfu, startSfu } from '@scenecast/sfu';
-import { waitFor } from '@scenecast/testkit';
+import { publishSyntheticVideo, waitFor } from '@scenecast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningTokenService } from '../src/index.js';
 import { adminToken, type Client, client, demoShow, startTestService } from './helpers.js';
@@ -23,20 +14,7 @@ let api: Client;
 let key: string;
 const rooms: Room[] = [];
 
-async function publishCamera(room: Room): Promise<() => void> {
-  const source = new VideoSource(320, 180);
-  const track = LocalVideoTrack.createVideoTrack('camera', source);
-  await room.localParticipant!.publishTrack(
-    track,
-    new TrackPublishOptions({ source: TrackSource.SOURCE_CAMERA }),
-  );
-  const frame = new Uint8Array(320 * 180 * 4).fill(200);
-  const timer = setInterval(
-    () => source.captureFrame(new VideoFrame(frame, 320, 180, VideoBufferType.RGBA)),
-    100,
-  );
-  return () => clearInterval(timer);
-}
+const publishCamera = (room: Room) => publishSyntheticVideo(room, { width: 320, height: 180 });
 
 async function join(url: string, token: string): Promise<Room> {
   const room = new Room();
