@@ -1,12 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 90_000,
-    hookTimeout: 60_000,
-    fileParallelism: false,
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
-  },
-});
+export default packageTestConfig();

@@ -1,12 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 180_000,
-    hookTimeout: 180_000,
-    fileParallelism: false,
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
-  },
-});
+// The whole demo show runs in these tests: give them time on a loaded 2-core machine.
+export default packageTestConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
