@@ -1,0 +1,196 @@
+// Scene switching and zoom latency in the real viewer (every scene kept subscribed at its lowest layer,
+// the stage shown at once, then upgraded), side by side in the same run with the naive way: unsubscribe
+// the old scene's track, subscribe the new one, wait for its first frame.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { startCamera } from '@scenecast/camera-sim';
+import { seedDemo } from '@scenecast/demo';
+import { startSfu } from '@scenecast/sfu';
+import { launchChromium, participantToken, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
+import { startTokenService } from '@scenecast/token-service';
+
+const require = createRequire(import.meta.url);
+const switches = Number(process.env.BENCH_SWITCHES ?? 50);
+const scenes = ['studio', 'factory', 'farm'];
+
+const percentile = (xs: number[], p: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+const fmt = (xs: number[]) => `${percentile(xs, 50).toFixed(0)} | ${percentile(xs, 95).toFixed(0)}`;
+
+declare const LivekitClient: typeof import('livekit-client');
+
+export async function run(): Promise<void> {
+  const state = mkdtempSync(join(tmpdir(), 'bench-switch-'));
+  const tokenPort = 23_000 + Math.floor(Math.random() * 10_000);
+  const admin = 'bench-admin-token-0123456789abc';
+  const sfu = await startSfu({
+    port: 0,
+    webhook: { urls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`], apiKey: 'devkey' },
+  });
+  const service = await startTokenService({
+    port: tokenPort,
+    databaseUrl: `file:${join(state, 'db')}`,
+    adminToken: admin,
+    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
+    logLevel: 'warn',
+  });
+  const seeded = await seedDemo(service.url, admin, join(state, 'seed.json'));
+  const cameras = await Promise.all(
+    scenes.map((scene) =>
+      startCamera({
+        scene,
+        auth: {
+          kind: 'feed',
+          tokenServiceUrl: service.url,
+          brandKey: seeded.brandKey,
+          feedId: seeded.feeds[scene]!,
+        },
+        width: scene === 'studio' ? 3840 : 1280,
+        height: scene === 'studio' ? 2160 : 720,
+        fps: 15,
+      }),
+    ),
+  );
+  const viewerPort = 33_000 + Math.floor(Math.random() * 10_000);
+  const viewer = spawn(
+    process.execPath,
+    [
+      join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'),
+      'preview',
+      dirname(require.resolve('@scenecast/viewer/package.json')),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(viewerPort),
+      '--strictPort',
+    ],
+    { env: { ...process.env, TOKEN_SERVICE_URL: service.url }, stdio: 'ignore' },
+  );
+  const browser = await launchChromium();
+  const plain = await serveLivekitClientPage();
+  try {
+    // scenecast's viewer
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${viewerPort}/`).catch(() => undefined))?.ok, {
+      what: 'viewer',
+    });
+    await page.goto(`http://127.0.0.1:${viewerPort}/show/demo`);
+    await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
+      timeoutMs: 60_000,
+      what: 'live scenes',
+    });
+    for (let i = 0; i < switches; i++) {
+      const scene = scenes[(i + 1) % scenes.length]!;
+      await page.click(`[data-scene="${scene}"]`);
+      await waitFor(
+        () =>
+          page.evaluate(
+            (n) =>
+              (window as any).scenecast.switches.length > n &&
+              (window as any).scenecast.switches[n].sharpFrameMs !== undefined,
+            i,
+          ),
+        { timeoutMs: 20_000, what: `switch ${i}` },
+      );
+    }
+    const timings = (await page.evaluate(() => (window as any).scenecast.switches)) as {
+      firstFrameMs: number;
+      sharpFrameMs: number;
+    }[];
+    const zooms: number[] = [];
+    await page.click('[data-scene="studio"]');
+    for (let i = 0; i < 10; i++) {
+      for (let k = 0; k < 5; k++) await page.click('[data-testid="zoom-in"]');
+      await waitFor(() => page.evaluate((n) => (window as any).scenecast.zooms.length > n, i), {
+        timeoutMs: 30_000,
+        what: `zoom ${i}`,
+      });
+      for (let k = 0; k < 6; k++) await page.click('[data-testid="zoom-out"]');
+      await waitFor(
+        async () =>
+          (await page.evaluate(
+            () => document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]')!.videoWidth,
+          )) < 3840,
+        { timeoutMs: 30_000, what: 'zoomed out' },
+      );
+    }
+    zooms.push(...((await page.evaluate(() => (window as any).scenecast.zooms)) as number[]));
+
+    // The naive way: subscribe on demand, in a plain livekit-client page on the same show.
+    const naive = await browser.newPage();
+    // tsx compiles page functions with esbuild's keepNames, which calls a helper the page lacks.
+    await naive.addInitScript({ content: 'window.__name = (f) => f;' });
+    await naive.goto(plain.url);
+    const token = await participantToken('demo', 'naive-viewer', { canPublish: false });
+    const naiveTimes = (await naive.evaluate(
+      async ({ url, token, switches, scenes }) => {
+        const room = new LivekitClient.Room({ adaptiveStream: false, singlePeerConnection: false });
+        await room.connect(url, token, { autoSubscribe: false });
+        const video = document.createElement('video');
+        video.muted = true;
+        video.autoplay = true;
+        document.body.appendChild(video);
+        const byScene = (scene: string) =>
+          [...room.remoteParticipants.values()]
+            .find((p) => p.attributes['scenecast.scene'] === scene)!
+            .getTrackPublication(LivekitClient.Track.Source.Camera)!;
+        const times: number[] = [];
+        let current: string | undefined;
+        for (let i = 0; i < switches; i++) {
+          const scene = scenes[(i + 1) % scenes.length]!;
+          const started = performance.now();
+          if (current)
+            (byScene(current) as import('livekit-client').RemoteTrackPublication).setSubscribed(false);
+          const pub = byScene(scene) as import('livekit-client').RemoteTrackPublication;
+          pub.setSubscribed(true);
+          while (!pub.track) await new Promise((r) => setTimeout(r, 5));
+          video.srcObject = new MediaStream([pub.track.mediaStreamTrack]);
+          await new Promise<void>((resolve) => video.requestVideoFrameCallback(() => resolve()));
+          times.push(performance.now() - started);
+          current = scene;
+        }
+        return times;
+      },
+      { url: sfu.url, token, switches, scenes },
+    )) as number[];
+
+    console.log(
+      `${switches} switches each way, studio 3840x2160 and two 1280x720 cameras at 15 fps, Chromium 1280x800\n`,
+    );
+    console.log('| measure | p50 ms | p95 ms |\n| --- | --- | --- |');
+    console.log(
+      `| scenecast: click → first frame of the new scene | ${fmt(timings.map((t) => t.firstFrameMs))} |`,
+    );
+    console.log(
+      `| scenecast: click → first frame at the target layer | ${fmt(timings.map((t) => t.sharpFrameMs))} |`,
+    );
+    console.log(`| naive (unsubscribe old, subscribe new): → first frame | ${fmt(naiveTimes)} |`);
+    console.log(`| zoom → first 2160p frame (${zooms.length} zooms) | ${fmt(zooms)} |`);
+    console.log(
+      `\nratio first frame scenecast/naive: p50 ${(
+        percentile(
+          timings.map((t) => t.firstFrameMs),
+          50,
+        ) / percentile(naiveTimes, 50)
+      ).toFixed(2)}x, ` +
+        `p95 ${(
+          percentile(
+            timings.map((t) => t.firstFrameMs),
+            95,
+          ) / percentile(naiveTimes, 95)
+        ).toFixed(2)}x`,
+    );
+  } finally {
+    await browser.close();
+    await plain.close();
+    viewer.kill();
+    for (const camera of cameras) await camera.stop();
+    await service.close();
+    await sfu.close();
+  }
+}
