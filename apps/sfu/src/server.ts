@@ -17,6 +17,8 @@ export interface SfuConfig {
   rtc: { portRange?: [number, number]; nodeIp?: string };
   webhook?: { urls: string[]; apiKey: string };
   room: { emptyTimeout: number; departureTimeout: number; maxParticipants: number };
+  /** How often a connected participant gets a fresh token (LiveKit's `refreshToken`). */
+  tokenRefreshMs?: number;
   logger?: Logger;
 }
 
@@ -57,7 +59,7 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
     log,
   );
   const rooms = new RoomManager(config.room, webhooks, log);
-  const rtc = new RtcService(rooms, keys, config.rtc, log);
+  const rtc = new RtcService(rooms, keys, config.rtc, log, config.tokenRefreshMs);
   const roomService = new RoomService(rooms, keys);
   const handle = createHttpHandler({ rooms, rtc, roomService, keys, log });
 

@@ -14,6 +14,7 @@ import {
   SignalResponse,
   TrackPublishedResponse,
 } from '@livekit/protocol';
+import { AccessToken } from 'livekit-server-sdk';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   type ApiKeys,
@@ -74,6 +75,7 @@ export class RtcService {
     private readonly keys: ApiKeys,
     private readonly rtc: RtcConfig,
     private readonly log: Logger,
+    private readonly tokenRefreshMs = 5 * 60_000,
   ) {}
 
   /** `/rtc/validate`: the status a client reads to explain a failed WebSocket. */
@@ -166,6 +168,14 @@ export class RtcService {
 
     const joinedRoom = room;
     const self = participant;
+    // Long sessions outlive their token: keep handing the client a fresh one for its reconnects.
+    const apiKey = admission.token.apiKey;
+    const refresh = setInterval(() => {
+      void this.freshToken(self, roomName, apiKey).then((token) =>
+        self.send({ case: 'refreshToken', value: token }),
+      );
+    }, this.tokenRefreshMs);
+    refresh.unref();
     let lastSeen = Date.now();
     const liveness = setInterval(() => {
       // A client that stopped pinging is gone even if TCP has not noticed yet.
@@ -192,6 +202,7 @@ export class RtcService {
     });
     ws.on('close', () => {
       clearInterval(liveness);
+      clearInterval(refresh);
       self.detachSignal(signal);
       if (joinedRoom.participants.get(self.identity) !== self || self.hasSignal) return;
       // Keep the participant (and its media) for a while: the client may resume on a new socket.
@@ -204,6 +215,19 @@ export class RtcService {
       );
     });
     ws.on('error', () => ws.terminate());
+  }
+
+  /** A new token with the participant's current identity and rights, signed with the key it joined with. */
+  private async freshToken(p: Participant, room: string, apiKey: string): Promise<string> {
+    const token = new AccessToken(apiKey, this.keys.get(apiKey)!, {
+      identity: p.identity,
+      name: p.name,
+      metadata: p.metadata,
+      attributes: p.attributes,
+      ttl: Math.ceil((2 * this.tokenRefreshMs) / 1000),
+    });
+    token.addGrant({ ...p.permissions.snapshot, roomJoin: true, room });
+    return token.toJwt();
   }
 
   private cancelResumeTimer(p: Participant): void {
