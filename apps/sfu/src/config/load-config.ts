@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { defaultConfig, type SfuConfig } from '../server.js';
+
+/** The subset of LiveKit's livekit.yaml we honour; the same file can drive either engine. */
+const yamlSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).optional(),
+    bind_addresses: z.array(z.string()).min(1).optional(),
+    keys: z.record(z.string(), z.string()).optional(),
+    log_level: z.string().optional(),
+    rtc: z
+      .object({
+        udp_port: z.number().int().min(1).max(65535).optional(),
+        port_range_start: z.number().int().min(1).max(65535).optional(),
+        port_range_end: z.number().int().min(1).max(65535).optional(),
+        node_ip: z.string().optional(),
+      })
+      .optional(),
+    webhook: z.object({ urls: z.array(z.url()).optional(), api_key: z.string().optional() }).optional(),
+    room: z
+      .object({
+        empty_timeout: z.number().int().min(0).optional(),
+        departure_timeout: z.number().int().min(0).optional(),
+        max_participants: z.number().int().min(0).optional(),
+      })
+      .optional(),
+  })
+  .loose();
+
+const known: Record<string, readonly string[] | true> = {
+  port: true,
+  bind_addresses: true,
+  keys: true,
+  log_level: true,
+  rtc: ['udp_port', 'port_range_start', 'port_range_end', 'node_ip'],
+  webhook: ['urls', 'api_key'],
+  room: ['empty_timeout', 'departure_timeout', 'max_participants'],
+};
+
+/** Keys we do not support, as dotted paths, so they are reported instead of silently ignored. */
+export function unknownKeys(doc: Record<string, unknown>): string[] {
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(doc)) {
+    const spec = known[key];
+    if (!spec) unknown.push(key);
+    else if (spec !== true && value && typeof value === 'object') {
+      for (const sub of Object.keys(value)) if (!spec.includes(sub)) unknown.push(`${key}.${sub}`);
+    }
+  }
+  return unknown;
+}
+
+/** LIVEKIT_KEYS as LiveKit reads it: "key1: secret1, key2: secret2" (or one pair per line). */
+export function parseKeys(value: string | undefined): Record<string, string> | undefined {
+  if (!value) return undefined;
+  const pairs = value
+    .split(/[,\n]/)
+    .map((pair) => pair.split(':').map((s) => s.trim()))
+    .filter((pair): pair is [string, string] => pair.length === 2 && !!pair[0] && !!pair[1]);
+  return pairs.length > 0 ? Object.fromEntries(pairs) : undefined;
+}
+
+export interface LoadedConfig {
+  config: SfuConfig;
+  logLevel: string | undefined;
+  warnings: string[];
+}
+
+/**
+ * Config from, in rising precedence: defaults (`livekit-server --dev`), livekit.yaml (`--config` or
+ * LIVEKIT_CONFIG as YAML text), environment (PORT, LIVEKIT_BIND, LIVEKIT_KEYS, LIVEKIT_WEBHOOK_URLS),
+ * flags. Invalid values throw with a message naming them.
+ */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      bind: { type: 'string' },
+      keys: { type: 'string' },
+      'node-ip': { type: 'string' },
+      'udp-port': { type: 'string' },
+      'port-range': { type: 'string' },
+      dev: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const text = values.config ? readFileSync(values.config, 'utf8') : env.LIVEKIT_CONFIG;
+  const raw = text ? ((parseYaml(text) ?? {}) as Record<string, unknown>) : {};
+  const parsed = yamlSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(
+      `invalid config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const doc = parsed.data;
+  const warnings = unknownKeys(raw).map((key) => `unsupported config key ignored: ${key}`);
+
+  const keys = parseKeys(values.keys) ?? parseKeys(env.LIVEKIT_KEYS) ?? doc.keys ?? defaultConfig.keys;
+  const port = Number(values.port ?? env.PORT ?? doc.port ?? defaultConfig.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`invalid port: ${values.port ?? env.PORT}`);
+
+  // werift opens one socket per peer connection, so a single UDP port cannot be shared: `udp_port`
+  // starts a 1000-port range instead (and says so), `port_range_*` is honoured as given.
+  let portRange: [number, number] | undefined;
+  const range = values['port-range']?.split('-').map(Number);
+  if (range && range.length === 2 && range[0]! < range[1]!) portRange = [range[0]!, range[1]!];
+  else if (doc.rtc?.port_range_start && doc.rtc.port_range_end)
+    portRange = [doc.rtc.port_range_start, doc.rtc.port_range_end];
+  const udpPort = Number(values['udp-port'] ?? doc.rtc?.udp_port ?? 0);
+  if (!portRange && udpPort) {
+    portRange = [udpPort, Math.min(65535, udpPort + 999)];
+    warnings.push(
+      `rtc.udp_port ${udpPort}: one socket per peer connection here, so using ports ${portRange[0]}-${portRange[1]}`,
+    );
+  }
+
+  const webhookUrls = env.LIVEKIT_WEBHOOK_URLS?.split(',').filter(Boolean) ?? doc.webhook?.urls ?? [];
+  const webhookKey = doc.webhook?.api_key ?? Object.keys(keys)[0]!;
+  return {
+    config: {
+      ...defaultConfig,
+      port,
+      bindAddress: values.bind ?? env.LIVEKIT_BIND ?? doc.bind_addresses?.[0] ?? defaultConfig.bindAddress,
+      keys,
+      rtc: { portRange, nodeIp: values['node-ip'] ?? doc.rtc?.node_ip },
+      webhook: webhookUrls.length > 0 ? { urls: webhookUrls, apiKey: webhookKey } : undefined,
+      room: {
+        emptyTimeout: doc.room?.empty_timeout ?? defaultConfig.room.emptyTimeout,
+        departureTimeout: doc.room?.departure_timeout ?? defaultConfig.room.departureTimeout,
+        maxParticipants: doc.room?.max_participants ?? defaultConfig.room.maxParticipants,
+      },
+    },
+    logLevel: env.LOG_LEVEL ?? doc.log_level,
+    warnings,
+  };
+}
