@@ -40,9 +40,13 @@ export async function startTokenService(overrides: Partial<Config> = {}): Promis
   return {
     url: `http://${config.host}:${port}`,
     store,
+    /** Graceful: stop accepting, let in-flight requests finish (up to 2 s), then close the database. */
     async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
       await db.destroy();
     },
   };

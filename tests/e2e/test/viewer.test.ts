@@ -103,8 +103,9 @@ afterAll(async () => {
   await browser?.close();
   viewer?.kill();
   for (const camera of cameras.values()) await camera.stop();
-  await service?.close();
+  // The SFU first: closing it delivers its last webhooks to a token service that is still up.
   await sfu?.close();
+  await service?.close();
 });
 
 async function openShow(): Promise<Page> {
@@ -189,6 +190,34 @@ describe('viewer on the demo show', () => {
       },
     );
     await page.close();
+  });
+
+  it('works on a phone: portrait, one column, tap to switch, pinch-free zoom buttons', async () => {
+    const phone = await browser.newPage({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    });
+    await phone.goto(viewerUrl);
+    await waitFor(async () => (await phone.locator('.badge.live').count()) === 3, {
+      what: 'three live scenes on the phone',
+      timeoutMs: 60_000,
+    });
+    const columns = await phone.evaluate(
+      () => getComputedStyle(document.querySelector('.layout')!).gridTemplateColumns.split(' ').length,
+    );
+    expect(columns).toBe(1);
+    const stage = await phone.locator('[data-testid="stage-video"]').boundingBox();
+    expect(stage!.width).toBeLessThanOrEqual(390);
+    await phone.tap('[data-scene="farm"]');
+    await waitFor(async () => near((await stagePicture(phone)).band, sceneColors.farm!), {
+      what: 'farm on the phone stage',
+    });
+    await phone.tap('[data-testid="zoom-in"]');
+    expect(await phone.locator('[data-testid="zoom-level"]').textContent()).toBe('1.5×');
+    await phone.screenshot({ path: join(artifacts, 'phone.png') });
+    await phone.close();
   });
 
   it('two viewers chat with each other', async () => {
