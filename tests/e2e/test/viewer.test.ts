@@ -220,6 +220,29 @@ describe('viewer on the demo show', () => {
     await phone.close();
   });
 
+  it('shows a reconnecting banner when the connection drops, and recovers by itself', async () => {
+    const page = await openShow();
+    await page.click('[data-scene="factory"]');
+    await waitFor(async () => near((await stagePicture(page)).band, sceneColors.factory!), {
+      what: 'factory on stage',
+    });
+    // Restart the engine on the same port: every connection drops at once, as on a network loss.
+    const port = sfu.port;
+    await sfu.close();
+    await page.locator('.banner', { hasText: 'reconnecting' }).waitFor({ timeout: 20_000 });
+    sfu = await startSfu({
+      port,
+      webhook: { urls: [`${service.url}/v1/livekit/webhook`], apiKey: 'devkey' },
+    });
+    await waitFor(
+      async () =>
+        (await page.locator('.banner').count()) === 0 &&
+        near((await stagePicture(page)).band, sceneColors.factory!),
+      { what: 'the banner gone and the factory back on stage', timeoutMs: 60_000 },
+    );
+    await page.close();
+  });
+
   it('two viewers chat with each other', async () => {
     const a = await openShow();
     const b = await openShow();

@@ -134,7 +134,11 @@ export class Room implements ParticipantEvents {
     this.participants.delete(p.identity);
     p.send({
       case: 'leave',
-      value: new LeaveRequest({ canReconnect: false, reason, action: LeaveRequest_Action.DISCONNECT }),
+      // A server going away (restart, deploy) asks clients to reconnect; anything else ends the session.
+      value:
+        reason === DisconnectReason.SERVER_SHUTDOWN
+          ? new LeaveRequest({ canReconnect: true, reason, action: LeaveRequest_Action.RECONNECT })
+          : new LeaveRequest({ canReconnect: false, reason, action: LeaveRequest_Action.DISCONNECT }),
     });
     for (const other of this.participants.values()) {
       for (const track of p.tracks.values()) other.unsubscribe(track.sid);
