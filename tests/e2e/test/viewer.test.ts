@@ -143,6 +143,15 @@ describe('viewer on the demo show', () => {
       expect(timing.firstFrameMs).toBeGreaterThan(0);
       expect(timing.firstFrameMs).toBeLessThan(5000);
     }
+    // Keyboard: the number keys switch scenes (3 = farm).
+    await page.keyboard.press('3');
+    await waitFor(async () => near((await stagePicture(page)).band, sceneColors.farm!), {
+      what: 'farm after pressing 3',
+    });
+    await page.keyboard.press('2');
+    await waitFor(async () => near((await stagePicture(page)).band, sceneColors.factory!), {
+      what: 'factory after pressing 2',
+    });
     await page.screenshot({ path: join(artifacts, 'stage-1x.png') });
     expect((page as Page & { consoleErrors: string[] }).consoleErrors).toEqual([]);
     await page.close();
