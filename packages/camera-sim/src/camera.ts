@@ -29,6 +29,8 @@ export interface CameraOptions {
   /** Top-layer bitrate in bit/s; libwebrtc derives the lower simulcast layers from the resolution. */
   maxBitrate?: number;
   productName?: string;
+  /** Let the SFU pause layers nobody watches (default). Off keeps every layer encoding, e.g. to measure. */
+  dynacast?: boolean;
   log?: Logger;
 }
 
@@ -112,7 +114,7 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
   const connect = async (): Promise<void> => {
     const { url, token } = await credentials(options.auth, options.scene);
     const next = new Room();
-    await next.connect(url, token, { autoSubscribe: false, dynacast: true });
+    await next.connect(url, token, { autoSubscribe: false, dynacast: options.dynacast ?? true });
     const track = LocalVideoTrack.createVideoTrack(`${options.scene}-camera`, source);
     await next.localParticipant!.publishTrack(
       track,
