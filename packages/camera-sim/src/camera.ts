@@ -1,5 +1,6 @@
 import {
   dispose,
+  type LocalTrackPublication,
   LocalVideoTrack,
   Room,
   RoomEvent,
@@ -17,61 +18,121 @@ import { SceneRenderer } from './renderer.js';
 /** Where the camera gets its right to publish: a ready token, a feed of the token service, or API keys. */
 export type CameraAuth =
   | { kind: 'token'; url: string; token: string }
+  /** `POST {tokenServiceUrl}/v1/feeds/{feedId}/token` with `Authorization: Bearer {brandKey}` → `{ url, token, identity }`. */
   | { kind: 'feed'; tokenServiceUrl: string; brandKey: string; feedId: string }
-  | { kind: 'keys'; url: string; apiKey: string; apiSecret: string; show: string };
+  /** Mints its own token: identity `camera-<scene>` (or `identity`), attribute `scenecast.scene=<scene>`. */
+  | { kind: 'keys'; url: string; apiKey: string; apiSecret: string; show: string; identity?: string };
 
 export interface CameraOptions {
   scene: string;
   auth: CameraAuth;
+  /** Default 3840x2160. Even numbers. */
   width?: number;
   height?: number;
+  /** Frames per second, default 15 (the encoder's cost scales with it). */
   fps?: number;
-  /** Top-layer bitrate in bit/s; libwebrtc derives the lower simulcast layers from the resolution. */
+  /** Top-layer bitrate in bit/s (default from the resolution and fps, see {@link defaultBitrate}). */
   maxBitrate?: number;
   productName?: string;
-  /** Let the SFU pause layers nobody watches (default). Off keeps every layer encoding, e.g. to measure. */
+  /**
+   * Dynacast (default on): the SFU pauses layers nobody watches, so an unwatched camera costs almost
+   * nothing. Off keeps every layer encoding (for measuring the worst case).
+   */
   dynacast?: boolean;
+  /** Reconnection after the room is lost: exponential backoff with jitter, between these bounds. */
+  backoff?: { initialMs?: number; maxMs?: number };
   log?: Logger;
 }
 
 export interface CameraStats {
+  scene: string;
+  width: number;
+  height: number;
+  fps: number;
+  /** Frames handed to the encoder. */
   framesSent: number;
+  /** Publishing now (frames are being rendered and sent). */
   connected: boolean;
+  /** Times the camera joined again and republished after losing the room. */
   reconnects: number;
+  /** Times rtc-node recovered the session by itself (resume or full reconnect inside the SDK). */
+  sdkReconnects: number;
+  /** Connection attempts that failed (SFU down, token refused, …). */
+  failedAttempts: number;
+  lastError?: string;
+  identity?: string;
+  trackSid?: string;
+  /** Mean time to render and capture one frame, in ms (JavaScript side; encoding happens on rtc-node's threads). */
+  frameMs: number;
 }
 
 export interface RunningCamera {
   stats: CameraStats;
+  renderer: SceneRenderer;
+  /** Resolves when the camera is publishing (at once if it is); rejects after `timeoutMs`. */
+  live(timeoutMs?: number): Promise<void>;
+  /** Unpublishes, leaves the room and releases the video source. Idempotent. */
   stop(): Promise<void>;
 }
 
-/** Sensible top-layer bitrates for VP8 at 15–30 fps. */
-function defaultBitrate(width: number): number {
-  if (width >= 3840) return 12_000_000;
-  if (width >= 1920) return 4_500_000;
-  if (width >= 1280) return 2_000_000;
-  return 800_000;
+/**
+ * A sensible top-layer VP8 bitrate: LiveKit's presets at 30 fps (2160p 8 Mbps, 1440p 5, 1080p 3, 720p 1.7,
+ * 540p 0.8, 360p 0.45), scaled by sqrt(fps / 30) but to no less than half. rtc-node derives the lower
+ * simulcast layers itself (for 16:9: 320x180 at 160 kbps / 15 fps and 640x360 at 450 kbps / 20 fps).
+ */
+export function defaultBitrate(width: number, height: number, fps: number): number {
+  const lines = Math.min(width, height);
+  const at30 =
+    lines >= 2160
+      ? 8_000_000
+      : lines >= 1440
+        ? 5_000_000
+        : lines >= 1080
+          ? 3_000_000
+          : lines >= 720
+            ? 1_700_000
+            : lines >= 540
+              ? 800_000
+              : 450_000;
+  return Math.round(at30 * Math.min(1, Math.max(0.5, Math.sqrt(fps / 30))));
 }
 
-async function credentials(auth: CameraAuth, scene: string): Promise<{ url: string; token: string }> {
+export function cameraLogger(name: string): Logger {
+  return pino({ name, level: process.env.LOG_LEVEL ?? 'info' });
+}
+
+async function credentials(
+  auth: CameraAuth,
+  scene: string,
+): Promise<{ url: string; token: string; identity?: string }> {
   switch (auth.kind) {
     case 'token':
       return { url: auth.url, token: auth.token };
     case 'feed': {
       const response = await fetch(
-        `${auth.tokenServiceUrl}/v1/feeds/${encodeURIComponent(auth.feedId)}/token`,
+        `${auth.tokenServiceUrl.replace(/\/$/, '')}/v1/feeds/${encodeURIComponent(auth.feedId)}/token`,
         {
           method: 'POST',
           headers: { authorization: `Bearer ${auth.brandKey}`, 'content-type': 'application/json' },
           body: '{}',
+          signal: AbortSignal.timeout(10_000),
         },
       );
-      if (!response.ok) throw new Error(`feed token refused (${response.status}): ${await response.text()}`);
-      return (await response.json()) as { url: string; token: string };
+      if (!response.ok)
+        throw new Error(`feed token refused (${response.status}): ${(await response.text()).slice(0, 300)}`);
+      const body = (await response.json()) as { url?: unknown; token?: unknown; identity?: unknown };
+      if (typeof body.url !== 'string' || typeof body.token !== 'string')
+        throw new Error('feed token response has no url/token');
+      return {
+        url: body.url,
+        token: body.token,
+        identity: typeof body.identity === 'string' ? body.identity : undefined,
+      };
     }
     case 'keys': {
+      const identity = auth.identity ?? `camera-${scene}`;
       const token = new AccessToken(auth.apiKey, auth.apiSecret, {
-        identity: `camera-${scene}`,
+        identity,
         name: `${scene} camera`,
         ttl: '6h',
         attributes: { 'scenecast.scene': scene },
@@ -83,70 +144,182 @@ async function credentials(auth: CameraAuth, scene: string): Promise<{ url: stri
         canSubscribe: false,
         canPublishData: false,
       });
-      return { url: auth.url, token: await token.toJwt() };
+      return { url: auth.url, token: await token.toJwt(), identity };
     }
   }
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
+
+/** Settles with `promise`, or resolves undefined after `ms` (for cleanup that must not hang). */
+function bounded<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    }),
+  ]);
+}
+
 /**
- * A synthetic scene camera: renders the scene's picture and publishes it as a simulcast camera track.
- * When the room drops (the SFU restarted, the network went away) it reconnects with exponential backoff
- * and jitter, and publishes again; stop() unpublishes and leaves cleanly.
+ * A synthetic scene camera: renders the scene's picture and publishes it as a VP8 simulcast camera track.
+ *
+ * rtc-node recovers short outages by itself (resume, or a full reconnect that republishes the track).
+ * When it gives up and the room disconnects — the SFU was restarted or stayed away — the camera joins
+ * again with exponential backoff and jitter (fetching a fresh token each time) and republishes, until
+ * stop(). If the first connection fails, startCamera still resolves and keeps trying; use live() to wait.
  */
 export async function startCamera(options: CameraOptions): Promise<RunningCamera> {
   const width = options.width ?? 3840;
   const height = options.height ?? 2160;
   const fps = options.fps ?? 15;
-  const log = options.log ?? pino({ name: `camera-${options.scene}` });
-  const renderer = new SceneRenderer(options.scene, width, height, options.productName);
+  if (!(fps > 0 && fps <= 60)) throw new Error(`fps must be in (0, 60] (got ${fps})`);
+  const log = options.log ?? cameraLogger(`camera-${options.scene}`);
+  const renderer = new SceneRenderer(options.scene, width, height, { productName: options.productName, fps });
   const source = new VideoSource(width, height);
-  const stats: CameraStats = { framesSent: 0, connected: false, reconnects: 0 };
+  const maxBitrate = options.maxBitrate ?? defaultBitrate(width, height, fps);
+  const initialMs = options.backoff?.initialMs ?? 500;
+  const maxMs = options.backoff?.maxMs ?? 15_000;
+  const stats: CameraStats = {
+    scene: options.scene,
+    width,
+    height,
+    fps,
+    framesSent: 0,
+    connected: false,
+    reconnects: 0,
+    sdkReconnects: 0,
+    failedAttempts: 0,
+    frameMs: 0,
+  };
+  const stopping = new AbortController();
   let room: Room | undefined;
-  let stopped = false;
+  let track: LocalVideoTrack | undefined;
+  let publication: LocalTrackPublication | undefined;
+  let reconnecting: Promise<void> | undefined;
+  let liveWaiters: Array<() => void> = [];
+  let frameMsTotal = 0;
 
   const capture = setInterval(() => {
     if (!stats.connected) return;
+    const began = performance.now();
     const frame = renderer.next();
-    source.captureFrame(new VideoFrame(frame.data, width, height, VideoBufferType.I420));
+    try {
+      source.captureFrame(new VideoFrame(frame.data, width, height, VideoBufferType.I420));
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'capture failed');
+      return;
+    }
     stats.framesSent += 1;
+    frameMsTotal += performance.now() - began;
+    stats.frameMs = frameMsTotal / stats.framesSent;
   }, 1000 / fps);
 
+  /** Leaves a room we are done with, without waiting long for a dead server. */
+  const release = async (old: Room | undefined, oldTrack: LocalVideoTrack | undefined) => {
+    old?.removeAllListeners();
+    await bounded(old?.disconnect().catch(() => undefined) ?? Promise.resolve(), 3000);
+    await bounded(oldTrack?.close(false).catch(() => undefined) ?? Promise.resolve(), 1000);
+  };
+
   const connect = async (): Promise<void> => {
-    const { url, token } = await credentials(options.auth, options.scene);
+    const { url, token, identity } = await credentials(options.auth, options.scene);
     const next = new Room();
-    await next.connect(url, token, { autoSubscribe: false, dynacast: options.dynacast ?? true });
-    const track = LocalVideoTrack.createVideoTrack(`${options.scene}-camera`, source);
-    await next.localParticipant!.publishTrack(
-      track,
-      new TrackPublishOptions({
-        source: TrackSource.SOURCE_CAMERA,
-        simulcast: true,
-        videoCodec: VideoCodec.VP8,
-        videoEncoding: { maxBitrate: BigInt(options.maxBitrate ?? defaultBitrate(width)), maxFramerate: fps },
-      }),
-    );
+    let nextTrack: LocalVideoTrack | undefined;
+    try {
+      await next.connect(url, token, { autoSubscribe: false, dynacast: options.dynacast ?? true });
+      nextTrack = LocalVideoTrack.createVideoTrack(`${options.scene}-camera`, source);
+      publication = await next.localParticipant!.publishTrack(
+        nextTrack,
+        new TrackPublishOptions({
+          source: TrackSource.SOURCE_CAMERA,
+          simulcast: true,
+          videoCodec: VideoCodec.VP8,
+          videoEncoding: { maxBitrate: BigInt(maxBitrate), maxFramerate: fps },
+          // Keep the top layer at full resolution under CPU or bandwidth pressure: drop frames instead.
+          degradationPreference: 2 as TrackPublishOptions['degradationPreference'], // MAINTAIN_RESOLUTION
+        }),
+      );
+    } catch (error) {
+      await release(next, nextTrack);
+      throw error;
+    }
+    if (stopping.signal.aborted) {
+      await release(next, nextTrack);
+      return;
+    }
+    next.on(RoomEvent.Reconnecting, () => log.warn('connection lost; rtc-node is reconnecting'));
+    next.on(RoomEvent.Reconnected, () => {
+      stats.sdkReconnects += 1;
+      log.info('rtc-node reconnected');
+    });
+    next.on(RoomEvent.LocalTrackRepublished, (pub) => {
+      stats.trackSid = pub.sid;
+      log.info({ trackSid: pub.sid }, 'track republished by rtc-node');
+    });
     next.once(RoomEvent.Disconnected, (reason) => {
+      if (room !== next) return;
       stats.connected = false;
-      if (stopped) return;
-      log.warn({ reason }, 'disconnected; reconnecting');
-      void reconnect();
+      if (stopping.signal.aborted) return;
+      log.warn({ reason }, 'room disconnected; joining again');
+      reconnecting ??= reconnect().finally(() => {
+        reconnecting = undefined;
+      });
     });
     room = next;
+    track = nextTrack;
+    stats.identity = identity ?? next.localParticipant?.identity;
+    stats.trackSid = publication?.sid;
     stats.connected = true;
-    log.info({ url, width, height, fps }, 'camera live');
+    stats.lastError = undefined;
+    for (const resolve of liveWaiters) resolve();
+    liveWaiters = [];
+    log.info(
+      {
+        url,
+        room: next.name,
+        identity: stats.identity,
+        width,
+        height,
+        fps,
+        maxBitrate,
+        trackSid: stats.trackSid,
+      },
+      'camera live',
+    );
   };
 
   const reconnect = async (): Promise<void> => {
-    for (let attempt = 0; !stopped; attempt++) {
-      const delay = Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      if (stopped) return;
+    const old = room;
+    const oldTrack = track;
+    room = undefined;
+    track = undefined;
+    await release(old, oldTrack);
+    for (let attempt = 0; !stopping.signal.aborted; attempt++) {
+      const ceiling = Math.min(maxMs, initialMs * 2 ** attempt);
+      await sleep(ceiling / 2 + (Math.random() * ceiling) / 2, stopping.signal);
+      if (stopping.signal.aborted) return;
       try {
         await connect();
-        stats.reconnects += 1;
+        if (old) stats.reconnects += 1;
         return;
       } catch (error) {
-        log.warn({ err: (error as Error).message, attempt }, 'reconnect failed');
+        stats.failedAttempts += 1;
+        stats.lastError = (error as Error).message;
+        log.warn({ err: stats.lastError, attempt }, 'joining failed; backing off');
       }
     }
   };
@@ -154,18 +327,53 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
   try {
     await connect();
   } catch (error) {
-    log.warn({ err: (error as Error).message }, 'first connection failed; retrying');
-    void reconnect();
+    stats.failedAttempts += 1;
+    stats.lastError = (error as Error).message;
+    log.warn({ err: stats.lastError }, 'first connection failed; retrying in the background');
+    reconnecting = reconnect().finally(() => {
+      reconnecting = undefined;
+    });
   }
 
+  let stopped: Promise<void> | undefined;
   return {
     stats,
-    async stop() {
-      stopped = true;
-      clearInterval(capture);
-      stats.connected = false;
-      await room?.disconnect().catch(() => undefined);
-      await source.close().catch(() => undefined);
+    renderer,
+    live(timeoutMs = 30_000) {
+      if (stats.connected) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          liveWaiters = liveWaiters.filter((w) => w !== done);
+          reject(
+            new Error(`camera ${options.scene} not live after ${timeoutMs} ms: ${stats.lastError ?? ''}`),
+          );
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        liveWaiters.push(done);
+      });
+    },
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort();
+        clearInterval(capture);
+        stats.connected = false;
+        await bounded(reconnecting ?? Promise.resolve(), 5000);
+        const current = room;
+        room = undefined;
+        if (current && publication?.sid && current.isConnected)
+          await bounded(
+            current.localParticipant!.unpublishTrack(publication.sid, false).catch(() => undefined),
+            2000,
+          );
+        await release(current, track);
+        track = undefined;
+        await source.close().catch(() => undefined);
+        log.info({ framesSent: stats.framesSent }, 'camera stopped');
+      })();
+      return stopped;
     },
   };
 }

@@ -1,10 +1,24 @@
 export {
   type CameraAuth,
   type CameraOptions,
+  type CameraStats,
+  cameraLogger,
+  defaultBitrate,
   disposeCameras,
   type RunningCamera,
   startCamera,
 } from './camera.js';
-export { I420 } from './i420.js';
-export { bandRect, SceneRenderer } from './renderer.js';
-export { lookFor, sceneColors, sceneLooks } from './scenes.js';
+export { clockCharacters, GlyphStrip, hasFonts } from './glyphs.js';
+export { I420, meanRgb, type Rect, rgbToYuv, yuvToRgb } from './i420.js';
+export {
+  bandRect,
+  clockLength,
+  clockText,
+  type RendererOptions,
+  type SceneLayout,
+  SceneRenderer,
+  sceneLayout,
+  wedgeLineWidths,
+} from './renderer.js';
+export { lookFor, type Rgb, type SceneLook, sceneColors, sceneForColor, sceneLooks } from './scenes.js';
+export { pictureToPng } from './snapshot.js';

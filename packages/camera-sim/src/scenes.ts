@@ -1,67 +1,110 @@
-/** How each scene looks: its identifying band color (exact RGB, the same at every resolution) and palette. */
+/** An RGB triple, 0–255 per channel. */
+export type Rgb = [number, number, number];
+
+/** Which backdrop the scene paints under its name (drawn once per resolution). */
+export type SceneMotif = 'studio' | 'factory' | 'farm' | 'plain';
+
+/**
+ * How one scene looks: its identifying band (exact RGB, the same at every resolution), its palette, what
+ * its moving object is and what its label says in fine print.
+ */
 export interface SceneLook {
   name: string;
-  band: [number, number, number];
+  /** The solid band across the top 12 % of the picture: the scene's identity, at every layer. */
+  band: Rgb;
+  /** Background gradient, top-left to bottom-right. */
   background: [string, string];
+  /** Big text colour. */
   accent: string;
+  /** The lane the moving object travels along (solid, so the object can be blitted as a block). */
+  lane: string;
+  motif: SceneMotif;
   caption: string;
+  /** What moves across the lane. */
+  object: string;
   batch: string;
   certificate: string;
+  origin: string;
 }
 
 export const sceneLooks: Record<string, SceneLook> = {
   studio: {
     name: 'STUDIO',
     band: [224, 32, 160],
-    background: ['#2a1030', '#5a2050'],
-    accent: '#ffd0f0',
+    background: ['#1e0b24', '#4a1842'],
+    accent: '#ffd6f2',
+    lane: '#3a2a33',
+    motif: 'studio',
     caption: 'Live tasting with the host',
+    object: 'PLATE',
     batch: 'HAM-B-1187 / SLICE 0420',
-    certificate: 'CERT QS-330112-2026 · LOT 7731',
+    certificate: 'QS-330112-2026 / LOT 7731',
+    origin: 'Jinhua, Zhejiang - studio 2',
   },
   factory: {
     name: 'FACTORY',
     band: [255, 136, 0],
-    background: ['#2b1d0a', '#5c3a10'],
-    accent: '#ffe2b8',
+    background: ['#20160a', '#4c3212'],
+    accent: '#ffe4bd',
+    lane: '#30302e',
+    motif: 'factory',
     caption: 'Curing house, line 3',
+    object: 'HAM',
     batch: 'HAM-B-1187 / RACK 14',
-    certificate: 'HACCP ZJ-0091-4471 · CHECK 22',
+    certificate: 'HACCP ZJ-0091-4471 / CHECK 22',
+    origin: 'Dongyang curing works, line 3',
   },
   farm: {
     name: 'FARM',
     band: [32, 176, 64],
-    background: ['#0c2412', '#1d4a26'],
-    accent: '#d2ffd9',
+    background: ['#0b2a3a', '#17401f'],
+    accent: '#dcffe2',
+    lane: '#5a4326',
+    motif: 'farm',
     caption: 'Liangtouwu pigs, Dongyang pasture',
+    object: 'PIG',
     batch: 'PIG-2026-0412 / PEN C',
-    certificate: 'ORGANIC ORG-88231 · VET 5120',
+    certificate: 'ORGANIC ORG-88231 / VET 5120',
+    origin: 'Dongyang pasture, pen C',
   },
 };
 
-/** Exact band color per scene, for tests and for anyone checking which scene is on screen. */
-export const sceneColors = Object.fromEntries(
+/** Exact band colour per scene, for tests and for anyone checking which scene is on screen. */
+export const sceneColors: Record<string, Rgb> = Object.fromEntries(
   Object.entries(sceneLooks).map(([id, look]) => [id, look.band]),
-) as Record<string, [number, number, number]>;
+);
 
-/** A scene we have no look for still gets a stable, distinct color derived from its id. */
+/** A scene we have no look for still gets a stable, distinct band derived from its id. */
 export function lookFor(sceneId: string): SceneLook {
   const known = sceneLooks[sceneId];
   if (known) return known;
   let hash = 0;
   for (const ch of sceneId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  const band: [number, number, number] = [
-    64 + (hash % 160),
-    64 + ((hash >> 8) % 160),
-    64 + ((hash >> 16) % 160),
-  ];
+  const band: Rgb = [64 + (hash % 160), 64 + ((hash >>> 8) % 160), 64 + ((hash >>> 16) % 160)];
   return {
-    name: sceneId.toUpperCase(),
+    name: sceneId.toUpperCase().slice(0, 16),
     band,
     background: ['#151820', '#2a3040'],
     accent: '#e0e6f0',
+    lane: '#2b2f38',
+    motif: 'plain',
     caption: 'Live',
+    object: 'LIVE',
     batch: `BATCH ${hash.toString(36).toUpperCase()}`,
     certificate: `CERT ${(hash >> 4).toString(36).toUpperCase()}`,
+    origin: sceneId,
   };
+}
+
+/**
+ * Which known scene a band colour belongs to (e.g. the mean colour of a received frame's top rows), or
+ * undefined when none is within `tolerance` on every channel.
+ */
+export function sceneForColor(rgb: Rgb | number[], tolerance = 40): string | undefined {
+  let best: { id: string; distance: number } | undefined;
+  for (const [id, band] of Object.entries(sceneColors)) {
+    const distance = Math.max(...band.map((value, i) => Math.abs(value - (rgb[i] ?? 0))));
+    if (distance <= tolerance && (!best || distance < best.distance)) best = { id, distance };
+  }
+  return best?.id;
 }
