@@ -71,13 +71,13 @@ export interface Seeded {
   feeds: Record<string, string>;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON from our own API, read field by field below
 async function call(
   base: string,
   method: string,
   path: string,
   key: string,
   body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: JSON from our own API, read field by field below
 ): Promise<{ status: number; json: any }> {
   const response = await fetch(base + path, {
     method,

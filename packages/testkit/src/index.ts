@@ -2,4 +2,5 @@ export { chromiumArgs, chromiumPath, launchChromium } from './browser.js';
 export { serveLivekitClientPage } from './livekit-page.js';
 export { publishSyntheticVideo } from './synthetic-video.js';
 export { devKey, devSecret, participantToken } from './tokens.js';
+export { setVideoQuality } from './video-quality.js';
 export { waitFor } from './wait.js';

@@ -1,0 +1,110 @@
+// `npm start` as a person runs it: the root command brings the whole demo up and prints where to look;
+// Ctrl-C (SIGINT to the terminal's process group) takes every process down with it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '@scenecast/testkit';
+import { RoomServiceClient } from 'livekit-server-sdk';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const base = 30_000 + Math.floor(Math.random() * 20_000);
+const ports = { sfu: base, token: base + 1, viewer: base + 2 };
+let demo: ChildProcess | undefined;
+let output = '';
+
+/** True while something accepts TCP connections on the port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** True while any process of the group is alive. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+afterAll(() => {
+  if (demo?.pid && groupAlive(demo.pid)) process.kill(-demo.pid, 'SIGKILL');
+});
+
+describe('npm start', () => {
+  it('brings up the demo show, prints its URLs, and Ctrl-C stops every process', async () => {
+    demo = spawn(process.execPath, [join(root, 'scripts', 'cli.mjs'), 'start'], {
+      cwd: root,
+      detached: true, // its own process group, as a terminal gives it
+      env: {
+        ...process.env,
+        SFU_PORT: String(ports.sfu),
+        TOKEN_SERVICE_PORT: String(ports.token),
+        VIEWER_PORT: String(ports.viewer),
+        DEMO_STATE_DIR: mkdtempSync(join(tmpdir(), 'demo-')),
+        DEMO_FPS: '5', // the studio stays 3840x2160; fewer frames keep the test light
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = once(demo, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    for (const stream of [demo.stdout, demo.stderr])
+      stream?.on('data', (chunk) => {
+        output += chunk;
+      });
+
+    await waitFor(() => output.includes('scenecast demo is live'), {
+      what: `the demo's banner (output so far: ${output.slice(-800)})`,
+      timeoutMs: 240_000,
+      intervalMs: 500,
+    });
+    const viewerUrl = `http://127.0.0.1:${ports.viewer}/show/demo`;
+    expect(output).toContain(viewerUrl);
+    expect(output).toContain(`http://127.0.0.1:${ports.token}`);
+    expect(output).toContain(`ws://127.0.0.1:${ports.sfu}`);
+
+    // The URLs work: the viewer app, the public show with its three scenes, all live from webhooks.
+    const page = await fetch(viewerUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    await waitFor(
+      async () => {
+        const show = (await (await fetch(`http://127.0.0.1:${ports.token}/v1/shows/demo`)).json()) as {
+          scenes: Array<{ id: string; live: boolean }>;
+        };
+        return show.scenes.length === 3 && show.scenes.every((scene) => scene.live);
+      },
+      { what: 'all three scenes live', timeoutMs: 60_000 },
+    );
+
+    // The engine sees three cameras, the studio publishing 3840x2160.
+    const rooms = new RoomServiceClient(`http://127.0.0.1:${ports.sfu}`, 'devkey', 'secret');
+    const participants = await rooms.listParticipants('demo');
+    const cameras = new Map(participants.map((p) => [p.attributes['scenecast.scene'], p]));
+    expect([...cameras.keys()].sort()).toEqual(['factory', 'farm', 'studio']);
+    const studioTrack = cameras.get('studio')!.tracks[0]!;
+    expect([studioTrack.width, studioTrack.height]).toEqual([3840, 2160]);
+
+    // Ctrl-C.
+    process.kill(-demo.pid!, 'SIGINT');
+    const [code, signal] = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('still running 20 s after Ctrl-C')), 20_000),
+      ),
+    ]);
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    await waitFor(() => !groupAlive(demo!.pid!), { what: 'every demo process gone', timeoutMs: 10_000 });
+    for (const port of Object.values(ports)) expect(await listening(port), `port ${port}`).toBe(false);
+  }, 360_000);
+});
