@@ -80,6 +80,36 @@ function ensureChromium() {
   must('apt-get', ['install', '-y', '-qq', 'chromium'], { env });
 }
 
+/** Debian's PostgreSQL server binaries, e.g. /usr/lib/postgresql/15/bin/initdb. */
+function hasPostgres() {
+  const base = '/usr/lib/postgresql';
+  return existsSync(base) && readdirSync(base).some((v) => existsSync(join(base, v, 'bin', 'initdb')));
+}
+
+/**
+ * The token service's tests also run on PostgreSQL, in a throwaway cluster they start from these
+ * binaries; install them through apt-get when absent. Not fatal: without them those runs are skipped.
+ */
+function ensurePostgres() {
+  if (hasPostgres() || process.env.TEST_DATABASE_URL) return;
+  if (process.getuid?.() !== 0) {
+    log(
+      'PostgreSQL is not installed: the token service tests run on SQLite only (apt-get install postgresql)',
+    );
+    return;
+  }
+  log('installing Debian PostgreSQL for the token service tests (apt-get)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  try {
+    if (run('apt-get', ['install', '-y', '-qq', 'postgresql'], { env }) === 0) return;
+    run('apt-get', ['update', '-qq'], { env });
+    if (run('apt-get', ['install', '-y', '-qq', 'postgresql'], { env }) === 0) return;
+  } catch (error) {
+    log(`apt-get failed: ${error.message}`);
+  }
+  log('could not install PostgreSQL: the token service tests run on SQLite only');
+}
+
 /** Each package's vitest writes a JSON report; sum them into the one line CI reads. */
 function summarizeTests() {
   let passed = 0;
@@ -111,6 +141,7 @@ function clearTestReports() {
 
 function test(extra) {
   ensureChromium();
+  ensurePostgres();
   install();
   clearTestReports();
   log('lint, build, typecheck');

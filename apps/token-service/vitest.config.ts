@@ -1,3 +1,8 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
 import { packageTestConfig } from '../../vitest.shared.js';
 
-export default packageTestConfig();
+// The suite runs on SQLite and on PostgreSQL; the setup finds or starts the PostgreSQL server.
+export default mergeConfig(
+  packageTestConfig(),
+  defineConfig({ test: { globalSetup: ['test/postgres.setup.ts'] } }),
+);

@@ -1,23 +1,82 @@
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
 import { type RunningTokenService, startTokenService } from '../src/index.js';
 
 export const adminToken = 'test-admin-token-0123456789';
 
-/** A real service on a free port over a fresh SQLite file (or DATABASE_URL when the suite runs on PostgreSQL). */
+export interface Backend {
+  name: 'sqlite' | 'postgres';
+  /** Why this backend cannot run here; undefined when it runs. */
+  skip: string | undefined;
+}
+
+/**
+ * The storage engines the suite runs on: SQLite always, PostgreSQL when test/postgres.setup.ts found or
+ * started a server (TEST_DATABASE_URL, or a throwaway cluster from the installed binaries).
+ */
+export const sqlite: Backend = { name: 'sqlite', skip: undefined };
+export const backends: Backend[] = [
+  sqlite,
+  { name: 'postgres', skip: inject('postgresUrl') ? undefined : inject('postgresSkipReason') },
+];
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** An empty database of its own for one service: a fresh SQLite file, or a new PostgreSQL database. */
+export async function freshDatabase(backend: Backend): Promise<TestDatabase> {
+  if (backend.name === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'token-service-'));
+    return { url: `file:${join(dir, 'test.db')}`, drop: async () => rmSync(dir, { recursive: true }) };
+  }
+  const server = inject('postgresUrl');
+  if (!server) throw new Error(`PostgreSQL is not available: ${backend.skip}`);
+  const name = `token_service_test_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const c = new pg.Client({ connectionString: server });
+    await c.connect();
+    try {
+      await c.query(statement);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
+
+/** A real service on a free port over an empty database of the given backend; closing drops it. */
 export async function startTestService(
+  backend: Backend,
   overrides: Record<string, unknown> = {},
 ): Promise<RunningTokenService> {
-  const dir = mkdtempSync(join(tmpdir(), 'token-service-'));
-  return startTokenService({
+  const database = await freshDatabase(backend);
+  const service = await startTokenService({
     port: 0,
-    databaseUrl: process.env.TEST_DATABASE_URL ?? `file:${join(dir, 'test.db')}`,
+    databaseUrl: database.url,
     adminToken,
     logLevel: 'warn',
     viewerTokenRateLimit: 1000,
     ...overrides,
+  }).catch(async (error) => {
+    await database.drop();
+    throw error;
   });
+  return {
+    ...service,
+    async close() {
+      await service.close();
+      await database.drop();
+    },
+  };
 }
 
 export interface Client {

@@ -6,7 +6,7 @@ import { type RunningSfu, startSfu } from '@scenecast/sfu';
 import { publishSyntheticVideo, waitFor } from '@scenecast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningTokenService } from '../src/index.js';
-import { adminToken, type Client, client, demoShow, startTestService } from './helpers.js';
+import { adminToken, type Client, client, demoShow, sqlite, startTestService } from './helpers.js';
 
 let sfu: RunningSfu;
 let service: RunningTokenService;
@@ -30,7 +30,9 @@ beforeAll(async () => {
     port: 0,
     webhook: { urls: [`http://127.0.0.1:${port}/v1/livekit/webhook`], apiKey: 'devkey' },
   });
-  service = await startTestService({
+  // SQLite is enough here: what is judged is the tokens and webhooks, and test/api.test.ts runs the
+  // webhook endpoint's storage on both engines.
+  service = await startTestService(sqlite, {
     port,
     livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
   });

@@ -26,6 +26,21 @@ const shortId = () =>
     .toString('base64url')
     .toLowerCase()
     .replace(/[^a-z0-9]/g, 'x');
+/**
+ * Runs a write whose key may have been taken between our check and our insert: two requests can both see
+ * an id as free (PostgreSQL runs them truly in parallel), and the loser must get the same 409 as a plain
+ * duplicate, not a 500.
+ */
+async function claimingKey<T>(write: Promise<T>, conflict: string): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const taken =
+      code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+    throw taken ? new DomainError(409, conflict) : error;
+  }
+}
 const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 function sceneView(scene: SceneRow, feeds: FeedRow[]) {
@@ -103,9 +118,10 @@ export class Store {
     const id = input.id ?? `show-${shortId()}`;
     const sceneIds = input.scenes.map((s, i) => s.id ?? `${s.kind}-${i + 1}`);
     if (new Set(sceneIds).size !== sceneIds.length) throw new DomainError(422, 'scene ids must be unique');
-    await this.db.transaction().execute(async (tx) => {
+    const taken = `show id "${id}" is taken`;
+    const created = this.db.transaction().execute(async (tx) => {
       const exists = await tx.selectFrom('shows').select('id').where('id', '=', id).executeTakeFirst();
-      if (exists) throw new DomainError(409, `show id "${id}" is taken`);
+      if (exists) throw new DomainError(409, taken);
       const stamp = now();
       await tx
         .insertInto('shows')
@@ -124,6 +140,7 @@ export class Store {
         .values(input.scenes.map((s, i) => this.sceneRow(id, sceneIds[i]!, s, i)))
         .execute();
     });
+    await claimingKey(created, taken);
     return this.ownerView(brandId, id);
   }
 
@@ -193,12 +210,15 @@ export class Store {
       .where('show_id', '=', showId)
       .execute();
     const id = input.id ?? `${input.kind}-${scenes.length + 1}`;
-    if (scenes.some((s) => s.id === id))
-      throw new DomainError(409, `scene "${id}" already exists in this show`);
-    await this.db
-      .insertInto('scenes')
-      .values(this.sceneRow(showId, id, input, scenes.length))
-      .execute();
+    const taken = `scene "${id}" already exists in this show`;
+    if (scenes.some((s) => s.id === id)) throw new DomainError(409, taken);
+    await claimingKey(
+      this.db
+        .insertInto('scenes')
+        .values(this.sceneRow(showId, id, input, scenes.length))
+        .execute(),
+      taken,
+    );
     const view = await this.ownerView(brandId, showId);
     return view.scenes.find((s) => s.id === id)!;
   }
