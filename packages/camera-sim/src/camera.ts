@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import {
   dispose,
   type LocalTrackPublication,
@@ -39,6 +40,12 @@ export interface CameraOptions {
    * nothing. Off keeps every layer encoding (for measuring the worst case).
    */
   dynacast?: boolean;
+  /**
+   * Load-test knob: the bottom `noise` fraction of the picture (0–0.5) gets fresh random luma every
+   * frame, which the encoder cannot compress, so the top layer runs at its full bitrate as real camera
+   * footage does. Default 0. The renderer never draws there, so the scene's own picture is unaffected.
+   */
+  noise?: number;
   /** Reconnection after the room is lost: exponential backoff with jitter, between these bounds. */
   backoff?: { initialMs?: number; maxMs?: number };
   log?: Logger;
@@ -191,6 +198,9 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
   const renderer = new SceneRenderer(options.scene, width, height, { productName: options.productName, fps });
   const source = new VideoSource(width, height);
   const maxBitrate = options.maxBitrate ?? defaultBitrate(width, height, fps);
+  const noise = options.noise ?? 0;
+  if (!(noise >= 0 && noise <= 0.5)) throw new Error(`noise must be in [0, 0.5] (got ${noise})`);
+  const noiseRows = Math.floor(height * noise);
   const initialMs = options.backoff?.initialMs ?? 500;
   const maxMs = options.backoff?.maxMs ?? 15_000;
   const stats: CameraStats = {
@@ -217,6 +227,7 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
     if (!stats.connected) return;
     const began = performance.now();
     const frame = renderer.next();
+    if (noiseRows > 0) randomFillSync(frame.data, (height - noiseRows) * width, noiseRows * width);
     try {
       source.captureFrame(new VideoFrame(frame.data, width, height, VideoBufferType.I420));
     } catch (error) {

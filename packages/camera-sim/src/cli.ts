@@ -13,6 +13,8 @@ auth, one of:
   --show demo --url ws://127.0.0.1:7880 --api-key devkey --api-secret secret [--identity camera-<scene>]
                                                          mint one (env LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)
 other:     --no-dynacast          keep every simulcast layer encoding even when nobody watches
+           --noise <fraction>     bottom fraction of the picture made of fresh noise each frame, so the
+                                  encoder spends its whole bitrate (load tests; default 0)
            --stats <s>            log frames/s and this process's CPU every s seconds (default 30, 0 = off)
            --duration <s>         stop after s seconds
            --snapshot <file.png>  render one frame to a PNG and exit (no LiveKit)
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     'brand-key': { type: 'string', default: process.env.SCENECAST_BRAND_KEY },
     feed: { type: 'string' },
     'no-dynacast': { type: 'boolean', default: false },
+    noise: { type: 'string', default: '0' },
     stats: { type: 'string', default: '30' },
     duration: { type: 'string' },
     snapshot: { type: 'string' },
@@ -108,7 +111,12 @@ const camera = await startCamera({
   maxBitrate: number('bitrate', values.bitrate),
   productName: values.product,
   dynacast: !values['no-dynacast'],
+  noise: number('noise', values.noise),
   log,
+}).catch((error: Error) => {
+  // Options startCamera refuses (fps, noise out of range): a usage error, not a crash.
+  console.error(`${error.message}\n\n${usage}`);
+  process.exit(2);
 });
 
 const statsSeconds = number('stats', values.stats) ?? 0;

@@ -73,11 +73,14 @@ describe('scenecast-camera', () => {
       [],
       ['--scene', 'farm', '--fps', 'fast'],
       ['--scene', 'farm', '--feed', 'f1', '--brand-key', ''],
+      ['--scene', 'farm', '--noise', '0.9', '--url', 'ws://127.0.0.1:9'],
+      ['--scene', 'farm', '--width', '641', '--url', 'ws://127.0.0.1:9'],
     ]) {
       const camera = run(args);
       const [code] = await camera.exited;
       expect(code, `args ${args.join(' ')}`).toBe(2);
       expect(camera.output()).toMatch(/usage|--feed needs/);
+      expect(camera.output()).not.toMatch(/\n\s+at /); // a message, not a stack trace
     }
   });
 

@@ -29,6 +29,8 @@ interface Layer {
 
 const layerStaleMs = 1500;
 const keyframeRequestIntervalMs = 300;
+/** Longest stretch of forwarding before reading the socket again. */
+const fanOutSliceMs = 2;
 
 /**
  * The publisher side of one track: its RTP streams (one per simulcast layer), fanned out untouched to
@@ -38,6 +40,15 @@ export class TrackReceiver {
   private readonly layers = new Map<VideoQuality, Layer>();
   private readonly sinks = new Set<PacketSink>();
   private readonly kindLabel: 'audio' | 'video';
+  /** Packets waiting to be forwarded, each with the down tracks attached when it arrived. */
+  private pending: Array<{
+    quality: VideoQuality;
+    packet: RtpPacket;
+    keyframe: boolean;
+    sinks: PacketSink[];
+    next: number;
+  }> = [];
+  private flushScheduled = false;
 
   constructor(
     readonly mimeType: string,
@@ -67,9 +78,36 @@ export class TrackReceiver {
       metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
       metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
       const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
-      for (const sink of this.sinks) sink.write(quality, packet, keyframe);
+      this.pending.push({ quality, packet, keyframe, sinks: [...this.sinks], next: 0 });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
     });
   }
+
+  /**
+   * Fans received packets out to the down tracks, outside the receive path and in slices of a few ms.
+   * Arrival times for the publisher's transport-cc feedback are taken as datagrams are read; forwarding
+   * a packet to hundreds of subscribers in the same tick would delay the next datagram's read, and the
+   * publisher's delay-based bandwidth estimate would take that delay for congestion and cut its bitrate.
+   */
+  private readonly flush = () => {
+    const deadline = performance.now() + fanOutSliceMs;
+    let written = 0;
+    while (this.pending.length > 0) {
+      const entry = this.pending[0]!;
+      while (entry.next < entry.sinks.length) {
+        entry.sinks[entry.next++]!.write(entry.quality, entry.packet, entry.keyframe);
+        if (++written % 16 === 0 && performance.now() > deadline) {
+          setImmediate(this.flush); // let pending datagrams be read, then go on
+          return;
+        }
+      }
+      this.pending.shift();
+    }
+    this.flushScheduled = false;
+  };
 
   get layerCount(): number {
     return this.layers.size;
@@ -108,6 +146,7 @@ export class TrackReceiver {
 
   close(): void {
     this.sinks.clear();
+    this.pending = [];
     for (const layer of this.layers.values()) {
       layer.track.stop();
       layer.nack?.close();
