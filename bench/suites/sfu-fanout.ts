@@ -77,7 +77,11 @@ interface Row {
 /** A step counts when loss stays under 1 % and every subscriber gets the top layer. */
 const passes = (row: Row) => row.lossPercent < 1 && row.onTopLayer === row.n && row.withoutMedia === 0;
 
-async function measure(sfu: ChildProcess, publisher: ChildProcess, subscribers: LoadSubscriber[]): Promise<Row> {
+async function measure(
+  sfu: ChildProcess,
+  publisher: ChildProcess,
+  subscribers: LoadSubscriber[],
+): Promise<Row> {
   const before = subscribers.map((s) => s.counters());
   const sfuCpu = processCpuSeconds(sfu.pid!);
   const publisherCpu = processCpuSeconds(publisher.pid!);
