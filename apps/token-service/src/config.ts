@@ -6,6 +6,17 @@ const csv = (value: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+const units = { s: 1, m: 60, h: 3600 } as const;
+/** A token lifetime: seconds, or a number with s, m or h ("15m"); at most a day, since tokens are short. */
+const ttl = z
+  .string()
+  .regex(/^\d+[smh]?$/, 'a number of seconds, or a number with s, m or h (e.g. 15m)')
+  .transform((v) => {
+    const unit = v.at(-1) as string;
+    return unit in units ? Number(v.slice(0, -1)) * units[unit as keyof typeof units] : Number(v);
+  })
+  .refine((seconds) => seconds > 0 && seconds <= 86_400, 'between 1 s and 24 h');
+
 const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -16,8 +27,8 @@ const schema = z.object({
   SCENECAST_ADMIN_TOKEN: z.string().min(16).optional(),
   CORS_ORIGINS: z.string().default('http://127.0.0.1:5173,http://localhost:5173'),
   VIEWER_TOKEN_RATE_LIMIT: z.coerce.number().int().positive().default(30),
-  VIEWER_TOKEN_TTL: z.string().default('15m'),
-  FEED_TOKEN_TTL: z.string().default('1h'),
+  VIEWER_TOKEN_TTL: ttl.prefault('15m'),
+  FEED_TOKEN_TTL: ttl.prefault('1h'),
   LOG_LEVEL: z.string().default('info'),
 });
 
@@ -32,8 +43,8 @@ export interface Config {
   corsOrigins: string[];
   /** Viewer tokens per client per minute. */
   viewerTokenRateLimit: number;
-  viewerTokenTtl: string;
-  feedTokenTtl: string;
+  viewerTokenTtlSeconds: number;
+  feedTokenTtlSeconds: number;
   logLevel: string;
 }
 
@@ -52,8 +63,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.SCENECAST_ADMIN_TOKEN,
     corsOrigins: csv(e.CORS_ORIGINS),
     viewerTokenRateLimit: e.VIEWER_TOKEN_RATE_LIMIT,
-    viewerTokenTtl: e.VIEWER_TOKEN_TTL,
-    feedTokenTtl: e.FEED_TOKEN_TTL,
+    viewerTokenTtlSeconds: e.VIEWER_TOKEN_TTL,
+    feedTokenTtlSeconds: e.FEED_TOKEN_TTL,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { AccessToken } from 'livekit-server-sdk';
+import { AccessToken, TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningTokenService } from '../src/index.js';
 import { adminToken, backends, type Client, client, demoShow, startTestService } from './helpers.js';
@@ -248,6 +248,68 @@ for (const backend of backends) {
         problem(await api.call('POST', '/v1/shows/demo/viewer-token', { name: 'x', canPublish: true }), 400);
       });
 
+      it("reads a viewer's body within its own small limit, as strictly as the other routes", async () => {
+        const path = '/v1/shows/demo/viewer-token';
+        // No body at all is fine: an anonymous viewer.
+        const bare = await fetch(`${service.url}${path}`, { method: 'POST' });
+        expect(bare.status).toBe(200);
+        expect(((await bare.json()) as { identity: string }).identity).toMatch(/^viewer-[0-9a-f]{12}$/);
+        // A display name is all it carries: a kilobyte is refused, declared or streamed without a length.
+        problem(await api.call('POST', path, { name: 'x'.repeat(2000) }), 413);
+        const chunk = new TextEncoder().encode(`{"name":"${'y'.repeat(700)}`);
+        const streamed = await fetch(`${service.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: new ReadableStream({
+            start(controller) {
+              controller.enqueue(chunk);
+              controller.enqueue(chunk);
+              controller.close();
+            },
+          }),
+          duplex: 'half',
+        } as RequestInit);
+        expect(streamed.status).toBe(413);
+        problem(await api.call('POST', path, '{"name": '), 400, /not valid JSON/);
+        problem(await api.call('POST', path, 'null'), 400, /object/);
+        problem(await api.call('POST', path, '"Mei"'), 400, /object/);
+        const text = await fetch(`${service.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: 'Mei',
+        });
+        expect(text.status).toBe(415);
+        // Still serving after all that.
+        expect((await api.call('POST', path, { name: 'Mei' })).status).toBe(200);
+      });
+
+      it('signs tokens LiveKit accepts: the SDK verifies them with our secret and rejects them with another', async () => {
+        const viewer = (await api.call('POST', '/v1/shows/demo/viewer-token', { name: 'Li' })).body;
+        const feed = (
+          await api.call(
+            'POST',
+            '/v1/shows/demo/feeds',
+            { sceneId: 'studio', label: 'Verify cam', sourceKind: 'browser' },
+            keyA,
+          )
+        ).body;
+        const feedGrant = (await api.call('POST', `/v1/feeds/${feed.id}/token`, {}, keyA)).body;
+        const verifier = new TokenVerifier(livekit.apiKey, livekit.apiSecret);
+        const v = await verifier.verify(viewer.token);
+        expect(v).toMatchObject({ sub: viewer.identity, iss: livekit.apiKey, name: 'Li' });
+        expect(v.exp! - v.nbf!).toBe(15 * 60);
+        expect(Math.abs(v.nbf! - Date.now() / 1000)).toBeLessThan(5);
+        const f = await verifier.verify(feedGrant.token);
+        expect(f).toMatchObject({
+          sub: feed.identity,
+          video: { canPublishSources: ['camera', 'microphone'] },
+        });
+        expect(f.exp! - f.nbf!).toBe(60 * 60);
+        const stranger = new TokenVerifier(livekit.apiKey, 'another-secret');
+        await expect(stranger.verify(viewer.token)).rejects.toThrow();
+        await expect(stranger.verify(feedGrant.token)).rejects.toThrow();
+      });
+
       it('rate-limits viewer tokens per client', async () => {
         const limited = await startTestService(backend, { viewerTokenRateLimit: 3 });
         try {
@@ -259,6 +321,28 @@ for (const backend of backends) {
           for (let i = 0; i < 5; i++)
             statuses.push((await c.call('POST', '/v1/shows/limited/viewer-token', {})).status);
           expect(statuses).toEqual([200, 200, 200, 429, 429]);
+          const refused = await c.call('POST', '/v1/shows/limited/viewer-token', {});
+          problem(refused, 429, /too many/);
+          expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+          expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+          expect(refused.headers.get('ratelimit')).toMatch(/^"viewer-token"; r=0; t=\d+$/);
+          expect(refused.headers.get('ratelimit-policy')).toBe('"viewer-token"; q=3; w=60');
+
+          // Clients behind the (trusted, loopback) proxy are told apart by X-Forwarded-For; IPv6 clients
+          // by their /56, so one subscriber cannot rotate through its own addresses.
+          const from = async (ip: string) =>
+            (
+              await fetch(`${limited.url}/v1/shows/limited/viewer-token`, {
+                method: 'POST',
+                headers: { 'x-forwarded-for': ip },
+              })
+            ).status;
+          expect(await from('203.0.113.7')).toBe(200);
+          const sameSubnet = [];
+          for (const ip of ['2001:db8:1:1::1', '2001:db8:1:2::1', '2001:db8:1:3::1', '2001:db8:1:4::1'])
+            sameSubnet.push(await from(ip));
+          expect(sameSubnet).toEqual([200, 200, 200, 429]);
+          expect(await from('2001:db8:2::1')).toBe(200);
         } finally {
           await limited.close();
         }

@@ -4,25 +4,28 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../domain/store.js';
+import { tokenIssuer } from '../livekit/tokens.js';
 import { problemHandler, sendProblem } from './problem.js';
 import { brandRoutes } from './routes/brands.js';
 import { feedRoutes } from './routes/feeds.js';
 import { opsRoutes } from './routes/ops.js';
 import { showRoutes } from './routes/shows.js';
+import { viewerTokenRoutes } from './routes/viewer.js';
 import { webhookRoutes } from './routes/webhook.js';
 
 const jsonLimit = '64kb';
 
 export function createApp(store: Store, config: Config, log: Logger): Express {
   const app = express();
+  const tokens = tokenIssuer(config);
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // Every response is dynamic (the public ones no-store): hashing each body for an ETag is wasted work.
+  app.set('etag', false);
   app.use(helmet());
   app.use(cors({ origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'] }));
-  app.use((req, _res, next) => {
-    req.log = log;
-    next();
-  });
+  // The hot public path first, so a viewer's request does not walk the other routers.
+  app.use(viewerTokenRoutes(store, config, tokens));
   app.use(opsRoutes(store));
   // The webhook reads its raw body (the signature covers the exact bytes); everything else is JSON.
   app.use(webhookRoutes(store, config, log));
@@ -34,9 +37,9 @@ export function createApp(store: Store, config: Config, log: Logger): Express {
     next();
   });
   app.use(brandRoutes(store, config.adminToken));
-  app.use(showRoutes(store, config));
-  app.use(feedRoutes(store, config));
+  app.use(showRoutes(store));
+  app.use(feedRoutes(store, tokens));
   app.use((req, res) => sendProblem(res, 404, `no route for ${req.method} ${req.path}`));
-  app.use(problemHandler);
+  app.use(problemHandler(log));
   return app;
 }

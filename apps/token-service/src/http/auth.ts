@@ -1,6 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Logger } from 'pino';
 import type { Brand } from '../db/schema.js';
 import type { Store } from '../domain/store.js';
 import { HttpError } from './problem.js';
@@ -10,7 +9,6 @@ declare global {
     interface Request {
       /** The brand a valid API key belongs to (set by requireBrand). */
       brand?: Brand;
-      log?: Logger;
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { DomainError } from '../domain/store.js';
 
@@ -37,23 +38,25 @@ export class HttpError extends Error {
   }
 }
 
-export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
-  if (error instanceof ZodError) {
-    const issues = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-    const detail = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
-    sendProblem(res, 400, detail, { issues });
-    return;
-  }
-  if (error instanceof DomainError || error instanceof HttpError) {
-    sendProblem(res, error.status, error.message);
-    return;
-  }
-  // body-parser's own errors carry a status and a type.
-  const e = error as { status?: number; type?: string; message?: string };
-  if (e.type === 'entity.too.large') return sendProblem(res, 413, 'request body is larger than the limit');
-  if (e.type === 'entity.parse.failed') return sendProblem(res, 400, 'request body is not valid JSON');
-  if (e.status && e.status >= 400 && e.status < 500)
-    return sendProblem(res, e.status, e.message ?? 'bad request');
-  req.log?.error({ err: error }, 'unhandled error');
-  sendProblem(res, 500, 'something went wrong on our side');
-};
+export const problemHandler =
+  (log: Logger): ErrorRequestHandler =>
+  (error, _req, res, _next) => {
+    if (error instanceof ZodError) {
+      const issues = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      const detail = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+      sendProblem(res, 400, detail, { issues });
+      return;
+    }
+    if (error instanceof DomainError || error instanceof HttpError) {
+      sendProblem(res, error.status, error.message);
+      return;
+    }
+    // body-parser's own errors carry a status and a type.
+    const e = error as { status?: number; type?: string; message?: string };
+    if (e.type === 'entity.too.large') return sendProblem(res, 413, 'request body is larger than the limit');
+    if (e.type === 'entity.parse.failed') return sendProblem(res, 400, 'request body is not valid JSON');
+    if (e.status && e.status >= 400 && e.status < 500)
+      return sendProblem(res, e.status, e.message ?? 'bad request');
+    log.error({ err: error }, 'unhandled error');
+    sendProblem(res, 500, 'something went wrong on our side');
+  };

@@ -1,20 +1,9 @@
 import { Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
-import type { Config } from '../../config.js';
-import {
-  createShow,
-  feedInput,
-  sceneInput,
-  traceInput,
-  updateShow,
-  viewerTokenRequest,
-} from '../../domain/schemas.js';
+import { createShow, feedInput, sceneInput, traceInput, updateShow } from '../../domain/schemas.js';
 import type { Store } from '../../domain/store.js';
-import { viewerToken } from '../../livekit/tokens.js';
 import { requireBrand } from '../auth.js';
-import { sendProblem } from '../problem.js';
 
-export function showRoutes(store: Store, config: Config): Router {
+export function showRoutes(store: Store): Router {
   const router = Router();
   const brand = requireBrand(store);
 
@@ -50,20 +39,5 @@ export function showRoutes(store: Store, config: Config): Router {
       .json(await store.addFeed(req.brand!.id, String(req.params.id), feedInput.parse(req.body)));
   });
 
-  // Public, so limited per client: a token is cheap to ask for and must stay cheap to serve.
-  const limiter = rateLimit({
-    windowMs: 60_000,
-    limit: config.viewerTokenRateLimit,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, res) => sendProblem(res, 429, 'too many viewer tokens requested; try again in a minute'),
-  });
-  router.post('/v1/shows/:id/viewer-token', limiter, async (req, res) => {
-    const { name } = viewerTokenRequest.parse(req.body ?? {});
-    if (!(await store.showExists(String(req.params.id)))) {
-      return sendProblem(res, 404, `show "${String(req.params.id)}" not found`);
-    }
-    res.set('cache-control', 'no-store').json(await viewerToken(config, String(req.params.id), name));
-  });
   return router;
 }
