@@ -3,16 +3,14 @@
 // the old scene's track, subscribe the new one, wait for its first frame.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { startCamera } from '@scenecast/camera-sim';
-import { seedDemo } from '@scenecast/demo';
+import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
 import { startSfu } from '@scenecast/sfu';
 import { launchChromium, participantToken, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
 import { startTokenService } from '@scenecast/token-service';
 
-const require = createRequire(import.meta.url);
 const switches = Number(process.env.BENCH_SWITCHES ?? 50);
 const scenes = ['studio', 'factory', 'farm'];
 
@@ -57,20 +55,10 @@ export async function run(): Promise<void> {
     ),
   );
   const viewerPort = 33_000 + Math.floor(Math.random() * 10_000);
-  const viewer = spawn(
-    process.execPath,
-    [
-      join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'),
-      'preview',
-      dirname(require.resolve('@scenecast/viewer/package.json')),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(viewerPort),
-      '--strictPort',
-    ],
-    { env: { ...process.env, TOKEN_SERVICE_URL: service.url }, stdio: 'ignore' },
-  );
+  const viewer = spawn(process.execPath, viewerPreviewArgs('127.0.0.1', viewerPort), {
+    env: { ...process.env, TOKEN_SERVICE_URL: service.url },
+    stdio: 'ignore',
+  });
   const browser = await launchChromium();
   const plain = await serveLivekitClientPage();
   try {

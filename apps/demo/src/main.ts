@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { seedDemo } from './seed.js';
 import { httpOk, Supervisor } from './supervisor.js';
+import { viewerPreviewArgs } from './viewer.js';
 
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
@@ -83,16 +84,7 @@ try {
   await supervisor.start({
     name: 'viewer',
     command: process.execPath,
-    args: [
-      join(packageDir('vite'), 'bin', 'vite.js'),
-      'preview',
-      join(packageDir('@scenecast/viewer')),
-      '--host',
-      host,
-      '--port',
-      String(viewerPort),
-      '--strictPort',
-    ],
+    args: viewerPreviewArgs(host, viewerPort),
     env: { TOKEN_SERVICE_URL: tokenService },
     ready: () => httpOk(`http://${host}:${viewerPort}/`),
   });

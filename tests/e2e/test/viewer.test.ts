@@ -2,18 +2,16 @@
 // synthetic cameras (studio at 3840x2160) and the built viewer — all real, on this machine.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { type RunningCamera, sceneColors, startCamera } from '@scenecast/camera-sim';
-import { seedDemo } from '@scenecast/demo';
+import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
 import { type RunningSfu, startSfu } from '@scenecast/sfu';
 import { launchChromium, waitFor } from '@scenecast/testkit';
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const require = createRequire(import.meta.url);
 const artifacts = join(import.meta.dirname, '..', 'test-results');
 mkdirSync(artifacts, { recursive: true });
 
@@ -80,20 +78,10 @@ beforeAll(async () => {
   for (const scene of ['studio', 'factory', 'farm']) cameras.set(scene, await cameraFor(scene));
 
   const viewerPort = 32_000 + Math.floor(Math.random() * 10_000);
-  viewer = spawn(
-    process.execPath,
-    [
-      join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'),
-      'preview',
-      dirname(require.resolve('@scenecast/viewer/package.json')),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(viewerPort),
-      '--strictPort',
-    ],
-    { env: { ...process.env, TOKEN_SERVICE_URL: service.url }, stdio: 'ignore' },
-  );
+  viewer = spawn(process.execPath, viewerPreviewArgs('127.0.0.1', viewerPort), {
+    env: { ...process.env, TOKEN_SERVICE_URL: service.url },
+    stdio: 'ignore',
+  });
   viewerUrl = `http://127.0.0.1:${viewerPort}/show/demo`;
   await waitFor(async () => (await fetch(viewerUrl)).ok, { what: 'the viewer to serve' });
   browser = await launchChromium();
