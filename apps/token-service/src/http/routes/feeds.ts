@@ -9,7 +9,7 @@ export function feedRoutes(store: Store, tokens: TokenIssuer): Router {
   router.post('/v1/feeds/:id/token', requireBrand(store), async (req, res) => {
     const { preview } = feedTokenRequest.parse(req.body ?? {});
     const feed = await store.ownedFeed(req.brand!.id, String(req.params.id));
-    res.set('cache-control', 'no-store').json(tokens.feed(feed, preview ?? false));
+    res.set('cache-control', 'no-store').json(await tokens.feed(feed, preview ?? false));
   });
   return router;
 }

@@ -26,7 +26,7 @@ export function viewerTokenRoutes(store: Store, config: Config, tokens: TokenIss
     const showId = String(req.params.id);
     const { name } = viewerTokenRequest.parse(req.body ?? {});
     if (!(await store.showExists(showId))) return sendProblem(res, 404, `show "${showId}" not found`);
-    res.set('cache-control', 'no-store').json(tokens.viewer(showId, name));
+    res.set('cache-control', 'no-store').json(await tokens.viewer(showId, name));
   });
   return router;
 }
