@@ -8,8 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { participantToken, waitFor } from '@scenecast/testkit';
-import { LoadSubscriber, type SubscriberCounters } from '../load/subscriber.js';
+import { LoadSubscriber, participantToken, type SubscriberCounters, waitFor } from '@scenecast/testkit';
 
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));

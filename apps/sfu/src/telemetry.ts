@@ -18,6 +18,11 @@ export const metrics = {
   nacks: counter('livekit_nack_total', 'NACK feedback received from subscribers'),
   plis: counter('livekit_pli_total', 'Keyframe requests sent to publishers'),
   layerSwitches: counter('livekit_layer_switch_total', 'Simulcast layer switches made for subscribers'),
+  congestionSwitches: counter(
+    'livekit_congestion_layer_change_total',
+    "Layer ceiling changes from subscribers' packet loss",
+    ['direction'],
+  ),
   dataPackets: counter('livekit_data_packet_total', 'Data packets', ['direction']),
   signalErrors: counter('livekit_signal_error_total', 'Malformed or refused signalling messages', ['reason']),
   webhooks: counter('livekit_webhook_total', 'Webhook deliveries', ['event', 'outcome']),

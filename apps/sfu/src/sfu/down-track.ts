@@ -1,6 +1,7 @@
 import type { VideoQuality } from '@livekit/protocol';
-import type { RTCRtpSender, RtpPacket } from 'werift';
+import { type RTCRtpSender, RtcpRrPacket, type RtpPacket } from 'werift';
 import { metrics } from '../telemetry.js';
+import { LossBasedCap } from './congestion.js';
 import type { PacketSink, TrackReceiver } from './receiver.js';
 import { RtpMunger } from './rtp-munger.js';
 
@@ -19,6 +20,9 @@ export class DownTrack implements PacketSink {
   private paused = false;
   private closed = false;
   private readonly munger = new RtpMunger();
+  private readonly congestion = new LossBasedCap();
+  private sentInWindow = 0;
+  private nackedInWindow = 0;
   private readonly kind: 'audio' | 'video';
 
   constructor(
@@ -32,9 +36,37 @@ export class DownTrack implements PacketSink {
     sender.onPictureLossIndication.subscribe(() => {
       if (this.current !== undefined) receiver.requestKeyframe(this.current);
     });
-    sender.onGenericNack.subscribe(() => metrics.nacks.inc());
+    sender.onGenericNack.subscribe((nack) => {
+      metrics.nacks.inc();
+      this.nackedInWindow += nack.lost.length;
+    });
+    if (this.kind === 'video')
+      sender.onRtcp.subscribe((packet) => {
+        if (packet.type === RtcpRrPacket.type) this.onReceiverReport(packet as RtcpRrPacket);
+      });
     receiver.attach(this);
     receiver.requestKeyframe(target);
+  }
+
+  /**
+   * Each receiver report (about once a second) closes a window: the loss this subscriber sees is the
+   * larger of the report's fraction lost and the share of packets it NACKed. Retransmissions hide loss
+   * from the report's count, so NACKs are the earlier and surer sign of a link that cannot keep up.
+   */
+  private onReceiverReport(packet: RtcpRrPacket): void {
+    const report = packet.reports.find((r) => r.ssrc === this.sender.ssrc);
+    const sent = this.sentInWindow;
+    const nacked = this.nackedInWindow;
+    this.sentInWindow = 0;
+    this.nackedInWindow = 0;
+    if (!report || this.current === undefined) return;
+    const nackRatio = sent >= 20 ? Math.min(1, nacked / sent) : 0;
+    const before = this.congestion.cap;
+    const cap = this.congestion.report(Math.max(report.fractionLost / 256, nackRatio), this.current);
+    if (cap === undefined) return;
+    metrics.congestionSwitches.inc({ direction: cap < before ? 'down' : 'up' });
+    this.effectiveAt = 0;
+    this.receiver.requestKeyframe(this.effectiveTarget());
   }
 
   /** The layer currently forwarded, undefined until the first keyframe. */
@@ -97,20 +129,25 @@ export class DownTrack implements PacketSink {
     out.header.extension = false;
     out.header.padding = false;
     out.header.paddingSize = 0;
+    this.sentInWindow += 1;
     metrics.packets.inc({ direction: 'out', kind: this.kind });
     metrics.bytes.inc({ direction: 'out', kind: this.kind }, out.payload.length);
     this.sender.sendRtp(out).catch(() => undefined);
   }
 
-  /** The target, or the nearest live layer when the publisher has paused it (below first, then above). */
+  /**
+   * The target, lowered to what the subscriber's link carries (loss-based cap), or the nearest live layer
+   * when the publisher has paused that one (below first, then above).
+   */
   private effectiveTarget(now = performance.now()): VideoQuality {
     if (now - this.effectiveAt < targetRefreshMs) return this.effective;
     this.effectiveAt = now;
+    const wanted = Math.min(this.target, this.congestion.cap) as VideoQuality;
     const live = this.receiver.liveQualities(now);
-    if (live.length === 0 || live.includes(this.target)) {
-      this.effective = this.target;
+    if (live.length === 0 || live.includes(wanted)) {
+      this.effective = wanted;
     } else {
-      const below = live.filter((q) => q < this.target);
+      const below = live.filter((q) => q < wanted);
       this.effective = below.length > 0 ? below[below.length - 1]! : live[0]!;
     }
     return this.effective;

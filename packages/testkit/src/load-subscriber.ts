@@ -1,9 +1,13 @@
-// A lightweight LiveKit subscriber for load tests, in the spirit of `lk load-test`'s subscribers: it speaks
-// LiveKit's signalling (protobuf over WebSocket, @livekit/protocol), answers the subscriber offer with a
-// werift peer connection, and counts RTP packets and bytes per stream without decoding, so one process can
-// hold many of them. Loss is RFC 3550's: expected (from the extended sequence range) minus received.
+// A lightweight LiveKit subscriber for load and network tests, in the spirit of `lk load-test`'s subscribers:
+// it speaks LiveKit's signalling (protobuf over WebSocket, @livekit/protocol), answers the subscriber offer
+// with a werift peer connection, and counts RTP packets and bytes per stream without decoding, so one
+// process can hold many of them. Loss is RFC 3550's: expected (from the extended sequence range) minus
+// received. It can also drop a share of what arrives, as a lossy network would, before SRTP: its receiver
+// reports then carry that loss to the SFU like any real client's.
 import {
   type JoinResponse,
+  LeaveRequest,
+  Ping,
   SessionDescription,
   SignalRequest,
   SignalResponse,
@@ -125,7 +129,8 @@ export class LoadSubscriber {
     });
     const interval = Math.max(1, this.joined?.pingInterval ?? 5) * 1000;
     this.ping = setInterval(
-      () => this.send({ case: 'pingReq', value: { timestamp: BigInt(Date.now()), rtt: BigInt(0) } }),
+      () =>
+        this.send({ case: 'pingReq', value: new Ping({ timestamp: BigInt(Date.now()), rtt: BigInt(0) }) }),
       interval,
     );
   }
@@ -212,6 +217,16 @@ export class LoadSubscriber {
     }
   }
 
+  /**
+   * Drops this percentage of the datagrams that arrive (media and RTCP), like a lossy last mile. werift's
+   * `debug.inboundPacketLoss` keeps a packet when `value / 100 < Math.random()` is false — that is, it is
+   * the share kept, not lost — so we set its complement.
+   */
+  set inboundLossPercent(percent: number) {
+    const debug = (this.subscriberPc().config.debug ??= {});
+    debug.inboundPacketLoss = percent > 0 ? 100 - percent : undefined;
+  }
+
   /** Where the connection stands, for reports: the error, else the peer connection's state. */
   get state(): string {
     return (
@@ -232,7 +247,7 @@ export class LoadSubscriber {
 
   async close(): Promise<void> {
     clearInterval(this.ping);
-    this.send({ case: 'leave', value: {} });
+    this.send({ case: 'leave', value: new LeaveRequest({}) });
     this.socket?.close();
     await this.pc?.close().catch(() => undefined);
   }
