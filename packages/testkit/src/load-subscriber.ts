@@ -223,8 +223,8 @@ export class LoadSubscriber {
    * the share kept, not lost — so we set its complement.
    */
   set inboundLossPercent(percent: number) {
-    const debug = (this.subscriberPc().config.debug ??= {});
-    debug.inboundPacketLoss = percent > 0 ? 100 - percent : undefined;
+    const { config } = this.subscriberPc();
+    config.debug = { ...config.debug, inboundPacketLoss: percent > 0 ? 100 - percent : undefined };
   }
 
   /** Where the connection stands, for reports: the error, else the peer connection's state. */
