@@ -31,6 +31,8 @@ const layerStaleMs = 1500;
 const keyframeRequestIntervalMs = 300;
 /** Longest stretch of forwarding before reading the socket again. */
 const fanOutSliceMs = 2;
+/** Packets a receiver may hold for forwarding: about a second of a 4K top layer. */
+const maxPending = 1000;
 
 /**
  * The publisher side of one track: its RTP streams (one per simulcast layer), fanned out untouched to
@@ -78,6 +80,12 @@ export class TrackReceiver {
       metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
       metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
       const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
+      // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
+      // further behind (subscribers recover with NACK or a keyframe).
+      if (this.pending.length >= maxPending) {
+        this.pending.shift();
+        metrics.fanOutDrops.inc();
+      }
       this.pending.push({ quality, packet, keyframe, sinks: [...this.sinks], next: 0 });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
