@@ -23,7 +23,10 @@ export const metrics = {
     "Layer ceiling changes from subscribers' packet loss",
     ['direction'],
   ),
-  fanOutDrops: counter('livekit_fanout_drop_total', 'Packets dropped because forwarding fell a second behind'),
+  fanOutDrops: counter(
+    'livekit_fanout_drop_total',
+    'Packets dropped because forwarding fell a second behind',
+  ),
   dataPackets: counter('livekit_data_packet_total', 'Data packets', ['direction']),
   signalErrors: counter('livekit_signal_error_total', 'Malformed or refused signalling messages', ['reason']),
   webhooks: counter('livekit_webhook_total', 'Webhook deliveries', ['event', 'outcome']),
