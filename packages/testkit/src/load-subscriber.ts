@@ -162,10 +162,17 @@ export class LoadSubscriber {
       });
     });
     pc.onTransceiverAdded.subscribe((transceiver) => {
-      // As a real client's decoder would: no keyframe yet (joined mid-stream, or it was lost), ask for one.
       let lastPli = 0;
       transceiver.onTrack.subscribe((track) =>
         track.onReceiveRtp.subscribe((packet) => {
+          let counter = this.streams.get(packet.header.ssrc);
+          if (!counter) {
+            counter = new StreamCounter();
+            this.streams.set(packet.header.ssrc, counter);
+          }
+          counter.add(packet.header.sequenceNumber, packet.payload.length + 12);
+          this.keyframeSize = vp8KeyframeSize(packet.payload) ?? this.keyframeSize;
+          // As a real client's decoder would: no keyframe yet (joined mid-stream, or it was lost), ask for one.
           const now = performance.now();
           if (!this.keyframeSize && now - lastPli > 1000) {
             lastPli = now;
@@ -173,17 +180,6 @@ export class LoadSubscriber {
           }
         }),
       );
-    });
-    pc.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe((packet) => {
-        let counter = this.streams.get(packet.header.ssrc);
-        if (!counter) {
-          counter = new StreamCounter();
-          this.streams.set(packet.header.ssrc, counter);
-        }
-        counter.add(packet.header.sequenceNumber, packet.payload.length + 12);
-        this.keyframeSize = vp8KeyframeSize(packet.payload) ?? this.keyframeSize;
-      });
     });
     this.pc = pc;
     return pc;

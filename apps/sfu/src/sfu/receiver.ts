@@ -40,14 +40,15 @@ const maxPending = 1000;
  */
 export class TrackReceiver {
   private readonly layers = new Map<VideoQuality, Layer>();
-  private readonly sinks = new Set<PacketSink>();
+  /** The down tracks, replaced (never mutated) on attach/detach so a queued packet can keep its list. */
+  private sinks: readonly PacketSink[] = [];
   private readonly kindLabel: 'audio' | 'video';
   /** Packets waiting to be forwarded, each with the down tracks attached when it arrived. */
   private pending: Array<{
     quality: VideoQuality;
     packet: RtpPacket;
     keyframe: boolean;
-    sinks: PacketSink[];
+    sinks: readonly PacketSink[];
     next: number;
   }> = [];
   private flushScheduled = false;
@@ -86,7 +87,7 @@ export class TrackReceiver {
         this.pending.shift();
         metrics.fanOutDrops.inc();
       }
-      this.pending.push({ quality, packet, keyframe, sinks: [...this.sinks], next: 0 });
+      this.pending.push({ quality, packet, keyframe, sinks: this.sinks, next: 0 });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.flush);
@@ -145,15 +146,15 @@ export class TrackReceiver {
   }
 
   attach(sink: PacketSink): void {
-    this.sinks.add(sink);
+    if (!this.sinks.includes(sink)) this.sinks = [...this.sinks, sink];
   }
 
   detach(sink: PacketSink): void {
-    this.sinks.delete(sink);
+    this.sinks = this.sinks.filter((s) => s !== sink);
   }
 
   close(): void {
-    this.sinks.clear();
+    this.sinks = [];
     this.pending = [];
     for (const layer of this.layers.values()) {
       layer.track.stop();
