@@ -382,19 +382,15 @@ for (const backend of backends) {
           },
           body: signed.body,
         });
+      const addFarmFeed = async (label: string) =>
+        (await api.call('POST', '/v1/shows/demo/feeds', { sceneId: 'farm', label, sourceKind: 'whip' }, keyA))
+          .body;
       const farmFeeds = async () =>
         (await api.call('GET', '/v1/shows/demo')).body.scenes.find((s: { id: string }) => s.id === 'farm')
           .feeds as { id: string; live: boolean; quality: unknown }[];
 
       it('turns a feed live with its quality, and offline when it leaves or the room ends', async () => {
-        const feed = (
-          await api.call(
-            'POST',
-            '/v1/shows/demo/feeds',
-            { sceneId: 'farm', label: 'Webhook cam', sourceKind: 'whip' },
-            keyA,
-          )
-        ).body;
+        const feed = await addFarmFeed('Webhook cam');
         const published = {
           event: 'track_published',
           room: { name: 'demo' },
@@ -424,14 +420,7 @@ for (const backend of backends) {
       });
 
       it('rejects unsigned, wrongly signed and tampered calls without changing anything', async () => {
-        const feed = (
-          await api.call(
-            'POST',
-            '/v1/shows/demo/feeds',
-            { sceneId: 'farm', label: 'Forged cam', sourceKind: 'whip' },
-            keyA,
-          )
-        ).body;
+        const feed = await addFarmFeed('Forged cam');
         const event = {
           event: 'track_published',
           participant: { identity: feed.identity },
