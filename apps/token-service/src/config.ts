@@ -27,6 +27,8 @@ const schema = z.object({
   SCENECAST_ADMIN_TOKEN: z.string().min(16).optional(),
   CORS_ORIGINS: z.string().default('http://127.0.0.1:5173,http://localhost:5173'),
   VIEWER_TOKEN_RATE_LIMIT: z.coerce.number().int().positive().default(30),
+  VIEWER_TOKEN_ADDRESS_RATE_LIMIT: z.coerce.number().int().positive().default(2000),
+  VIEWER_TOKEN_SHOW_RATE_LIMIT: z.coerce.number().int().positive().default(12_000),
   VIEWER_TOKEN_TTL: ttl.prefault('15m'),
   FEED_TOKEN_TTL: ttl.prefault('1h'),
   LOG_LEVEL: z.string().default('info'),
@@ -41,8 +43,12 @@ export interface Config {
   /** Operator secret for creating brands; brand creation is disabled without it. */
   adminToken: string | undefined;
   corsOrigins: string[];
-  /** Viewer tokens per client per minute. */
+  /** Viewer tokens per client (a viewer's client id at one address) per minute. */
   viewerTokenRateLimit: number;
+  /** Viewer tokens per address (IPv4, IPv6 /56) per minute: a carrier NAT puts thousands behind one. */
+  viewerTokenAddressRateLimit: number;
+  /** Viewer tokens per show per minute, whoever asks: how fast one show admits its audience. */
+  viewerTokenShowRateLimit: number;
   viewerTokenTtlSeconds: number;
   feedTokenTtlSeconds: number;
   logLevel: string;
@@ -63,6 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.SCENECAST_ADMIN_TOKEN,
     corsOrigins: csv(e.CORS_ORIGINS),
     viewerTokenRateLimit: e.VIEWER_TOKEN_RATE_LIMIT,
+    viewerTokenAddressRateLimit: e.VIEWER_TOKEN_ADDRESS_RATE_LIMIT,
+    viewerTokenShowRateLimit: e.VIEWER_TOKEN_SHOW_RATE_LIMIT,
     viewerTokenTtlSeconds: e.VIEWER_TOKEN_TTL,
     feedTokenTtlSeconds: e.FEED_TOKEN_TTL,
     logLevel: e.LOG_LEVEL,

@@ -325,8 +325,12 @@ for (const backend of backends) {
           problem(refused, 429, /too many/);
           expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
           expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
-          expect(refused.headers.get('ratelimit')).toMatch(/^"viewer-token"; r=0; t=\d+$/);
-          expect(refused.headers.get('ratelimit-policy')).toBe('"viewer-token"; q=3; w=60');
+          expect(refused.headers.get('ratelimit')).toMatch(
+            /^"viewer-token"; r=0; t=\d+, "viewer-token-address"; r=\d+; t=\d+$/,
+          );
+          expect(refused.headers.get('ratelimit-policy')).toBe(
+            '"viewer-token"; q=3; w=60, "viewer-token-address"; q=2000; w=60',
+          );
 
           // Clients behind the (trusted, loopback) proxy are told apart by X-Forwarded-For; IPv6 clients
           // by their /56, so one subscriber cannot rotate through its own addresses.

@@ -1,11 +1,20 @@
-import { Router } from 'express';
+import { type Request, Router } from 'express';
 import type { Config } from '../../config.js';
 import { viewerTokenRequest } from '../../domain/schemas.js';
 import type { Store } from '../../domain/store.js';
 import type { TokenIssuer } from '../../livekit/tokens.js';
 import { smallJsonBody } from '../body.js';
 import { sendProblem } from '../problem.js';
-import { perClientRateLimit } from '../rate-limit.js';
+import { clientAddress, rateLimit } from '../rate-limit.js';
+
+/**
+ * The header a viewer names itself with for the rate limit: a random id per browser tab. Viewers behind
+ * one carrier NAT share an address but not this id; a client that sends none is limited per address.
+ */
+export const clientIdHeader = 'scenecast-client-id';
+const clientId = /^[A-Za-z0-9_-]{16,64}$/;
+
+const minute = 60_000;
 
 /**
  * The one hot public path: every viewer who opens a show asks here. Mounted ahead of the other routers
@@ -13,20 +22,62 @@ import { perClientRateLimit } from '../rate-limit.js';
  */
 export function viewerTokenRoutes(store: Store, config: Config, tokens: TokenIssuer): Router {
   const router = Router();
-  // Public, so limited per client, and before the body is read: a client over its limit costs nothing more.
-  const limiter = perClientRateLimit({
-    limit: config.viewerTokenRateLimit,
-    windowMs: 60_000,
-    name: 'viewer-token',
-    onLimited: (res) => sendProblem(res, 429, 'too many viewer tokens requested; try again in a minute'),
+  const limited = (res: Parameters<typeof sendProblem>[0], detail: string) =>
+    sendProblem(res, 429, `${detail}; try again in ${res.getHeader('retry-after')} s`);
+  // Public, so limited per client and per address, before the body is read: a client over its limit
+  // costs nothing more. The per-client limit slows one client hammering; the per-address one is sized for
+  // a carrier NAT (docs/security.md explains the defaults).
+  const perClient = rateLimit({
+    quotas: [
+      {
+        name: 'viewer-token',
+        limit: config.viewerTokenRateLimit,
+        windowMs: minute,
+        key: (req: Request) => {
+          const id = req.get(clientIdHeader);
+          return `${clientAddress(req)} ${id && clientId.test(id) ? id : ''}`;
+        },
+        refusal: 'too many viewer tokens requested by this client',
+      },
+      {
+        name: 'viewer-token-address',
+        limit: config.viewerTokenAddressRateLimit,
+        windowMs: minute,
+        key: clientAddress,
+        refusal: 'too many viewer tokens requested from this address',
+      },
+    ],
+    onLimited: limited,
+  });
+  // Counted only for shows that exist, so made-up show ids neither fill the show's allowance nor memory.
+  const perShow = rateLimit({
+    quotas: [
+      {
+        name: 'viewer-token-show',
+        limit: config.viewerTokenShowRateLimit,
+        windowMs: minute,
+        key: (req: Request) => String(req.params.id),
+        refusal: 'this show is admitting as many viewers as it can',
+      },
+    ],
+    onLimited: limited,
   });
   // A viewer's request carries at most a display name.
   const body = smallJsonBody(1024);
-  router.post('/v1/shows/:id/viewer-token', limiter, body, async (req, res) => {
-    const showId = String(req.params.id);
-    const { name } = viewerTokenRequest.parse(req.body ?? {});
-    if (!(await store.showExists(showId))) return sendProblem(res, 404, `show "${showId}" not found`);
-    res.set('cache-control', 'no-store').json(await tokens.viewer(showId, name));
-  });
+  router.post(
+    '/v1/shows/:id/viewer-token',
+    perClient,
+    body,
+    async (req, res, next) => {
+      const showId = String(req.params.id);
+      res.locals.name = viewerTokenRequest.parse(req.body ?? {}).name;
+      if (!(await store.showExists(showId))) return sendProblem(res, 404, `show "${showId}" not found`);
+      next();
+    },
+    perShow,
+    async (req, res) => {
+      res.set('cache-control', 'no-store').json(await tokens.viewer(String(req.params.id), res.locals.name));
+    },
+  );
   return router;
 }
