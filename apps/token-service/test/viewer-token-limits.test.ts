@@ -14,7 +14,7 @@ async function ask(service: RunningTokenService, show: string, address: string, 
   const headers: Record<string, string> = { 'x-forwarded-for': address };
   if (clientId) headers['scenecast-client-id'] = clientId;
   const response = await fetch(`${service.url}/v1/shows/${show}/viewer-token`, { method: 'POST', headers });
-  const body = await response.json();
+  const body = (await response.json()) as { detail?: string };
   return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
 }
 
