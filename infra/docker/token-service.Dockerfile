@@ -23,8 +23,9 @@ FROM ${NODE_IMAGE}
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
 WORKDIR /app
 COPY --from=build --chown=node:node /out ./
-# The image's own user; SQLite (when DATABASE_URL is a file:) writes under /app/.scenecast.
-USER node
+# The image's own user "node", by number so Kubernetes can check runAsNonRoot. SQLite (when DATABASE_URL
+# is a file:) writes under /app/.scenecast; the deployments use PostgreSQL.
+USER 1000:1000
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

@@ -21,10 +21,10 @@ FROM ${CADDY_IMAGE}
 COPY infra/docker/web.Caddyfile /etc/caddy/Caddyfile
 COPY --from=build /out /srv/app
 # Caddy's unprivileged user; 8080 needs no capability.
-RUN addgroup -S web && adduser -S -G web web
+RUN addgroup -S -g 10001 web && adduser -S -u 10001 -G web web
 # Caddy keeps no state here (no TLS, no admin API); give it writable homes anyway.
 ENV XDG_CONFIG_HOME=/tmp/caddy XDG_DATA_HOME=/tmp/caddy
-USER web
+USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz"]
 CMD ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
