@@ -17,7 +17,9 @@ COPY . .
 RUN pnpm install --frozen-lockfile --filter @scenecast/token-service...
 RUN pnpm --filter @scenecast/token-service build
 # Production dependencies only, with the built dist/, in a folder of its own.
-RUN pnpm --filter @scenecast/token-service deploy --prod /out
+# --legacy: the token service has no workspace packages among its production dependencies, so pnpm 10's
+# injected-workspace deploy is not needed. tests/infra runs this very line.
+RUN pnpm --filter @scenecast/token-service deploy --legacy --prod /out
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
