@@ -127,8 +127,9 @@ function ensureInfraTools() {
     const bin = join(toolsDir, 'bin');
     for (const [name, pkgAtVersion] of Object.entries(tools.go)) {
       const version = pkgAtVersion.split('@')[1];
-      const have = spawnSync(join(bin, name), ['version'], { encoding: 'utf8' });
-      if (have.status === 0 && have.stdout.includes(version)) continue;
+      // The module version the binary was built from (`go version -m`), not its own banner.
+      const built = spawnSync('go', ['version', '-m', join(bin, name)], { encoding: 'utf8' });
+      if (built.status === 0 && new RegExp(`\\tmod\\t\\S+\\t${version}\\s`).test(built.stdout)) continue;
       log(`building ${name} ${version} into .tools/bin (go install; a few minutes the first time)`);
       if (run('go', ['install', pkgAtVersion], { env: { ...process.env, GOBIN: bin } }) !== 0)
         log(`could not build ${name}: the infra/ tests that need it will fail under CI`);
