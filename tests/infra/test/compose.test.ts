@@ -46,12 +46,14 @@ describe('infra/compose/compose.yaml', () => {
     const tokenService = typo.services['token-service'] as Record<string, unknown>;
     tokenService.enviroment = tokenService.environment;
     expect(validate(typo)).toBe(false);
-    const wrongType = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
+    const wrongType = structuredClone(compose) as unknown as {
+      services: Record<string, Record<string, unknown>>;
+    };
     (wrongType.services.redis as Record<string, unknown>).ports = 6379;
     expect(validate(wrongType)).toBe(false);
   });
 
-  it("gives the token service only variables its config schema reads", () => {
+  it('gives the token service only variables its config schema reads', () => {
     const reads = new Set(Object.keys(configEnv.shape));
     const given = Object.keys(compose.services['token-service']?.environment ?? {});
     expect(given.length).toBeGreaterThan(5);
@@ -81,7 +83,8 @@ describe('infra/compose/compose.yaml', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       for (const volume of service.volumes ?? []) {
         const source = volume.split(':')[0] as string;
-        if (source.startsWith('.')) expect(existsSync(resolve(composeDir, source)), `${name}: ${source}`).toBe(true);
+        if (source.startsWith('.'))
+          expect(existsSync(resolve(composeDir, source)), `${name}: ${source}`).toBe(true);
         else expect(compose.volumes, `${name}: named volume ${source}`).toHaveProperty(source);
       }
       if (service.build) {
@@ -126,9 +129,9 @@ describe('infra/compose/compose.yaml', () => {
     );
     expect(livekit.webhook.urls).toEqual([`http://token-service:${tokenEnv.PORT}/v1/livekit/webhook`]);
     expect(livekit.redis.address).toBe('redis:6379');
-    const prometheus = readYaml<{ scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] }>(
-      'infra/observability/prometheus/prometheus.yml',
-    );
+    const prometheus = readYaml<{
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    }>('infra/observability/prometheus/prometheus.yml');
     const targets = Object.fromEntries(
       prometheus.scrape_configs.map((job) => [job.job_name, job.static_configs[0]?.targets[0]]),
     );

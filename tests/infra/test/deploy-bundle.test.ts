@@ -43,9 +43,13 @@ describe('token service: the pnpm deploy --prod bundle', () => {
 
   it('holds the built service and production dependencies only', () => {
     expect(readdirSync(out).sort()).toEqual(['README.md', 'dist', 'node_modules', 'package.json']);
-    const installed = new Set(readdirSync(join(out, 'node_modules')).flatMap((name) =>
-      name.startsWith('@') ? readdirSync(join(out, 'node_modules', name)).map((n) => `${name}/${n}`) : [name],
-    ));
+    const installed = new Set(
+      readdirSync(join(out, 'node_modules')).flatMap((name) =>
+        name.startsWith('@')
+          ? readdirSync(join(out, 'node_modules', name)).map((n) => `${name}/${n}`)
+          : [name],
+      ),
+    );
     for (const dep of Object.keys(pkg.dependencies)) expect(installed, dep).toContain(dep);
     for (const dep of Object.keys(pkg.devDependencies)) expect(installed, dep).not.toContain(dep);
     expect(existsSync(join(out, 'node_modules/vitest'))).toBe(false);
@@ -69,7 +73,9 @@ describe('token service: the pnpm deploy --prod bundle', () => {
     expect(await health.json()).toEqual({ ok: true });
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metrics).toContain('token_service_http_requests_total{method="GET",route="/healthz",status="200"} 1');
+    expect(metrics).toContain(
+      'token_service_http_requests_total{method="GET",route="/healthz",status="200"} 1',
+    );
   });
 
   it("the image's HEALTHCHECK command passes against it", async () => {

@@ -73,11 +73,18 @@ describe.skipIf(skipWithout(helm))('infra/k8s/scenecast with the real helm', () 
     for (const manifest of manifests) await validateManifest(manifest);
     expect(byKind(manifests, 'Deployment').map((m) => m.metadata.name)).toContain('scenecast-console');
     expect(byKind(manifests, 'HorizontalPodAutoscaler')).toEqual([]);
-    const tokenService = byKind(manifests, 'Deployment').find((m) => m.metadata.name.endsWith('token-service'));
+    const tokenService = byKind(manifests, 'Deployment').find((m) =>
+      m.metadata.name.endsWith('token-service'),
+    );
     expect(tokenService.spec.replicas).toBe(2);
     const [ingress] = byKind(manifests, 'Ingress');
-    expect(ingress.spec.rules.map((r: Manifest) => r.host).sort()).toEqual(['console.example.com', 'show.example.com']);
-    const cors = tokenService.spec.template.spec.containers[0].env.find((e: Manifest) => e.name === 'CORS_ORIGINS');
+    expect(ingress.spec.rules.map((r: Manifest) => r.host).sort()).toEqual([
+      'console.example.com',
+      'show.example.com',
+    ]);
+    const cors = tokenService.spec.template.spec.containers[0].env.find(
+      (e: Manifest) => e.name === 'CORS_ORIGINS',
+    );
     expect(cors.value.split(',').sort()).toEqual(['https://console.example.com', 'https://show.example.com']);
   });
 
@@ -146,7 +153,9 @@ describe.skipIf(skipWithout(helm))('infra/k8s/scenecast with the real helm', () 
   it("LiveKit's chart values send webhooks to this chart's token service, signed with its key", async () => {
     const values = readYaml<Manifest>('infra/k8s/livekit-values.yaml');
     const ours = readYaml<Manifest>(`${chart}/values.yaml`);
-    const [service] = byKind(await render(), 'Service').filter((s) => s.metadata.name.endsWith('token-service'));
+    const [service] = byKind(await render(), 'Service').filter((s) =>
+      s.metadata.name.endsWith('token-service'),
+    );
     expect(values.livekit.webhook.api_key).toBe(ours.livekit.apiKey);
     expect(values.livekit.webhook.urls).toEqual([
       `http://${service.metadata.name}.scenecast.svc.cluster.local:${service.spec.ports[0].port}/v1/livekit/webhook`,

@@ -33,7 +33,9 @@ describe.skipIf(skipWithout(livekit))('LiveKit configs of infra/ with the real l
     const output = await ports(config);
     expect(output).toMatch(/7881 - ICE\/TCP/);
     expect(output).toMatch(/7882\)? - ICE\/UDP\n/);
-    const compose = readYaml<{ services: Record<string, { ports?: string[] }> }>('infra/compose/compose.yaml');
+    const compose = readYaml<{ services: Record<string, { ports?: string[] }> }>(
+      'infra/compose/compose.yaml',
+    );
     expect(compose.services.livekit?.ports?.map((p) => p.split(' ')[0])).toEqual([
       `${config.rtc.tcp_port}:${config.rtc.tcp_port}/tcp`,
       `${config.rtc.udp_port}:${config.rtc.udp_port}/udp`,

@@ -17,9 +17,13 @@ describe.skipIf(skipWithout(promtool))("infra/observability/prometheus with Debi
   });
 
   it('the alert rules pass promtool check rules', async () => {
-    const { status, output } = await runTool(requirePath(promtool), ['check', 'rules', 'scenecast.rules.yml'], {
-      cwd: join(prometheusDir, 'rules'),
-    });
+    const { status, output } = await runTool(
+      requirePath(promtool),
+      ['check', 'rules', 'scenecast.rules.yml'],
+      {
+        cwd: join(prometheusDir, 'rules'),
+      },
+    );
     expect(status, output).toBe(0);
     expect(output).toMatch(/SUCCESS: 5 rules found/);
   });
@@ -38,9 +42,13 @@ describe.skipIf(skipWithout(promtool))("infra/observability/prometheus with Debi
       cpSync(join(prometheusDir, 'rules'), dir, { recursive: true });
       const rules = join(dir, 'scenecast.rules.yml');
       writeFileSync(rules, readFileSync(rules, 'utf8').replace('> 0.01', '> 0.05'));
-      const { status, output } = await runTool(requirePath(promtool), ['test', 'rules', 'scenecast.test.yml'], {
-        cwd: dir,
-      });
+      const { status, output } = await runTool(
+        requirePath(promtool),
+        ['test', 'rules', 'scenecast.test.yml'],
+        {
+          cwd: dir,
+        },
+      );
       expect(status).not.toBe(0);
       expect(output).toContain('TokenServiceErrors');
     } finally {

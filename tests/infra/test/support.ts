@@ -106,7 +106,11 @@ export function runTool(
 }
 
 /** A long-running process whose output is kept for the error message when it does not come up. */
-export function startProcess(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }) {
+export function startProcess(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv },
+) {
   const child: ChildProcess = spawn(cmd, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
