@@ -67,6 +67,8 @@ export class DownTrack implements PacketSink {
     const nacked = this.nackedInWindow;
     this.sentInWindow = 0;
     this.nackedInWindow = 0;
+    if (report)
+      metrics.packetLoss.observe({ direction: 'outgoing', type: 'video' }, (report.fractionLost / 256) * 100);
     if (!report || this.current === undefined) return;
     const nackRatio = sent >= 20 ? Math.min(1, nacked / sent) : 0;
     const before = this.congestion.cap;
@@ -138,8 +140,8 @@ export class DownTrack implements PacketSink {
     out.header.padding = false;
     out.header.paddingSize = 0;
     this.sentInWindow += 1;
-    metrics.packets.inc({ direction: 'out', kind: this.kind });
-    metrics.bytes.inc({ direction: 'out', kind: this.kind }, out.payload.length);
+    metrics.packets.inc({ direction: 'outgoing', kind: this.kind });
+    metrics.bytes.inc({ direction: 'outgoing', kind: this.kind }, out.payload.length);
     this.sender.sendRtp(out).catch(() => undefined);
   }
 

@@ -80,8 +80,8 @@ export class TrackReceiver {
         layer.ssrc = packet.header.ssrc;
         layer.nack?.onPacket(packet.header.sequenceNumber);
         layer.bytes += packet.payload.length;
-        metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
-        metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
+        metrics.packets.inc({ direction: 'incoming', kind: this.kindLabel });
+        metrics.bytes.inc({ direction: 'incoming', kind: this.kindLabel }, packet.payload.length);
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
         // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
         // further behind (subscribers recover with NACK or a keyframe).
