@@ -1,0 +1,5 @@
+export { loadConfig, type ModeratorConfig } from './config.js';
+export { type ModeratorOptions, type RunningModerator, startModerator } from './moderator.js';
+export * from './protocol.js';
+export { type ChatLimits, ChatRules, defaultChatLimits, type Verdict, type WordList } from './rules.js';
+export { visibleText } from './visible-text.js';

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `scenecast-moderator`: the chat moderator next to the token service; one process serves every show on
+// the LiveKit engine it is pointed at (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET).
+import { pino } from 'pino';
+import { loadConfig } from './config.js';
+import { startModerator } from './moderator.js';
+import type { WordList } from './rules.js';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  console.error(`scenecast moderator: ${(error as Error).message}`);
+  process.exit(2);
+}
+const log = pino({ name: 'moderator', level: config.logLevel });
+const tokenService = config.tokenService;
+
+/** A show's brand's word list, from the token service (operator access). */
+const wordList = tokenService
+  ? async (show: string): Promise<WordList | undefined> => {
+      const response = await fetch(`${tokenService.url}/v1/shows/${encodeURIComponent(show)}/chat-policy`, {
+        headers: { authorization: `Bearer ${tokenService.adminToken}` },
+        signal: AbortSignal.timeout(5_000),
+      });
+      if (response.status === 404) return undefined;
+      if (!response.ok) throw new Error(`chat policy of ${show}: HTTP ${response.status}`);
+      const policy = (await response.json()) as { blockedWords: string[]; action: WordList['action'] };
+      return { words: policy.blockedWords, action: policy.action };
+    }
+  : undefined;
+
+const moderator = await startModerator({ livekit: config.livekit, limits: config.limits, wordList, log });
+console.log(`scenecast moderator ready: ${config.livekit.url}`);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void moderator.close().then(() => process.exit(0));
+  });
+}

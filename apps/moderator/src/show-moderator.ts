@@ -1,0 +1,217 @@
+import { type RemoteParticipant, Room, RoomEvent, type TextStreamReader } from '@livekit/rtc-node';
+import type { RoomServiceClient } from 'livekit-server-sdk';
+import type { Logger } from 'pino';
+import { chatAttributes, chatKinds, chatTopic, hostRole, roleAttribute } from './protocol.js';
+import type { ChatRules, Refusal } from './rules.js';
+
+/** A message's text is read for at most this long: a stream that never ends holds nothing. */
+const readTimeoutMs = 5_000;
+/** Data still arriving from a muted sender this long after the mute: the engine did not stop it. */
+const muteGraceMs = 3_000;
+/** Refusal notices to one sender, at most one a second, so a flood is not answered with one. */
+const noticeIntervalMs = 1_000;
+
+export interface ShowModeratorOptions {
+  url: string;
+  token: string;
+  show: string;
+  rules: ChatRules;
+  roomService: RoomServiceClient;
+  log: Logger;
+  /** Called once when the moderator has left the show (everyone else left, or it was disconnected). */
+  onClosed: () => void;
+}
+
+/**
+ * The moderator in one show's room: it receives what viewers send it, relays what the rules allow to
+ * everyone with the sender's name and role, tells a sender privately why a message was not relayed,
+ * and mutes (RoomService UpdateParticipant without canPublishData) or, where the engine keeps relaying a
+ * muted sender, removes (RemoveParticipant) whoever abuses the chat. It subscribes to no media.
+ */
+export class ShowModerator {
+  readonly room = new Room();
+  /** Identities muted in this show, and when: a muted viewer rejoining is muted again at once. */
+  private readonly muted = new Map<string, number>();
+  private readonly removed = new Set<string>();
+  private readonly lastNotice = new Map<string, number>();
+  private closed = false;
+
+  constructor(private readonly options: ShowModeratorOptions) {}
+
+  get show(): string {
+    return this.options.show;
+  }
+
+  async start(): Promise<void> {
+    const { room } = this;
+    room.registerTextStreamHandler(chatTopic, (reader, { identity }) => {
+      this.onChat(reader, identity).catch((error) =>
+        this.options.log.warn({ err: error, identity }, 'chat message failed'),
+      );
+    });
+    room
+      // Raw data packets are not chat; the viewer app sends none, so a viewer sending them is abusing.
+      .on(RoomEvent.DataReceived, (_payload, participant) => {
+        if (participant && !this.isHost(participant)) this.abuse(participant, 'sent data that is not chat');
+      })
+      .on(RoomEvent.ParticipantConnected, (participant) => {
+        if (this.muted.has(participant.identity)) void this.mute(participant, 'muted earlier in this show');
+      })
+      .on(RoomEvent.ParticipantDisconnected, (participant) => {
+        this.options.rules.forget(participant.identity);
+        this.lastNotice.delete(participant.identity);
+        if (room.remoteParticipants.size === 0) void this.close();
+      })
+      .on(RoomEvent.Disconnected, () => void this.close());
+    await room.connect(this.options.url, this.options.token, { autoSubscribe: false, dynacast: false });
+    // Everyone may have left between the engine's answer and the join.
+    if (room.remoteParticipants.size === 0) await this.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.room.disconnect().catch(() => undefined);
+    this.options.onClosed();
+  }
+
+  private isHost(participant: RemoteParticipant): boolean {
+    return participant.attributes[roleAttribute] === hostRole;
+  }
+
+  private async onChat(reader: TextStreamReader, identity: string): Promise<void> {
+    const participant = this.room.remoteParticipants.get(identity);
+    if (!participant) return;
+    const mutedAt = this.muted.get(identity);
+    if (mutedAt !== undefined) {
+      // The engine should have stopped this sender; if it keeps coming, take it out of the show.
+      if (performance.now() - mutedAt > muteGraceMs) await this.remove(participant);
+      return;
+    }
+    const host = this.isHost(participant);
+    const { rules } = this.options;
+    // Its pace first, before reading a word: a flood is refused at the cost of a counter.
+    const early = rules.admit(identity, { host });
+    if (early) return this.refuse(participant, early);
+    const text = await readBounded(reader, rules.limits.maxLength);
+    const verdict =
+      text === undefined
+        ? ({
+            relay: false,
+            reason: `longer than ${rules.limits.maxLength} characters`,
+            strike: true,
+          } as const)
+        : rules.judge(text, { host });
+    if (!verdict.relay) return this.refuse(participant, verdict);
+    await this.room.localParticipant!.sendText(verdict.text, {
+      topic: chatTopic,
+      attributes: {
+        [chatAttributes.kind]: chatKinds.message,
+        [chatAttributes.from]: identity,
+        [chatAttributes.name]: participant.name || identity,
+        [chatAttributes.role]: host ? hostRole : '',
+      },
+    });
+  }
+
+  private async refuse(participant: RemoteParticipant, verdict: Refusal) {
+    if (verdict.strike) this.abuse(participant, verdict.reason);
+    if (this.muted.has(participant.identity)) return;
+    const now = performance.now();
+    if (now - (this.lastNotice.get(participant.identity) ?? -Infinity) < noticeIntervalMs) return;
+    this.lastNotice.set(participant.identity, now);
+    await this.send(chatKinds.refused, participant, `Not sent: ${verdict.reason}.`, [participant.identity]);
+  }
+
+  private abuse(participant: RemoteParticipant, reason: string): void {
+    if (this.muted.has(participant.identity)) return;
+    if (this.options.rules.strike(participant.identity)) void this.mute(participant, reason);
+  }
+
+  /** Takes the sender's right to send data (all of its other rights as they were), and says so. */
+  private async mute(participant: RemoteParticipant, reason: string): Promise<void> {
+    const { identity } = participant;
+    const first = !this.muted.has(identity);
+    this.muted.set(identity, performance.now());
+    const { roomService, show, log } = this.options;
+    try {
+      const info = await roomService.getParticipant(show, identity);
+      // UpdateParticipant replaces the whole permission: send it back complete, data taken away.
+      await roomService.updateParticipant(show, identity, {
+        permission: { ...info.permission, canPublishData: false },
+      });
+      log.info({ show, identity, reason }, 'chat: muted');
+      if (first)
+        await this.send(
+          chatKinds.muted,
+          participant,
+          `${participant.name || identity} was muted: ${reason}.`,
+        );
+    } catch (error) {
+      // Gone already (the engine's own data limit may have disconnected a flood first): still muted here,
+      // and muted again if it comes back.
+      if ((error as { code?: string }).code === 'not_found')
+        log.info({ show, identity, reason }, 'chat: muted (gone)');
+      else log.warn({ err: error, show, identity }, 'chat: mute failed');
+      if (first)
+        await this.send(
+          chatKinds.muted,
+          participant,
+          `${participant.name || identity} was muted: ${reason}.`,
+        );
+    }
+  }
+
+  private async remove(participant: RemoteParticipant): Promise<void> {
+    const { identity } = participant;
+    if (this.removed.has(identity)) return;
+    this.removed.add(identity);
+    const { roomService, show, log } = this.options;
+    await roomService
+      .removeParticipant(show, identity)
+      .catch((error) => log.warn({ err: error, show, identity }, 'chat: remove failed'));
+    log.info({ show, identity }, 'chat: removed');
+    await this.send(
+      chatKinds.removed,
+      participant,
+      `${participant.name || identity} was removed from the show.`,
+    );
+  }
+
+  private async send(kind: string, about: RemoteParticipant, text: string, to?: string[]): Promise<void> {
+    if (this.closed) return;
+    await this.room.localParticipant!.sendText(text, {
+      topic: chatTopic,
+      ...(to ? { destinationIdentities: to } : {}),
+      attributes: {
+        [chatAttributes.kind]: kind,
+        [chatAttributes.from]: about.identity,
+        [chatAttributes.name]: about.name || about.identity,
+      },
+    });
+  }
+}
+
+/**
+ * A message's text, read for at most `readTimeoutMs`; undefined when it runs past `maxLength` characters
+ * (counted generously as UTF-16 units, twice the limit, so reading stops early) or never ends.
+ */
+async function readBounded(reader: TextStreamReader, maxLength: number): Promise<string | undefined> {
+  let text = '';
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), readTimeoutMs);
+  });
+  const read = (async () => {
+    for await (const chunk of reader) {
+      text += chunk;
+      if (text.length > maxLength * 2) return undefined;
+    }
+    return text;
+  })();
+  try {
+    return await Promise.race([read, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

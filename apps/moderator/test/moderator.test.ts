@@ -1,0 +1,297 @@
+// The chat moderator against the real embedded SFU (its own process, so its CPU is its own), with
+// @livekit/rtc-node participants: a camera, viewers that render only what the moderator relays (as the
+// viewer app does), the host, and scripted abusers (#20).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { dirname, join as joinPath } from 'node:path';
+import { Room, RoomEvent, VideoStream } from '@livekit/rtc-node';
+import { devKey, devSecret, participantToken, publishSyntheticVideo, waitFor } from '@scenecast/testkit';
+import { RoomServiceClient } from 'livekit-server-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  chatAttributes,
+  chatKinds,
+  chatTopic,
+  defaultChatLimits,
+  moderatorIdentity,
+  type RunningModerator,
+  startModerator,
+} from '../src/index.js';
+
+const require = createRequire(import.meta.url);
+const show = 'moderated';
+let sfu: ChildProcess;
+let url: string;
+let moderator: RunningModerator;
+let roomService: RoomServiceClient;
+let camera: Room;
+let stopFrames: () => void;
+const clients: Client[] = [];
+
+interface Line {
+  kind: string;
+  from: string;
+  name: string;
+  role: string;
+  text: string;
+  at: number;
+}
+
+interface Client {
+  identity: string;
+  room: Room;
+  /** What this viewer's chat would show: only what the moderator sent. */
+  lines: Line[];
+  /** Chat from anyone else, which the viewer app ignores. */
+  ignored: number;
+  frames: number;
+}
+
+async function join(
+  identity: string,
+  { role = 'viewer', name = identity, token }: { role?: string; name?: string; token?: string } = {},
+): Promise<Client> {
+  const client: Client = { identity, room: new Room(), lines: [], ignored: 0, frames: 0 };
+  client.room.registerTextStreamHandler(chatTopic, async (reader, { identity: sender }) => {
+    if (sender !== moderatorIdentity) {
+      client.ignored++;
+      return;
+    }
+    const text = await reader.readAll().catch(() => undefined);
+    if (text === undefined) return;
+    const a = reader.info.attributes ?? {};
+    client.lines.push({
+      kind: a[chatAttributes.kind] ?? '',
+      from: a[chatAttributes.from] ?? '',
+      name: a[chatAttributes.name] ?? '',
+      role: a[chatAttributes.role] ?? '',
+      text,
+      at: performance.now(),
+    });
+  });
+  client.room.on(RoomEvent.TrackSubscribed, async (track) => {
+    const reader = new VideoStream(track).getReader();
+    while (!(await reader.read()).done) client.frames++;
+  });
+  await client.room.connect(
+    url,
+    token ??
+      (await participantToken(
+        show,
+        identity,
+        { canPublish: false, canPublishData: true },
+        { name, attributes: { 'scenecast.role': role } },
+      )),
+  );
+  clients.push(client);
+  return client;
+}
+
+/** Sends as the viewer app does: to the moderator only. */
+const say = (client: Client, text: string) =>
+  client.room.localParticipant!.sendText(text, {
+    topic: chatTopic,
+    destinationIdentities: [moderatorIdentity],
+  });
+
+const linesFrom = (client: Client, from: string, kind: string = chatKinds.message) =>
+  client.lines.filter((l) => l.from === from && l.kind === kind);
+
+async function sfuCpuSeconds(): Promise<number> {
+  const text = await (await fetch(`${url.replace('ws:', 'http:')}/metrics`)).text();
+  return Number(/^sfu_process_process_cpu_seconds_total (\S+)$/m.exec(text)?.[1]);
+}
+
+beforeAll(async () => {
+  sfu = spawn(
+    process.execPath,
+    [joinPath(dirname(require.resolve('@scenecast/sfu/package.json')), 'dist', 'main.js'), '--port', '0'],
+    {
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let banner = '';
+  sfu.stdout!.on('data', (chunk) => {
+    banner += chunk;
+  });
+  url = await waitFor(() => /ready: (ws:\/\/\S+)/.exec(banner)?.[1], { what: 'the SFU to start' });
+  roomService = new RoomServiceClient(url.replace('ws:', 'http:'), devKey, devSecret);
+  camera = new Room();
+  await camera.connect(url, await participantToken(show, 'camera'));
+  stopFrames = await publishSyntheticVideo(camera, { fps: 15 });
+  moderator = await startModerator({
+    livekit: { url, apiKey: devKey, apiSecret: devSecret },
+    pollMs: 300,
+    wordList: async (name) => (name === show ? { words: ['scam'], action: 'mask' } : undefined),
+  });
+  await waitFor(() => moderator.shows().includes(show), { what: 'the moderator in the show' });
+});
+
+afterAll(async () => {
+  await moderator?.close();
+  for (const c of clients) await c.room.disconnect().catch(() => undefined);
+  stopFrames?.();
+  await camera?.disconnect();
+  sfu?.kill('SIGTERM');
+  if (sfu && sfu.exitCode === null) await once(sfu, 'exit');
+});
+
+describe('chat through the moderator', () => {
+  let mei: Client;
+  let li: Client;
+  let host: Client;
+
+  beforeAll(async () => {
+    mei = await join('viewer-mei', { name: 'Mei' });
+    li = await join('viewer-li', { name: 'Li' });
+    host = await join('feed-studio', { role: 'host', name: 'Studio' });
+  });
+
+  it('relays a viewer’s message to everyone, with the sender’s name; the host marked as the host', async () => {
+    await say(mei, 'How salty is it?');
+    await say(host, 'Not very: 4 % salt.');
+    for (const c of [mei, li, host]) {
+      await waitFor(
+        () => linesFrom(c, 'viewer-mei').length === 1 && linesFrom(c, 'feed-studio').length === 1,
+        {
+          what: `both messages at ${c.identity}`,
+        },
+      );
+      expect(linesFrom(c, 'viewer-mei')[0]).toMatchObject({
+        name: 'Mei',
+        role: '',
+        text: 'How salty is it?',
+      });
+      expect(linesFrom(c, 'feed-studio')[0]).toMatchObject({
+        name: 'Studio',
+        role: 'host',
+        text: 'Not very: 4 % salt.',
+      });
+    }
+  });
+
+  it("masks the brand's blocked words and strips hidden characters", async () => {
+    await say(li, 'is this a S\u200BCAM\u202E?');
+    await waitFor(() => linesFrom(mei, 'viewer-li').length === 1, { what: 'the masked message' });
+    expect(linesFrom(mei, 'viewer-li')[0]!.text).toBe('is this a ****?');
+  });
+
+  it('tells only the sender why a message was not relayed', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // Li's bucket full again
+    await say(li, 'x'.repeat(281));
+    await waitFor(() => linesFrom(li, 'viewer-li', chatKinds.refused).length === 1, { what: 'the refusal' });
+    expect(linesFrom(li, 'viewer-li', chatKinds.refused)[0]!.text).toMatch(
+      /Not sent: longer than 280 characters/,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(linesFrom(mei, 'viewer-li', chatKinds.refused)).toEqual([]);
+  });
+});
+
+describe('an abuser', () => {
+  it('sending ten messages a second is muted within seconds through RoomService, and stays muted when it rejoins', async () => {
+    const watcher = await join('viewer-watcher-1');
+    const token = await participantToken(
+      show,
+      'viewer-pest',
+      { canPublish: false, canPublishData: true },
+      { name: 'Pest', attributes: { 'scenecast.role': 'viewer' } },
+    );
+    const pest = await join('viewer-pest', { token });
+    const started = performance.now();
+    let sent = 0;
+    while (
+      performance.now() - started < 5_000 &&
+      linesFrom(watcher, 'viewer-pest', chatKinds.muted).length === 0
+    ) {
+      await say(pest, `buy my stuff ${sent++}`).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const muted = await waitFor(() => linesFrom(watcher, 'viewer-pest', chatKinds.muted)[0], {
+      what: 'the mute announced',
+    });
+    expect(muted.at - started).toBeLessThan(10_000);
+    expect(muted.text).toMatch(/Pest was muted: one message a second/);
+    const info = await roomService.getParticipant(show, 'viewer-pest');
+    expect(info.permission?.canPublishData).toBe(false);
+    expect(info.permission?.canSubscribe).toBe(true);
+    // Relayed: the burst, then at most one a second.
+    expect(linesFrom(watcher, 'viewer-pest').length).toBeLessThanOrEqual(
+      defaultChatLimits.perSenderBurst + Math.ceil((muted.at - started) / 1000),
+    );
+    // Muted, its messages go nowhere; and a new session with the same token is muted at once.
+    await pest.room.localParticipant!.sendText('still here', { topic: chatTopic }).catch(() => undefined);
+    await pest.room.disconnect();
+    const again = await join('viewer-pest', { token });
+    await waitFor(
+      async () =>
+        (await roomService.getParticipant(show, 'viewer-pest')).permission?.canPublishData === false,
+      {
+        what: 'the rejoined pest muted',
+      },
+    );
+    await say(again, 'let me back').catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(watcher.lines.filter((l) => l.text === 'still here' || l.text === 'let me back')).toEqual([]);
+    await again.room.disconnect();
+  });
+
+  it('flooding 1,000 messages a second to everyone: viewers show at most the allowed rate, it is muted within seconds, the SFU stays bounded and the show plays on', async () => {
+    const watchers = [await join('viewer-watcher-2'), await join('viewer-watcher-3')];
+    await waitFor(() => watchers.every((w) => w.frames > 5), { what: 'the show playing at every watcher' });
+    const framesBefore = watchers.map((w) => w.frames);
+    const cpuBefore = await sfuCpuSeconds();
+    const token = await participantToken(
+      show,
+      'viewer-flood',
+      { canPublish: false, canPublishData: true },
+      { name: 'Flood', attributes: { 'scenecast.role': 'viewer' } },
+    );
+    const flood = spawn(
+      process.execPath,
+      [joinPath(import.meta.dirname, 'flood.mjs'), url, token, '1000', '8'],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    let out = '';
+    flood.stdout!.on('data', (chunk) => {
+      out += chunk;
+    });
+    await waitFor(() => out.includes('joined'), { what: 'the flood to join' });
+    const started = performance.now();
+    const muted = await waitFor(() => linesFrom(watchers[0]!, 'viewer-flood', chatKinds.muted)[0], {
+      what: 'the flood muted',
+      timeoutMs: 15_000,
+    });
+    // Its report, then it goes (rtc-node's exit can hang with thousands of sends pending).
+    const reportLine = await waitFor(() => out.split('\n').find((line) => line.startsWith('{"sent"')), {
+      what: "the flood's report",
+      timeoutMs: 15_000,
+    });
+    flood.kill('SIGKILL');
+    const report = JSON.parse(reportLine) as { sent: number; seconds: number };
+    // The show runs on for a while.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = ((await sfuCpuSeconds()) - cpuBefore) / seconds;
+    const shown = watchers.map((w) => linesFrom(w, 'viewer-flood').length);
+    console.log(
+      `flood: ${report.sent} sent in ${report.seconds.toFixed(1)} s, muted after ${(muted.at - started).toFixed(0)} ms; ` +
+        `shown by the viewers ${shown.join('/')}, ignored (sent to them directly) ${watchers.map((w) => w.ignored).join('/')}; ` +
+        `SFU CPU ${(cpu * 100).toFixed(0)} % of a core; frames ${watchers.map((w, i) => w.frames - framesBefore[i]!).join('/')} in ${seconds.toFixed(1)} s`,
+    );
+    // It flooded (at 1,000 a second on an idle machine; less when this machine's cores are busy).
+    expect(report.sent / report.seconds).toBeGreaterThan(300);
+    // Within seconds: 1–4 s here, the first refusals arriving as fast as the flooder's SDK sends.
+    expect(muted.at - started).toBeLessThan(10_000);
+    for (const count of shown)
+      expect(count).toBeLessThanOrEqual(
+        defaultChatLimits.perSenderBurst + Math.ceil(seconds * defaultChatLimits.perSenderPerSecond),
+      );
+    expect(cpu).toBeLessThan(0.5);
+    for (const [i, w] of watchers.entries()) expect(w.frames - framesBefore[i]!).toBeGreaterThan(5 * seconds);
+  });
+});
