@@ -7,7 +7,12 @@ import {
   VideoLayer_Mode,
   VideoQuality,
 } from '@livekit/protocol';
-import type { MediaStreamTrack, RTCRtpTransceiver } from 'werift';
+import {
+  GenericNack,
+  type MediaStreamTrack,
+  type RTCRtpTransceiver,
+  RtcpTransportLayerFeedback,
+} from 'werift';
 import { newId } from '../ids.js';
 import { qualityForRid } from '../sfu/layers.js';
 import { TrackReceiver } from '../sfu/receiver.js';
@@ -86,9 +91,13 @@ export class MediaTrack {
     const quality = this.kind === 'audio' ? VideoQuality.HIGH : qualityForRid(track.rid, this.info.layers);
     const rtpReceiver = transceiver.receiver;
     this.receiver.addLayer(quality, track, {
-      transport: rtpReceiver.dtlsTransport,
-      rtcpSsrc: rtpReceiver.rtcpSsrc,
       sendPli: (ssrc) => rtpReceiver.sendRtcpPLI(ssrc).catch(() => undefined),
+      sendNack: (ssrc, lost) => {
+        const feedback = new GenericNack({ senderSsrc: rtpReceiver.rtcpSsrc, mediaSourceSsrc: ssrc, lost });
+        rtpReceiver.dtlsTransport
+          .sendRtcp([new RtcpTransportLayerFeedback({ feedback })])
+          .catch(() => undefined);
+      },
     });
   }
 

@@ -1,14 +1,13 @@
 import type { VideoQuality } from '@livekit/protocol';
-import type { MediaStreamTrack, RTCDtlsTransport, RtpPacket } from 'werift';
+import type { MediaStreamTrack, RtpPacket } from 'werift';
 import { metrics } from '../telemetry.js';
 import { isKeyframe } from './keyframe.js';
-import { NackGenerator } from './nack-generator.js';
+import { NackGenerator, nackIntervalMs } from './nack-generator.js';
 
 /** The way back to the publisher for one layer: keyframe requests and NACKs. */
 export interface Upstream {
-  transport: RTCDtlsTransport;
-  rtcpSsrc: number;
   sendPli(ssrc: number): void;
+  sendNack(ssrc: number, lost: number[]): void;
 }
 
 /** What a receiver hands to each subscriber's down track. */
@@ -52,6 +51,7 @@ export class TrackReceiver {
     next: number;
   }> = [];
   private flushScheduled = false;
+  private nackTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly mimeType: string,
@@ -71,12 +71,18 @@ export class TrackReceiver {
       lastKeyframeRequestAt: 0,
       bytes: 0,
     };
-    if (video) layer.nack = new NackGenerator(upstream.transport, upstream.rtcpSsrc, () => layer.ssrc);
+    if (video) layer.nack = new NackGenerator();
     this.layers.set(quality, layer);
     track.onReceiveRtp.subscribe((packet) => {
       layer.lastPacketAt = performance.now();
       layer.ssrc = packet.header.ssrc;
-      layer.nack?.onPacket(packet.header.sequenceNumber);
+      if (layer.nack) {
+        layer.nack.onPacket(packet.header.sequenceNumber, layer.lastPacketAt);
+        if (layer.nack.pending && !this.nackTimer) {
+          this.nackTimer = setInterval(this.sendNacks, nackIntervalMs);
+          this.nackTimer.unref();
+        }
+      }
       layer.bytes += packet.payload.length;
       metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
       metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
@@ -118,6 +124,22 @@ export class TrackReceiver {
     this.flushScheduled = false;
   };
 
+  /** Ask each layer's publisher stream for the packets it lost; stop once nothing is missing. */
+  private readonly sendNacks = () => {
+    const now = performance.now();
+    let pending = false;
+    for (const layer of this.layers.values()) {
+      if (!layer.nack) continue;
+      const lost = layer.nack.due(now);
+      if (lost.length > 0 && layer.ssrc !== undefined) layer.upstream.sendNack(layer.ssrc, lost);
+      pending ||= layer.nack.pending;
+    }
+    if (!pending) {
+      clearInterval(this.nackTimer);
+      this.nackTimer = undefined;
+    }
+  };
+
   get layerCount(): number {
     return this.layers.size;
   }
@@ -156,10 +178,9 @@ export class TrackReceiver {
   close(): void {
     this.sinks = [];
     this.pending = [];
-    for (const layer of this.layers.values()) {
-      layer.track.stop();
-      layer.nack?.close();
-    }
+    clearInterval(this.nackTimer);
+    this.nackTimer = undefined;
+    for (const layer of this.layers.values()) layer.track.stop();
     this.layers.clear();
   }
 }
