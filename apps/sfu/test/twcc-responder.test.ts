@@ -69,13 +69,13 @@ describe('TwccFeedback', () => {
       // base 100, count 3 | reference 10, feedback 0 | run of 3 small | deltas | 3 bytes of padding
       `${head(6)} 00640003 00000a00 20030404 02000003`,
     );
-    // The next one starts where that stopped (103); 104 is lost. Deltas from 640 ms: +60 ms (240, small),
-    // +100 ms (400, large), -1 ms (-4, large): a two-bit vector.
-    twcc.record(103, 700_000, mediaSsrc);
-    twcc.record(105, 800_000, mediaSsrc);
-    twcc.record(106, 799_000, mediaSsrc);
+    // The next one starts where that stopped (103), though 103 and 105 are lost. Deltas from 640 ms:
+    // +60 ms (240, small), +100 ms (400, large), -1 ms (-4, large): a two-bit vector.
+    twcc.record(104, 700_000, mediaSsrc);
+    twcc.record(106, 800_000, mediaSsrc);
+    twcc.record(107, 799_000, mediaSsrc);
     twcc.record(102, 900_000, mediaSsrc); // already reported: ignored
-    expect(bytes(twcc.take()!)).toBe(`${head(6)} 00670004 00000a01 d280f001 90fffc01`);
+    expect(bytes(twcc.take()!)).toBe(`${head(6)} 00670005 00000a01 c4a0f001 90fffc01`);
     expect(twcc.take()).toBeUndefined();
   });
 
