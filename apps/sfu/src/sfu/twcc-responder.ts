@@ -9,6 +9,7 @@ import {
   StatusVectorChunk,
   TransportWideCC,
 } from 'werift';
+import { guard } from '../guard.js';
 import { seqDiff } from './rtp-munger.js';
 
 const feedbackIntervalMs = 50;
@@ -40,7 +41,10 @@ export class TwccResponder {
     senderSsrc: number,
   ) {
     this.feedback = new TwccFeedback(senderSsrc);
-    this.timer = setInterval(() => this.flush(), feedbackIntervalMs);
+    this.timer = setInterval(
+      guard('twcc_timer', undefined, () => this.flush()),
+      feedbackIntervalMs,
+    );
     this.timer.unref();
   }
 
