@@ -2,7 +2,8 @@
 // of the wanted layer, lowered by the congestion cap, away from layers the publisher paused.
 import { VideoQuality } from '@livekit/protocol';
 import { describe, expect, it } from 'vitest';
-import { Forwarder, type MediaKind } from '../src/sfu/forwarder.js';
+import { Forwarder } from '../src/sfu/forwarder.js';
+import type { MediaKind } from '../src/sfu/receiver.js';
 
 const { LOW, MEDIUM, HIGH } = VideoQuality;
 

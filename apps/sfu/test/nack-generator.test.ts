@@ -121,7 +121,7 @@ describe('NackGenerator', () => {
 
 describe('TrackReceiver NACKs per layer', () => {
   it('asks each layer’s stream for its own losses, by its own SSRC', async () => {
-    const receiver = new TrackReceiver('video/VP8', 90_000);
+    const receiver = new TrackReceiver('video', 'video/VP8', 90_000);
     const sent: Array<{ quality: VideoQuality; ssrc: number; lost: number[] }> = [];
     const layers = [
       { quality: VideoQuality.LOW, ssrc: 1111 },

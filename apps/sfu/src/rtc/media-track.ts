@@ -15,7 +15,7 @@ import {
 } from 'werift';
 import { newId } from '../ids.js';
 import { qualityForRid } from '../sfu/layers.js';
-import { TrackReceiver } from '../sfu/receiver.js';
+import { type MediaKind, TrackReceiver } from '../sfu/receiver.js';
 
 /**
  * A track a participant published: its signalled description (TrackInfo) and, once media arrives,
@@ -64,7 +64,8 @@ export class MediaTrack {
     return this.info.sid;
   }
 
-  get kind(): 'audio' | 'video' {
+  /** Audio or video, from the announced type: decided here once, for the receiver and every down track. */
+  get kind(): MediaKind {
     return this.info.type === TrackType.AUDIO ? 'audio' : 'video';
   }
 
@@ -78,6 +79,7 @@ export class MediaTrack {
     if (!this.receiver) {
       const mimeType = codec?.mimeType ?? (this.kind === 'audio' ? 'audio/opus' : 'video/VP8');
       this.receiver = new TrackReceiver(
+        this.kind,
         mimeType,
         codec?.clockRate ?? (this.kind === 'audio' ? 48000 : 90000),
       );

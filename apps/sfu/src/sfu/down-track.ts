@@ -23,7 +23,7 @@ export class DownTrack implements PacketSink {
     readonly sender: RTCRtpSender,
     target: VideoQuality,
   ) {
-    const kind = receiver.mimeType.startsWith('audio') ? 'audio' : 'video';
+    const kind = receiver.kind;
     this.forwarder = new Forwarder(kind, receiver.clockRate, target, (now) => receiver.liveQualities(now));
     // Subscriber RTCP arrives from werift's socket callbacks: a fault here must not reach them.
     sender.onPictureLossIndication.subscribe(
@@ -44,7 +44,7 @@ export class DownTrack implements PacketSink {
           if (packet.type === RtcpRrPacket.type) this.onReceiverReport(packet as RtcpRrPacket);
         }),
       );
-    receiver.attach(this);
+    // The room attaches it to the receiver (Room.subscribe); it starts at a keyframe of its target.
     receiver.requestKeyframe(target);
   }
 
@@ -120,8 +120,8 @@ export class DownTrack implements PacketSink {
     this.sender.sendRtp(out).catch(() => undefined);
   }
 
+  /** Stop sending; the room detaches it from the receiver. */
   close(): void {
     this.closed = true;
-    this.receiver.detach(this);
   }
 }

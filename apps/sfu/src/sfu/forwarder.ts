@@ -1,10 +1,9 @@
 import { VideoQuality } from '@livekit/protocol';
+import type { MediaKind } from './receiver.js';
 import { type MungedHeader, RtpMunger } from './rtp-munger.js';
 
 /** How long the layer chosen from the live layers and the congestion cap is reused before it is redone. */
 const targetRefreshMs = 250;
-
-export type MediaKind = 'audio' | 'video';
 
 /** What to do with one packet: send it with this header (else drop it), and whether to ask for a keyframe. */
 export interface Forwarding {

@@ -5,6 +5,9 @@ import { metrics } from '../telemetry.js';
 import { isKeyframe } from './keyframe.js';
 import { NackGenerator, nackIntervalMs } from './nack-generator.js';
 
+/** Decided once, from the track's announced type (rtc/media-track); everything below reads it from here. */
+export type MediaKind = 'audio' | 'video';
+
 /** The way back to the publisher for one layer: keyframe requests and NACKs. */
 export interface Upstream {
   sendPli(ssrc: number): void;
@@ -42,7 +45,6 @@ export class TrackReceiver {
   private readonly layers = new Map<VideoQuality, Layer>();
   /** The down tracks, replaced (never mutated) on attach/detach so a queued packet can keep its list. */
   private sinks: readonly PacketSink[] = [];
-  private readonly kindLabel: 'audio' | 'video';
   /** Packets waiting to be forwarded, each with the down tracks attached when it arrived. */
   private pending: Array<{
     quality: VideoQuality;
@@ -55,14 +57,13 @@ export class TrackReceiver {
   private nackTimer: NodeJS.Timeout | undefined;
 
   constructor(
+    readonly kind: MediaKind,
     readonly mimeType: string,
     readonly clockRate: number,
-  ) {
-    this.kindLabel = mimeType.startsWith('audio') ? 'audio' : 'video';
-  }
+  ) {}
 
   addLayer(quality: VideoQuality, track: MediaStreamTrack, upstream: Upstream): void {
-    const video = this.kindLabel === 'video';
+    const video = this.kind === 'video';
     const layer: Layer = {
       track,
       ssrc: undefined,
@@ -86,8 +87,8 @@ export class TrackReceiver {
           }
         }
         layer.bytes += packet.payload.length;
-        metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
-        metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
+        metrics.packets.inc({ direction: 'in', kind: this.kind });
+        metrics.bytes.inc({ direction: 'in', kind: this.kind }, packet.payload.length);
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
         // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
         // further behind (subscribers recover with NACK or a keyframe).
@@ -169,7 +170,7 @@ export class TrackReceiver {
   /** Ask the publisher for a keyframe on one layer, at most every few hundred ms. */
   requestKeyframe(quality: VideoQuality): void {
     const layer = this.layers.get(quality);
-    if (!layer || layer.ssrc === undefined || this.kindLabel === 'audio') return;
+    if (!layer || layer.ssrc === undefined || this.kind === 'audio') return;
     const now = performance.now();
     if (now - layer.lastKeyframeRequestAt < keyframeRequestIntervalMs) return;
     layer.lastKeyframeRequestAt = now;
