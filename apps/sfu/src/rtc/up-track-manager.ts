@@ -34,10 +34,6 @@ export class UpTrackManager {
     return this.published.get(sid);
   }
 
-  has(sid: string): boolean {
-    return this.published.has(sid);
-  }
-
   values(): IterableIterator<MediaTrack> {
     return this.published.values();
   }
