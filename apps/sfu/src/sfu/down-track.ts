@@ -59,6 +59,8 @@ export class DownTrack implements PacketSink {
     const nacked = this.nackedInWindow;
     this.sentInWindow = 0;
     this.nackedInWindow = 0;
+    if (report)
+      metrics.packetLoss.observe({ direction: 'outgoing', type: 'video' }, (report.fractionLost / 256) * 100);
     const current = this.forwarder.currentQuality;
     if (!report || current === undefined) return;
     const nackRatio = sent >= 20 ? Math.min(1, nacked / sent) : 0;
@@ -115,8 +117,8 @@ export class DownTrack implements PacketSink {
     out.header.paddingSize = 0;
     this.sentInWindow += 1;
     const kind = this.forwarder.kind;
-    metrics.packets.inc({ direction: 'out', kind });
-    metrics.bytes.inc({ direction: 'out', kind }, out.payload.length);
+    metrics.packets.inc({ direction: 'outgoing', kind });
+    metrics.bytes.inc({ direction: 'outgoing', kind }, out.payload.length);
     this.sender.sendRtp(out).catch(() => undefined);
   }
 

@@ -87,8 +87,8 @@ export class TrackReceiver {
           }
         }
         layer.bytes += packet.payload.length;
-        metrics.packets.inc({ direction: 'in', kind: this.kind });
-        metrics.bytes.inc({ direction: 'in', kind: this.kind }, packet.payload.length);
+        metrics.packets.inc({ direction: 'incoming', kind: this.kind });
+        metrics.bytes.inc({ direction: 'incoming', kind: this.kind }, packet.payload.length);
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
         // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
         // further behind (subscribers recover with NACK or a keyframe).
