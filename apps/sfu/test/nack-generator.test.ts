@@ -1,8 +1,7 @@
 // NACKs towards a publisher: which lost packets of one layer are asked for, how often and how long;
 // and that the receiver keeps one generator per simulcast layer, each asking for its own stream.
 import { VideoQuality } from '@livekit/protocol';
-import { waitFor } from '@scenecast/testkit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MediaStreamTrack, RtpHeader, RtpPacket } from 'werift';
 import { NackGenerator } from '../src/sfu/nack-generator.js';
 import { TrackReceiver } from '../src/sfu/receiver.js';
@@ -141,7 +140,7 @@ describe('TrackReceiver NACKs per layer', () => {
       // Both layers number their packets alike; only the low one loses 101 and 102.
       for (const seq of [100, 103]) tracks[0]!.applyIncomingRtp(packet(1111, seq));
       for (const seq of [100, 101, 102, 103]) tracks[1]!.applyIncomingRtp(packet(3333, seq));
-      await waitFor(() => sent.length > 0, { what: 'a NACK', timeoutMs: 2000, intervalMs: 5 });
+      await vi.waitFor(() => expect(sent.length).toBeGreaterThan(0), { timeout: 2000, interval: 5 });
       expect(sent[0]).toEqual({ quality: VideoQuality.LOW, ssrc: 1111, lost: [101, 102] });
       expect(sent.every((nack) => nack.quality === VideoQuality.LOW)).toBe(true);
     } finally {
