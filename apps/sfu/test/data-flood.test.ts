@@ -5,8 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { DisconnectReason, Room, RoomEvent, VideoStream } from '@livekit/rtc-node';
-import { participantToken, publishSyntheticVideo, waitFor } from '@scenecast/testkit';
+import { Room, RoomEvent, VideoStream } from '@livekit/rtc-node';
+import { participantToken, publishSyntheticVideo, startFlood, waitFor } from '@scenecast/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defaultDataLimits } from '../src/sfu/data-limiter.js';
 
@@ -63,58 +63,53 @@ afterAll(async () => {
 });
 
 it('relays a flood only up to the data limit, disconnects the sender within seconds, and the show plays on', async () => {
-  const abuser = new Room();
-  let removedAfterMs: number | undefined;
-  const started = { at: 0 };
-  abuser.on(RoomEvent.Disconnected, (reason) => {
-    if (reason === DisconnectReason.PARTICIPANT_REMOVED) removedAfterMs = performance.now() - started.at;
+  const cpuBefore = await metric('sfu_process_process_cpu_seconds_total');
+  const framesBefore = watchers.map((w) => w.frames);
+  // A scripted participant, in a process of its own: 1,000 packets a second to everyone for up to 8 s.
+  const flood = startFlood({
+    url: sfuUrl,
+    token: await participantToken(roomName, 'abuser', { canPublish: false, canPublishData: true }),
+    perSecond: 1000,
+    seconds: 8,
+    mode: 'data',
   });
-  await abuser.connect(
-    sfuUrl,
-    await participantToken(roomName, 'abuser', { canPublish: false, canPublishData: true }),
-  );
+  await flood.joined;
+  const started = performance.now();
   await waitFor(() => watchers.every((w) => w.room.remoteParticipants.has('abuser')), {
     what: 'the abuser seen by every viewer',
   });
-
-  const cpuBefore = await metric('sfu_process_process_cpu_seconds_total');
-  const framesBefore = watchers.map((w) => w.frames);
-  const payload = new TextEncoder().encode('BUY NOW '.repeat(8));
-  started.at = performance.now();
-  let sent = 0;
-  // 1,000 messages a second for up to 8 s, not waiting for them to be sent (as a flooding script does),
-  // until the server sends the abuser away; paced by the clock, so a slow event loop sends more at a time.
-  while (performance.now() - started.at < 8_000 && removedAfterMs === undefined) {
-    const due = Math.floor(performance.now() - started.at);
-    for (; sent < due; sent++)
-      abuser.localParticipant!.publishData(payload, { reliable: true, topic: 'chat' }).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  const floodSeconds = (performance.now() - started.at) / 1000;
+  let removedAfterMs: number | undefined;
   // (Judged below, after the numbers are printed.)
-  await waitFor(() => removedAfterMs !== undefined, {
-    what: 'the abuser disconnected',
+  await waitFor(() => watchers.every((w) => !w.room.remoteParticipants.has('abuser')), {
+    what: 'the abuser gone',
     timeoutMs: 10_000,
-  }).catch(() => undefined);
+  })
+    .then(() => {
+      removedAfterMs = performance.now() - started;
+    })
+    .catch(() => undefined);
+  const report = await flood.report;
   // Let what was relayed arrive, and the show run on for a while.
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const cpuSeconds = (await metric('sfu_process_process_cpu_seconds_total')) - cpuBefore;
-  const elapsedSeconds = (performance.now() - started.at) / 1000;
+  const elapsedSeconds = (performance.now() - started) / 1000;
 
   const { burstPackets, packetsPerSecond } = defaultDataLimits;
-  const allowed = burstPackets + packetsPerSecond * floodSeconds;
+  const allowed = burstPackets + packetsPerSecond * report.seconds;
   console.log(
-    `flood: sent ${sent} in ${floodSeconds.toFixed(1)} s; removed after ${removedAfterMs?.toFixed(0)} ms; ` +
+    `flood: sent ${report.sent} in ${report.seconds.toFixed(1)} s; removed after ${removedAfterMs?.toFixed(0)} ms; ` +
       `relayed to each viewer ${watchers.map((w) => w.fromAbuser).join('/')} (allowed ${allowed.toFixed(0)}); ` +
       `SFU CPU ${((cpuSeconds / elapsedSeconds) * 100).toFixed(0)} % of a core over ${elapsedSeconds.toFixed(1)} s; ` +
       `frames at each viewer ${watchers.map((w, i) => w.frames - framesBefore[i]!).join('/')}`,
   );
-  expect(sent).toBeGreaterThan(burstPackets + defaultDataLimits.abuseDrops);
+  // It flooded (1,000 a second on an idle machine; less when this machine's cores are busy), and was
+  // sent away by the server, not by its own clock.
+  expect(report.sent / report.seconds).toBeGreaterThan(300);
+  expect(report.gone).toBe(true);
   expect(removedAfterMs).toBeLessThan(5_000);
   for (const w of watchers) {
     expect(w.fromAbuser).toBeGreaterThan(0);
     expect(w.fromAbuser).toBeLessThanOrEqual(allowed);
-    expect(w.room.remoteParticipants.has('abuser')).toBe(false);
   }
   expect(await metric('livekit_data_packet_dropped_total')).toBeGreaterThanOrEqual(
     defaultDataLimits.abuseDrops,

@@ -1,4 +1,5 @@
 export { chromiumArgs, chromiumPath, launchChromium } from './browser.js';
+export { type Flood, type FloodOptions, type FloodReport, startFlood } from './flood.js';
 export { serveLivekitClientPage } from './livekit-page.js';
 export { LoadSubscriber, type SubscriberCounters, vp8KeyframeSize } from './load-subscriber.js';
 export { publishSyntheticVideo } from './synthetic-video.js';
