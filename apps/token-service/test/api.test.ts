@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { skipWhen } from '@scenecast/testkit';
 import { decodeJwt } from 'jose';
 import { AccessToken, TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +25,7 @@ const problem = (r: { status: number; body: any; headers: Headers }, status: num
 
 // The whole API, once per storage engine: the same behaviour is the contract on SQLite and PostgreSQL.
 for (const backend of backends) {
-  describe.skipIf(backend.skip)(`API on ${backend.name}`, () => {
+  describe(`API on ${backend.name}`, skipWhen(backend.skip), () => {
     let service: RunningTokenService;
     let api: Client;
     let keyA: string;

@@ -2,7 +2,7 @@
 // (SQLite file or PostgreSQL database), and every show that got a 201 must be there.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { waitFor } from '@scenecast/testkit';
+import { skipWhen, waitFor } from '@scenecast/testkit';
 import { describe, expect, it } from 'vitest';
 import { adminToken, backends, client, demoShow, freshDatabase } from './helpers.js';
 
@@ -33,7 +33,7 @@ async function kill(child: ChildProcess): Promise<void> {
 }
 
 for (const backend of backends) {
-  describe.skipIf(backend.skip)(`crash safety on ${backend.name}`, () => {
+  describe(`crash safety on ${backend.name}`, skipWhen(backend.skip), () => {
     it('keeps every acknowledged write after SIGKILL during a burst', async () => {
       const database = await freshDatabase(backend);
       const port = 20_000 + Math.floor(Math.random() * 20_000);
