@@ -5,8 +5,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { SignalRequest, SignalResponse } from '@livekit/protocol';
+import { RequestResponse_Reason, SignalRequest, SignalResponse } from '@livekit/protocol';
 import WebSocket, { WebSocketServer } from 'ws';
+import { waitFor } from './wait.js';
 
 /** One SDK connection through the tap, in order of arrival. */
 export interface TappedConnection {
@@ -22,6 +23,11 @@ export interface SignalTap {
   connections: TappedConnection[];
   /** Every server message sent to `identity` so far. */
   responsesTo(identity: string): SignalResponse[];
+  /**
+   * How the server answered `identity`'s first addTrack: 'published', or the refusal's reason
+   * ('NOT_ALLOWED', ...). Fails when no answer comes within `timeoutMs`: a server that hangs is not refusing.
+   */
+  addTrackAnswer(identity: string, timeoutMs?: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -97,10 +103,26 @@ export async function startSignalTap(sfuUrl: string): Promise<SignalTap> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const responsesTo = (identity: string) =>
+    connections.filter((c) => c.identity === identity).flatMap((c) => c.responses);
   return {
     url: `ws://127.0.0.1:${port}`,
     connections,
-    responsesTo: (identity) => connections.filter((c) => c.identity === identity).flatMap((c) => c.responses),
+    responsesTo,
+    async addTrackAnswer(identity, timeoutMs = 5000) {
+      const answer = await waitFor(
+        () =>
+          responsesTo(identity)
+            .map((r) => r.message)
+            .find(
+              (m) =>
+                m.case === 'trackPublished' ||
+                (m.case === 'requestResponse' && m.value.request.case === 'addTrack'),
+            ),
+        { what: `the server's answer to ${identity}'s addTrack`, timeoutMs },
+      );
+      return answer.case === 'requestResponse' ? RequestResponse_Reason[answer.value.reason]! : 'published';
+    },
     async close() {
       for (const client of wss.clients) client.terminate();
       server.closeAllConnections();
