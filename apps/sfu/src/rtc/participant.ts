@@ -18,6 +18,7 @@ import type { MediaStreamTrack, RTCDataChannel, RTCRtpCodecParameters, RTCRtpTra
 import type { ParticipantPermissions } from '../auth.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
+import { InvalidSignal } from '../signal/invalid-signal.js';
 import { metrics } from '../telemetry.js';
 import { MediaTrack } from './media-track.js';
 import { SubscribedTrack } from './subscribed-track.js';
@@ -190,8 +191,13 @@ export class Participant {
   }
 
   async handleTrickle(trickle: TrickleRequest): Promise<void> {
-    const candidate = JSON.parse(trickle.candidateInit) as IceCandidateJson;
-    if (!candidate || typeof candidate.candidate !== 'string') throw new Error('bad candidate');
+    let candidate: IceCandidateJson;
+    try {
+      candidate = JSON.parse(trickle.candidateInit);
+    } catch {
+      throw new InvalidSignal('candidate is not JSON');
+    }
+    if (typeof candidate?.candidate !== 'string') throw new InvalidSignal('bad candidate');
     const transport = trickle.target === SignalTarget.SUBSCRIBER ? this.subscriber : this.publisher;
     await transport.addIceCandidate(candidate);
   }

@@ -22,6 +22,7 @@ import {
 } from 'werift';
 import type { Logger } from '../logging.js';
 import { TwccResponder } from '../sfu/twcc-responder.js';
+import { InvalidSignal } from '../signal/invalid-signal.js';
 
 export interface RtcConfig {
   /** Inclusive UDP port range for ICE host candidates; undefined lets the OS choose. */
@@ -157,7 +158,7 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /** The client offered (publisher transport, or a subscriber answer round): answer it. */
   async handleOffer(sdp: string): Promise<string> {
-    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.applyRemote('offer', sdp);
     this.startCongestionFeedback();
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
@@ -169,7 +170,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       this.log.warn({ role: this.role, id }, 'answer without an outstanding offer ignored');
       return;
     }
-    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    await this.applyRemote('answer', sdp);
     this.negotiating = false;
     if (this.renegotiate) {
       this.renegotiate = false;
@@ -178,7 +179,16 @@ export class Transport extends EventEmitter<TransportEvents> {
   }
 
   async addIceCandidate(candidate: IceCandidateJson): Promise<void> {
-    await this.pc.addIceCandidate(candidate);
+    await this.pc.addIceCandidate(candidate).catch((error: Error) => {
+      throw new InvalidSignal(`candidate refused: ${error.message}`);
+    });
+  }
+
+  /** The client's description, which werift may refuse: that is the client's error, not ours. */
+  private async applyRemote(type: 'offer' | 'answer', sdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type, sdp }).catch((error: Error) => {
+      throw new InvalidSignal(`${type} refused: ${error.message}`);
+    });
   }
 
   /** Server-side offer (subscriber transport). Coalesces requests that arrive mid-negotiation. */

@@ -29,6 +29,7 @@ import { Participant } from '../rtc/participant.js';
 import type { Room } from '../rtc/room.js';
 import type { RoomManager } from '../rtc/room-manager.js';
 import type { RtcConfig } from '../rtc/transport.js';
+import { InvalidSignal } from '../signal/invalid-signal.js';
 import { maxSignalFrameBytes, SignalConnection } from '../signal/signal-connection.js';
 import { metrics } from '../telemetry.js';
 
@@ -192,7 +193,9 @@ export class RtcService {
       chain = chain
         .then(() => this.handleRequest(joinedRoom, self, request))
         .catch((error: unknown) => {
-          metrics.signalErrors.inc({ reason: 'handler_error' });
+          metrics.signalErrors.inc({
+            reason: error instanceof InvalidSignal ? 'invalid_request' : 'handler_error',
+          });
           // debug, not warn: a hostile client must not be able to flood the logs; the metric counts it.
           this.log.debug(
             { err: (error as Error).message, participant: self.identity },
