@@ -45,7 +45,7 @@ export function summarize(reports) {
         } else {
           summary.skipped++;
           const reason =
-            test.meta?.skipReason ?? (test.status === 'todo' ? 'todo' : 'no reason given (a bare .skip)');
+            test.meta?.skipReason ?? (test.status === 'todo' ? 'todo' : 'no reason given');
           summary.skipReasons.set(reason, (summary.skipReasons.get(reason) ?? 0) + 1);
         }
       }
