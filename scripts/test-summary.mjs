@@ -44,8 +44,7 @@ export function summarize(reports) {
           explained = true;
         } else {
           summary.skipped++;
-          const reason =
-            test.meta?.skipReason ?? (test.status === 'todo' ? 'todo' : 'no reason given');
+          const reason = test.meta?.skipReason ?? (test.status === 'todo' ? 'todo' : 'no reason given');
           summary.skipReasons.set(reason, (summary.skipReasons.get(reason) ?? 0) + 1);
         }
       }

@@ -6,6 +6,7 @@ import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpHeaderExtensionParameters,
+  type RtpPacket,
   useAbsSendTime,
   useH264,
   useNACK,
@@ -20,9 +21,10 @@ import {
   useVP8,
   useVP9,
 } from 'werift';
+import { SfuError } from '../errors.js';
+import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
 import { TwccResponder } from '../sfu/twcc-responder.js';
-import { InvalidSignal } from '../signal/invalid-signal.js';
 
 export interface RtcConfig {
   /** Inclusive UDP port range for ICE host candidates; undefined lets the OS choose. */
@@ -132,19 +134,27 @@ export class Transport extends EventEmitter<TransportEvents> {
       icePortRange: config.portRange,
       iceAdditionalHostAddresses: config.nodeIp ? [config.nodeIp] : undefined,
     });
-    this.pc.onIceCandidate.subscribe((candidate) => {
-      if (!candidate?.candidate) return;
-      this.emit('candidate', candidate.toJSON());
-    });
+    this.pc.onIceCandidate.subscribe(
+      guard(
+        'ice_gathering',
+        log,
+        (candidate: { candidate?: string; toJSON(): IceCandidateJson } | undefined) => {
+          if (!candidate?.candidate) return;
+          this.emit('candidate', candidate.toJSON());
+        },
+      ),
+    );
     // werift's built-in TWCC feedback is per receiver and imprecise; TwccResponder replaces it.
     this.pc.onTransceiverAdded.subscribe((transceiver) => {
       transceiver.receiver.setupTWCC = () => undefined;
     });
-    this.pc.connectionStateChange.subscribe((state) => {
-      this.log.debug({ role, state }, 'transport state');
-      if (state === 'connected') this.emit('connected');
-      if (state === 'failed') this.emit('failed');
-    });
+    this.pc.connectionStateChange.subscribe(
+      guard('connection_state', log, (state: string) => {
+        this.log.debug({ role, state }, 'transport state');
+        if (state === 'connected') this.emit('connected');
+        if (state === 'failed') this.emit('failed');
+      }),
+    );
   }
 
   /** The codecs this connection negotiates for one kind of media. */
@@ -180,14 +190,14 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   async addIceCandidate(candidate: IceCandidateJson): Promise<void> {
     await this.pc.addIceCandidate(candidate).catch((error: Error) => {
-      throw new InvalidSignal(`candidate refused: ${error.message}`);
+      throw new SfuError('invalid_argument', `candidate refused: ${error.message}`);
     });
   }
 
   /** The client's description, which werift may refuse: that is the client's error, not ours. */
   private async applyRemote(type: 'offer' | 'answer', sdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type, sdp }).catch((error: Error) => {
-      throw new InvalidSignal(`${type} refused: ${error.message}`);
+      throw new SfuError('invalid_argument', `${type} refused: ${error.message}`);
     });
   }
 
@@ -223,7 +233,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     for (const dtls of this.pc.dtlsTransports) {
       if (this.twcc.has(dtls)) continue;
       const responder = new TwccResponder(dtls, () => this.extensionIds(), randomBytes(4).readUInt32BE(0));
-      dtls.onRtp.subscribe((packet) => responder.onRtp(packet));
+      dtls.onRtp.subscribe(guard('twcc_rtp', this.log, (packet: RtpPacket) => responder.onRtp(packet)));
       this.twcc.set(dtls, responder);
     }
   }
