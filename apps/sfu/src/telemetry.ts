@@ -37,6 +37,7 @@ export const metrics = {
     'livekit_data_abuse_disconnect_total',
     'Participants disconnected for flooding data past their limits',
   ),
+  signalFrames: counter('livekit_signal_frame_total', 'Signalling frames received from clients'),
   signalErrors: counter('livekit_signal_error_total', 'Malformed or refused signalling messages', ['reason']),
   webhooks: counter('livekit_webhook_total', 'Webhook deliveries', ['event', 'outcome']),
   callbackErrors: counter(
