@@ -1,4 +1,4 @@
-/** The origins the page may connect to for one LiveKit URL (its ws(s) and http(s) origins). */
-export function livekitSources(livekitUrl: string): string[];
 /** The Content-Security-Policy header value of scenecast's web apps. */
 export function contentSecurityPolicy(options: { livekitUrl: string; connect?: string[] }): string;
+/** Every security header the web apps are served with (the policy among them). */
+export function securityHeaders(options: { livekitUrl: string; connect?: string[] }): Record<string, string>;

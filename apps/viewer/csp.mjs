@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
  * @param {string} livekitUrl
  * @returns {string[]}
  */
-export function livekitSources(livekitUrl) {
+function livekitSources(livekitUrl) {
   const url = new URL(livekitUrl);
   const secure = url.protocol === 'wss:' || url.protocol === 'https:';
   const [ws, http] = secure ? ['wss:', 'https:'] : ['ws:', 'http:'];
@@ -52,11 +52,27 @@ export function contentSecurityPolicy({ livekitUrl, connect = [] }) {
     .join('; ');
 }
 
+/**
+ * Every security header the web apps are served with: the policy, no MIME sniffing, no referrer (an
+ * evidence link opened from a show tells the other site nothing).
+ * @param {{ livekitUrl: string, connect?: string[] }} options
+ * @returns {Record<string, string>}
+ */
+export function securityHeaders(options) {
+  return {
+    'Content-Security-Policy': contentSecurityPolicy(options),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+  };
+}
+
 // `node apps/viewer/csp.mjs [LiveKit URL] [extra connect origins…]` prints the header value.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [livekitUrl = process.env.LIVEKIT_URL, ...connect] = process.argv.slice(2);
   if (!livekitUrl) {
-    console.error('usage: node csp.mjs <LiveKit URL, e.g. wss://livekit.example.com> [other origins to connect to…]');
+    console.error(
+      'usage: node csp.mjs <LiveKit URL, e.g. wss://livekit.example.com> [other origins to connect to…]',
+    );
     process.exit(2);
   }
   console.log(contentSecurityPolicy({ livekitUrl, connect }));

@@ -1,6 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
-import { contentSecurityPolicy } from './csp.mjs';
+import { securityHeaders } from './csp.mjs';
 
 // The viewer calls the token service under /v1; the dev and preview servers proxy it, so the browser
 // sees one origin (no CORS) and production can put both behind one host the same way.
@@ -15,11 +15,7 @@ export default defineConfig({
   server: { proxy },
   preview: {
     proxy,
-    headers: {
-      'Content-Security-Policy': contentSecurityPolicy({ livekitUrl }),
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-    },
+    headers: securityHeaders({ livekitUrl }),
   },
   build: { sourcemap: true },
 });
