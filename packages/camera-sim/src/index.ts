@@ -29,5 +29,5 @@ export {
   sceneLooks,
   scenePilotTones,
 } from './scenes.js';
-export { hostScript, renderSpeech, SceneSound, type SoundKind, soundSampleRate } from './sound.js';
 export { pictureToPng } from './snapshot.js';
+export { hostScript, renderSpeech, SceneSound, type SoundKind, soundSampleRate } from './sound.js';

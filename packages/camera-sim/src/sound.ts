@@ -40,7 +40,9 @@ export function renderSpeech(text: string): Int16Array | Error {
   if (wav.length < 44 || wav.toString('ascii', 0, 4) !== 'RIFF' || wav.toString('ascii', 36, 40) !== 'data')
     return new Error('espeak-ng wrote no WAV');
   const rate = wav.readUInt32LE(24);
-  const samples = new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - (wav.length % 2)));
+  const samples = new Int16Array(
+    wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - (wav.length % 2)),
+  );
   const resampler = new AudioResampler(rate, soundSampleRate, 1);
   const frames = [...resampler.push(new AudioFrame(samples, rate, 1, samples.length)), ...resampler.flush()];
   resampler.close();

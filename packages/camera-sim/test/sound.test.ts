@@ -28,7 +28,11 @@ function tonePower(samples: Int16Array, hz: number, rate = soundSampleRate): num
 /** RMS of what is not the pilot tone (a sine's power is half its tonePower). */
 const soundRms = (samples: Int16Array, pilotHz: number) =>
   Math.sqrt(
-    Math.max(0, samples.reduce((sum, s) => sum + (s / 32768) ** 2, 0) / samples.length - tonePower(samples, pilotHz) / 2),
+    Math.max(
+      0,
+      samples.reduce((sum, s) => sum + (s / 32768) ** 2, 0) / samples.length -
+        tonePower(samples, pilotHz) / 2,
+    ),
   );
 
 describe('scene sound', () => {
@@ -39,13 +43,18 @@ describe('scene sound', () => {
     expect(new SceneSound('farm').kind).toBe('ambience');
     const second = new Int16Array(soundSampleRate);
     for (let i = 0; i < 100; i++) second.set(studio.next().data, i * 480);
-    const tones = Object.fromEntries(Object.entries(scenePilotTones).map(([s, hz]) => [s, tonePower(second, hz)]));
+    const tones = Object.fromEntries(
+      Object.entries(scenePilotTones).map(([s, hz]) => [s, tonePower(second, hz)]),
+    );
     expect(tones.studio).toBeGreaterThan(100 * tones.factory!);
     expect(tones.studio).toBeGreaterThan(100 * tones.farm!);
   });
 
   it('without a voice the studio falls back to ambience and says why', () => {
-    const sound = new SceneSound('studio', () => new Error('espeak-ng is not installed (apt-get install -y espeak-ng)'));
+    const sound = new SceneSound(
+      'studio',
+      () => new Error('espeak-ng is not installed (apt-get install -y espeak-ng)'),
+    );
     expect(sound.kind).toBe('ambience');
     expect(sound.fallback).toMatch(/apt-get install -y espeak-ng/);
   });

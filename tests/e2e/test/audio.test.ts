@@ -64,7 +64,12 @@ beforeAll(async () => {
   for (const scene of ['studio', 'factory', 'farm']) {
     const camera = await startCamera({
       scene,
-      auth: { kind: 'feed', tokenServiceUrl: service.url, brandKey: seeded.brandKey, feedId: seeded.feeds[scene]! },
+      auth: {
+        kind: 'feed',
+        tokenServiceUrl: service.url,
+        brandKey: seeded.brandKey,
+        feedId: seeded.feeds[scene]!,
+      },
       width: 640,
       height: 360,
       fps: 5,
@@ -122,7 +127,9 @@ function listen(page: Page): Promise<Heard> {
     const bins = new Float32Array(analyser.frequencyBinCount);
     analyser.getFloatFrequencyData(bins);
     const hzPerBin = analyser.context.sampleRate / analyser.fftSize;
-    const band = [...bins.slice(Math.round(300 / hzPerBin), Math.round(3000 / hzPerBin))].sort((a, b) => a - b);
+    const band = [...bins.slice(Math.round(300 / hzPerBin), Math.round(3000 / hzPerBin))].sort(
+      (a, b) => a - b,
+    );
     const floor = band[Math.floor(band.length / 2)]!;
     const heard: Record<string, number | boolean> = { peakDb: Math.max(...bins) };
     for (const [scene, hz] of Object.entries(tones)) {
@@ -143,6 +150,7 @@ describe('the show sound in the viewer', () => {
     await page.getByTestId('tap-for-sound').waitFor({ state: 'visible' });
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(await page.getByTestId('tap-for-sound').isVisible()).toBe(true);
+    await page.screenshot({ path: join(artifacts, 'audio-tap-for-sound.png') });
     expect(await page.getByTestId('mute').count()).toBe(0);
     // Nothing reaches the speakers before the tap.
     expect(await page.evaluate(() => window.scenecast!.audioOutput!.context.state)).toBe('suspended');

@@ -25,7 +25,7 @@ export function AudioControls({ audio, onStart }: Props) {
           data-testid="tap-for-sound"
           onClick={() => void onStart().catch(() => undefined)}
         >
-          🔈 Tap for sound
+          Tap for sound
         </button>
       </div>
     );
@@ -39,7 +39,7 @@ export function AudioControls({ audio, onStart }: Props) {
         aria-keyshortcuts="M"
         onClick={() => audio.setMuted(!state.muted)}
       >
-        {state.muted ? '🔇 Unmute' : '🔊 Mute'}
+        {state.muted ? 'Unmute' : 'Mute'}
       </button>
       <input
         type="range"

@@ -168,7 +168,12 @@ export class ShowRoom {
       const publication = participant.getTrackPublication(Track.Source.Microphone);
       const track = publication?.audioTrack as RemoteAudioTrack | undefined;
       if (!sceneId || !publication || !track || publication.isMuted) continue;
-      audio.push({ sceneId, participantIdentity: participant.identity, trackSid: publication.trackSid, track });
+      audio.push({
+        sceneId,
+        participantIdentity: participant.identity,
+        trackSid: publication.trackSid,
+        track,
+      });
     }
     return audio;
   }
