@@ -91,11 +91,12 @@ function ensureEspeak() {
     log('espeak-ng is missing (the studio host voice): run "sudo apt-get install -y espeak-ng"');
     return;
   }
-  log('installing Debian espeak-ng for the studio camera\'s host voice (apt-get)');
+  log("installing Debian espeak-ng for the studio camera's host voice (apt-get)");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (run('apt-get', ['install', '-y', '-qq', 'espeak-ng'], { env }) === 0) return;
   run('apt-get', ['update', '-qq'], { env });
-  if (run('apt-get', ['install', '-y', '-qq', 'espeak-ng'], { env }) !== 0) log('could not install espeak-ng');
+  if (run('apt-get', ['install', '-y', '-qq', 'espeak-ng'], { env }) !== 0)
+    log('could not install espeak-ng');
 }
 
 /** Debian's PostgreSQL server binaries, e.g. /usr/lib/postgresql/15/bin/initdb. */

@@ -116,6 +116,8 @@ async function openShow(): Promise<Page & { consoleErrors: string[] }> {
 }
 
 type Heard = Record<string, boolean> & { peakDb: number };
+/** The viewer exposes its played output here (apps/viewer/src/App.tsx). */
+type ViewerWindow = Window & { scenecast: { audioOutput: AnalyserNode } };
 
 /**
  * Which pilot tones the played output carries now: a tone is heard when its bin of the analyser's FFT
@@ -123,7 +125,7 @@ type Heard = Record<string, boolean> & { peakDb: number };
  */
 function listen(page: Page): Promise<Heard> {
   return page.evaluate((tones) => {
-    const analyser = window.scenecast!.audioOutput!;
+    const analyser = (window as unknown as ViewerWindow).scenecast.audioOutput;
     const bins = new Float32Array(analyser.frequencyBinCount);
     analyser.getFloatFrequencyData(bins);
     const hzPerBin = analyser.context.sampleRate / analyser.fftSize;
@@ -153,7 +155,9 @@ describe('the show sound in the viewer', () => {
     await page.screenshot({ path: join(artifacts, 'audio-tap-for-sound.png') });
     expect(await page.getByTestId('mute').count()).toBe(0);
     // Nothing reaches the speakers before the tap.
-    expect(await page.evaluate(() => window.scenecast!.audioOutput!.context.state)).toBe('suspended');
+    expect(
+      await page.evaluate(() => (window as unknown as ViewerWindow).scenecast.audioOutput.context.state),
+    ).toBe('suspended');
     expect(page.consoleErrors).toEqual([]);
     await page.close();
   });
