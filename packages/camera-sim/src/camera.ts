@@ -304,12 +304,17 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
       );
       if (audioSource) {
         nextAudio = LocalAudioTrack.createAudioTrack(`${options.scene}-sound`, audioSource);
-        audioSid = (
-          await next.localParticipant!.publishTrack(
+        // A token without microphone rights (an older token service) still gets the picture out.
+        audioSid = await next
+          .localParticipant!.publishTrack(
             nextAudio,
             new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
           )
-        ).sid;
+          .then((published) => published.sid)
+          .catch((error: Error) => {
+            log.warn({ err: error.message }, 'publishing the sound was refused; video only');
+            return undefined;
+          });
       }
     } catch (error) {
       await release(next, nextTrack, nextAudio);
