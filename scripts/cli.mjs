@@ -81,6 +81,24 @@ function ensureChromium() {
   must('apt-get', ['install', '-y', '-qq', 'chromium'], { env });
 }
 
+/**
+ * The studio camera speaks with Debian's espeak-ng (packages/camera-sim); install it when absent. Without
+ * it cameras publish ambience instead of the host's voice, and the voice tests fail (they never skip).
+ */
+function ensureEspeak() {
+  if (spawnSync('which', ['espeak-ng']).status === 0) return;
+  if (process.getuid?.() !== 0) {
+    log('espeak-ng is missing (the studio host voice): run "sudo apt-get install -y espeak-ng"');
+    return;
+  }
+  log("installing Debian espeak-ng for the studio camera's host voice (apt-get)");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['install', '-y', '-qq', 'espeak-ng'], { env }) === 0) return;
+  run('apt-get', ['update', '-qq'], { env });
+  if (run('apt-get', ['install', '-y', '-qq', 'espeak-ng'], { env }) !== 0)
+    log('could not install espeak-ng');
+}
+
 /** Debian's PostgreSQL server binaries, e.g. /usr/lib/postgresql/15/bin/initdb. */
 function hasPostgres() {
   const base = '/usr/lib/postgresql';
@@ -172,6 +190,7 @@ function clearTestReports() {
 
 function test(extra) {
   ensureChromium();
+  ensureEspeak();
   ensurePostgres();
   ensureInfraTools();
   install();

@@ -283,7 +283,7 @@ for (const backend of backends) {
     });
 
     describe('tokens', () => {
-      it('issues a feed token that may publish only its camera into its own show, not subscribe', async () => {
+      it('issues a feed token that may publish only its camera and microphone into its own show, not subscribe', async () => {
         const feed = (
           await api.call(
             'POST',
@@ -302,7 +302,9 @@ for (const backend of backends) {
           canPublish: true,
           canSubscribe: false,
         });
-        expect(claims.video.canPublishSources).toEqual(['camera']);
+        // Its ambience needs the microphone; a feed never shares a screen.
+        expect(claims.video.canPublishSources).toEqual(['camera', 'microphone']);
+        expect(claims.video.canPublishSources).not.toContain('screen_share');
         expect(claims.attributes['scenecast.scene']).toBe('factory');
         expect(claims.exp - claims.nbf).toBeLessThanOrEqual(3600);
         const preview = decodeJwt(
