@@ -3,7 +3,9 @@ import type { ChatLimits } from './rules.js';
 
 const count = z.coerce.number().int().positive();
 
-const schema = z.object({
+export const configEnv = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8090),
   LIVEKIT_URL: z.string().default('ws://127.0.0.1:7880'),
   LIVEKIT_API_KEY: z.string().default('devkey'),
   LIVEKIT_API_SECRET: z.string().default('secret'),
@@ -19,6 +21,9 @@ const schema = z.object({
 });
 
 export interface ModeratorConfig {
+  /** Where `/healthz` and `/metrics` listen (`0`: any free port). */
+  host: string;
+  port: number;
   livekit: { url: string; apiKey: string; apiSecret: string };
   tokenService: { url: string; adminToken: string } | undefined;
   limits: Partial<ChatLimits>;
@@ -27,7 +32,7 @@ export interface ModeratorConfig {
 
 /** The moderator's configuration from the environment; invalid values throw, naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ModeratorConfig {
-  const parsed = schema.safeParse(env);
+  const parsed = configEnv.safeParse(env);
   if (!parsed.success)
     throw new Error(
       `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
@@ -45,6 +50,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ModeratorConfi
     muteAfterStrikes: e.CHAT_MUTE_AFTER_STRIKES,
   };
   return {
+    host: e.HOST,
+    port: e.PORT,
     livekit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET },
     tokenService:
       e.TOKEN_SERVICE_URL && e.SCENECAST_ADMIN_TOKEN

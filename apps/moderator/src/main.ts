@@ -3,6 +3,7 @@
 // the LiveKit engine it is pointed at (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET).
 import { pino } from 'pino';
 import { loadConfig } from './config.js';
+import { serveHttp } from './http.js';
 import { startModerator } from './moderator.js';
 import type { WordList } from './rules.js';
 
@@ -30,10 +31,19 @@ const wordList = tokenService
     }
   : undefined;
 
-const moderator = await startModerator({ livekit: config.livekit, limits: config.limits, wordList, log });
-console.log(`scenecast moderator ready: ${config.livekit.url}`);
+const pollMs = 2_000;
+const moderator = await startModerator({
+  livekit: config.livekit,
+  limits: config.limits,
+  wordList,
+  log,
+  pollMs,
+});
+const http = await serveHttp(moderator, { host: config.host, port: config.port, staleMs: 5 * pollMs });
+console.log(`scenecast moderator ready: ${config.livekit.url} (health and metrics: ${http.url})`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    http.server.close();
     void moderator.close().then(() => process.exit(0));
   });
 }

@@ -3,6 +3,7 @@ import { type Logger, pino } from 'pino';
 import { moderatorIdentity, roleAttribute } from './protocol.js';
 import { type ChatLimits, ChatRules, defaultChatLimits, type WordList } from './rules.js';
 import { ShowModerator } from './show-moderator.js';
+import { metrics } from './telemetry.js';
 
 export interface ModeratorOptions {
   livekit: { url: string; apiKey: string; apiSecret: string };
@@ -18,6 +19,8 @@ export interface ModeratorOptions {
 export interface RunningModerator {
   /** The shows the moderator is in now. */
   shows(): string[];
+  /** When the engine last answered which shows there are (performance.now()); undefined: never yet. */
+  lastPoll(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -86,8 +89,11 @@ export async function startModerator(options: ModeratorOptions): Promise<Running
     }
   };
 
+  let lastPoll: number | undefined;
   const poll = async () => {
     const rooms = await roomService.listRooms();
+    lastPoll = performance.now();
+    metrics.shows.set(moderators.size);
     for (const room of rooms) {
       const present = moderators.get(room.name);
       if (present) {
@@ -108,6 +114,7 @@ export async function startModerator(options: ModeratorOptions): Promise<Running
 
   return {
     shows: () => [...moderators.keys()],
+    lastPoll: () => lastPoll,
     async close() {
       stopped = true;
       clearTimeout(timer);

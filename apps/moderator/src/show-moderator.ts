@@ -3,6 +3,7 @@ import type { RoomServiceClient } from 'livekit-server-sdk';
 import type { Logger } from 'pino';
 import { chatAttributes, chatKinds, chatTopic, hostRole, roleAttribute } from './protocol.js';
 import type { ChatRules, Refusal } from './rules.js';
+import { metrics } from './telemetry.js';
 
 /** A message's text is read for at most this long: a stream that never ends holds nothing. */
 const readTimeoutMs = 5_000;
@@ -103,6 +104,7 @@ export class ShowModerator {
           } as const)
         : rules.judge(text, { host });
     if (!verdict.relay) return this.refuse(participant, verdict);
+    metrics.messages.inc({ outcome: 'relayed' });
     await this.room.localParticipant!.sendText(verdict.text, {
       topic: chatTopic,
       attributes: {
@@ -115,6 +117,7 @@ export class ShowModerator {
   }
 
   private async refuse(participant: RemoteParticipant, verdict: Refusal) {
+    metrics.messages.inc({ outcome: 'refused' });
     if (verdict.strike) this.abuse(participant, verdict.reason);
     if (this.muted.has(participant.identity)) return;
     const now = performance.now();
@@ -141,6 +144,7 @@ export class ShowModerator {
         permission: { ...info.permission, canPublishData: false },
       });
       log.info({ show, identity, reason }, 'chat: muted');
+      if (first) metrics.mutes.inc();
       if (first)
         await this.send(
           chatKinds.muted,
@@ -150,6 +154,7 @@ export class ShowModerator {
     } catch (error) {
       // Gone already (the engine's own data limit may have disconnected a flood first): still muted here,
       // and muted again if it comes back.
+      if (first) metrics.mutes.inc();
       if ((error as { code?: string }).code === 'not_found')
         log.info({ show, identity, reason }, 'chat: muted (gone)');
       else log.warn({ err: error, show, identity }, 'chat: mute failed');
@@ -171,6 +176,7 @@ export class ShowModerator {
       .removeParticipant(show, identity)
       .catch((error) => log.warn({ err: error, show, identity }, 'chat: remove failed'));
     log.info({ show, identity }, 'chat: removed');
+    metrics.removals.inc();
     await this.send(
       chatKinds.removed,
       participant,
