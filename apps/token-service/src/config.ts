@@ -73,6 +73,8 @@ export interface Config {
   viewerTokenAddressRateLimit: number;
   /** Viewer tokens per show per minute, whoever asks: how fast one show admits its audience. */
   viewerTokenShowRateLimit: number;
+  /** The window those three count in: a minute (not an environment variable; tests shorten it). */
+  viewerTokenRateWindowSeconds: number;
   viewerTokenTtlSeconds: number;
   feedTokenTtlSeconds: number;
   /** Express `trust proxy`: hops, or the proxies (named ranges, addresses, CIDRs) allowed to set X-Forwarded-For. */
@@ -97,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     viewerTokenRateLimit: e.VIEWER_TOKEN_RATE_LIMIT,
     viewerTokenAddressRateLimit: e.VIEWER_TOKEN_ADDRESS_RATE_LIMIT,
     viewerTokenShowRateLimit: e.VIEWER_TOKEN_SHOW_RATE_LIMIT,
+    viewerTokenRateWindowSeconds: 60,
     viewerTokenTtlSeconds: e.VIEWER_TOKEN_TTL,
     feedTokenTtlSeconds: e.FEED_TOKEN_TTL,
     trustProxy: e.TRUST_PROXY,

@@ -14,14 +14,13 @@ import { clientAddress, rateLimit } from '../rate-limit.js';
 export const clientIdHeader = 'scenecast-client-id';
 const clientId = /^[A-Za-z0-9_-]{16,64}$/;
 
-const minute = 60_000;
-
 /**
  * The one hot public path: every viewer who opens a show asks here. Mounted ahead of the other routers
  * so a viewer's request does not walk them, with its own (small) body limit.
  */
 export function viewerTokenRoutes(store: Store, config: Config, tokens: TokenIssuer): Router {
   const router = Router();
+  const windowMs = config.viewerTokenRateWindowSeconds * 1000;
   const limited = (res: Parameters<typeof sendProblem>[0], detail: string) =>
     sendProblem(res, 429, `${detail}; try again in ${res.getHeader('retry-after')} s`);
   // Public, so limited per client and per address, before the body is read: a client over its limit
@@ -32,7 +31,7 @@ export function viewerTokenRoutes(store: Store, config: Config, tokens: TokenIss
       {
         name: 'viewer-token',
         limit: config.viewerTokenRateLimit,
-        windowMs: minute,
+        windowMs,
         key: (req: Request) => {
           const id = req.get(clientIdHeader);
           return `${clientAddress(req)} ${id && clientId.test(id) ? id : ''}`;
@@ -42,7 +41,7 @@ export function viewerTokenRoutes(store: Store, config: Config, tokens: TokenIss
       {
         name: 'viewer-token-address',
         limit: config.viewerTokenAddressRateLimit,
-        windowMs: minute,
+        windowMs,
         key: clientAddress,
         refusal: 'too many viewer tokens requested from this address',
       },
@@ -55,7 +54,7 @@ export function viewerTokenRoutes(store: Store, config: Config, tokens: TokenIss
       {
         name: 'viewer-token-show',
         limit: config.viewerTokenShowRateLimit,
-        windowMs: minute,
+        windowMs,
         key: (req: Request) => String(req.params.id),
         refusal: 'this show is admitting as many viewers as it can',
       },
