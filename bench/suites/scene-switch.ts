@@ -56,7 +56,7 @@ export async function run(): Promise<void> {
   );
   const viewerPort = 33_000 + Math.floor(Math.random() * 10_000);
   const viewer = spawn(process.execPath, viewerPreviewArgs('127.0.0.1', viewerPort), {
-    env: { ...process.env, TOKEN_SERVICE_URL: service.url },
+    env: { ...process.env, TOKEN_SERVICE_URL: service.url, LIVEKIT_URL: sfu.url },
     stdio: 'ignore',
   });
   const browser = await launchChromium();

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: the demo show — SFU, token service (seeded), three scene cameras and the viewer — on
+// `npm start`: the demo show — SFU, token service (seeded), chat moderator, three scene cameras and the viewer — on
 // this machine, with one Ctrl-C to stop it all.
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
@@ -59,6 +59,19 @@ try {
     ready: () => httpOk(`${tokenService}/readyz`),
   });
   const seeded = await seedDemo(tokenService, adminToken, stateFile);
+  // The chat moderator: viewers chat through it (apps/moderator).
+  await supervisor.start({
+    name: 'moderator',
+    command: process.execPath,
+    args: [join(packageDir('@scenecast/moderator'), 'dist', 'main.js')],
+    env: {
+      PORT: '0',
+      LIVEKIT_URL: `ws://${host}:${sfuPort}`,
+      TOKEN_SERVICE_URL: tokenService,
+      SCENECAST_ADMIN_TOKEN: adminToken,
+      LOG_LEVEL: 'warn',
+    },
+  });
   const cameraCli = join(packageDir('@scenecast/camera-sim'), 'dist', 'cli.js');
   for (const scene of ['studio', 'factory', 'farm']) {
     const [width, height] = scene === 'studio' ? studioSize : ['1280', '720'];
@@ -85,7 +98,8 @@ try {
     name: 'viewer',
     command: process.execPath,
     args: viewerPreviewArgs(host, viewerPort),
-    env: { TOKEN_SERVICE_URL: tokenService },
+    // LIVEKIT_URL: the one place besides its own origin the page may connect to (its Content-Security-Policy).
+    env: { TOKEN_SERVICE_URL: tokenService, LIVEKIT_URL: `ws://${host}:${sfuPort}` },
     ready: () => httpOk(`http://${host}:${viewerPort}/`),
   });
 } catch (error) {

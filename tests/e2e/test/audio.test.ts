@@ -81,7 +81,7 @@ beforeAll(async () => {
   }
   const viewerPort = 32_000 + Math.floor(Math.random() * 10_000);
   viewer = spawn(process.execPath, viewerPreviewArgs('127.0.0.1', viewerPort), {
-    env: { ...process.env, TOKEN_SERVICE_URL: service.url },
+    env: { ...process.env, TOKEN_SERVICE_URL: service.url, LIVEKIT_URL: sfu.url },
     stdio: 'ignore',
   });
   viewerUrl = `http://127.0.0.1:${viewerPort}/show/demo`;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningCamera, sceneColors, startCamera } from '@scenecast/camera-sim';
 import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
+import { type RunningModerator, startModerator } from '@scenecast/moderator';
 import { type RunningSfu, startSfu } from '@scenecast/sfu';
 import { launchChromium, waitFor } from '@scenecast/testkit';
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
@@ -16,6 +17,7 @@ const artifacts = join(import.meta.dirname, '..', 'test-results');
 mkdirSync(artifacts, { recursive: true });
 
 let sfu: RunningSfu;
+let moderator: RunningModerator;
 let service: RunningTokenService;
 let viewer: ChildProcess;
 let viewerUrl: string;
@@ -76,10 +78,15 @@ beforeAll(async () => {
   });
   seeded = await seedDemo(service.url, adminToken, join(state, 'seed.json'));
   for (const scene of ['studio', 'factory', 'farm']) cameras.set(scene, await cameraFor(scene));
+  // Viewers chat through the moderator, as in the demo.
+  moderator = await startModerator({
+    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
+    pollMs: 500,
+  });
 
   const viewerPort = 32_000 + Math.floor(Math.random() * 10_000);
   viewer = spawn(process.execPath, viewerPreviewArgs('127.0.0.1', viewerPort), {
-    env: { ...process.env, TOKEN_SERVICE_URL: service.url },
+    env: { ...process.env, TOKEN_SERVICE_URL: service.url, LIVEKIT_URL: sfu.url },
     stdio: 'ignore',
   });
   viewerUrl = `http://127.0.0.1:${viewerPort}/show/demo`;
@@ -90,6 +97,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   viewer?.kill();
+  await moderator?.close();
   for (const camera of cameras.values()) await camera.stop();
   // The SFU first: closing it delivers its last webhooks to a token service that is still up.
   await sfu?.close();

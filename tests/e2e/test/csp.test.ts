@@ -1,0 +1,200 @@
+// The viewer under its Content-Security-Policy (#20), in real Chromium, served as `npm start` serves it
+// (vite preview with apps/viewer/vite.config.ts): the page works — scenes live, the stage playing, chat
+// through the moderator — without one violation, while script injected into the page is blocked.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningCamera, startCamera } from '@scenecast/camera-sim';
+import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
+import { type RunningModerator, startModerator } from '@scenecast/moderator';
+import { type RunningSfu, startSfu } from '@scenecast/sfu';
+import { launchChromium, waitFor } from '@scenecast/testkit';
+import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
+import { securityHeaders } from '@scenecast/viewer/csp';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+declare global {
+  interface Window {
+    violations: Array<{ directive: string; blocked: string }>;
+    injected?: string;
+  }
+}
+
+let sfu: RunningSfu;
+let service: RunningTokenService;
+let moderator: RunningModerator;
+let viewer: ChildProcess;
+let viewerUrl: string;
+let browser: Browser;
+const cameras: RunningCamera[] = [];
+
+beforeAll(async () => {
+  const state = mkdtempSync(join(tmpdir(), 'e2e-csp-'));
+  const tokenPort = 22_000 + Math.floor(Math.random() * 10_000);
+  const adminToken = 'e2e-admin-token-0123456789abcdef';
+  sfu = await startSfu({
+    port: 0,
+    webhook: { urls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`], apiKey: 'devkey' },
+  });
+  service = await startTokenService({
+    port: tokenPort,
+    databaseUrl: `file:${join(state, 'e2e.db')}`,
+    adminToken,
+    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
+    logLevel: 'warn',
+  });
+  const seeded = await seedDemo(service.url, adminToken, join(state, 'seed.json'));
+  for (const scene of ['studio', 'factory']) {
+    const camera = await startCamera({
+      scene,
+      auth: {
+        kind: 'feed',
+        tokenServiceUrl: service.url,
+        brandKey: seeded.brandKey,
+        feedId: seeded.feeds[scene]!,
+      },
+      width: 640,
+      height: 360,
+      fps: 10,
+    });
+    cameras.push(camera);
+    await camera.live();
+  }
+  moderator = await startModerator({
+    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
+    pollMs: 500,
+  });
+  const viewerPort = 32_000 + Math.floor(Math.random() * 10_000);
+  viewer = spawn(process.execPath, viewerPreviewArgs('127.0.0.1', viewerPort), {
+    env: { ...process.env, TOKEN_SERVICE_URL: service.url, LIVEKIT_URL: sfu.url },
+    stdio: 'ignore',
+  });
+  viewerUrl = `http://127.0.0.1:${viewerPort}/show/demo`;
+  await waitFor(async () => (await fetch(viewerUrl)).ok, { what: 'the viewer to serve' });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  viewer?.kill();
+  await moderator?.close();
+  for (const camera of cameras) await camera.stop();
+  await sfu?.close();
+  await service?.close();
+});
+
+/** A page that records every CSP violation (the listener is installed before any of the page's script). */
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.addInitScript(() => {
+    window.violations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.violations.push({ directive: e.effectiveDirective, blocked: e.blockedURI }),
+    );
+  });
+  return page;
+}
+
+/** Serves the show's HTML with `inject` added to it, as a stored XSS would; `keepPolicy: false` drops the header. */
+async function injectIntoPage(page: Page, inject: string, { keepPolicy = true } = {}): Promise<void> {
+  await page.route(viewerUrl, async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    if (!keepPolicy) delete headers['content-security-policy'];
+    const html = (await response.text()).replace('<div id="root"></div>', `<div id="root"></div>${inject}`);
+    await route.fulfill({ response, headers, body: html });
+  });
+}
+
+const injection =
+  `<script>window.injected = 'inline script ran'</script>` +
+  `<img src="/nope.png" onerror="window.injected = 'event handler ran'">`;
+
+describe('the viewer under its Content-Security-Policy', () => {
+  it('is served with the policy from apps/viewer/csp.mjs, naming the page itself and the LiveKit URL only', async () => {
+    const response = await fetch(viewerUrl);
+    const expected = securityHeaders({ livekitUrl: sfu.url });
+    for (const [name, value] of Object.entries(expected))
+      expect(response.headers.get(name), name).toBe(value);
+    const policy = expected['Content-Security-Policy']!;
+    expect(policy).toContain("script-src 'self';");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).toContain(`connect-src 'self' ${sfu.url} ${sfu.httpUrl};`);
+  });
+
+  it('works under it: live scenes, the stage playing, chat through the moderator — and not one violation', async () => {
+    const a = await newPage();
+    const b = await newPage();
+    for (const page of [a, b]) {
+      await page.goto(viewerUrl);
+      await waitFor(async () => (await page.locator('.badge.live').count()) === 2, {
+        what: 'two live scenes',
+        timeoutMs: 60_000,
+      });
+    }
+    // The stage is playing: its video has a picture and its time moves on.
+    const playing = () =>
+      a.evaluate(() => {
+        const video = document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]');
+        return video ? { width: video.videoWidth, time: video.currentTime } : undefined;
+      });
+    const first = await waitFor(async () => ((await playing())?.width ?? 0) > 0 && (await playing()), {
+      what: 'a picture on the stage',
+    });
+    await waitFor(async () => (await playing())!.time > first.time + 0.5, { what: 'the stage playing on' });
+    await waitFor(() => a.locator('[data-testid="chat-input"]:enabled').count(), { what: 'the chat open' });
+    await a.fill('[data-testid="chat-input"]', 'Is the ham smoked?');
+    await a.click('[data-testid="chat-send"]');
+    await b.locator('.message', { hasText: 'Is the ham smoked?' }).waitFor({ timeout: 15_000 });
+    await a.locator('.message.mine', { hasText: 'Is the ham smoked?' }).waitFor({ timeout: 15_000 });
+    for (const page of [a, b]) expect(await page.evaluate(() => window.violations)).toEqual([]);
+    await a.close();
+    await b.close();
+  });
+
+  it('blocks script injected into the page: an inline script and an event handler never run', async () => {
+    // The control: without the policy, this very injection runs — so the test can fail.
+    const open = await newPage();
+    await injectIntoPage(open, injection, { keepPolicy: false });
+    await open.goto(viewerUrl);
+    await waitFor(() => open.evaluate(() => window.injected), {
+      what: 'the injection running without the policy',
+    });
+    await open.close();
+
+    const page = await newPage();
+    await injectIntoPage(page, injection);
+    await page.goto(viewerUrl);
+    await waitFor(async () => (await page.evaluate(() => window.violations.length)) >= 2, {
+      what: 'the two violations reported',
+    });
+    expect(await page.evaluate(() => window.injected)).toBeUndefined();
+    const directives = (await page.evaluate(() => window.violations)).map((v) => v.directive).sort();
+    expect(directives).toEqual(['script-src-attr', 'script-src-elem']);
+    // And the page's own script still runs. (Not its media: Chromium's local-network checks treat a document
+    // answered through Playwright's route as not from 127.0.0.1 and refuse its connections to the SFU.)
+    await page.locator('.show h1', { hasText: 'Jinhua ham' }).waitFor();
+    await page.close();
+  });
+
+  it('refuses markup written into the page by script (Trusted Types): a DOM XSS has nowhere to land', async () => {
+    const page = await newPage();
+    await page.goto(viewerUrl);
+    await page.locator('.show').waitFor();
+    const outcome = await page.evaluate(() => {
+      try {
+        document.body.insertAdjacentHTML('beforeend', '<img src="/nope.png" onerror="window.injected = 1">');
+        return 'written';
+      } catch (error) {
+        return (error as Error).name;
+      }
+    });
+    expect(outcome).toBe('TypeError');
+    expect(await page.evaluate(() => window.violations.map((v) => v.directive))).toContain(
+      'require-trusted-types-for',
+    );
+    await page.close();
+  });
+});
