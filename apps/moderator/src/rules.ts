@@ -36,9 +36,19 @@ export interface WordList {
 
 export type Verdict =
   | { relay: true; text: string }
-  /** `strike`: the refusal counts towards a mute (abuse, not a slip). */
-  | { relay: false; reason: string; strike: boolean };
+  /**
+   * `reason` is told the sender; `abuse`, when the refusal counts towards a mute (abuse, not a slip), is
+   * what the show is told the sender was muted for.
+   */
+  | { relay: false; reason: string; abuse?: string };
 export type Refusal = Extract<Verdict, { relay: false }>;
+
+/** A message over the length limit: a script, since the viewer's input stops there. */
+export const tooLong = (maxLength: number): Refusal => ({
+  relay: false,
+  reason: `longer than ${maxLength} characters`,
+  abuse: 'over-long messages',
+});
 
 interface Bucket {
   tokens: number;
@@ -91,23 +101,22 @@ export class ChatRules {
     if (
       !take(this.state(sender, now).bucket, this.limits.perSenderPerSecond, this.limits.perSenderBurst, now)
     )
-      return { relay: false, reason: 'one message a second, please', strike: true };
+      return { relay: false, reason: 'one message a second, please', abuse: 'flooding the chat' };
     return undefined;
   }
 
   /** Whether to relay an admitted message, and as what text: its length, the show's pace, the words. */
   judge(raw: string, { host = false } = {}): Verdict {
     const text = visibleText(raw).trim();
-    if (!text) return { relay: false, reason: 'empty message', strike: false };
-    if ([...text].length > this.limits.maxLength)
-      return { relay: false, reason: `longer than ${this.limits.maxLength} characters`, strike: true };
+    if (!text) return { relay: false, reason: 'empty message' };
+    if ([...text].length > this.limits.maxLength) return tooLong(this.limits.maxLength);
     if (!host && !take(this.room, this.limits.roomPerSecond, this.limits.roomPerSecond, this.now()))
-      return { relay: false, reason: 'the chat is busy; try again in a moment', strike: false };
+      return { relay: false, reason: 'the chat is busy; try again in a moment' };
     if (this.blocked) {
       const masked = this.mask(text);
       if (masked !== text) {
         if (this.action === 'drop')
-          return { relay: false, reason: 'a word in it is not allowed in this show', strike: false };
+          return { relay: false, reason: 'a word in it is not allowed in this show' };
         return { relay: true, text: masked };
       }
     }

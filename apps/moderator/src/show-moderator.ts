@@ -2,7 +2,7 @@ import { type RemoteParticipant, Room, RoomEvent, type TextStreamReader } from '
 import type { RoomServiceClient } from 'livekit-server-sdk';
 import type { Logger } from 'pino';
 import { chatAttributes, chatKinds, chatTopic, hostRole, roleAttribute } from './protocol.js';
-import type { ChatRules, Refusal } from './rules.js';
+import { type ChatRules, type Refusal, tooLong } from './rules.js';
 import { metrics } from './telemetry.js';
 
 /** A message's text is read for at most this long: a stream that never ends holds nothing. */
@@ -53,10 +53,11 @@ export class ShowModerator {
     room
       // Raw data packets are not chat; the viewer app sends none, so a viewer sending them is abusing.
       .on(RoomEvent.DataReceived, (_payload, participant) => {
-        if (participant && !this.isHost(participant)) this.abuse(participant, 'sent data that is not chat');
+        if (participant && !this.isHost(participant))
+          this.abuse(participant, 'sending data that is not chat');
       })
       .on(RoomEvent.ParticipantConnected, (participant) => {
-        if (this.muted.has(participant.identity)) void this.mute(participant, 'muted earlier in this show');
+        if (this.muted.has(participant.identity)) void this.mute(participant, 'abuse earlier in this show');
       })
       .on(RoomEvent.ParticipantDisconnected, (participant) => {
         this.options.rules.forget(participant.identity);
@@ -95,14 +96,7 @@ export class ShowModerator {
     const early = rules.admit(identity, { host });
     if (early) return this.refuse(participant, early);
     const text = await readBounded(reader, rules.limits.maxLength);
-    const verdict =
-      text === undefined
-        ? ({
-            relay: false,
-            reason: `longer than ${rules.limits.maxLength} characters`,
-            strike: true,
-          } as const)
-        : rules.judge(text, { host });
+    const verdict = text === undefined ? tooLong(rules.limits.maxLength) : rules.judge(text, { host });
     if (!verdict.relay) return this.refuse(participant, verdict);
     metrics.messages.inc({ outcome: 'relayed' });
     await this.room.localParticipant!.sendText(verdict.text, {
@@ -118,7 +112,7 @@ export class ShowModerator {
 
   private async refuse(participant: RemoteParticipant, verdict: Refusal) {
     metrics.messages.inc({ outcome: 'refused' });
-    if (verdict.strike) this.abuse(participant, verdict.reason);
+    if (verdict.abuse) this.abuse(participant, verdict.abuse);
     if (this.muted.has(participant.identity)) return;
     const now = performance.now();
     if (now - (this.lastNotice.get(participant.identity) ?? -Infinity) < noticeIntervalMs) return;
@@ -149,7 +143,7 @@ export class ShowModerator {
         await this.send(
           chatKinds.muted,
           participant,
-          `${participant.name || identity} was muted: ${reason}.`,
+          `${participant.name || identity} was muted for ${reason}.`,
         );
     } catch (error) {
       // Gone already (the engine's own data limit may have disconnected a flood first): still muted here,
@@ -162,7 +156,7 @@ export class ShowModerator {
         await this.send(
           chatKinds.muted,
           participant,
-          `${participant.name || identity} was muted: ${reason}.`,
+          `${participant.name || identity} was muted for ${reason}.`,
         );
     }
   }

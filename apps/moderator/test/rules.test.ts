@@ -15,7 +15,11 @@ describe('chat rules', () => {
     const admitted = (who: string, n: number, host = false) =>
       Array.from({ length: n }, () => r.admit(who, { host })).filter((v) => v === undefined).length;
     expect(admitted('a', 5)).toBe(3);
-    expect(r.admit('a')).toMatchObject({ relay: false, reason: /one message a second/, strike: true });
+    expect(r.admit('a')).toEqual({
+      relay: false,
+      reason: 'one message a second, please',
+      abuse: 'flooding the chat',
+    });
     expect(admitted('b', 5)).toBe(3);
     advance(1000);
     expect(admitted('a', 5)).toBe(1);
@@ -26,7 +30,7 @@ describe('chat rules', () => {
     const { r, advance } = rules();
     const relayed = Array.from({ length: 15 }, () => r.judge('hi')).filter((v) => v.relay).length;
     expect(relayed).toBe(defaultChatLimits.roomPerSecond);
-    expect(r.judge('hi')).toMatchObject({ relay: false, reason: /busy/, strike: false });
+    expect(r.judge('hi')).toEqual({ relay: false, reason: 'the chat is busy; try again in a moment' });
     expect(r.judge('hi from the studio', { host: true })).toEqual({
       relay: true,
       text: 'hi from the studio',
@@ -37,8 +41,12 @@ describe('chat rules', () => {
 
   it('refuses empty and over-long messages; length counts characters, not UTF-16 units', () => {
     const { r } = rules();
-    expect(r.judge('   \n ')).toMatchObject({ relay: false, strike: false });
-    expect(r.judge('x'.repeat(281))).toMatchObject({ relay: false, reason: /longer than 280/, strike: true });
+    expect(r.judge('   \n ')).toEqual({ relay: false, reason: 'empty message' });
+    expect(r.judge('x'.repeat(281))).toEqual({
+      relay: false,
+      reason: 'longer than 280 characters',
+      abuse: 'over-long messages',
+    });
     expect(r.judge('🐷'.repeat(280))).toMatchObject({ relay: true });
   });
 
@@ -61,7 +69,7 @@ describe('chat rules', () => {
   it('drops a message with a blocked word when the brand says so; no list, nothing blocked', () => {
     const { r } = rules();
     r.setWordList({ words: ['scam'], action: 'drop' });
-    expect(r.judge('a scam')).toMatchObject({ relay: false, reason: /not allowed/, strike: false });
+    expect(r.judge('a scam')).toEqual({ relay: false, reason: 'a word in it is not allowed in this show' });
     r.setWordList(undefined);
     expect(r.judge('a scam')).toEqual({ relay: true, text: 'a scam' });
   });

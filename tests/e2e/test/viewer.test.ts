@@ -8,7 +8,7 @@ import { type RunningCamera, sceneColors, startCamera } from '@scenecast/camera-
 import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
 import { type RunningModerator, startModerator } from '@scenecast/moderator';
 import { type RunningSfu, startSfu } from '@scenecast/sfu';
-import { launchChromium, waitFor } from '@scenecast/testkit';
+import { launchChromium, startFlood, waitFor } from '@scenecast/testkit';
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -270,5 +270,32 @@ describe('viewer on the demo show', () => {
     await a.locator('.message', { hasText: 'Fourteen months!' }).waitFor({ timeout: 15_000 });
     await a.close();
     await b.close();
+  });
+
+  it('never shows a flood sent to everyone directly, and shows who was muted for it', async () => {
+    const page = await openShow();
+    await page.locator('[data-testid="chat-input"]:enabled').waitFor({ timeout: 15_000 });
+    // A scripted viewer with a real viewer token, flooding the show's chat (to everyone, not the moderator).
+    const grant = await (
+      await fetch(`${service.url}/v1/shows/demo/viewer-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Spammer' }),
+      })
+    ).json();
+    const flood = startFlood({
+      url: grant.url,
+      token: grant.token,
+      perSecond: 1000,
+      seconds: 8,
+      mode: 'text',
+    });
+    await flood.joined;
+    const notice = page.locator('.notice', { hasText: 'Spammer was muted for flooding the chat.' });
+    await notice.waitFor({ timeout: 15_000 });
+    await flood.report;
+    expect(await page.locator('.message', { hasText: 'FLOOD' }).count()).toBe(0);
+    await page.screenshot({ path: join(artifacts, 'chat-muted.png') });
+    await page.close();
   });
 });
