@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureLivekitServer } from './livekit-server.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -110,8 +111,8 @@ function ensurePostgres() {
   log('could not install PostgreSQL: the token service tests run on SQLite only');
 }
 
-/** Each package's vitest writes a JSON report; sum them into the one line CI reads. */
-function summarizeTests() {
+/** Each package's vitest writes a JSON report per engine; sum them into the lines CI reads. */
+function summarizeTests(engine) {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
@@ -119,7 +120,7 @@ function summarizeTests() {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
-      const report = join(dir, name, 'test-results', 'vitest.json');
+      const report = join(dir, name, 'test-results', `vitest-${engine}.json`);
       if (!existsSync(report)) continue;
       const json = JSON.parse(readFileSync(report, 'utf8'));
       passed += json.numPassedTests ?? 0;
@@ -128,6 +129,16 @@ function summarizeTests() {
     }
   }
   return { passed, failed, skipped };
+}
+
+/** The real livekit-server, built once; undefined (and why) when it cannot be, which fails a CI run. */
+function livekitServer() {
+  try {
+    return { bin: ensureLivekitServer(log) };
+  } catch (error) {
+    log(error.message);
+    return { error: error.message };
+  }
 }
 
 function clearTestReports() {
@@ -144,22 +155,56 @@ function test(extra) {
   ensurePostgres();
   install();
   clearTestReports();
+  const livekit = livekitServer();
   log('lint, build, typecheck');
   if (pnpmRun(['exec', 'biome', 'check', '.']) !== 0) process.exit(1);
   const checks = pnpmRun(['exec', 'turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']);
   if (checks !== 0) process.exit(checks);
-  log('tests');
-  // One package at a time: browser and media tests each want both cores of a small machine.
-  const status = pnpmRun(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra], {
-    env: { ...process.env, CHROMIUM_PATH: chromiumPath },
-  });
-  const { passed, failed, skipped } = summarizeTests();
-  process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
-  process.exit(status !== 0 ? status : failed > 0 ? 1 : 0);
+  // The engine matrix: every suite on the embedded SFU, then the SDK-facing ones (and the LiveKit
+  // cluster) on the real livekit-server. One package at a time: browser and media tests each want both
+  // cores of a small machine.
+  let status = 0;
+  const lines = [];
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  for (const engine of ['embedded', 'livekit']) {
+    if (engine === 'livekit' && livekit.error) {
+      lines.push(`livekit: not run (${livekit.error})`);
+      if (process.env.CI === 'true') status = 1;
+      continue;
+    }
+    log(`tests on the ${engine} engine`);
+    const result = pnpmRun(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra], {
+      env: { ...process.env, CHROMIUM_PATH: chromiumPath, SCENECAST_ENGINE: engine },
+    });
+    const counts = summarizeTests(engine);
+    for (const key of Object.keys(total)) total[key] += counts[key];
+    lines.push(`${engine}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+    if (result !== 0 || counts.failed > 0) status = status || result || 1;
+  }
+  process.stdout.write(
+    `\ntests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n` +
+      lines.map((line) => `  ${line}\n`).join(''),
+  );
+  process.exit(status);
+}
+
+/** `--engine NAME` in the arguments, else SCENECAST_ENGINE. */
+function engineOf(args) {
+  const at = args.indexOf('--engine');
+  return at >= 0
+    ? args[at + 1]
+    : (args.find((a) => a.startsWith('--engine='))?.slice(9) ?? process.env.SCENECAST_ENGINE);
+}
+
+/** Builds livekit-server when the run needs it, or stops with why it cannot. */
+function mustLivekitServer() {
+  const { error } = livekitServer();
+  if (error) process.exit(1);
 }
 
 function start(extra) {
   install();
+  if (engineOf(extra) === 'livekit') mustLivekitServer();
   log('building');
   const built = pnpmRun(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
   if (built !== 0) process.exit(built);
@@ -176,6 +221,7 @@ function start(extra) {
 function bench(extra) {
   ensureChromium();
   install();
+  mustLivekitServer(); // the engine benchmarks run both engines side by side
   for (const args of [
     ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'],
     ['--filter', '@scenecast/bench', 'start', ...extra],

@@ -1,9 +1,10 @@
 // Chat as the viewer app does it: livekit-client text streams and data packets on topic "chat",
-// between two browsers that may not publish media, relayed by the embedded SFU.
+// between two browsers that may not publish media, relayed by the engine.
+
+import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { launchChromium, participantToken, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSfu, startSfu } from '../src/index.js';
 
 declare const LivekitClient: typeof import('livekit-client');
 declare global {
@@ -13,7 +14,7 @@ declare global {
   }
 }
 
-let sfu: RunningSfu;
+let engine: RunningEngine;
 let page: Awaited<ReturnType<typeof serveLivekitClientPage>>;
 let browser: Browser;
 
@@ -34,13 +35,13 @@ async function join(identity: string, grant: Record<string, unknown> = {}): Prom
       await room.connect(url, token);
       window.room = room;
     },
-    { url: sfu.url, token },
+    { url: engine.url, token },
   );
   return p;
 }
 
 beforeAll(async () => {
-  sfu = await startSfu({ port: 0 });
+  engine = await startEngine();
   page = await serveLivekitClientPage();
   browser = await launchChromium();
 });
@@ -48,10 +49,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await page?.close();
-  await sfu?.close();
+  await engine?.close();
 });
 
-describe('data through the embedded SFU', () => {
+describe('data through the engine', () => {
   it('relays chat text streams and data packets both ways, stamped with the sender identity', async () => {
     const alice = await join('alice');
     const bob = await join('bob');

@@ -1,14 +1,14 @@
-// The tokens we issue, judged by the embedded SFU through the official Node SDK: viewers watch but
-// cannot publish, feeds publish but cannot subscribe, a token opens only its own show, and the SFU's
+// The tokens we issue, judged by the engine through the official Node SDK: viewers watch but
+// cannot publish, feeds publish but cannot subscribe, a token opens only its own show, and the engine's
 // webhooks turn a feed live and offline.
 import { Room, RoomEvent } from '@livekit/rtc-node';
-import { type RunningSfu, startSfu } from '@scenecast/sfu';
+import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { publishSyntheticVideo, waitFor } from '@scenecast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningTokenService } from '../src/index.js';
 import { adminToken, type Client, client, demoShow, sqlite, startTestService } from './helpers.js';
 
-let sfu: RunningSfu;
+let engine: RunningEngine;
 let service: RunningTokenService;
 let api: Client;
 let key: string;
@@ -24,17 +24,14 @@ async function join(url: string, token: string): Promise<Room> {
 }
 
 beforeAll(async () => {
-  // The SFU calls our webhook endpoint; the token service points its LIVEKIT_URL at the SFU.
+  // The engine calls our webhook endpoint; the token service points its LIVEKIT_URL at the engine.
   const port = 21_000 + Math.floor(Math.random() * 20_000);
-  sfu = await startSfu({
-    port: 0,
-    webhook: { urls: [`http://127.0.0.1:${port}/v1/livekit/webhook`], apiKey: 'devkey' },
-  });
+  engine = await startEngine({ webhookUrls: [`http://127.0.0.1:${port}/v1/livekit/webhook`] });
   // SQLite is enough here: what is judged is the tokens and webhooks, and test/api.test.ts runs the
   // webhook endpoint's storage on both engines.
   service = await startTestService(sqlite, {
     port,
-    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
+    livekit: { url: engine.url, apiKey: engine.apiKey, apiSecret: engine.apiSecret },
   });
   api = client(service.url);
   key = (await api.call('POST', '/v1/brands', { name: 'Integration' }, adminToken)).body.apiKey;
@@ -44,11 +41,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const room of rooms) await room.disconnect().catch(() => undefined);
-  await sfu?.close();
+  await engine?.close();
   await service?.close();
 });
 
-describe('tokens against the embedded SFU', () => {
+describe('tokens against the engine', () => {
   it('a feed publishes its scene (live via webhook), cannot subscribe; a viewer receives it but cannot publish', async () => {
     const feed = (
       await api.call(
@@ -128,11 +125,11 @@ describe('tokens against the embedded SFU', () => {
 
   it('a token for one show cannot join another', async () => {
     const grant = (await api.call('POST', '/v1/shows/demo/viewer-token', {})).body;
-    const validate = await fetch(`${sfu.url.replace('ws', 'http')}/rtc/validate?access_token=${grant.token}`);
+    const validate = await fetch(`${engine.httpUrl}/rtc/validate?access_token=${grant.token}`);
     expect(validate.status).toBe(200);
     // The room is in the token, not the URL: joining "other-show" with it is impossible; forging fails.
     const forged = grant.token.replace(/\.[^.]+$/, '.invalidsignature');
-    const refused = await fetch(`${sfu.url.replace('ws', 'http')}/rtc/validate?access_token=${forged}`);
+    const refused = await fetch(`${engine.httpUrl}/rtc/validate?access_token=${forged}`);
     expect(refused.status).toBe(401);
     const room = await join(grant.url, grant.token);
     expect(room.name).toBe('demo');
