@@ -39,7 +39,11 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const engine = options.engine ?? selectedEngine();
   const name = options.name ?? engine;
   const port = options.port || (await freeTcpPort());
-  const { command, args, env } = await engineCommand(engine, { ...options, port });
+  const { command, args, env } = await engineCommand(engine, {
+    ...options,
+    port,
+    webhookUrls: options.webhookUrls ?? [],
+  });
   const child = spawn(command, args, {
     env: { ...process.env, ...env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -52,6 +52,8 @@ export class TrackReceiver {
     next: number;
   }> = [];
   private flushScheduled = false;
+  /** A muted track's media is not forwarded, as LiveKit does; what still arrives only keeps the stats. */
+  private muted = false;
 
   constructor(
     readonly mimeType: string,
@@ -80,6 +82,7 @@ export class TrackReceiver {
       layer.bytes += packet.payload.length;
       metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
       metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
+      if (this.muted) return;
       const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
       // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
       // further behind (subscribers recover with NACK or a keyframe).
@@ -135,6 +138,14 @@ export class TrackReceiver {
   }
 
   /** Ask the publisher for a keyframe on one layer, at most every few hundred ms. */
+  setMuted(muted: boolean): void {
+    if (this.muted === muted) return;
+    this.muted = muted;
+    // Subscribers resume mid-stream after a gap: a keyframe lets them decode at once.
+    if (!muted && this.kindLabel === 'video')
+      for (const quality of this.layers.keys()) this.requestKeyframe(quality);
+  }
+
   requestKeyframe(quality: VideoQuality): void {
     const layer = this.layers.get(quality);
     if (!layer || layer.ssrc === undefined || this.kindLabel === 'audio') return;
