@@ -23,6 +23,8 @@ export interface EngineCommandOptions {
   tcpPort?: number;
   /** Where the engine posts its webhooks, signed with the dev key; [] for none. */
   webhookUrls?: string[];
+  /** The API key pair (default the dev keys), given as LIVEKIT_KEYS as both engines read it. */
+  keys?: { apiKey: string; apiSecret: string };
   /** livekit-server only: a config in infra/livekit other than dev.yaml, and extra flags. */
   config?: string;
   args?: string[];
@@ -40,6 +42,8 @@ export async function engineCommand(
   options: EngineCommandOptions,
 ): Promise<EngineCommand> {
   const webhookUrls = options.webhookUrls ?? [];
+  const { apiKey, apiSecret } = options.keys ?? devKeys;
+  const keys = `${apiKey}: ${apiSecret}`;
   if (engine === 'embedded') {
     if (!existsSync(embeddedMain)) throw new Error(`${embeddedMain} is missing: build first (pnpm build)`);
     return {
@@ -47,7 +51,7 @@ export async function engineCommand(
       args: [embeddedMain],
       env: {
         PORT: String(options.port),
-        LIVEKIT_KEYS: `${devKeys.apiKey}: ${devKeys.apiSecret}`,
+        LIVEKIT_KEYS: keys,
         LIVEKIT_WEBHOOK_URLS: webhookUrls.join(','),
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       },
@@ -72,6 +76,6 @@ export async function engineCommand(
   return {
     command: livekitServerBin,
     args: ['--config-body', stringify(config), ...(options.args ?? [])],
-    env: {},
+    env: { LIVEKIT_KEYS: keys },
   };
 }

@@ -86,5 +86,13 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       throw new Error(`${name} did not answer on ${httpUrl} within 30 s:\n${tail.join('\n')}`);
     }
   }
-  return { engine, ...devKeys, url: `ws://127.0.0.1:${port}`, httpUrl, port, pid: child.pid!, close };
+  return {
+    engine,
+    ...(options.keys ?? devKeys),
+    url: `ws://127.0.0.1:${port}`,
+    httpUrl,
+    port,
+    pid: child.pid!,
+    close,
+  };
 }
