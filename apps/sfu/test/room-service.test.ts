@@ -42,7 +42,8 @@ function countFrames(room: Room): { frames: number } {
   const counter = { frames: 0 };
   const count = async (track: RemoteTrack) => {
     if (track.kind !== TrackKind.KIND_VIDEO) return;
-    for await (const _ of new VideoStream(track)) counter.frames++;
+    const frames = new VideoStream(track).getReader();
+    while (!(await frames.read()).done) counter.frames++;
   };
   for (const participant of room.remoteParticipants.values())
     for (const publication of participant.trackPublications.values())

@@ -11,6 +11,7 @@ import { launchChromium, waitFor } from '@scenecast/testkit';
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { near, stagePicture } from './stage.js';
 
 const artifacts = join(import.meta.dirname, '..', 'test-results');
 mkdirSync(artifacts, { recursive: true });
@@ -38,26 +39,6 @@ function cameraFor(scene: string): Promise<RunningCamera> {
     fps: 10,
   });
 }
-
-/** The stage's current picture: size, and the mean color of the identifying band (top 12 %). */
-async function stagePicture(page: Page) {
-  return page.evaluate(() => {
-    const video = document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]')!;
-    const canvas = document.createElement('canvas');
-    canvas.width = 64;
-    canvas.height = 36;
-    const g = canvas.getContext('2d', { willReadFrequently: true })!;
-    g.drawImage(video, 0, 0, 64, 36);
-    const band = g.getImageData(8, 1, 48, 2).data;
-    const mean = [0, 0, 0];
-    for (let i = 0; i < band.length; i += 4)
-      for (let c = 0; c < 3; c++) mean[c]! += band[i + c]! / (band.length / 4);
-    return { width: video.videoWidth, height: video.videoHeight, band: mean.map(Math.round) };
-  });
-}
-
-const near = (a: number[], b: number[], tolerance = 40) =>
-  a.every((v, i) => Math.abs(v - b[i]!) <= tolerance);
 
 beforeAll(async () => {
   const state = mkdtempSync(join(tmpdir(), 'e2e-'));
@@ -247,12 +228,3 @@ describe('viewer on the demo show', () => {
     await b.close();
   });
 });
-
-declare global {
-  interface Window {
-    scenecast?: {
-      switches: { sceneId: string; firstFrameMs?: number; sharpFrameMs?: number }[];
-      zooms: number[];
-    };
-  }
-}
