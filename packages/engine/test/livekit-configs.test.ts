@@ -56,7 +56,7 @@ describe('infra/livekit configs on the real livekit-server', () => {
       config: 'one-node.yaml',
       keys: production,
       webhookUrls: [hookUrl],
-      args: ['--node-ip', '127.0.0.1', '--rtc.use_external_ip=false'],
+      args: ['--bind', '127.0.0.1', '--node-ip', '127.0.0.1', '--rtc.use_external_ip=false'],
       name: 'one-node',
     });
     try {

@@ -48,8 +48,10 @@ async function startBalancer(backends: number[]): Promise<Balancer> {
     const port = backends[i];
     if (port === undefined) return client.destroy();
     const upstream = tcpConnect(port, '127.0.0.1');
-    upstream.once('error', () => (upstream.connecting ? tryBackend(client, i + 1) : client.destroy()));
+    let connected = false;
+    upstream.on('error', () => (connected ? client.destroy() : tryBackend(client, i + 1)));
     upstream.once('connect', () => {
+      connected = true;
       routed.set(port, (routed.get(port) ?? 0) + 1);
       sockets.add(upstream);
       upstream.once('close', () => client.destroy());
@@ -82,7 +84,15 @@ function startNode(name: string, webhookUrl: string): Promise<RunningEngine> {
     keys,
     webhookUrls: [webhookUrl],
     // Loopback here; on real machines each node advertises its own address.
-    args: ['--redis-host', redis.address, '--node-ip', '127.0.0.1', '--rtc.use_external_ip=false'],
+    args: [
+      '--redis-host',
+      redis.address,
+      '--bind',
+      '127.0.0.1',
+      '--node-ip',
+      '127.0.0.1',
+      '--rtc.use_external_ip=false',
+    ],
     name,
   });
 }
@@ -157,6 +167,7 @@ async function showScene(page: Page, scene: string, timeoutMs = 20_000) {
 describe('two-node LiveKit cluster (livekit only)', () => {
   it('cameras on node A, viewers on node B: every scene plays and switches; node B stops and its viewers are back within 10 s', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    if (process.env.DEBUG_TEST) page.on('console', (m) => console.log(`[page] ${m.text()}`));
     await page.goto(viewerUrl);
     await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
       what: 'three live scenes (webhooks from the node the cameras joined)',
