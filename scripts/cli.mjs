@@ -111,6 +111,20 @@ function ensurePostgres() {
   log('could not install PostgreSQL: the token service tests run on SQLite only');
 }
 
+/** The LiveKit cluster test's Redis comes from Debian (redis-server); install it through apt-get when absent. */
+function ensureRedis() {
+  if (existsSync('/usr/bin/redis-server')) return;
+  if (process.getuid?.() !== 0) {
+    log('redis-server is missing for the LiveKit cluster test: run "sudo apt-get install -y redis-server"');
+    return;
+  }
+  log('installing Debian redis-server for the LiveKit cluster test (apt-get)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['install', '-y', '-qq', 'redis-server'], { env }) === 0) return;
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', 'redis-server'], { env });
+}
+
 /** Each package's vitest writes a JSON report per engine; sum them into the lines CI reads. */
 function summarizeTests(engine) {
   let passed = 0;
@@ -153,6 +167,7 @@ function clearTestReports() {
 function test(extra) {
   ensureChromium();
   ensurePostgres();
+  ensureRedis();
   install();
   clearTestReports();
   const livekit = livekitServer();

@@ -20,8 +20,15 @@ let browser: Browser;
 
 async function join(identity: string, grant: Record<string, unknown> = {}): Promise<Page> {
   const p = await browser.newPage();
+  if (process.env.DEBUG_TEST) p.on('console', (m) => console.log(`[${identity}] ${m.text()}`));
   await p.goto(page.url);
-  const token = await participantToken('chat', identity, { canPublish: false, ...grant });
+  // As the token service's viewer grant: no media, but chat (canPublishData must be said: unset, it
+  // follows canPublish).
+  const token = await participantToken('chat', identity, {
+    canPublish: false,
+    canPublishData: true,
+    ...grant,
+  });
   await p.evaluate(
     async ({ url, token }) => {
       const room = new LivekitClient.Room({ singlePeerConnection: false });
@@ -95,6 +102,11 @@ describe('data through the engine', () => {
     );
     // A control message sent afterwards by someone allowed proves delivery is working meanwhile.
     const control = await join('control');
+    // Once the listener knows the sender: data that overtakes the participant update arrives without an
+    // identity (LiveKit batches participant updates, so on it this is a real race).
+    await waitFor(() => listener.evaluate(() => window.room.remoteParticipants.has('control')), {
+      what: 'the listener to see control',
+    });
     await control.evaluate(() =>
       window.room.localParticipant.publishData(new TextEncoder().encode('ok'), {
         reliable: true,
