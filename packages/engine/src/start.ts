@@ -28,6 +28,8 @@ export interface RunningEngine {
   pid: number;
   /** Stops it at once (livekit-server: a second signal skips its wait for participants to leave). */
   close(): Promise<void>;
+  /** Kills it (SIGKILL): every connection drops with no goodbye, as in a crash or a network loss. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -64,10 +66,15 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const force = setTimeout(() => child.kill('SIGTERM'), 100);
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(force);
-    clearTimeout(kill);
+    clearTimeout(hard);
+  };
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
   };
   const httpUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
@@ -94,5 +101,6 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     port,
     pid: child.pid!,
     close,
+    kill,
   };
 }

@@ -201,9 +201,10 @@ describe('viewer on the demo show', () => {
     await waitFor(async () => near((await stagePicture(page)).band, sceneColors.factory!), {
       what: 'factory on stage',
     });
-    // Restart the engine on the same port: every connection drops at once, as on a network loss.
+    // Kill the engine and start it again on the same port: every connection drops at once, as on a
+    // network loss. (A graceful stop differs: livekit-server first tells clients to leave.)
     const port = engine.port;
-    await engine.close();
+    await engine.kill();
     await page.locator('.banner', { hasText: 'reconnecting' }).waitFor({ timeout: 20_000 });
     engine = await startEngine({ port, webhookUrls: [`${service.url}/v1/livekit/webhook`] });
     await waitFor(
