@@ -31,7 +31,8 @@ export function ensureLivekitServer(log = (message) => process.stderr.write(`${m
   }
   log(
     `building livekit-server ${livekitServerVersion} with ${go.stdout.trim()} into .tools/ ` +
-      '(once; about 8 minutes on 2 cores with an empty Go module cache, about 3 minutes with a warm one)',
+      '(once per pinned version: about 13 minutes on a busy 2-core machine with an empty Go module cache, ' +
+      'downloads included; much less with a warm cache)',
   );
   const started = Date.now();
   // GOBIN is a scratch folder: `go install` names the binary after its package folder (`server`).
