@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics for `/metrics`; one registry per process, shared by every room. */
 export const registry = new Registry();
@@ -30,4 +30,17 @@ export const metrics = {
   dataPackets: counter('livekit_data_packet_total', 'Data packets', ['direction']),
   signalErrors: counter('livekit_signal_error_total', 'Malformed or refused signalling messages', ['reason']),
   webhooks: counter('livekit_webhook_total', 'Webhook deliveries', ['event', 'outcome']),
+  callbackErrors: counter(
+    'livekit_callback_error_total',
+    'Exceptions caught at a callback boundary (timer, socket, peer connection, webhook) instead of crashing',
+    ['where'],
+  ),
+  // LiveKit's name and buckets, so one dashboard and one loss alert serve both engines.
+  packetLoss: new Histogram({
+    name: 'livekit_packet_loss_percent',
+    help: "Packet loss (%) in each subscriber's receiver reports",
+    labelNames: ['direction', 'type'],
+    buckets: [0, 0.1, 0.3, 0.5, 0.7, 1, 5, 10, 40, 100],
+    registers: [registry],
+  }),
 };

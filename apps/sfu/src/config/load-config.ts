@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { defaultConfig, type SfuConfig } from '../server.js';
+import type { SessionTimings } from '../service/rtc-service.js';
 
 /** The subset of LiveKit's livekit.yaml we honour; the same file can drive either engine. */
 const yamlSchema = z
@@ -30,27 +31,18 @@ const yamlSchema = z
   })
   .loose();
 
-const known: Record<string, readonly string[] | true> = {
-  port: true,
-  bind_addresses: true,
-  keys: true,
-  log_level: true,
-  rtc: ['udp_port', 'port_range_start', 'port_range_end', 'node_ip'],
-  webhook: ['urls', 'api_key'],
-  room: ['empty_timeout', 'departure_timeout', 'max_participants'],
-};
-
-/** Keys we do not support, as dotted paths, so they are reported instead of silently ignored. */
-export function unknownKeys(doc: Record<string, unknown>): string[] {
-  const unknown: string[] = [];
-  for (const [key, value] of Object.entries(doc)) {
-    const spec = known[key];
-    if (!spec) unknown.push(key);
-    else if (spec !== true && value && typeof value === 'object') {
-      for (const sub of Object.keys(value)) if (!spec.includes(sub)) unknown.push(`${key}.${sub}`);
-    }
-  }
-  return unknown;
+/**
+ * Keys the schema does not know, as dotted paths, so they are reported instead of silently ignored.
+ * Read from the schema itself (its objects' shapes), so it cannot drift from what is honoured.
+ */
+function unknownKeys(doc: unknown, schema: z.ZodType = yamlSchema, path = ''): string[] {
+  const inner = schema instanceof z.ZodOptional ? schema.unwrap() : schema;
+  if (!(inner instanceof z.ZodObject) || !doc || typeof doc !== 'object' || Array.isArray(doc)) return [];
+  const shape = inner.shape as Record<string, z.ZodType>;
+  return Object.entries(doc).flatMap(([key, value]) => {
+    const at = path ? `${path}.${key}` : key;
+    return Object.hasOwn(shape, key) ? unknownKeys(value, shape[key]!, at) : [at];
+  });
 }
 
 /** LIVEKIT_KEYS as LiveKit reads it: "key1: secret1, key2: secret2" (or one pair per line). */
@@ -86,6 +78,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig
       'udp-port': { type: 'string' },
       'port-range': { type: 'string' },
       dev: { type: 'boolean' },
+      'token-refresh-ms': { type: 'string' },
+      'resume-window-ms': { type: 'string' },
+      'signal-timeout-ms': { type: 'string' },
     },
     strict: true,
   });
@@ -127,6 +122,20 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig
     );
   }
 
+  // Not livekit.yaml keys: LiveKit fixes these; tests shorten them so minutes of a show pass in seconds.
+  const session: Partial<SessionTimings> = {};
+  for (const [flag, envName, key] of [
+    ['token-refresh-ms', 'SFU_TOKEN_REFRESH_MS', 'tokenRefreshMs'],
+    ['resume-window-ms', 'SFU_RESUME_WINDOW_MS', 'resumeWindowMs'],
+    ['signal-timeout-ms', 'SFU_SIGNAL_TIMEOUT_MS', 'signalTimeoutMs'],
+  ] as const) {
+    const raw = values[flag] ?? env[envName];
+    if (raw === undefined || raw === '') continue;
+    const ms = Number(raw);
+    if (!Number.isInteger(ms) || ms < 100) throw new Error(`invalid --${flag} / ${envName}: ${raw}`);
+    session[key] = ms;
+  }
+
   const webhookUrls = env.LIVEKIT_WEBHOOK_URLS?.split(',').filter(Boolean) ?? doc.webhook?.urls ?? [];
   const webhookKey = doc.webhook?.api_key ?? Object.keys(keys)[0]!;
   return {
@@ -142,6 +151,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig
         departureTimeout: doc.room?.departure_timeout ?? defaultConfig.room.departureTimeout,
         maxParticipants: doc.room?.max_participants ?? defaultConfig.room.maxParticipants,
       },
+      session,
     },
     logLevel: env.LOG_LEVEL ?? doc.log_level,
     warnings,

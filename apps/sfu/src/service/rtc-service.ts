@@ -5,37 +5,47 @@ import {
   LeaveRequest,
   LeaveRequest_Action,
   ParticipantInfo_Kind,
-  Pong,
-  protoInt64,
   ReconnectResponse,
-  RequestResponse,
-  RequestResponse_Reason,
-  type SignalRequest,
   SignalResponse,
-  TrackPublishedResponse,
 } from '@livekit/protocol';
-import { AccessToken } from 'livekit-server-sdk';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   type ApiKeys,
-  AuthError,
   bearer,
   ParticipantPermissions,
+  refreshToken,
   type VerifiedToken,
   verifyToken,
 } from '../auth.js';
+import { asSfuError, type ErrorCode, SfuError } from '../errors.js';
+import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
 import { Participant } from '../rtc/participant.js';
 import type { Room } from '../rtc/room.js';
 import type { RoomManager } from '../rtc/room-manager.js';
 import type { RtcConfig } from '../rtc/transport.js';
 import { maxSignalFrameBytes, SignalConnection } from '../signal/signal-connection.js';
+import { handleSignalRequest } from '../signal/signal-handler.js';
 import { metrics } from '../telemetry.js';
 
-/** How long a participant whose signalling dropped may take to resume before it is removed. */
-const resumeWindowMs = 15_000;
-const maxNameLength = 256;
-const maxMetadataBytes = 64 * 1024;
+/** Timings of a participant's session; tests shorten them so minutes of a show pass in seconds. */
+export interface SessionTimings {
+  /** How often a connected participant gets a fresh token (LiveKit's `refreshToken`): 5 minutes. */
+  tokenRefreshMs: number;
+  /** How long a participant whose signalling dropped may take to resume before it is removed. */
+  resumeWindowMs: number;
+  /** A client that sent nothing (not even a ping) for this long is gone even if TCP has not noticed. */
+  signalTimeoutMs: number;
+}
+
+/** LiveKit's ratio: a token valid for 10 minutes every 5; at least 10 s so a reconnect can still use it. */
+const refreshedTokenTtlSeconds = (refreshMs: number) => Math.max(10, Math.ceil((2 * refreshMs) / 1000));
+
+export const defaultSessionTimings: SessionTimings = {
+  tokenRefreshMs: 5 * 60_000,
+  resumeWindowMs: 15_000,
+  signalTimeoutMs: 20_000,
+};
 
 interface Admission {
   token: VerifiedToken;
@@ -44,14 +54,26 @@ interface Admission {
   params: URLSearchParams;
 }
 
-class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/**
+ * This edge's answer to a refused join, as LiveKit's `/rtc` and `/rtc/validate` give it: 401 for a token
+ * that cannot join, 403 for a room that cannot take it.
+ */
+const admissionStatus: Record<ErrorCode, number> = {
+  unauthenticated: 401,
+  permission_denied: 403,
+  limit_exceeded: 403,
+  not_found: 404,
+  invalid_argument: 400,
+  malformed: 400,
+  internal: 500,
+};
+const statusText: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+};
 
 const kinds: Record<string, ParticipantInfo_Kind> = {
   standard: ParticipantInfo_Kind.STANDARD,
@@ -75,7 +97,7 @@ export class RtcService {
     private readonly keys: ApiKeys,
     private readonly rtc: RtcConfig,
     private readonly log: Logger,
-    private readonly tokenRefreshMs = 5 * 60_000,
+    private readonly timings: SessionTimings = defaultSessionTimings,
   ) {}
 
   /** `/rtc/validate`: the status a client reads to explain a failed WebSocket. */
@@ -83,9 +105,9 @@ export class RtcService {
     try {
       await this.admit(url, authorization);
       return { status: 200, body: 'success' };
-    } catch (error) {
-      const refusal = toRefusal(error);
-      return { status: refusal.status, body: refusal.message };
+    } catch (thrown) {
+      const error = asSfuError(thrown);
+      return { status: admissionStatus[error.code], body: error.message };
     }
   }
 
@@ -93,16 +115,27 @@ export class RtcService {
     let admission: Admission;
     try {
       admission = await this.admit(url, request.headers.authorization);
-    } catch (error) {
-      const refusal = toRefusal(error);
-      metrics.signalErrors.inc({ reason: `refused_${refusal.status}` });
+    } catch (thrown) {
+      const error = asSfuError(thrown);
+      const status = admissionStatus[error.code];
+      metrics.signalErrors.inc({ reason: `refused_${status}` });
       socket.end(
-        `HTTP/1.1 ${refusal.status} ${refusal.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\n` +
-          `content-type: text/plain\r\nconnection: close\r\n\r\n${refusal.message}`,
+        `HTTP/1.1 ${status} ${statusText[status]}\r\n` +
+          `content-type: text/plain\r\nconnection: close\r\n\r\n${error.message}`,
       );
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, admission));
+    this.wss.handleUpgrade(
+      request,
+      socket,
+      head,
+      guard(
+        'signal_connect',
+        this.log,
+        (ws: WebSocket) => this.onConnection(ws, admission),
+        () => socket.destroy(),
+      ),
+    );
   }
 
   /** The token comes as `access_token` (livekit-client) or an Authorization bearer header (Rust SDK). */
@@ -114,13 +147,13 @@ export class RtcService {
     );
     const grant = token.grant;
     const identity = token.claims.sub ?? '';
-    if (!grant.roomJoin) throw new Refusal(401, 'permissions denied: token lacks roomJoin');
-    if (!grant.room) throw new Refusal(401, 'permissions denied: token names no room');
-    if (!identity) throw new Refusal(401, 'token has no identity');
+    if (!grant.roomJoin) throw new SfuError('unauthenticated', 'permissions denied: token lacks roomJoin');
+    if (!grant.room) throw new SfuError('unauthenticated', 'permissions denied: token names no room');
+    if (!identity) throw new SfuError('unauthenticated', 'token has no identity');
     const room = this.rooms.get(grant.room);
     const resuming = params.get('reconnect') === '1';
     if (!resuming && room?.isFull && !room.participants.has(identity)) {
-      throw new Refusal(403, 'room is full: max participants reached');
+      throw new SfuError('limit_exceeded', 'room is full: max participants reached');
     }
     return { token, roomName: grant.room, identity, params };
   }
@@ -151,7 +184,7 @@ export class RtcService {
       const claims = admission.token.claims;
       participant = new Participant({
         identity,
-        name: (claims.name ?? '').slice(0, maxNameLength),
+        name: claims.name ?? '',
         metadata: claims.metadata ?? '',
         attributes: claims.attributes ?? {},
         kind: kinds[claims.kind ?? 'standard'] ?? ParticipantInfo_Kind.STANDARD,
@@ -168,163 +201,85 @@ export class RtcService {
 
     const joinedRoom = room;
     const self = participant;
+    const context = { room: roomName, participant: identity };
+    // A callback that failed mid-way may have left this participant half-updated: drop it (only it);
+    // its client reconnects and rejoins from scratch.
+    const dropParticipant = () => {
+      ws.terminate();
+      joinedRoom.remove(self, DisconnectReason.STATE_MISMATCH);
+    };
     // Long sessions outlive their token: keep handing the client a fresh one for its reconnects.
-    const apiKey = admission.token.apiKey;
-    const refresh = setInterval(() => {
-      void this.freshToken(self, roomName, apiKey).then((token) =>
-        self.send({ case: 'refreshToken', value: token }),
-      );
-    }, this.tokenRefreshMs);
+    const refresh = setInterval(
+      guard('token_refresh', this.log.child(context), async () => {
+        const token = await refreshToken(
+          admission.token,
+          self,
+          this.keys.get(admission.token.apiKey)!,
+          refreshedTokenTtlSeconds(this.timings.tokenRefreshMs),
+        );
+        self.send({ case: 'refreshToken', value: token });
+      }),
+      this.timings.tokenRefreshMs,
+    );
     refresh.unref();
     let lastSeen = Date.now();
-    const liveness = setInterval(() => {
-      // A client that stopped pinging is gone even if TCP has not noticed yet.
-      if (Date.now() - lastSeen > 20_000) ws.terminate();
-    }, 5_000);
+    const liveness = setInterval(
+      guard('signal_liveness', this.log, () => {
+        if (Date.now() - lastSeen > this.timings.signalTimeoutMs) ws.terminate();
+      }),
+      Math.min(5_000, this.timings.signalTimeoutMs / 4),
+    );
     liveness.unref();
 
     // Requests are handled one at a time, in order, as the client sent them.
     let chain: Promise<void> = Promise.resolve();
-    ws.on('message', (data, isBinary) => {
-      lastSeen = Date.now();
-      const request = signal.parse(data as Buffer, isBinary);
-      if (!request) return;
-      chain = chain
-        .then(() => this.handleRequest(joinedRoom, self, request))
-        .catch((error: unknown) => {
-          metrics.signalErrors.inc({ reason: 'handler_error' });
-          // debug, not warn: a hostile client must not be able to flood the logs; the metric counts it.
-          this.log.debug(
-            { err: (error as Error).message, participant: self.identity },
-            'signal request failed',
+    ws.on(
+      'message',
+      guard('signal_message', this.log.child(context), (data: Buffer, isBinary: boolean) => {
+        lastSeen = Date.now();
+        const request = signal.parse(data, isBinary);
+        if (!request) return;
+        chain = chain
+          .then(() => handleSignalRequest(joinedRoom, self, request))
+          .catch((error: unknown) => {
+            metrics.signalErrors.inc({ reason: 'handler_error' });
+            // debug, not warn: a hostile client must not be able to flood the logs; the metric counts it.
+            this.log.debug({ err: (error as Error).message, ...context }, 'signal request failed');
+          });
+      }),
+    );
+    ws.on(
+      'close',
+      guard(
+        'signal_close',
+        this.log.child(context),
+        () => {
+          clearInterval(liveness);
+          clearInterval(refresh);
+          self.detachSignal(signal);
+          if (joinedRoom.participants.get(self.identity) !== self || self.hasSignal) return;
+          // Keep the participant (and its media) for a while: the client may resume on a new socket.
+          this.resumeTimers.set(
+            self,
+            setTimeout(
+              guard('resume_timeout', this.log.child(context), () => {
+                this.resumeTimers.delete(self);
+                if (!self.hasSignal) joinedRoom.remove(self, DisconnectReason.SIGNAL_CLOSE);
+              }),
+              this.timings.resumeWindowMs,
+            ).unref(),
           );
-        });
-    });
-    ws.on('close', () => {
-      clearInterval(liveness);
-      clearInterval(refresh);
-      self.detachSignal(signal);
-      if (joinedRoom.participants.get(self.identity) !== self || self.hasSignal) return;
-      // Keep the participant (and its media) for a while: the client may resume on a new socket.
-      this.resumeTimers.set(
-        self,
-        setTimeout(() => {
-          this.resumeTimers.delete(self);
-          if (!self.hasSignal) joinedRoom.remove(self, DisconnectReason.SIGNAL_CLOSE);
-        }, resumeWindowMs).unref(),
-      );
-    });
+        },
+        dropParticipant,
+      ),
+    );
     ws.on('error', () => ws.terminate());
-  }
-
-  /** A new token with the participant's current identity and rights, signed with the key it joined with. */
-  private async freshToken(p: Participant, room: string, apiKey: string): Promise<string> {
-    const token = new AccessToken(apiKey, this.keys.get(apiKey)!, {
-      identity: p.identity,
-      name: p.name,
-      metadata: p.metadata,
-      attributes: p.attributes,
-      ttl: Math.ceil((2 * this.tokenRefreshMs) / 1000),
-    });
-    token.addGrant({ ...p.permissions.snapshot, roomJoin: true, room });
-    return token.toJwt();
   }
 
   private cancelResumeTimer(p: Participant): void {
     const timer = this.resumeTimers.get(p);
     if (timer) clearTimeout(timer);
     this.resumeTimers.delete(p);
-  }
-
-  private async handleRequest(room: Room, p: Participant, request: SignalRequest): Promise<void> {
-    const message = request.message;
-    switch (message.case) {
-      case 'offer':
-        await p.handleOffer(message.value);
-        return;
-      case 'answer':
-        await p.handleAnswer(message.value);
-        return;
-      case 'trickle':
-        await p.handleTrickle(message.value);
-        return;
-      case 'addTrack': {
-        const result = p.addTrack(message.value);
-        if (!result.ok) {
-          this.log.warn({ participant: p.identity, reason: result.reason }, 'addTrack refused');
-          p.send({
-            case: 'requestResponse',
-            value: new RequestResponse({
-              reason: RequestResponse_Reason.NOT_ALLOWED,
-              message: result.reason,
-              request: { case: 'addTrack', value: message.value },
-            }),
-          });
-          return;
-        }
-        p.send({
-          case: 'trackPublished',
-          value: new TrackPublishedResponse({ cid: message.value.cid, track: result.track.info }),
-        });
-        return;
-      }
-      case 'mute':
-        p.setTrackMuted(message.value.sid, message.value.muted);
-        return;
-      case 'subscription':
-        room.updateSubscription(p, message.value);
-        return;
-      case 'trackSetting':
-        room.updateTrackSettings(p, message.value);
-        return;
-      case 'leave':
-        room.remove(p, DisconnectReason.CLIENT_INITIATED);
-        return;
-      case 'updateMetadata': {
-        const update = message.value;
-        const allowed =
-          p.permissions.canUpdateOwnMetadata &&
-          update.name.length <= maxNameLength &&
-          Buffer.byteLength(update.metadata) <= maxMetadataBytes;
-        if (allowed) {
-          if (update.name) p.name = update.name;
-          if (update.metadata) p.metadata = update.metadata;
-          for (const [key, value] of Object.entries(update.attributes)) {
-            if (value === '') delete p.attributes[key];
-            else p.attributes[key] = value;
-          }
-          p.changed();
-        }
-        p.send({
-          case: 'requestResponse',
-          value: new RequestResponse({
-            requestId: update.requestId,
-            reason: allowed ? RequestResponse_Reason.OK : RequestResponse_Reason.NOT_ALLOWED,
-            message: allowed ? '' : 'does not have permission to update own metadata',
-          }),
-        });
-        return;
-      }
-      case 'ping':
-        p.send({ case: 'pong', value: protoInt64.parse(Date.now()) });
-        return;
-      case 'pingReq':
-        p.send({
-          case: 'pongResp',
-          value: new Pong({
-            lastPingTimestamp: message.value.timestamp,
-            timestamp: protoInt64.parse(Date.now()),
-          }),
-        });
-        return;
-      case 'syncState':
-        // After a resume the client re-states its subscriptions; re-apply them.
-        if (message.value.subscription) room.updateSubscription(p, message.value.subscription);
-        return;
-      default:
-        // simulate, subscriptionPermission, updateLayers, audio/video track updates: accepted, no effect.
-        return;
-    }
   }
 
   /** Removes every participant's resume window (shutdown). */
@@ -340,10 +295,4 @@ function signalLeave(reason: DisconnectReason, action: LeaveRequest_Action): Sig
   return new SignalResponse({
     message: { case: 'leave', value: new LeaveRequest({ canReconnect: true, reason, action }) },
   });
-}
-
-function toRefusal(error: unknown): Refusal {
-  if (error instanceof Refusal) return error;
-  if (error instanceof AuthError) return new Refusal(error.status, error.message);
-  return new Refusal(500, 'internal error');
 }

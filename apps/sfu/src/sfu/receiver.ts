@@ -1,14 +1,17 @@
 import type { VideoQuality } from '@livekit/protocol';
-import type { MediaStreamTrack, RTCDtlsTransport, RtpPacket } from 'werift';
+import type { MediaStreamTrack, RtpPacket } from 'werift';
+import { guard, reportFault } from '../guard.js';
 import { metrics } from '../telemetry.js';
 import { isKeyframe } from './keyframe.js';
-import { NackGenerator } from './nack-generator.js';
+import { NackGenerator, nackIntervalMs } from './nack-generator.js';
+
+/** Decided once, from the track's announced type (rtc/media-track); everything below reads it from here. */
+export type MediaKind = 'audio' | 'video';
 
 /** The way back to the publisher for one layer: keyframe requests and NACKs. */
 export interface Upstream {
-  transport: RTCDtlsTransport;
-  rtcpSsrc: number;
   sendPli(ssrc: number): void;
+  sendNack(ssrc: number, lost: number[]): void;
 }
 
 /** What a receiver hands to each subscriber's down track. */
@@ -42,7 +45,6 @@ export class TrackReceiver {
   private readonly layers = new Map<VideoQuality, Layer>();
   /** The down tracks, replaced (never mutated) on attach/detach so a queued packet can keep its list. */
   private sinks: readonly PacketSink[] = [];
-  private readonly kindLabel: 'audio' | 'video';
   /** Packets waiting to be forwarded, each with the down tracks attached when it arrived. */
   private pending: Array<{
     quality: VideoQuality;
@@ -52,18 +54,18 @@ export class TrackReceiver {
     next: number;
   }> = [];
   private flushScheduled = false;
+  private nackTimer: NodeJS.Timeout | undefined;
   /** A muted track's media is not forwarded, as LiveKit does; what still arrives only keeps the stats. */
   private muted = false;
 
   constructor(
+    readonly kind: MediaKind,
     readonly mimeType: string,
     readonly clockRate: number,
-  ) {
-    this.kindLabel = mimeType.startsWith('audio') ? 'audio' : 'video';
-  }
+  ) {}
 
   addLayer(quality: VideoQuality, track: MediaStreamTrack, upstream: Upstream): void {
-    const video = this.kindLabel === 'video';
+    const video = this.kind === 'video';
     const layer: Layer = {
       track,
       ssrc: undefined,
@@ -73,29 +75,37 @@ export class TrackReceiver {
       lastKeyframeRequestAt: 0,
       bytes: 0,
     };
-    if (video) layer.nack = new NackGenerator(upstream.transport, upstream.rtcpSsrc, () => layer.ssrc);
+    if (video) layer.nack = new NackGenerator();
     this.layers.set(quality, layer);
-    track.onReceiveRtp.subscribe((packet) => {
-      layer.lastPacketAt = performance.now();
-      layer.ssrc = packet.header.ssrc;
-      layer.nack?.onPacket(packet.header.sequenceNumber);
-      layer.bytes += packet.payload.length;
-      metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
-      metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
-      if (this.muted) return;
-      const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
-      // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
-      // further behind (subscribers recover with NACK or a keyframe).
-      if (this.pending.length >= maxPending) {
-        this.pending.shift();
-        metrics.fanOutDrops.inc();
-      }
-      this.pending.push({ quality, packet, keyframe, sinks: this.sinks, next: 0 });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flush);
-      }
-    });
+    track.onReceiveRtp.subscribe(
+      guard('rtp_in', undefined, (packet: RtpPacket) => {
+        layer.lastPacketAt = performance.now();
+        layer.ssrc = packet.header.ssrc;
+        if (layer.nack) {
+          layer.nack.onPacket(packet.header.sequenceNumber, layer.lastPacketAt);
+          if (layer.nack.pending && !this.nackTimer) {
+            this.nackTimer = setInterval(guard('nack_timer', undefined, this.sendNacks), nackIntervalMs);
+            this.nackTimer.unref();
+          }
+        }
+        layer.bytes += packet.payload.length;
+        metrics.packets.inc({ direction: 'incoming', kind: this.kind });
+        metrics.bytes.inc({ direction: 'incoming', kind: this.kind }, packet.payload.length);
+        if (this.muted) return;
+        const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
+        // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
+        // further behind (subscribers recover with NACK or a keyframe).
+        if (this.pending.length >= maxPending) {
+          this.pending.shift();
+          metrics.fanOutDrops.inc();
+        }
+        this.pending.push({ quality, packet, keyframe, sinks: this.sinks, next: 0 });
+        if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          setImmediate(this.flush);
+        }
+      }),
+    );
   }
 
   /**
@@ -110,7 +120,14 @@ export class TrackReceiver {
     while (this.pending.length > 0) {
       const entry = this.pending[0]!;
       while (entry.next < entry.sinks.length) {
-        entry.sinks[entry.next++]!.write(entry.quality, entry.packet, entry.keyframe);
+        const sink = entry.sinks[entry.next++]!;
+        try {
+          sink.write(entry.quality, entry.packet, entry.keyframe);
+        } catch (error) {
+          // One broken down track must not stop the others' media: it loses its feed, they keep theirs.
+          reportFault('fan_out', undefined, error);
+          this.detach(sink);
+        }
         if (++written % 16 === 0 && performance.now() > deadline) {
           setImmediate(this.flush); // let pending datagrams be read, then go on
           return;
@@ -119,6 +136,22 @@ export class TrackReceiver {
       this.pending.shift();
     }
     this.flushScheduled = false;
+  };
+
+  /** Ask each layer's publisher stream for the packets it lost; stop once nothing is missing. */
+  private readonly sendNacks = () => {
+    const now = performance.now();
+    let pending = false;
+    for (const layer of this.layers.values()) {
+      if (!layer.nack) continue;
+      const lost = layer.nack.due(now);
+      if (lost.length > 0 && layer.ssrc !== undefined) layer.upstream.sendNack(layer.ssrc, lost);
+      pending ||= layer.nack.pending;
+    }
+    if (!pending) {
+      clearInterval(this.nackTimer);
+      this.nackTimer = undefined;
+    }
   };
 
   get layerCount(): number {
@@ -142,13 +175,13 @@ export class TrackReceiver {
     if (this.muted === muted) return;
     this.muted = muted;
     // Subscribers resume mid-stream after a gap: a keyframe lets them decode at once.
-    if (!muted && this.kindLabel === 'video')
+    if (!muted && this.kind === 'video')
       for (const quality of this.layers.keys()) this.requestKeyframe(quality);
   }
 
   requestKeyframe(quality: VideoQuality): void {
     const layer = this.layers.get(quality);
-    if (!layer || layer.ssrc === undefined || this.kindLabel === 'audio') return;
+    if (!layer || layer.ssrc === undefined || this.kind === 'audio') return;
     const now = performance.now();
     if (now - layer.lastKeyframeRequestAt < keyframeRequestIntervalMs) return;
     layer.lastKeyframeRequestAt = now;
@@ -167,10 +200,9 @@ export class TrackReceiver {
   close(): void {
     this.sinks = [];
     this.pending = [];
-    for (const layer of this.layers.values()) {
-      layer.track.stop();
-      layer.nack?.close();
-    }
+    clearInterval(this.nackTimer);
+    this.nackTimer = undefined;
+    for (const layer of this.layers.values()) layer.track.stop();
     this.layers.clear();
   }
 }
