@@ -33,7 +33,7 @@ export interface RunningEngine {
 }
 
 /**
- * Starts the chosen engine as its own process on free ports with the dev keys — the embedded SFU, or
+ * Starts the chosen engine as its own process on free ports (dev keys unless given) — the embedded SFU, or
  * livekit-server with infra/livekit/dev.yaml — and resolves once it answers HTTP. Its log goes to our
  * stderr, prefixed; an exit before it is ready rejects with its last lines.
  */
@@ -59,8 +59,14 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
         process.stderr.write(`[${name}] ${line}\n`);
       }
     });
+  // Never outlive the process that started it (a test worker that dies without closing it).
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
   const exited = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(`${name} exited (${signal ?? code})`)),
+    child.once('exit', (code, signal) => {
+      process.off('exit', orphaned);
+      resolve(`${name} exited (${signal ?? code})`);
+    }),
   );
   const close = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
