@@ -107,23 +107,31 @@ async function measure(engineName: EngineName): Promise<Measured> {
       sharpFrameMs: t.sharpFrameMs ?? Number.POSITIVE_INFINITY,
     }));
     const zooms: number[] = [];
+    let zoomsStuck = 0;
     await page.click('[data-scene="studio"]');
     for (let i = 0; i < 10; i++) {
+      const done = (await page.evaluate(() => (window as any).scenecast.zooms.length)) as number;
       for (let k = 0; k < 5; k++) await page.click('[data-testid="zoom-in"]');
-      await waitFor(() => page.evaluate((n) => (window as any).scenecast.zooms.length > n, i), {
-        timeoutMs: 30_000,
-        what: `zoom ${i}`,
-      });
+      // Like a stuck switch, a zoom that never reaches 2160p (or never drops back) is counted.
+      const zoomed = await waitFor(
+        () => page.evaluate((n) => (window as any).scenecast.zooms.length > n, done),
+        {
+          timeoutMs: 30_000,
+          what: `zoom ${i}`,
+        },
+      ).catch(() => false);
       for (let k = 0; k < 6; k++) await page.click('[data-testid="zoom-out"]');
-      await waitFor(
+      const out = await waitFor(
         async () =>
           (await page.evaluate(
             () => document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]')!.videoWidth,
           )) < 3840,
         { timeoutMs: 30_000, what: 'zoomed out' },
-      );
+      ).catch(() => false);
+      if (!zoomed || !out) zoomsStuck++;
     }
     zooms.push(...((await page.evaluate(() => (window as any).scenecast.zooms)) as number[]));
+    for (let i = 0; i < zoomsStuck; i++) zooms.push(Number.POSITIVE_INFINITY);
 
     // The naive way: subscribe on demand, in a plain livekit-client page on the same show.
     const naive = await browser.newPage();
