@@ -9,7 +9,8 @@ export interface EngineSuites {
 
 /**
  * The one vitest setup every package uses: tests under test/, one file at a time (media and browser
- * tests want both cores), quiet logs, and the JSON report the root `npm test` sums into its summary line.
+ * tests want both cores), quiet logs, and the JSON report the root `npm test` sums into its summary line
+ * (scripts/test-summary.mjs; a skipped test's reason travels in its meta, set by testkit's skipWhen).
  *
  * The engine matrix: `npm test` runs every package twice, SCENECAST_ENGINE=embedded (every suite but the
  * livekit-only ones) and SCENECAST_ENGINE=livekit (the both-engines and livekit-only suites), with a

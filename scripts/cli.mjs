@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureLivekitServer } from './livekit-server.mjs';
+import { isCi, readReports, summarize, summaryLine, verdict, workspaceGroups } from './test-summary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -81,6 +82,24 @@ function ensureChromium() {
   must('apt-get', ['install', '-y', '-qq', 'chromium'], { env });
 }
 
+/**
+ * The studio camera speaks with Debian's espeak-ng (packages/camera-sim); install it when absent. Without
+ * it cameras publish ambience instead of the host's voice, and the voice tests fail (they never skip).
+ */
+function ensureEspeak() {
+  if (spawnSync('which', ['espeak-ng']).status === 0) return;
+  if (process.getuid?.() !== 0) {
+    log('espeak-ng is missing (the studio host voice): run "sudo apt-get install -y espeak-ng"');
+    return;
+  }
+  log("installing Debian espeak-ng for the studio camera's host voice (apt-get)");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['install', '-y', '-qq', 'espeak-ng'], { env }) === 0) return;
+  run('apt-get', ['update', '-qq'], { env });
+  if (run('apt-get', ['install', '-y', '-qq', 'espeak-ng'], { env }) !== 0)
+    log('could not install espeak-ng');
+}
+
 /** Debian's PostgreSQL server binaries, e.g. /usr/lib/postgresql/15/bin/initdb. */
 function hasPostgres() {
   const base = '/usr/lib/postgresql';
@@ -89,15 +108,20 @@ function hasPostgres() {
 
 /**
  * The token service's tests also run on PostgreSQL, in a throwaway cluster they start from these
- * binaries; install them through apt-get when absent. Not fatal: without them those runs are skipped.
+ * binaries; install them through apt-get when absent. Outside CI, without them those runs are skipped
+ * (and the summary says why); under CI=true a PostgreSQL that cannot be installed stops the run here.
  */
 function ensurePostgres() {
   if (hasPostgres() || process.env.TEST_DATABASE_URL) return;
+  const missing = (reason) => {
+    if (isCi()) {
+      log(`CI=true requires the token service's PostgreSQL runs: ${reason}`);
+      process.exit(1);
+    }
+    log(`${reason}: the token service tests run on SQLite only`);
+  };
   if (process.getuid?.() !== 0) {
-    log(
-      'PostgreSQL is not installed: the token service tests run on SQLite only (apt-get install postgresql)',
-    );
-    return;
+    return missing('PostgreSQL is not installed and only root can apt-get install postgresql');
   }
   log('installing Debian PostgreSQL for the token service tests (apt-get)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -108,7 +132,7 @@ function ensurePostgres() {
   } catch (error) {
     log(`apt-get failed: ${error.message}`);
   }
-  log('could not install PostgreSQL: the token service tests run on SQLite only');
+  missing('could not install PostgreSQL with apt-get');
 }
 
 /** The LiveKit cluster test's Redis comes from Debian (redis-server); install it through apt-get when absent. */
@@ -170,26 +194,6 @@ function ensureInfraTools() {
   }
 }
 
-/** Each package's vitest writes a JSON report per engine; sum them into the lines CI reads. */
-function summarizeTests(engine) {
-  let passed = 0;
-  let failed = 0;
-  let skipped = 0;
-  for (const group of ['apps', 'packages', 'tests']) {
-    const dir = join(root, group);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) {
-      const report = join(dir, name, 'test-results', `vitest-${engine}.json`);
-      if (!existsSync(report)) continue;
-      const json = JSON.parse(readFileSync(report, 'utf8'));
-      passed += json.numPassedTests ?? 0;
-      failed += json.numFailedTests ?? 0;
-      skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
-    }
-  }
-  return { passed, failed, skipped };
-}
-
 /** The real livekit-server, built once; undefined (and why) when it cannot be, which fails a CI run. */
 function livekitServer() {
   try {
@@ -201,7 +205,7 @@ function livekitServer() {
 }
 
 function clearTestReports() {
-  for (const group of ['apps', 'packages', 'tests']) {
+  for (const group of workspaceGroups) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir))
@@ -211,6 +215,7 @@ function clearTestReports() {
 
 function test(extra) {
   ensureChromium();
+  ensureEspeak();
   ensurePostgres();
   ensureRedis();
   ensureInfraTools();
@@ -223,29 +228,39 @@ function test(extra) {
   if (checks !== 0) process.exit(checks);
   // The engine matrix: every suite on the embedded SFU, then the SDK-facing ones (and the LiveKit
   // cluster) on the real livekit-server. One package at a time: browser and media tests each want both
-  // cores of a small machine.
-  let status = 0;
+  // cores of a small machine. turbo.json never caches the test task, so every run really runs.
+  const ci = isCi();
+  const problems = [];
   const lines = [];
-  const total = { passed: 0, failed: 0, skipped: 0 };
+  const total = { passed: 0, failed: 0, skipped: 0, skipReasons: new Map(), brokenRuns: [] };
+  let status = 0;
   for (const engine of ['embedded', 'livekit']) {
     if (engine === 'livekit' && livekit.error) {
       lines.push(`livekit: not run (${livekit.error})`);
-      if (process.env.CI === 'true') status = 1;
+      problems.push(`the livekit engine could not run: ${livekit.error}`);
+      if (ci) status = 1;
       continue;
     }
     log(`tests on the ${engine} engine`);
-    const result = pnpmRun(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra], {
-      env: { ...process.env, CHROMIUM_PATH: chromiumPath, SCENECAST_ENGINE: engine },
-    });
-    const counts = summarizeTests(engine);
-    for (const key of Object.keys(total)) total[key] += counts[key];
-    lines.push(`${engine}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
-    if (result !== 0 || counts.failed > 0) status = status || result || 1;
+    const runnerStatus = pnpmRun(
+      ['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra],
+      {
+        env: { ...process.env, CHROMIUM_PATH: chromiumPath, SCENECAST_ENGINE: engine },
+      },
+    );
+    const summary = summarize(readReports(root, `vitest-${engine}.json`));
+    total.passed += summary.passed;
+    total.failed += summary.failed;
+    total.skipped += summary.skipped;
+    for (const [reason, count] of summary.skipReasons)
+      total.skipReasons.set(reason, (total.skipReasons.get(reason) ?? 0) + count);
+    lines.push(summaryLine(summary).replace(/^tests:/, `${engine}:`));
+    const judged = verdict(summary, { ci, runnerStatus });
+    for (const problem of judged.problems) problems.push(`${engine}: ${problem}`);
+    status = status || judged.status;
   }
-  process.stdout.write(
-    `\ntests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n` +
-      lines.map((line) => `  ${line}\n`).join(''),
-  );
+  process.stdout.write(`\n${lines.map((line) => `  ${line}\n`).join('')}${summaryLine(total)}\n`);
+  for (const problem of problems) log(`FAILED: ${problem}`);
   process.exit(status);
 }
 

@@ -3,7 +3,13 @@
 import { TrackSource as ProtoTrackSource } from '@livekit/protocol';
 import { Room, RoomEvent } from '@livekit/rtc-node';
 import { type RunningEngine, startEngine } from '@scenecast/engine';
-import { participantToken, publishSyntheticVideo, waitFor } from '@scenecast/testkit';
+import {
+  participantToken,
+  publishSyntheticVideo,
+  type SignalTap,
+  startSignalTap,
+  waitFor,
+} from '@scenecast/testkit';
 import { SignJWT } from 'jose';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,14 +17,18 @@ import WebSocket from 'ws';
 
 let engine: RunningEngine;
 let api: RoomServiceClient;
+// Participants whose publications are refused connect through the tap, to check the engine's own answer.
+let tap: SignalTap;
 const rooms: Room[] = [];
 
 beforeAll(async () => {
   engine = await startEngine();
   api = new RoomServiceClient(engine.httpUrl, engine.apiKey, engine.apiSecret);
+  tap = await startSignalTap(engine.url);
 });
 afterAll(async () => {
   for (const r of rooms) await r.disconnect().catch(() => undefined);
+  await tap?.close();
   await engine?.close();
 });
 
@@ -41,6 +51,17 @@ function upgradeStatus(token: string): Promise<number> {
 
 const publish = (room: Room) => publishSyntheticVideo(room);
 
+/**
+ * The SDK's publish is refused by the engine itself: its addTrack answered NOT_ALLOWED (the SDKs report that
+ * only as their own publication timeout, so a server that never answers must not pass), and the attempt fails.
+ */
+async function expectPublishRefused(room: Room, identity: string): Promise<void> {
+  const attempt = publish(room);
+  attempt.catch(() => undefined);
+  expect(await tap.addTrackAnswer(identity)).toBe('NOT_ALLOWED');
+  await expect(attempt).rejects.toThrow(/publication timed out/);
+}
+
 describe('admission', () => {
   it('refuses expired, wrongly signed, unknown-key and room-less tokens with 401', async () => {
     const expired = await new SignJWT({ video: { roomJoin: true, room: 'a' }, sub: 'x' })
@@ -61,9 +82,11 @@ describe('admission', () => {
   it('puts a token into its own room only: the room is in the token, not the URL', async () => {
     const r = new Room();
     rooms.push(r);
-    await r.connect(`${engine.url}/?room=b`, await participantToken('room-a', 'visitor'));
+    // The URL asks for room-b; an engine obeying it would put the visitor there.
+    await r.connect(`${engine.url}/?room=room-b`, await participantToken('room-a', 'visitor'));
     expect(r.name).toBe('room-a');
     expect(await api.listRooms(['room-b'])).toEqual([]);
+    expect((await api.listParticipants('room-a')).map((p) => p.identity)).toEqual(['visitor']);
   });
 });
 
@@ -73,12 +96,12 @@ describe('in the room', () => {
     const viewer = new Room();
     rooms.push(watcher, viewer);
     await watcher.connect(engine.url, await participantToken('matrix', 'watcher'));
-    await viewer.connect(engine.url, await participantToken('matrix', 'viewer', { canPublish: false }));
+    await viewer.connect(tap.url, await participantToken('matrix', 'viewer', { canPublish: false }));
     let watcherGotTrack = false;
     watcher.on(RoomEvent.TrackSubscribed, () => {
       watcherGotTrack = true;
     });
-    await expect(publish(viewer)).rejects.toThrow();
+    await expectPublishRefused(viewer, 'viewer');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(watcherGotTrack).toBe(false);
     expect((await api.getParticipant('matrix', 'viewer')).tracks).toEqual([]);
@@ -88,10 +111,10 @@ describe('in the room', () => {
     const mic = new Room();
     rooms.push(mic);
     await mic.connect(
-      engine.url,
+      tap.url,
       await participantToken('sources', 'mic-only', { canPublishSources: [ProtoTrackSource.MICROPHONE] }),
     );
-    await expect(publish(mic)).rejects.toThrow();
+    await expectPublishRefused(mic, 'mic-only');
     expect((await api.getParticipant('sources', 'mic-only')).tracks).toEqual([]);
   });
 

@@ -138,9 +138,17 @@ describe('RoomServiceClient', () => {
         what: 'frames at bob once subscribed again',
       });
 
-      // A muted track's media stops at the engine, whatever the publisher still sends.
+      // A muted track's media stops at the engine, whatever the publisher still sends; and bob is told:
+      // he sees alice's track muted, not just the API's echo. Bob is still in the room throughout.
+      const alicesTrackAsBobSees = () =>
+        [...bob.remoteParticipants.values()]
+          .find((p) => p.identity === 'alice')
+          ?.trackPublications.get(trackSid);
+      expect(alicesTrackAsBobSees()?.muted).toBe(false);
       const muted = await api.mutePublishedTrack('people', 'alice', trackSid, true);
       expect(muted.muted).toBe(true);
+      await waitFor(() => alicesTrackAsBobSees()?.muted === true, { what: "bob to see alice's track muted" });
+      expect((await api.getParticipant('people', 'bob')).identity).toBe('bob');
       await waitFor(
         async () => {
           const before = bobGets.frames;
@@ -189,7 +197,7 @@ describe('RoomServiceClient', () => {
     });
     expect(r2.status).toBe(401);
     const wrongSecret = new RoomServiceClient(engine.httpUrl, 'devkey', 'not-the-secret');
-    await expect(wrongSecret.listRooms()).rejects.toThrow();
+    await expect(wrongSecret.listRooms()).rejects.toMatchObject({ status: 401 });
     const r3 = await fetch(`${engine.httpUrl}/twirp/livekit.RoomService/NoSuchMethod`, {
       method: 'POST',
       body: '{}',
