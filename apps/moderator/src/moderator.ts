@@ -51,7 +51,7 @@ export async function startModerator(options: ModeratorOptions): Promise<Running
     });
     // An agent: a server participant (the embedded SFU does not rate-limit its data; it relays for all).
     t.kind = 'agent';
-    t.addGrant({ roomJoin: true, room: show, canSubscribe: false, canPublish: false, canPublishData: true });
+    t.addGrant({ roomJoin: true, room: show, canSubscribe: true, canPublish: false, canPublishData: true });
     return t.toJwt();
   };
 

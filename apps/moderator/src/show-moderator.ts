@@ -9,6 +9,8 @@ import { metrics } from './telemetry.js';
 const readTimeoutMs = 5_000;
 /** Data still arriving from a muted sender this long after the mute: the engine did not stop it. */
 const muteGraceMs = 3_000;
+/** How long a message from a participant not yet known waits for its join to be announced. */
+const joinWaitMs = 5_000;
 /** Refusal notices to one sender, at most one a second, so a flood is not answered with one. */
 const noticeIntervalMs = 1_000;
 
@@ -54,10 +56,11 @@ export class ShowModerator {
       // Raw data packets are not chat; the viewer app sends none, so a viewer sending them is abusing.
       .on(RoomEvent.DataReceived, (_payload, participant) => {
         if (participant && !this.isHost(participant))
-          this.abuse(participant, 'sending data that is not chat');
+          this.abuse(participant.identity, 'sending data that is not chat');
       })
       .on(RoomEvent.ParticipantConnected, (participant) => {
-        if (this.muted.has(participant.identity)) void this.mute(participant, 'abuse earlier in this show');
+        if (this.muted.has(participant.identity))
+          void this.mute(participant.identity, 'abuse earlier in this show');
       })
       .on(RoomEvent.ParticipantDisconnected, (participant) => {
         this.options.rules.forget(participant.identity);
@@ -77,27 +80,52 @@ export class ShowModerator {
     this.options.onClosed();
   }
 
+  /**
+   * The sender, for its name and role: a participant that speaks the moment it joins can be heard before
+   * the engine has told us it joined (and under a flood that news queues behind the flood), so wait a
+   * moment for it. Pace, strikes and mutes need only the identity and never wait.
+   */
+  private participant(identity: string): Promise<RemoteParticipant | undefined> {
+    const known = this.room.remoteParticipants.get(identity);
+    if (known) return Promise.resolve(known);
+    return new Promise((resolve) => {
+      const joined = (p: RemoteParticipant) => {
+        if (p.identity !== identity) return;
+        clearTimeout(timer);
+        this.room.off(RoomEvent.ParticipantConnected, joined);
+        resolve(p);
+      };
+      const timer = setTimeout(() => {
+        this.room.off(RoomEvent.ParticipantConnected, joined);
+        resolve(undefined);
+      }, joinWaitMs);
+      this.room.on(RoomEvent.ParticipantConnected, joined);
+    });
+  }
+
   private isHost(participant: RemoteParticipant): boolean {
     return participant.attributes[roleAttribute] === hostRole;
   }
 
   private async onChat(reader: TextStreamReader, identity: string): Promise<void> {
-    const participant = this.room.remoteParticipants.get(identity);
-    if (!participant) return;
     const mutedAt = this.muted.get(identity);
     if (mutedAt !== undefined) {
       // The engine should have stopped this sender; if it keeps coming, take it out of the show.
-      if (performance.now() - mutedAt > muteGraceMs) await this.remove(participant);
+      if (performance.now() - mutedAt > muteGraceMs) await this.remove(identity);
       return;
     }
-    const host = this.isHost(participant);
+    const known = this.room.remoteParticipants.get(identity);
     const { rules } = this.options;
-    // Its pace first, before reading a word: a flood is refused at the cost of a counter.
-    const early = rules.admit(identity, { host });
-    if (early) return this.refuse(participant, early);
+    // Its pace first, before reading a word or waiting for its name: a flood is refused at the cost of a
+    // counter. (A host not yet known is paced like a viewer for that moment.)
+    const early = rules.admit(identity, { host: known ? this.isHost(known) : false });
+    if (early) return this.refuse(identity, early);
+    const participant = known ?? (await this.participant(identity));
+    if (!participant) return;
+    const host = this.isHost(participant);
     const text = await readBounded(reader, rules.limits.maxLength);
     const verdict = text === undefined ? tooLong(rules.limits.maxLength) : rules.judge(text, { host });
-    if (!verdict.relay) return this.refuse(participant, verdict);
+    if (!verdict.relay) return this.refuse(identity, verdict);
     metrics.messages.inc({ outcome: 'relayed' });
     await this.room.localParticipant!.sendText(verdict.text, {
       topic: chatTopic,
@@ -110,59 +138,48 @@ export class ShowModerator {
     });
   }
 
-  private async refuse(participant: RemoteParticipant, verdict: Refusal) {
+  private async refuse(identity: string, verdict: Refusal) {
     metrics.messages.inc({ outcome: 'refused' });
-    if (verdict.abuse) this.abuse(participant, verdict.abuse);
-    if (this.muted.has(participant.identity)) return;
+    if (verdict.abuse) this.abuse(identity, verdict.abuse);
+    if (this.muted.has(identity)) return;
     const now = performance.now();
-    if (now - (this.lastNotice.get(participant.identity) ?? -Infinity) < noticeIntervalMs) return;
-    this.lastNotice.set(participant.identity, now);
-    await this.send(chatKinds.refused, participant, `Not sent: ${verdict.reason}.`, [participant.identity]);
+    if (now - (this.lastNotice.get(identity) ?? -Infinity) < noticeIntervalMs) return;
+    this.lastNotice.set(identity, now);
+    await this.send(chatKinds.refused, identity, `Not sent: ${verdict.reason}.`, { to: [identity] });
   }
 
-  private abuse(participant: RemoteParticipant, reason: string): void {
-    if (this.muted.has(participant.identity)) return;
-    if (this.options.rules.strike(participant.identity)) void this.mute(participant, reason);
+  private abuse(identity: string, reason: string): void {
+    if (this.muted.has(identity)) return;
+    if (this.options.rules.strike(identity)) void this.mute(identity, reason);
   }
 
   /** Takes the sender's right to send data (all of its other rights as they were), and says so. */
-  private async mute(participant: RemoteParticipant, reason: string): Promise<void> {
-    const { identity } = participant;
+  private async mute(identity: string, reason: string): Promise<void> {
     const first = !this.muted.has(identity);
     this.muted.set(identity, performance.now());
+    if (first) metrics.mutes.inc();
     const { roomService, show, log } = this.options;
+    let name = this.nameOf(identity);
     try {
       const info = await roomService.getParticipant(show, identity);
+      // The engine's word for the name: under a flood, news of the sender's join may still be queued here.
+      name = info.name || name;
       // UpdateParticipant replaces the whole permission: send it back complete, data taken away.
       await roomService.updateParticipant(show, identity, {
         permission: { ...info.permission, canPublishData: false },
       });
       log.info({ show, identity, reason }, 'chat: muted');
-      if (first) metrics.mutes.inc();
-      if (first)
-        await this.send(
-          chatKinds.muted,
-          participant,
-          `${participant.name || identity} was muted for ${reason}.`,
-        );
     } catch (error) {
       // Gone already (the engine's own data limit may have disconnected a flood first): still muted here,
       // and muted again if it comes back.
-      if (first) metrics.mutes.inc();
       if ((error as { code?: string }).code === 'not_found')
         log.info({ show, identity, reason }, 'chat: muted (gone)');
       else log.warn({ err: error, show, identity }, 'chat: mute failed');
-      if (first)
-        await this.send(
-          chatKinds.muted,
-          participant,
-          `${participant.name || identity} was muted for ${reason}.`,
-        );
     }
+    if (first) await this.send(chatKinds.muted, identity, `${name} was muted for ${reason}.`, { name });
   }
 
-  private async remove(participant: RemoteParticipant): Promise<void> {
-    const { identity } = participant;
+  private async remove(identity: string): Promise<void> {
     if (this.removed.has(identity)) return;
     this.removed.add(identity);
     const { roomService, show, log } = this.options;
@@ -171,22 +188,27 @@ export class ShowModerator {
       .catch((error) => log.warn({ err: error, show, identity }, 'chat: remove failed'));
     log.info({ show, identity }, 'chat: removed');
     metrics.removals.inc();
-    await this.send(
-      chatKinds.removed,
-      participant,
-      `${participant.name || identity} was removed from the show.`,
-    );
+    await this.send(chatKinds.removed, identity, `${this.nameOf(identity)} was removed from the show.`);
   }
 
-  private async send(kind: string, about: RemoteParticipant, text: string, to?: string[]): Promise<void> {
+  private nameOf(identity: string): string {
+    return this.room.remoteParticipants.get(identity)?.name || identity;
+  }
+
+  private async send(
+    kind: string,
+    about: string,
+    text: string,
+    { to, name = this.nameOf(about) }: { to?: string[]; name?: string } = {},
+  ): Promise<void> {
     if (this.closed) return;
     await this.room.localParticipant!.sendText(text, {
       topic: chatTopic,
       ...(to ? { destinationIdentities: to } : {}),
       attributes: {
         [chatAttributes.kind]: kind,
-        [chatAttributes.from]: about.identity,
-        [chatAttributes.name]: about.name || about.identity,
+        [chatAttributes.from]: about,
+        [chatAttributes.name]: name,
       },
     });
   }

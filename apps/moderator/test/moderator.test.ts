@@ -1,15 +1,11 @@
-// The chat moderator against the real embedded SFU (its own process, so its CPU is its own), with
-// @livekit/rtc-node participants: a camera, viewers that render only what the moderator relays (as the
+// The chat moderator against the engine — the embedded SFU or livekit-server, each its own process so its CPU
+// is its own — with @livekit/rtc-node participants: a camera, viewers that render only what the moderator relays (as the
 // viewer app does), the host, and scripted abusers (#20).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createRequire } from 'node:module';
-import { dirname, join as joinPath } from 'node:path';
 import { Room, RoomEvent, VideoStream } from '@livekit/rtc-node';
+import { type RunningEngine, startEngine } from '@scenecast/engine';
 import {
-  devKey,
-  devSecret,
   participantToken,
+  processCpuSeconds,
   publishSyntheticVideo,
   startFlood,
   waitFor,
@@ -26,9 +22,8 @@ import {
   startModerator,
 } from '../src/index.js';
 
-const require = createRequire(import.meta.url);
 const show = 'moderated';
-let sfu: ChildProcess;
+let engine: RunningEngine;
 let url: string;
 let moderator: RunningModerator;
 let roomService: RoomServiceClient;
@@ -105,31 +100,15 @@ const say = (client: Client, text: string) =>
 const linesFrom = (client: Client, from: string, kind: string = chatKinds.message) =>
   client.lines.filter((l) => l.from === from && l.kind === kind);
 
-async function sfuCpuSeconds(): Promise<number> {
-  const text = await (await fetch(`${url.replace('ws:', 'http:')}/metrics`)).text();
-  return Number(/^sfu_process_process_cpu_seconds_total (\S+)$/m.exec(text)?.[1]);
-}
-
 beforeAll(async () => {
-  sfu = spawn(
-    process.execPath,
-    [joinPath(dirname(require.resolve('@scenecast/sfu/package.json')), 'dist', 'main.js'), '--port', '0'],
-    {
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let banner = '';
-  sfu.stdout!.on('data', (chunk) => {
-    banner += chunk;
-  });
-  url = await waitFor(() => /ready: (ws:\/\/\S+)/.exec(banner)?.[1], { what: 'the SFU to start' });
-  roomService = new RoomServiceClient(url.replace('ws:', 'http:'), devKey, devSecret);
+  engine = await startEngine();
+  url = engine.url;
+  roomService = new RoomServiceClient(engine.httpUrl, engine.apiKey, engine.apiSecret);
   camera = new Room();
   await camera.connect(url, await participantToken(show, 'camera'));
   stopFrames = await publishSyntheticVideo(camera, { fps: 15 });
   moderator = await startModerator({
-    livekit: { url, apiKey: devKey, apiSecret: devSecret },
+    livekit: { url, apiKey: engine.apiKey, apiSecret: engine.apiSecret },
     pollMs: 300,
     wordList: async (name) => (name === show ? { words: ['scam'], action: 'mask' } : undefined),
   });
@@ -141,8 +120,7 @@ afterAll(async () => {
   for (const c of clients) await c.room.disconnect().catch(() => undefined);
   stopFrames?.();
   await camera?.disconnect();
-  sfu?.kill('SIGTERM');
-  if (sfu && sfu.exitCode === null) await once(sfu, 'exit');
+  await engine?.close();
 });
 
 describe('chat through the moderator', () => {
@@ -245,11 +223,11 @@ describe('an abuser', () => {
     await again.room.disconnect();
   });
 
-  it('flooding 1,000 messages a second to everyone: viewers show at most the allowed rate, it is muted within seconds, the SFU stays bounded and the show plays on', async () => {
+  it('flooding 1,000 messages a second to everyone: viewers show at most the allowed rate, it is muted within seconds, the engine CPU stays bounded and the show plays on', async () => {
     const watchers = [await join('viewer-watcher-2'), await join('viewer-watcher-3')];
     await waitFor(() => watchers.every((w) => w.frames > 5), { what: 'the show playing at every watcher' });
     const framesBefore = watchers.map((w) => w.frames);
-    const cpuBefore = await sfuCpuSeconds();
+    const cpuBefore = processCpuSeconds(engine.pid);
     const token = await participantToken(
       show,
       'viewer-flood',
@@ -268,12 +246,12 @@ describe('an abuser', () => {
     // The show runs on for a while.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const seconds = (performance.now() - started) / 1000;
-    const cpu = ((await sfuCpuSeconds()) - cpuBefore) / seconds;
+    const cpu = (processCpuSeconds(engine.pid) - cpuBefore) / seconds;
     const shown = watchers.map((w) => linesFrom(w, 'viewer-flood').length);
     console.log(
       `flood: ${report.sent} sent in ${report.seconds.toFixed(1)} s, muted after ${(muted.at - started).toFixed(0)} ms; ` +
         `shown by the viewers ${shown.join('/')}, ignored (sent to them directly) ${watchers.map((w) => w.ignored).join('/')}; ` +
-        `SFU CPU ${(cpu * 100).toFixed(0)} % of a core; frames ${watchers.map((w, i) => w.frames - framesBefore[i]!).join('/')} in ${seconds.toFixed(1)} s`,
+        `engine (${engine.engine}) CPU ${(cpu * 100).toFixed(0)} % of a core; frames ${watchers.map((w, i) => w.frames - framesBefore[i]!).join('/')} in ${seconds.toFixed(1)} s`,
     );
     // It flooded (at 1,000 a second on an idle machine; less when this machine's cores are busy).
     expect(report.sent / report.seconds).toBeGreaterThan(300);
