@@ -4,11 +4,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { waitFor } from '@scenecast/testkit';
 import { describe, expect, it } from 'vitest';
-import { adminToken, backends, client, demoShow, freshDatabase } from './helpers.js';
+import { adminToken, apiClient, backends, demoShow, freshDatabase } from './helpers.js';
 
 const main = join(import.meta.dirname, '..', 'dist', 'main.js');
 
-async function launch(databaseUrl: string, port: number): Promise<ChildProcess> {
+/** Starts dist/main.js on the port (0: any free one); resolves with its URL once it says it is ready. */
+async function launch(databaseUrl: string, port: number): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [main], {
     env: {
       ...process.env,
@@ -17,12 +18,16 @@ async function launch(databaseUrl: string, port: number): Promise<ChildProcess> 
       SCENECAST_ADMIN_TOKEN: adminToken,
       LOG_LEVEL: 'warn',
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
+  let output = '';
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
+  });
+  const url = await waitFor(() => /token service ready: (http\S+)/.exec(output)?.[1], {
     what: 'token service ready',
   });
-  return child;
+  return { child, url };
 }
 
 async function kill(child: ChildProcess): Promise<void> {
@@ -36,10 +41,9 @@ for (const backend of backends) {
   describe.skipIf(backend.skip)(`crash safety on ${backend.name}`, () => {
     it('keeps every acknowledged write after SIGKILL during a burst', async () => {
       const database = await freshDatabase(backend);
-      const port = 20_000 + Math.floor(Math.random() * 20_000);
-      const api = client(`http://127.0.0.1:${port}`);
-      let child = await launch(database.url, port);
-      const key = (await api.call('POST', '/v1/brands', { name: 'Crash' }, adminToken)).body.apiKey as string;
+      let { child, url } = await launch(database.url, 0);
+      const { apiKey } = await apiClient({ url }, adminToken).createBrand({ name: 'Crash' });
+      const brand = apiClient({ url }, apiKey);
 
       const acknowledged: string[] = [];
       let attempted = 0;
@@ -48,8 +52,8 @@ for (const backend of backends) {
           const id = `crash-${w}-${i}`;
           attempted++;
           try {
-            const r = await api.call('POST', '/v1/shows', { ...demoShow, id }, key);
-            if (r.status === 201) acknowledged.push(id);
+            await brand.createShow({ ...demoShow, id });
+            acknowledged.push(id);
           } catch {
             return; // the process is gone
           }
@@ -61,12 +65,10 @@ for (const backend of backends) {
       await Promise.all(writers);
       expect(attempted).toBeGreaterThan(acknowledged.length);
 
-      child = await launch(database.url, port);
+      // Restarted on the same port, so the client finds it where it was.
+      ({ child } = await launch(database.url, Number(new URL(url).port)));
       try {
-        const shows = (await api.call('GET', '/v1/shows', undefined, key)).body.shows as {
-          id: string;
-          scenes: unknown[];
-        }[];
+        const { shows } = await brand.listShows();
         const stored = new Set(shows.map((s) => s.id));
         const lost = acknowledged.filter((id) => !stored.has(id));
         expect(lost).toEqual([]);
