@@ -1,8 +1,8 @@
+import { attributes, chatTopic, roles } from '@scenecast/contract';
 import type { Room } from 'livekit-client';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 
-export const chatTopic = 'chat';
-export const maxMessageLength = 280;
+const maxMessageLength = 280;
 const minIntervalMs = 1000;
 
 interface Message {
@@ -32,7 +32,7 @@ export function Chat({ room }: { room: Room }) {
           id: nextId.current++,
           from: sender?.name || info.identity,
           text,
-          host: sender?.attributes['scenecast.role'] === 'host',
+          host: sender?.attributes[attributes.role] === roles.host,
           mine: false,
         },
       ]);

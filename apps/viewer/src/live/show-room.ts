@@ -1,5 +1,5 @@
+import { sceneOf } from '@scenecast/contract';
 import {
-  type Participant,
   type RemoteParticipant,
   type RemoteTrackPublication,
   type RemoteVideoTrack,
@@ -8,9 +8,6 @@ import {
   Track,
   VideoQuality,
 } from 'livekit-client';
-
-/** The participant attribute a camera's token carries to say which scene it films. */
-export const sceneAttribute = 'scenecast.scene';
 
 export interface SceneFeed {
   sceneId: string;
@@ -125,12 +122,4 @@ export class ShowRoom {
     this.status = status;
     for (const listener of this.listeners) listener();
   }
-}
-
-function sceneOf(participant: Participant): string | undefined {
-  const attribute = participant.attributes[sceneAttribute];
-  if (attribute) return attribute;
-  // Cameras started without attributes (e.g. OBS through an ingress) can use the identity camera-<scene>.
-  const match = /^camera-(.+)$/.exec(participant.identity);
-  return match?.[1];
 }
