@@ -1,2 +1,2 @@
-export { demoShow, type Seeded, seedDemo } from './seed.js';
-export { viewerPreviewArgs } from './viewer.js';
+export { demoShow, type Seeded } from './seed.js';
+export { type CameraSpec, demoCameras, type Stack, type StackOptions, startStack } from './stack.js';

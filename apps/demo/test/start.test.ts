@@ -6,13 +6,12 @@ import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { attributes, ScenecastClient } from '@scenecast/contract';
 import { waitFor } from '@scenecast/testkit';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const base = 30_000 + Math.floor(Math.random() * 20_000);
-const ports = { sfu: base, token: base + 1, viewer: base + 2 };
 let demo: ChildProcess | undefined;
 let output = '';
 
@@ -49,9 +48,10 @@ describe('npm start', () => {
       detached: true, // its own process group, as a terminal gives it
       env: {
         ...process.env,
-        SFU_PORT: String(ports.sfu),
-        TOKEN_SERVICE_PORT: String(ports.token),
-        VIEWER_PORT: String(ports.viewer),
+        // Any free ports: the banner says which.
+        SFU_PORT: '0',
+        TOKEN_SERVICE_PORT: '0',
+        VIEWER_PORT: '0',
         DEMO_STATE_DIR: mkdtempSync(join(tmpdir(), 'demo-')),
         DEMO_FPS: '5', // the studio stays 3840x2160; fewer frames keep the test light
       },
@@ -68,29 +68,32 @@ describe('npm start', () => {
       timeoutMs: 240_000,
       intervalMs: 500,
     });
-    const viewerUrl = `http://127.0.0.1:${ports.viewer}/show/demo`;
-    expect(output).toContain(viewerUrl);
-    expect(output).toContain(`http://127.0.0.1:${ports.token}`);
-    expect(output).toContain(`ws://127.0.0.1:${ports.sfu}`);
+    const banner = (label: string) =>
+      new RegExp(`${label}\\s+((?:http|ws)://127\\.0\\.0\\.1:(\\d+)\\S*)`).exec(output);
+    const [, viewerUrl, viewerPort] = banner('Watch the show')!;
+    const [, tokenService, tokenPort] = banner('Token service')!;
+    const [, sfuUrl, sfuPort] = banner('SFU \\(LiveKit API\\)')!;
+    expect(viewerUrl).toBe(`http://127.0.0.1:${viewerPort}/show/demo`);
+    const ports = [viewerPort, tokenPort, sfuPort].map(Number);
+    expect(ports.every((port) => port > 0)).toBe(true);
 
     // The URLs work: the viewer app, the public show with its three scenes, all live from webhooks.
-    const page = await fetch(viewerUrl);
+    const page = await fetch(viewerUrl!);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
+    const api = new ScenecastClient({ baseUrl: tokenService });
     await waitFor(
       async () => {
-        const show = (await (await fetch(`http://127.0.0.1:${ports.token}/v1/shows/demo`)).json()) as {
-          scenes: Array<{ id: string; live: boolean }>;
-        };
+        const show = await api.getShow('demo');
         return show.scenes.length === 3 && show.scenes.every((scene) => scene.live);
       },
       { what: 'all three scenes live', timeoutMs: 60_000 },
     );
 
     // The engine sees three cameras, the studio publishing 3840x2160.
-    const rooms = new RoomServiceClient(`http://127.0.0.1:${ports.sfu}`, 'devkey', 'secret');
+    const rooms = new RoomServiceClient(sfuUrl!.replace(/^ws/, 'http'), 'devkey', 'secret');
     const participants = await rooms.listParticipants('demo');
-    const cameras = new Map(participants.map((p) => [p.attributes['scenecast.scene'], p]));
+    const cameras = new Map(participants.map((p) => [p.attributes[attributes.scene], p]));
     expect([...cameras.keys()].sort()).toEqual(['factory', 'farm', 'studio']);
     const studioTrack = cameras.get('studio')!.tracks[0]!;
     expect([studioTrack.width, studioTrack.height]).toEqual([3840, 2160]);
@@ -105,6 +108,6 @@ describe('npm start', () => {
     ]);
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     await waitFor(() => !groupAlive(demo!.pid!), { what: 'every demo process gone', timeoutMs: 10_000 });
-    for (const port of Object.values(ports)) expect(await listening(port), `port ${port}`).toBe(false);
+    for (const port of ports) expect(await listening(port), `port ${port}`).toBe(false);
   }, 360_000);
 });
