@@ -18,8 +18,6 @@ const maxSubscribers = Number(process.env.BENCH_MAX_SUBSCRIBERS ?? 400);
 const steps = [1, 5, 10, 20, 30, 40, 60, 80, 100, 130, 160, 200, 250, 300, 400].filter(
   (n) => n <= maxSubscribers,
 );
-const port = 17_000 + Math.floor(Math.random() * 1000);
-const url = `ws://127.0.0.1:${port}`;
 const room = 'fanout';
 
 /** LiveKit's "Livestreaming" row: 1 publisher (720p simulcast), 3000 subscribers, 531 MBps and 560,962 packets/s
@@ -119,11 +117,22 @@ async function measure(
   };
 }
 
-export async function run(): Promise<void> {
-  const sfu = start([join(packageDir('@scenecast/sfu'), 'dist', 'main.js')], {
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
+/** The SFU on any free port; resolves once it says it is ready, with the URL it says. */
+async function startSfuProcess(): Promise<{ sfu: ChildProcess; url: string }> {
+  const sfu = spawn(process.execPath, [join(packageDir('@scenecast/sfu'), 'dist', 'main.js')], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let output = '';
+  sfu.stdout!.on('data', (chunk) => {
+    output += chunk;
+  });
+  const url = await waitFor(() => /sfu ready: (ws:\/\/\S+)/.exec(output)?.[1], { what: 'the SFU' });
+  return { sfu, url };
+}
+
+export async function run(): Promise<void> {
+  const { sfu, url } = await startSfuProcess();
   const publisher = start(
     [
       join(packageDir('@scenecast/camera-sim'), 'dist', 'cli.js'),
@@ -135,7 +144,6 @@ export async function run(): Promise<void> {
   const subscribers: LoadSubscriber[] = [];
   const rows: Row[] = [];
   try {
-    await waitFor(() => fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok), { what: 'the SFU' });
     await new Promise((resolve) => setTimeout(resolve, 3000)); // the publisher joins and ramps up
     const idle = await measure(sfu, publisher, []);
     console.log(
