@@ -104,7 +104,7 @@ export async function run(): Promise<void> {
         }
         return times;
       },
-      { url: stack.sfu.url, token, switches, scenes, sceneAttribute: attributes.scene },
+      { url: stack.sfuUrl, token, switches, scenes, sceneAttribute: attributes.scene },
     )) as number[];
 
     console.log(

@@ -2,6 +2,7 @@
 // `npm start`: the demo show — SFU, token service (seeded), three scene cameras and the viewer — on
 // this machine, with one Ctrl-C to stop it all.
 import { resolve } from 'node:path';
+import { formatBanner } from './banner.js';
 import { demoCameras, type Stack, startStack } from './stack.js';
 
 // The demo's own parts log warnings only, unless asked for more.
@@ -17,7 +18,7 @@ let stopping = false;
 /** Set by Ctrl-C during start-up: startStack is left to finish or fail (cleaning up after itself) first. */
 let stopRequested = false;
 
-/** Stops every part, once, and leaves with the code: Ctrl-C, or any part dying, takes the whole demo down. */
+/** Stops every part, once, and leaves with the code: Ctrl-C, or a part that keeps crashing. */
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -44,10 +45,8 @@ try {
         ? { ...camera, width: studioWidth!, height: studioHeight!, fps }
         : { ...camera, fps },
     ),
-    // While starting, startStack itself fails when a part dies.
-    onExit: (name) => {
-      if (!stack) return;
-      console.error(`${name} stopped by itself; stopping the demo`);
+    onCrashLoop: (name) => {
+      console.error(`${name} keeps crashing; stopping the demo`);
       void stop(1);
     },
   });
@@ -57,11 +56,6 @@ try {
 }
 
 if (stopRequested) await stop(0);
-const tokenService = stack.tokenService.url;
-console.log(`
-  scenecast demo is live — Ctrl-C stops everything
-
-  Watch the show     ${stack.showUrl}
-  Token service      ${tokenService}   (public show: ${tokenService}/v1/shows/demo, API: ${tokenService}/v1/openapi.json)
-  SFU (LiveKit API)  ${stack.sfu.url}     api key devkey / secret secret
-`);
+console.log(
+  formatBanner({ showUrl: stack.showUrl, tokenService: stack.tokenService.url, sfuUrl: stack.sfuUrl }),
+);

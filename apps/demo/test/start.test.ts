@@ -10,6 +10,7 @@ import { attributes, ScenecastClient } from '@scenecast/contract';
 import { waitFor } from '@scenecast/testkit';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readBanner } from '../src/banner.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 let demo: ChildProcess | undefined;
@@ -68,17 +69,13 @@ describe('npm start', () => {
       timeoutMs: 240_000,
       intervalMs: 500,
     });
-    const banner = (label: string) =>
-      new RegExp(`${label}\\s+((?:http|ws)://127\\.0\\.0\\.1:(\\d+)\\S*)`).exec(output);
-    const [, viewerUrl, viewerPort] = banner('Watch the show')!;
-    const [, tokenService, tokenPort] = banner('Token service')!;
-    const [, sfuUrl, sfuPort] = banner('SFU \\(LiveKit API\\)')!;
-    expect(viewerUrl).toBe(`http://127.0.0.1:${viewerPort}/show/demo`);
-    const ports = [viewerPort, tokenPort, sfuPort].map(Number);
+    const { showUrl, tokenService, sfuUrl } = readBanner(output)!;
+    const ports = [showUrl, tokenService, sfuUrl].map((url) => Number(new URL(url).port));
+    expect(showUrl).toBe(`http://127.0.0.1:${ports[0]}/show/demo`);
     expect(ports.every((port) => port > 0)).toBe(true);
 
     // The URLs work: the viewer app, the public show with its three scenes, all live from webhooks.
-    const page = await fetch(viewerUrl!);
+    const page = await fetch(showUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
     const api = new ScenecastClient({ baseUrl: tokenService });
@@ -91,7 +88,7 @@ describe('npm start', () => {
     );
 
     // The engine sees three cameras, the studio publishing 3840x2160.
-    const rooms = new RoomServiceClient(sfuUrl!.replace(/^ws/, 'http'), 'devkey', 'secret');
+    const rooms = new RoomServiceClient(sfuUrl.replace(/^ws/, 'http'), 'devkey', 'secret');
     const participants = await rooms.listParticipants('demo');
     const cameras = new Map(participants.map((p) => [p.attributes[attributes.scene], p]));
     expect([...cameras.keys()].sort()).toEqual(['factory', 'farm', 'studio']);

@@ -1,5 +1,5 @@
 import { TrackSource } from '@livekit/protocol';
-import { decodeJwt } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import { type ClaimGrants, TokenVerifier, type VideoGrant } from 'livekit-server-sdk';
 
 export type ApiKeys = ReadonlyMap<string, string>;
@@ -57,10 +57,25 @@ const sourceNames: Record<string, TrackSource> = {
   screen_share: TrackSource.SCREEN_SHARE,
   screen_share_audio: TrackSource.SCREEN_SHARE_AUDIO,
 };
+const sourceWireNames = new Map(Object.entries(sourceNames).map(([name, source]) => [source, name]));
 
-/** What a participant may do, derived once from its video grant. */
+/** A grant's sources as TrackSource values, whether they came as JWT strings or protobuf enums. */
+function toTrackSources(sources: ReadonlyArray<TrackSource | string> | undefined): TrackSource[] {
+  return (sources ?? []).map((entry) =>
+    typeof entry === 'string' ? (sourceNames[entry] ?? TrackSource.UNKNOWN) : entry,
+  );
+}
+
+/**
+ * What a participant may do, derived from its video grant. Sources are kept as TrackSource values,
+ * one form whatever set them (the JWT's strings at join, RoomService's enums on update).
+ */
 export class ParticipantPermissions {
-  constructor(private grant: VideoGrant) {}
+  private grant: VideoGrant;
+
+  constructor(grant: VideoGrant) {
+    this.grant = normalize(grant);
+  }
 
   get canSubscribe(): boolean {
     return this.grant.canSubscribe ?? true;
@@ -86,21 +101,70 @@ export class ParticipantPermissions {
   canPublishSource(source: TrackSource): boolean {
     if (!this.canPublish) return false;
     const allowed = this.grant.canPublishSources;
-    if (!allowed || allowed.length === 0) return true;
-    return allowed.some((entry) => (typeof entry === 'string' ? sourceNames[entry] : entry) === source);
+    return !allowed || allowed.length === 0 || allowed.includes(source);
   }
 
   update(patch: Partial<VideoGrant>): void {
-    this.grant = { ...this.grant, ...patch };
+    this.grant = normalize({ ...this.grant, ...patch });
   }
 
   get sourcesAsProto(): TrackSource[] {
-    return (this.grant.canPublishSources ?? []).map((entry) =>
-      typeof entry === 'string' ? (sourceNames[entry] ?? TrackSource.UNKNOWN) : entry,
-    );
+    return [...(this.grant.canPublishSources ?? [])];
   }
 
-  get snapshot(): VideoGrant {
-    return { ...this.grant };
+  /** The grant as a token's `video` claim carries it (sources by name). */
+  toClaim(): Record<string, unknown> {
+    const { canPublishSources, ...rest } = this.grant;
+    return canPublishSources
+      ? { ...rest, canPublishSources: canPublishSources.map((s) => sourceWireNames.get(s) ?? 'unknown') }
+      : rest;
   }
+}
+
+function normalize(grant: VideoGrant): VideoGrant {
+  const { canPublishSources, ...rest } = grant;
+  return canPublishSources === undefined
+    ? rest
+    : { ...rest, canPublishSources: toTrackSources(canPublishSources) };
+}
+
+/** Claims a token carries about its own lifetime, set anew on every token. */
+const lifetimeClaims = new Set(['exp', 'nbf', 'iat', 'jti']);
+
+export interface RefreshedIdentity {
+  name: string;
+  metadata: string;
+  attributes: Record<string, string>;
+  permissions: ParticipantPermissions;
+}
+
+/**
+ * A fresh token for a connected participant (LiveKit's `refreshToken`): every claim of the token it
+ * joined with (room, kind, SIP, room config and whatever else it carried), its current name, metadata,
+ * attributes and rights, and a new lifetime. Signed with jose directly rather than the SDK's
+ * AccessToken, which models only some claims and cannot re-encode sources read back from a JWT.
+ */
+export async function refreshToken(
+  joined: VerifiedToken,
+  current: RefreshedIdentity,
+  secret: string,
+  ttlSeconds: number,
+): Promise<string> {
+  const claims: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(joined.claims)) {
+    if (!lifetimeClaims.has(key)) claims[key] = value;
+  }
+  // Set what the participant has now; an empty value the original token did not carry stays absent.
+  const had = (key: string) => key in joined.claims;
+  if (current.name || had('name')) claims.name = current.name;
+  if (current.metadata || had('metadata')) claims.metadata = current.metadata;
+  if (Object.keys(current.attributes).length > 0 || had('attributes')) claims.attributes = current.attributes;
+  claims.video = { ...current.permissions.toClaim(), room: joined.grant.room, roomJoin: true };
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(joined.apiKey)
+    .setNotBefore(now)
+    .setExpirationTime(now + ttlSeconds)
+    .sign(new TextEncoder().encode(secret));
 }

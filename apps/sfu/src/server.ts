@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { reportFault } from './guard.js';
 import { createLogger, type Logger } from './logging.js';
 import { RoomManager } from './rtc/room-manager.js';
 import { RoomService } from './service/room-service.js';
 import { createHttpHandler } from './service/routes.js';
-import { RtcService } from './service/rtc-service.js';
+import { defaultSessionTimings, RtcService, type SessionTimings } from './service/rtc-service.js';
 import { WebhookNotifier } from './service/webhooks.js';
 import { registry } from './telemetry.js';
 
@@ -17,8 +18,8 @@ export interface SfuConfig {
   rtc: { portRange?: [number, number]; nodeIp?: string };
   webhook?: { urls: string[]; apiKey: string };
   room: { emptyTimeout: number; departureTimeout: number; maxParticipants: number };
-  /** How often a connected participant gets a fresh token (LiveKit's `refreshToken`). */
-  tokenRefreshMs?: number;
+  /** Token refresh, resume window and signal timeout; the defaults are LiveKit's. */
+  session?: Partial<SessionTimings>;
   logger?: Logger;
 }
 
@@ -59,7 +60,10 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
     log,
   );
   const rooms = new RoomManager(config.room, webhooks, log);
-  const rtc = new RtcService(rooms, keys, config.rtc, log, config.tokenRefreshMs);
+  const rtc = new RtcService(rooms, keys, config.rtc, log, {
+    ...defaultSessionTimings,
+    ...config.session,
+  });
   const roomService = new RoomService(rooms, keys);
   const handle = createHttpHandler({ rooms, rtc, roomService, keys, log });
 
@@ -73,7 +77,10 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname.replace(/\/+$/, '') === '/rtc') {
-      void rtc.handleUpgrade(req, socket, head, url);
+      rtc.handleUpgrade(req, socket, head, url).catch((error: unknown) => {
+        reportFault('signal_upgrade', log, error);
+        socket.destroy();
+      });
     } else {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
     }

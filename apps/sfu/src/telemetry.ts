@@ -30,4 +30,9 @@ export const metrics = {
   dataPackets: counter('livekit_data_packet_total', 'Data packets', ['direction']),
   signalErrors: counter('livekit_signal_error_total', 'Malformed or refused signalling messages', ['reason']),
   webhooks: counter('livekit_webhook_total', 'Webhook deliveries', ['event', 'outcome']),
+  callbackErrors: counter(
+    'livekit_callback_error_total',
+    'Exceptions caught at a callback boundary (timer, socket, peer connection, webhook) instead of crashing',
+    ['where'],
+  ),
 };

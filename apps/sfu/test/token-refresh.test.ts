@@ -1,8 +1,16 @@
 // Long sessions outlive their token: the SFU hands connected clients a fresh one (LiveKit's refreshToken)
-// with the same identity and rights, so their reconnects keep working.
-import { SignalResponse } from '@livekit/protocol';
-import { participantToken, waitFor } from '@scenecast/testkit';
-import { TokenVerifier } from 'livekit-server-sdk';
+// with the same identity and rights, so their reconnects keep working. Issue #18: refreshing a token that
+// carried `canPublishSources` (every feed camera) threw inside a timer and took the whole SFU down.
+import { AddTrackRequest, SignalRequest, SignalResponse, TrackSource, TrackType } from '@livekit/protocol';
+import { devKey, devSecret, waitFor } from '@scenecast/testkit';
+import { decodeJwt } from 'jose';
+import {
+  AccessToken,
+  type ClaimGrants,
+  RoomServiceClient,
+  TokenVerifier,
+  type VideoGrant,
+} from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type RunningSfu, startSfu } from '../src/index.js';
@@ -10,34 +18,212 @@ import { type RunningSfu, startSfu } from '../src/index.js';
 let sfu: RunningSfu;
 
 beforeAll(async () => {
-  sfu = await startSfu({ port: 0, tokenRefreshMs: 300 });
+  sfu = await startSfu({ port: 0, session: { tokenRefreshMs: 300 } });
 });
 afterAll(() => sfu?.close());
 
-describe('token refresh', () => {
-  it('sends a fresh token with the same identity, room and rights', async () => {
-    const token = await participantToken(
-      'refresh',
-      'viewer-1',
-      { canPublish: false, canPublishData: true },
-      { ttl: 60 },
-    );
-    const ws = new WebSocket(`${sfu.url}/rtc?access_token=${token}`);
-    const refreshed: string[] = [];
-    ws.on('message', (data) => {
-      const message = SignalResponse.fromBinary(new Uint8Array(data as Buffer)).message;
-      if (message.case === 'refreshToken') refreshed.push(message.value);
-    });
-    const fresh = await waitFor(() => refreshed[0], { what: 'a refreshToken message' });
-    ws.terminate();
-    expect(fresh).not.toBe(token);
-    const claims = await new TokenVerifier('devkey', 'secret').verify(fresh);
-    expect(claims.sub).toBe('viewer-1');
-    expect(claims.video).toMatchObject({
-      room: 'refresh',
-      roomJoin: true,
+interface Kind {
+  name: string;
+  identity: string;
+  grant: VideoGrant;
+  /** Claims besides the video grant, as the token's minter set them. */
+  extra?: { name?: string; metadata?: string; attributes?: Record<string, string>; kind?: string };
+  /** A source this participant may publish, and one it may not (undefined: may publish none). */
+  allowed?: TrackSource;
+  refused: TrackSource;
+}
+
+// The grants scenecast's token service issues, and one carrying every field a LiveKit grant can hold.
+const kinds: Kind[] = [
+  {
+    name: 'viewer',
+    identity: 'viewer-1',
+    grant: {
+      canSubscribe: true,
       canPublish: false,
+      canPublishSources: [],
       canPublishData: true,
+      canUpdateOwnMetadata: false,
+    },
+    extra: { name: 'Guest', attributes: { 'scenecast.role': 'viewer' } },
+    refused: TrackSource.CAMERA,
+  },
+  {
+    name: 'studio feed (camera and microphone)',
+    identity: 'feed-studio',
+    grant: {
+      canPublish: true,
+      canPublishSources: [TrackSource.CAMERA, TrackSource.MICROPHONE],
+      canSubscribe: false,
+      canPublishData: false,
+      canUpdateOwnMetadata: false,
+    },
+    extra: { name: 'Studio cam', attributes: { 'scenecast.scene': 'studio', 'scenecast.feed': 'f1' } },
+    allowed: TrackSource.CAMERA,
+    refused: TrackSource.SCREEN_SHARE,
+  },
+  {
+    name: 'brand preview feed (camera only, subscribes)',
+    identity: 'feed-farm',
+    grant: {
+      canPublish: true,
+      canPublishSources: [TrackSource.CAMERA],
+      canSubscribe: true,
+      canPublishData: false,
+      canUpdateOwnMetadata: false,
+    },
+    extra: { name: 'Farm cam', attributes: { 'scenecast.scene': 'farm' } },
+    allowed: TrackSource.CAMERA,
+    refused: TrackSource.MICROPHONE,
+  },
+  {
+    name: 'every grant field',
+    identity: 'agent-1',
+    grant: {
+      roomCreate: false,
+      roomList: false,
+      roomRecord: false,
+      roomAdmin: true,
+      ingressAdmin: false,
+      canPublish: true,
+      canPublishSources: [TrackSource.SCREEN_SHARE, TrackSource.SCREEN_SHARE_AUDIO],
+      canSubscribe: true,
+      canPublishData: true,
+      canUpdateOwnMetadata: true,
+      hidden: true,
+      recorder: false,
+      agent: true,
+      canSubscribeMetrics: true,
+      destinationRoom: 'elsewhere',
+    },
+    extra: { name: 'Agent', metadata: '{"a":1}', attributes: { k: 'v' }, kind: 'agent' },
+    allowed: TrackSource.SCREEN_SHARE,
+    refused: TrackSource.CAMERA,
+  },
+];
+
+async function mint(kind: Kind, room: string): Promise<string> {
+  const token = new AccessToken(devKey, devSecret, {
+    identity: kind.identity,
+    ttl: 60,
+    name: kind.extra?.name,
+    metadata: kind.extra?.metadata,
+    attributes: kind.extra?.attributes,
+  });
+  if (kind.extra?.kind) token.kind = kind.extra.kind as never;
+  token.addGrant({ roomJoin: true, room, ...kind.grant });
+  return token.toJwt();
+}
+
+/** A raw signalling session: what the SFU sends, and requests to it. */
+function connect(token: string) {
+  const ws = new WebSocket(`${sfu.url}/rtc?access_token=${token}`);
+  const messages: SignalResponse['message'][] = [];
+  ws.on('message', (data) =>
+    messages.push(SignalResponse.fromBinary(new Uint8Array(data as Buffer)).message),
+  );
+  const send = (message: SignalRequest['message']) => ws.send(new SignalRequest({ message }).toBinary());
+  return { ws, messages, send };
+}
+
+/** Asks to publish a source and returns whether the SFU accepted it. */
+async function tryPublish(session: ReturnType<typeof connect>, source: TrackSource): Promise<boolean> {
+  const cid = `cid-${source}-${Math.random()}`;
+  session.send({
+    case: 'addTrack',
+    value: new AddTrackRequest({ cid, name: 'cam', type: TrackType.VIDEO, source, width: 640, height: 360 }),
+  });
+  const answer = await waitFor(
+    () =>
+      session.messages.find(
+        (m) =>
+          (m.case === 'trackPublished' && m.value.cid === cid) ||
+          (m.case === 'requestResponse' &&
+            m.value.request.case === 'addTrack' &&
+            m.value.request.value.cid === cid),
+      ),
+    { what: `an answer to addTrack(${TrackSource[source]})` },
+  );
+  return answer.case === 'trackPublished';
+}
+
+/** The claims a participant's rights and identity live in; lifetime claims (exp, nbf) change by design. */
+function rightsOf(claims: ClaimGrants & Record<string, unknown>) {
+  const { exp: _exp, nbf: _nbf, iat: _iat, jti: _jti, ...rest } = claims;
+  return rest;
+}
+
+describe('token refresh', () => {
+  for (const kind of kinds) {
+    it(`${kind.name}: the refreshed token carries the same claims, and a reconnect with it keeps the rights`, async () => {
+      const room = `refresh-${kind.identity}`;
+      const original = await mint(kind, room);
+      const first = connect(original);
+      const fresh = await waitFor(
+        () => first.messages.find((m) => m.case === 'refreshToken')?.value as string | undefined,
+        { what: 'a refreshToken message' },
+      );
+      // The refresh timer fired without taking the server down; it keeps running and refreshing.
+      await waitFor(() => first.messages.filter((m) => m.case === 'refreshToken').length >= 2, {
+        what: 'a second refreshToken',
+      });
+      first.ws.terminate();
+
+      expect(fresh).not.toBe(original);
+      const before = decodeJwt(original) as ClaimGrants & Record<string, unknown>;
+      const after = (await new TokenVerifier(devKey, devSecret).verify(fresh)) as ClaimGrants &
+        Record<string, unknown>;
+      expect(rightsOf(after)).toEqual(rightsOf(before));
+      expect(after.video).toEqual(before.video);
+      expect(after.exp).toBeGreaterThan(Math.floor(Date.now() / 1000));
+
+      // Rejoin with the refreshed token only: the server sees the same participant with the same rights.
+      const second = connect(fresh);
+      const join = await waitFor(() => second.messages.find((m) => m.case === 'join'), {
+        what: 'a join with the refreshed token',
+      });
+      if (join.case !== 'join') throw new Error('unreachable');
+      const permission = join.value.participant?.permission;
+      expect(join.value.participant?.identity).toBe(kind.identity);
+      expect(join.value.participant?.attributes).toEqual(kind.extra?.attributes ?? {});
+      expect(permission?.canSubscribe).toBe(kind.grant.canSubscribe ?? true);
+      expect(permission?.canPublishData).toBe(kind.grant.canPublishData ?? true);
+      expect(permission?.hidden).toBe(kind.grant.hidden ?? false);
+      expect(permission?.canPublishSources).toEqual(kind.grant.canPublishSources ?? []);
+      if (kind.allowed !== undefined) expect(await tryPublish(second, kind.allowed)).toBe(true);
+      expect(await tryPublish(second, kind.refused)).toBe(false);
+      second.ws.terminate();
+    });
+  }
+
+  it('a refresh after RoomService changed the rights carries the new rights', async () => {
+    const kind = kinds[1]!;
+    const room = 'refresh-updated';
+    const session = connect(await mint(kind, room));
+    await waitFor(() => session.messages.find((m) => m.case === 'join'), { what: 'join' });
+    await new RoomServiceClient(sfu.httpUrl, devKey, devSecret).updateParticipant(room, kind.identity, {
+      permission: {
+        canSubscribe: true,
+        canPublish: true,
+        canPublishData: true,
+        canUpdateMetadata: false,
+        hidden: false,
+        canPublishSources: [TrackSource.MICROPHONE],
+      },
+    });
+    const count = session.messages.length;
+    const fresh = await waitFor(
+      () => session.messages.slice(count).find((m) => m.case === 'refreshToken')?.value as string | undefined,
+      { what: 'a refreshToken after the update' },
+    );
+    session.ws.terminate();
+    const claims = await new TokenVerifier(devKey, devSecret).verify(fresh);
+    expect(claims.video).toMatchObject({
+      room,
+      roomJoin: true,
+      canSubscribe: true,
+      canPublishData: true,
+      canPublishSources: ['microphone'],
     });
   });
 });

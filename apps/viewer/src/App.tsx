@@ -47,8 +47,7 @@ export function App({ showId }: { showId: string }) {
         setShow(loaded);
         const first = [...loaded.scenes].sort((a, b) => a.order - b.order)[0];
         setSelected((current) => current ?? first?.id);
-        const grant = await api.viewerToken(showId);
-        if (!cancelled) await showRoom.connect(grant.url, grant.token);
+        if (!cancelled) await showRoom.connect(() => api.viewerToken(showId));
       } catch (e) {
         if (!cancelled) setError((e as Error).message);
       }
@@ -149,6 +148,7 @@ export function App({ showId }: { showId: string }) {
             sceneId={selected}
             label={current?.label ?? ''}
             track={stageTrack}
+            connection={status}
             topWidth={selected ? feeds.get(selected)?.publication.dimensions?.width : undefined}
             switchedAt={switchedAt}
             onNeed={onNeed}

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { defaultConfig, type SfuConfig } from '../server.js';
+import type { SessionTimings } from '../service/rtc-service.js';
 
 /** The subset of LiveKit's livekit.yaml we honour; the same file can drive either engine. */
 const yamlSchema = z
@@ -86,6 +87,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig
       'udp-port': { type: 'string' },
       'port-range': { type: 'string' },
       dev: { type: 'boolean' },
+      'token-refresh-ms': { type: 'string' },
+      'resume-window-ms': { type: 'string' },
+      'signal-timeout-ms': { type: 'string' },
     },
     strict: true,
   });
@@ -120,6 +124,20 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig
     );
   }
 
+  // Not livekit.yaml keys: LiveKit fixes these; tests shorten them so minutes of a show pass in seconds.
+  const session: Partial<SessionTimings> = {};
+  for (const [flag, envName, key] of [
+    ['token-refresh-ms', 'SFU_TOKEN_REFRESH_MS', 'tokenRefreshMs'],
+    ['resume-window-ms', 'SFU_RESUME_WINDOW_MS', 'resumeWindowMs'],
+    ['signal-timeout-ms', 'SFU_SIGNAL_TIMEOUT_MS', 'signalTimeoutMs'],
+  ] as const) {
+    const raw = values[flag] ?? env[envName];
+    if (raw === undefined || raw === '') continue;
+    const ms = Number(raw);
+    if (!Number.isInteger(ms) || ms < 100) throw new Error(`invalid --${flag} / ${envName}: ${raw}`);
+    session[key] = ms;
+  }
+
   const webhookUrls = env.LIVEKIT_WEBHOOK_URLS?.split(',').filter(Boolean) ?? doc.webhook?.urls ?? [];
   const webhookKey = doc.webhook?.api_key ?? Object.keys(keys)[0]!;
   return {
@@ -135,6 +153,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig
         departureTimeout: doc.room?.departure_timeout ?? defaultConfig.room.departureTimeout,
         maxParticipants: doc.room?.max_participants ?? defaultConfig.room.maxParticipants,
       },
+      session,
     },
     logLevel: env.LOG_LEVEL ?? doc.log_level,
     warnings,

@@ -16,6 +16,7 @@ import {
 import sdpTransform from 'sdp-transform';
 import type { MediaStreamTrack, RTCDataChannel, RTCRtpCodecParameters, RTCRtpTransceiver } from 'werift';
 import type { ParticipantPermissions } from '../auth.js';
+import { guard } from '../guard.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
 import { metrics } from '../telemetry.js';
@@ -38,6 +39,8 @@ export interface ParticipantEvents {
   onData(p: Participant, kind: DataPacket_Kind, payload: Uint8Array): void;
   onSubscriberQualitiesChanged(track: MediaTrack): void;
   onTransportFailed(p: Participant): void;
+  /** A callback of this participant's threw: its state can no longer be trusted. */
+  onFault(p: Participant): void;
 }
 
 export interface ParticipantInit {
@@ -310,36 +313,61 @@ export class Participant {
     await Promise.all([this.publisher.close(), this.subscriber.close()]);
   }
 
+  /** Peer-connection callbacks run from werift's sockets: a fault there drops this participant only. */
+  private guarded<A extends unknown[]>(where: string, fn: (...args: A) => unknown): (...args: A) => void {
+    return guard(where, this.log, fn, () => this.events.onFault(this));
+  }
+
   private wireTransports(): void {
     for (const transport of [this.publisher, this.subscriber]) {
       const target = transport.role === 'publisher' ? SignalTarget.PUBLISHER : SignalTarget.SUBSCRIBER;
-      transport.on('candidate', (candidate) => {
-        this.send({
-          case: 'trickle',
-          value: new TrickleRequest({ candidateInit: JSON.stringify(candidate), target }),
-        });
-      });
-      transport.on('connected', () => this.onTransportConnected(transport));
-      transport.on('failed', () => this.events.onTransportFailed(this));
+      transport.on(
+        'candidate',
+        this.guarded('ice_candidate', (candidate: IceCandidateJson) => {
+          this.send({
+            case: 'trickle',
+            value: new TrickleRequest({ candidateInit: JSON.stringify(candidate), target }),
+          });
+        }),
+      );
+      transport.on(
+        'connected',
+        this.guarded('transport_connected', () => this.onTransportConnected(transport)),
+      );
+      transport.on(
+        'failed',
+        this.guarded('transport_failed', () => this.events.onTransportFailed(this)),
+      );
     }
-    this.subscriber.on('offer', (sdp, id) => {
-      this.send({ case: 'offer', value: new SessionDescription({ type: 'offer', sdp, id }) });
-    });
-    this.publisher.pc.onTransceiverAdded.subscribe((transceiver) => {
-      transceiver.onTrack.subscribe((track) => this.onMediaTrack(track, transceiver));
-    });
-    this.publisher.pc.onDataChannel.subscribe((channel) => {
-      const kind = channel.label === '_lossy' ? DataPacket_Kind.LOSSY : DataPacket_Kind.RELIABLE;
-      channel.onMessage.subscribe((message) => {
-        if (typeof message === 'string') return;
-        metrics.dataPackets.inc({ direction: 'in' });
-        if (message.byteLength > maxDataPacketBytes) {
-          this.log.warn({ bytes: message.byteLength }, 'oversized data packet dropped');
-          return;
-        }
-        this.events.onData(this, kind, message);
-      });
-    });
+    this.subscriber.on(
+      'offer',
+      this.guarded('subscriber_offer', (sdp: string, id: number) => {
+        this.send({ case: 'offer', value: new SessionDescription({ type: 'offer', sdp, id }) });
+      }),
+    );
+    this.publisher.pc.onTransceiverAdded.subscribe(
+      this.guarded('transceiver_added', (transceiver: RTCRtpTransceiver) => {
+        transceiver.onTrack.subscribe(
+          this.guarded('media_track', (track: MediaStreamTrack) => this.onMediaTrack(track, transceiver)),
+        );
+      }),
+    );
+    this.publisher.pc.onDataChannel.subscribe(
+      this.guarded('data_channel', (channel: RTCDataChannel) => {
+        const kind = channel.label === '_lossy' ? DataPacket_Kind.LOSSY : DataPacket_Kind.RELIABLE;
+        channel.onMessage.subscribe(
+          this.guarded('data_message', (message: string | Buffer) => {
+            if (typeof message === 'string') return;
+            metrics.dataPackets.inc({ direction: 'in' });
+            if (message.byteLength > maxDataPacketBytes) {
+              this.log.warn({ bytes: message.byteLength }, 'oversized data packet dropped');
+              return;
+            }
+            this.events.onData(this, kind, message);
+          }),
+        );
+      }),
+    );
   }
 
   private onTransportConnected(transport: Transport): void {

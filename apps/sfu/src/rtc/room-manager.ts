@@ -1,4 +1,5 @@
 import { DisconnectReason } from '@livekit/protocol';
+import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
 import type { WebhookNotifier } from '../service/webhooks.js';
 import { metrics } from '../telemetry.js';
@@ -106,9 +107,12 @@ export class RoomManager implements RoomHooks {
 
   private scheduleClose(room: Room, seconds: number): void {
     this.cancelClose(room);
-    const timer = setTimeout(() => {
-      if (room.participants.size === 0) this.closeRoom(room, DisconnectReason.ROOM_CLOSED);
-    }, seconds * 1000);
+    const timer = setTimeout(
+      guard('room_close', this.log, () => {
+        if (room.participants.size === 0) this.closeRoom(room, DisconnectReason.ROOM_CLOSED);
+      }),
+      seconds * 1000,
+    );
     timer.unref();
     this.closeTimers.set(room, timer);
   }

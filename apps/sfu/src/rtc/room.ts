@@ -20,6 +20,7 @@ import {
   type UpdateTrackSettings,
   type VideoQuality,
 } from '@livekit/protocol';
+import { guard } from '../guard.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
 import { qualities } from '../sfu/layers.js';
@@ -196,6 +197,10 @@ export class Room implements ParticipantEvents {
     this.broadcast(p);
   }
 
+  onFault(p: Participant): void {
+    this.remove(p, DisconnectReason.STATE_MISMATCH);
+  }
+
   onTransportFailed(p: Participant): void {
     this.log.warn({ participant: p.identity }, 'peer connection failed; waiting for the client to resume');
   }
@@ -316,7 +321,7 @@ export class Room implements ParticipantEvents {
     // Upgrades go out at once; downgrades (and the first "nobody needs this yet") wait, in case it flaps.
     const isDowngrade =
       needed === undefined || (state.sent !== null && state.sent !== undefined && needed < state.sent);
-    if (isDowngrade) state.timer = setTimeout(send, dynacastDowngradeDelayMs);
+    if (isDowngrade) state.timer = setTimeout(guard('dynacast', this.log, send), dynacastDowngradeDelayMs);
     else send();
   }
 

@@ -6,6 +6,7 @@ import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpHeaderExtensionParameters,
+  type RtpPacket,
   useAbsSendTime,
   useH264,
   useNACK,
@@ -20,6 +21,7 @@ import {
   useVP8,
   useVP9,
 } from 'werift';
+import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
 import { TwccResponder } from '../sfu/twcc-responder.js';
 
@@ -131,19 +133,27 @@ export class Transport extends EventEmitter<TransportEvents> {
       icePortRange: config.portRange,
       iceAdditionalHostAddresses: config.nodeIp ? [config.nodeIp] : undefined,
     });
-    this.pc.onIceCandidate.subscribe((candidate) => {
-      if (!candidate?.candidate) return;
-      this.emit('candidate', candidate.toJSON());
-    });
+    this.pc.onIceCandidate.subscribe(
+      guard(
+        'ice_gathering',
+        log,
+        (candidate: { candidate?: string; toJSON(): IceCandidateJson } | undefined) => {
+          if (!candidate?.candidate) return;
+          this.emit('candidate', candidate.toJSON());
+        },
+      ),
+    );
     // werift's built-in TWCC feedback is per receiver and imprecise; TwccResponder replaces it.
     this.pc.onTransceiverAdded.subscribe((transceiver) => {
       transceiver.receiver.setupTWCC = () => undefined;
     });
-    this.pc.connectionStateChange.subscribe((state) => {
-      this.log.debug({ role, state }, 'transport state');
-      if (state === 'connected') this.emit('connected');
-      if (state === 'failed') this.emit('failed');
-    });
+    this.pc.connectionStateChange.subscribe(
+      guard('connection_state', log, (state: string) => {
+        this.log.debug({ role, state }, 'transport state');
+        if (state === 'connected') this.emit('connected');
+        if (state === 'failed') this.emit('failed');
+      }),
+    );
   }
 
   /** The codecs this connection negotiates for one kind of media. */
@@ -213,7 +223,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     for (const dtls of this.pc.dtlsTransports) {
       if (this.twcc.has(dtls)) continue;
       const responder = new TwccResponder(dtls, () => this.extensionIds(), randomBytes(4).readUInt32BE(0));
-      dtls.onRtp.subscribe((packet) => responder.onRtp(packet));
+      dtls.onRtp.subscribe(guard('twcc_rtp', this.log, (packet: RtpPacket) => responder.onRtp(packet)));
       this.twcc.set(dtls, responder);
     }
   }

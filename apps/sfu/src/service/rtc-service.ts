@@ -14,16 +14,17 @@ import {
   SignalResponse,
   TrackPublishedResponse,
 } from '@livekit/protocol';
-import { AccessToken } from 'livekit-server-sdk';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   type ApiKeys,
   AuthError,
   bearer,
   ParticipantPermissions,
+  refreshToken,
   type VerifiedToken,
   verifyToken,
 } from '../auth.js';
+import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
 import { Participant } from '../rtc/participant.js';
 import type { Room } from '../rtc/room.js';
@@ -32,8 +33,24 @@ import type { RtcConfig } from '../rtc/transport.js';
 import { maxSignalFrameBytes, SignalConnection } from '../signal/signal-connection.js';
 import { metrics } from '../telemetry.js';
 
-/** How long a participant whose signalling dropped may take to resume before it is removed. */
-const resumeWindowMs = 15_000;
+/** Timings of a participant's session; tests shorten them so minutes of a show pass in seconds. */
+export interface SessionTimings {
+  /** How often a connected participant gets a fresh token (LiveKit's `refreshToken`): 5 minutes. */
+  tokenRefreshMs: number;
+  /** How long a participant whose signalling dropped may take to resume before it is removed. */
+  resumeWindowMs: number;
+  /** A client that sent nothing (not even a ping) for this long is gone even if TCP has not noticed. */
+  signalTimeoutMs: number;
+}
+
+/** LiveKit's ratio: a token valid for 10 minutes every 5; at least 10 s so a reconnect can still use it. */
+const refreshedTokenTtlSeconds = (refreshMs: number) => Math.max(10, Math.ceil((2 * refreshMs) / 1000));
+
+export const defaultSessionTimings: SessionTimings = {
+  tokenRefreshMs: 5 * 60_000,
+  resumeWindowMs: 15_000,
+  signalTimeoutMs: 20_000,
+};
 const maxNameLength = 256;
 const maxMetadataBytes = 64 * 1024;
 
@@ -75,7 +92,7 @@ export class RtcService {
     private readonly keys: ApiKeys,
     private readonly rtc: RtcConfig,
     private readonly log: Logger,
-    private readonly tokenRefreshMs = 5 * 60_000,
+    private readonly timings: SessionTimings = defaultSessionTimings,
   ) {}
 
   /** `/rtc/validate`: the status a client reads to explain a failed WebSocket. */
@@ -102,7 +119,17 @@ export class RtcService {
       );
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, admission));
+    this.wss.handleUpgrade(
+      request,
+      socket,
+      head,
+      guard(
+        'signal_connect',
+        this.log,
+        (ws: WebSocket) => this.onConnection(ws, admission),
+        () => socket.destroy(),
+      ),
+    );
   }
 
   /** The token comes as `access_token` (livekit-client) or an Authorization bearer header (Rust SDK). */
@@ -168,66 +195,79 @@ export class RtcService {
 
     const joinedRoom = room;
     const self = participant;
+    const context = { room: roomName, participant: identity };
+    // A callback that failed mid-way may have left this participant half-updated: drop it (only it);
+    // its client reconnects and rejoins from scratch.
+    const dropParticipant = () => {
+      ws.terminate();
+      joinedRoom.remove(self, DisconnectReason.STATE_MISMATCH);
+    };
     // Long sessions outlive their token: keep handing the client a fresh one for its reconnects.
-    const apiKey = admission.token.apiKey;
-    const refresh = setInterval(() => {
-      void this.freshToken(self, roomName, apiKey).then((token) =>
-        self.send({ case: 'refreshToken', value: token }),
-      );
-    }, this.tokenRefreshMs);
+    const refresh = setInterval(
+      guard('token_refresh', this.log.child(context), async () => {
+        const token = await refreshToken(
+          admission.token,
+          self,
+          this.keys.get(admission.token.apiKey)!,
+          refreshedTokenTtlSeconds(this.timings.tokenRefreshMs),
+        );
+        self.send({ case: 'refreshToken', value: token });
+      }),
+      this.timings.tokenRefreshMs,
+    );
     refresh.unref();
     let lastSeen = Date.now();
-    const liveness = setInterval(() => {
-      // A client that stopped pinging is gone even if TCP has not noticed yet.
-      if (Date.now() - lastSeen > 20_000) ws.terminate();
-    }, 5_000);
+    const liveness = setInterval(
+      guard('signal_liveness', this.log, () => {
+        if (Date.now() - lastSeen > this.timings.signalTimeoutMs) ws.terminate();
+      }),
+      Math.min(5_000, this.timings.signalTimeoutMs / 4),
+    );
     liveness.unref();
 
     // Requests are handled one at a time, in order, as the client sent them.
     let chain: Promise<void> = Promise.resolve();
-    ws.on('message', (data, isBinary) => {
-      lastSeen = Date.now();
-      const request = signal.parse(data as Buffer, isBinary);
-      if (!request) return;
-      chain = chain
-        .then(() => this.handleRequest(joinedRoom, self, request))
-        .catch((error: unknown) => {
-          metrics.signalErrors.inc({ reason: 'handler_error' });
-          // debug, not warn: a hostile client must not be able to flood the logs; the metric counts it.
-          this.log.debug(
-            { err: (error as Error).message, participant: self.identity },
-            'signal request failed',
+    ws.on(
+      'message',
+      guard('signal_message', this.log.child(context), (data: Buffer, isBinary: boolean) => {
+        lastSeen = Date.now();
+        const request = signal.parse(data, isBinary);
+        if (!request) return;
+        chain = chain
+          .then(() => this.handleRequest(joinedRoom, self, request))
+          .catch((error: unknown) => {
+            metrics.signalErrors.inc({ reason: 'handler_error' });
+            // debug, not warn: a hostile client must not be able to flood the logs; the metric counts it.
+            this.log.debug({ err: (error as Error).message, ...context }, 'signal request failed');
+          });
+      }),
+    );
+    ws.on(
+      'close',
+      guard(
+        'signal_close',
+        this.log.child(context),
+        () => {
+          clearInterval(liveness);
+          clearInterval(refresh);
+          self.detachSignal(signal);
+          if (joinedRoom.participants.get(self.identity) !== self || self.hasSignal) return;
+          // Keep the participant (and its media) for a while: the client may resume on a new socket.
+          this.resumeTimers.set(
+            self,
+            setTimeout(
+              guard('resume_timeout', this.log.child(context), () => {
+                this.resumeTimers.delete(self);
+                if (!self.hasSignal) joinedRoom.remove(self, DisconnectReason.SIGNAL_CLOSE);
+              }),
+              this.timings.resumeWindowMs,
+            ).unref(),
           );
-        });
-    });
-    ws.on('close', () => {
-      clearInterval(liveness);
-      clearInterval(refresh);
-      self.detachSignal(signal);
-      if (joinedRoom.participants.get(self.identity) !== self || self.hasSignal) return;
-      // Keep the participant (and its media) for a while: the client may resume on a new socket.
-      this.resumeTimers.set(
-        self,
-        setTimeout(() => {
-          this.resumeTimers.delete(self);
-          if (!self.hasSignal) joinedRoom.remove(self, DisconnectReason.SIGNAL_CLOSE);
-        }, resumeWindowMs).unref(),
-      );
-    });
+        },
+        dropParticipant,
+      ),
+    );
     ws.on('error', () => ws.terminate());
-  }
-
-  /** A new token with the participant's current identity and rights, signed with the key it joined with. */
-  private async freshToken(p: Participant, room: string, apiKey: string): Promise<string> {
-    const token = new AccessToken(apiKey, this.keys.get(apiKey)!, {
-      identity: p.identity,
-      name: p.name,
-      metadata: p.metadata,
-      attributes: p.attributes,
-      ttl: Math.ceil((2 * this.tokenRefreshMs) / 1000),
-    });
-    token.addGrant({ ...p.permissions.snapshot, roomJoin: true, room });
-    return token.toJwt();
   }
 
   private cancelResumeTimer(p: Participant): void {

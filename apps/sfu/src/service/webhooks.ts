@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { WebhookEvent } from '@livekit/protocol';
 import { AccessToken } from 'livekit-server-sdk';
+import { reportFault } from '../guard.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
 import { metrics } from '../telemetry.js';
@@ -34,7 +35,10 @@ export class WebhookNotifier {
       createdAt: BigInt(Math.floor(Date.now() / 1000)),
     });
     const body = full.toJsonString();
-    this.queue = this.queue.then(() => this.deliverAll(full.event, body));
+    // A failed delivery must neither reject the queue (later events would never go out) nor the process.
+    this.queue = this.queue
+      .then(() => this.deliverAll(full.event, body))
+      .catch((error: unknown) => reportFault('webhook', this.log, error, { event: full.event }));
   }
 
   /** Resolves when every queued event has been delivered or given up on. */

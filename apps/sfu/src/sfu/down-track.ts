@@ -1,5 +1,6 @@
 import type { VideoQuality } from '@livekit/protocol';
 import { type RTCRtpSender, RtcpRrPacket, type RtpPacket } from 'werift';
+import { guard } from '../guard.js';
 import { metrics } from '../telemetry.js';
 import { LossBasedCap } from './congestion.js';
 import type { PacketSink, TrackReceiver } from './receiver.js';
@@ -33,17 +34,24 @@ export class DownTrack implements PacketSink {
     this.kind = receiver.mimeType.startsWith('audio') ? 'audio' : 'video';
     this.target = target;
     this.effective = target;
-    sender.onPictureLossIndication.subscribe(() => {
-      if (this.current !== undefined) receiver.requestKeyframe(this.current);
-    });
-    sender.onGenericNack.subscribe((nack) => {
-      metrics.nacks.inc();
-      this.nackedInWindow += nack.lost.length;
-    });
+    // Subscriber RTCP arrives from werift's socket callbacks: a fault here must not reach them.
+    sender.onPictureLossIndication.subscribe(
+      guard('subscriber_pli', undefined, () => {
+        if (this.current !== undefined) receiver.requestKeyframe(this.current);
+      }),
+    );
+    sender.onGenericNack.subscribe(
+      guard('subscriber_nack', undefined, (nack: { lost: number[] }) => {
+        metrics.nacks.inc();
+        this.nackedInWindow += nack.lost.length;
+      }),
+    );
     if (this.kind === 'video')
-      sender.onRtcp.subscribe((packet) => {
-        if (packet.type === RtcpRrPacket.type) this.onReceiverReport(packet as RtcpRrPacket);
-      });
+      sender.onRtcp.subscribe(
+        guard('subscriber_rtcp', undefined, (packet: { type: number }) => {
+          if (packet.type === RtcpRrPacket.type) this.onReceiverReport(packet as RtcpRrPacket);
+        }),
+      );
     receiver.attach(this);
     receiver.requestKeyframe(target);
   }

@@ -1,4 +1,5 @@
 import { GenericNack, type RTCDtlsTransport, RtcpTransportLayerFeedback } from 'werift';
+import { guard } from '../guard.js';
 import { seqAfter } from './rtp-munger.js';
 
 const maxRetries = 8;
@@ -40,7 +41,10 @@ export class NackGenerator {
     }
     this.highest = seq;
     if (this.missing.size > 0 && !this.timer) {
-      this.timer = setInterval(() => this.sendNacks(), intervalMs);
+      this.timer = setInterval(
+        guard('nack_timer', undefined, () => this.sendNacks()),
+        intervalMs,
+      );
       this.timer.unref();
     }
   }

@@ -1,5 +1,6 @@
 import type { VideoQuality } from '@livekit/protocol';
 import type { MediaStreamTrack, RTCDtlsTransport, RtpPacket } from 'werift';
+import { guard, reportFault } from '../guard.js';
 import { metrics } from '../telemetry.js';
 import { isKeyframe } from './keyframe.js';
 import { NackGenerator } from './nack-generator.js';
@@ -73,26 +74,28 @@ export class TrackReceiver {
     };
     if (video) layer.nack = new NackGenerator(upstream.transport, upstream.rtcpSsrc, () => layer.ssrc);
     this.layers.set(quality, layer);
-    track.onReceiveRtp.subscribe((packet) => {
-      layer.lastPacketAt = performance.now();
-      layer.ssrc = packet.header.ssrc;
-      layer.nack?.onPacket(packet.header.sequenceNumber);
-      layer.bytes += packet.payload.length;
-      metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
-      metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
-      const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
-      // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
-      // further behind (subscribers recover with NACK or a keyframe).
-      if (this.pending.length >= maxPending) {
-        this.pending.shift();
-        metrics.fanOutDrops.inc();
-      }
-      this.pending.push({ quality, packet, keyframe, sinks: this.sinks, next: 0 });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flush);
-      }
-    });
+    track.onReceiveRtp.subscribe(
+      guard('rtp_in', undefined, (packet: RtpPacket) => {
+        layer.lastPacketAt = performance.now();
+        layer.ssrc = packet.header.ssrc;
+        layer.nack?.onPacket(packet.header.sequenceNumber);
+        layer.bytes += packet.payload.length;
+        metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
+        metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
+        const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
+        // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
+        // further behind (subscribers recover with NACK or a keyframe).
+        if (this.pending.length >= maxPending) {
+          this.pending.shift();
+          metrics.fanOutDrops.inc();
+        }
+        this.pending.push({ quality, packet, keyframe, sinks: this.sinks, next: 0 });
+        if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          setImmediate(this.flush);
+        }
+      }),
+    );
   }
 
   /**
@@ -107,7 +110,14 @@ export class TrackReceiver {
     while (this.pending.length > 0) {
       const entry = this.pending[0]!;
       while (entry.next < entry.sinks.length) {
-        entry.sinks[entry.next++]!.write(entry.quality, entry.packet, entry.keyframe);
+        const sink = entry.sinks[entry.next++]!;
+        try {
+          sink.write(entry.quality, entry.packet, entry.keyframe);
+        } catch (error) {
+          // One broken down track must not stop the others' media: it loses its feed, they keep theirs.
+          reportFault('fan_out', undefined, error);
+          this.detach(sink);
+        }
         if (++written % 16 === 0 && performance.now() > deadline) {
           setImmediate(this.flush); // let pending datagrams be read, then go on
           return;

@@ -7,6 +7,7 @@ import {
   RunLengthChunk,
   TransportWideCC,
 } from 'werift';
+import { guard } from '../guard.js';
 
 const feedbackIntervalMs = 50;
 const maxPacketsPerFeedback = 1000;
@@ -38,7 +39,10 @@ export class TwccResponder {
     private readonly extensionIds: () => { twcc?: number; absSendTime?: number },
     private readonly senderSsrc: number,
   ) {
-    this.timer = setInterval(() => this.flush(), feedbackIntervalMs);
+    this.timer = setInterval(
+      guard('twcc_timer', undefined, () => this.flush()),
+      feedbackIntervalMs,
+    );
     this.timer.unref();
   }
 

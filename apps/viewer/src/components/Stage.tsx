@@ -1,5 +1,6 @@
 import type { RemoteVideoTrack } from 'livekit-client';
 import { type PointerEvent, useCallback, useEffect, useRef, useState, type WheelEvent } from 'react';
+import type { ConnectionStatus } from '../live/show-room';
 
 export interface SwitchTiming {
   sceneId: string;
@@ -11,6 +12,8 @@ interface Props {
   sceneId: string | undefined;
   label: string;
   track: RemoteVideoTrack | undefined;
+  /** The viewer's own connection: when it is down, the cameras are not to blame. */
+  connection: ConnectionStatus;
   /** Width of the feed's top layer: "sharp" means the layer the stage needs, capped by what exists. */
   topWidth: number | undefined;
   /** When the viewer asked for this scene (performance.now()), to time the switch. */
@@ -34,6 +37,7 @@ export function Stage({
   sceneId,
   label,
   track,
+  connection,
   topWidth,
   switchedAt,
   onNeed,
@@ -233,11 +237,23 @@ export function Stage({
           playsInline
           style={{ transform: `translate(${view.x}px, ${view.y}px) scale(${view.zoom})` }}
         />
-        {!track && (
-          <div className="placeholder" role="status">
-            <strong>{label || 'This scene'} is offline</strong>
-            <span>The picture comes back by itself as soon as the camera reconnects.</span>
+        {connection === 'reconnecting' || connection === 'disconnected' ? (
+          <div className="placeholder" role="status" data-testid="stage-status">
+            <strong>Can’t receive video — check your connection</strong>
+            <span>
+              {connection === 'reconnecting'
+                ? 'Retrying… the picture comes back by itself.'
+                : 'Reload the page to rejoin the show.'}
+            </span>
           </div>
+        ) : (
+          !track &&
+          connection === 'connected' && (
+            <div className="placeholder" role="status" data-testid="stage-status">
+              <strong>{label || 'This scene'} is offline</strong>
+              <span>The picture comes back by itself as soon as the camera reconnects.</span>
+            </div>
+          )
         )}
         <span className="badge resolution" data-testid="resolution-badge" ref={badgeRef}>
           –

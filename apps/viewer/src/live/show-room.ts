@@ -1,5 +1,6 @@
 import { sceneOf } from '@scenecast/contract';
 import {
+  DisconnectReason,
   type RemoteParticipant,
   type RemoteTrackPublication,
   type RemoteVideoTrack,
@@ -18,6 +19,21 @@ export interface SceneFeed {
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
+/** Where to join: the LiveKit URL and a viewer token, asked anew for every attempt (tokens expire). */
+export type GrantSource = () => Promise<{ url: string; token: string }>;
+
+/** Disconnects that end the session: the viewer left, or the show or the server sent it away. */
+const finalReasons = new Set<DisconnectReason | undefined>([
+  DisconnectReason.CLIENT_INITIATED,
+  DisconnectReason.DUPLICATE_IDENTITY,
+  DisconnectReason.PARTICIPANT_REMOVED,
+  DisconnectReason.ROOM_DELETED,
+  DisconnectReason.ROOM_CLOSED,
+  DisconnectReason.USER_REJECTED,
+]);
+const rejoinFirstDelayMs = 1_000;
+const rejoinMaxDelayMs = 15_000;
+
 export interface StageRequest {
   sceneId: string | undefined;
   /** Device pixels the stage needs: its size times zoom; undefined asks for the top layer. */
@@ -35,6 +51,10 @@ export class ShowRoom {
   private listeners = new Set<() => void>();
   private stage: StageRequest = { sceneId: undefined };
   status: ConnectionStatus = 'connecting';
+  private grants: GrantSource | undefined;
+  private rejoinTimer: ReturnType<typeof setTimeout> | undefined;
+  private rejoinDelayMs = rejoinFirstDelayMs;
+  private left = false;
 
   constructor() {
     const changed = () => this.refresh();
@@ -51,18 +71,45 @@ export class ShowRoom {
       .on(RoomEvent.Reconnecting, () => this.setStatus('reconnecting'))
       .on(RoomEvent.SignalReconnecting, () => this.setStatus('reconnecting'))
       .on(RoomEvent.Reconnected, () => this.setStatus('connected'))
-      .on(RoomEvent.Disconnected, () => this.setStatus('disconnected'));
+      .on(RoomEvent.Disconnected, (reason?: DisconnectReason) => this.onDisconnected(reason));
   }
 
-  async connect(url: string, token: string): Promise<void> {
+  /** Joins the show, and rejoins by itself (fresh token, backoff) whenever the connection is lost. */
+  async connect(grants: GrantSource): Promise<void> {
+    this.grants = grants;
+    this.left = false;
     this.setStatus('connecting');
+    const { url, token } = await grants();
     await this.room.connect(url, token, { autoSubscribe: true });
+    this.rejoinDelayMs = rejoinFirstDelayMs;
     this.setStatus('connected');
     this.refresh();
   }
 
   disconnect(): Promise<void> {
+    this.left = true;
+    clearTimeout(this.rejoinTimer);
     return this.room.disconnect();
+  }
+
+  /**
+   * livekit-client resumes and reconnects on its own for a while; once it gives up (a viewer's network
+   * gone for longer, a server restart) we keep trying, since the show is still on.
+   */
+  private onDisconnected(reason: DisconnectReason | undefined): void {
+    if (this.left || finalReasons.has(reason) || !this.grants) {
+      this.setStatus('disconnected');
+      return;
+    }
+    this.setStatus('reconnecting');
+    this.refresh();
+    const delay = this.rejoinDelayMs * (0.75 + Math.random() / 2);
+    this.rejoinDelayMs = Math.min(this.rejoinDelayMs * 2, rejoinMaxDelayMs);
+    clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = setTimeout(() => {
+      if (this.left || !this.grants) return;
+      this.connect(this.grants).catch(() => this.onDisconnected(undefined));
+    }, delay);
   }
 
   subscribe(listener: () => void): () => void {
