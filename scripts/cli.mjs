@@ -144,8 +144,9 @@ function test(extra) {
   ensurePostgres();
   install();
   clearTestReports();
-  log('lint, build, typecheck');
+  log('lint (biome, knip for dead code), build, typecheck');
   if (pnpmRun(['exec', 'biome', 'check', '.']) !== 0) process.exit(1);
+  if (pnpmRun(['exec', 'knip']) !== 0) process.exit(1);
   const checks = pnpmRun(['exec', 'turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']);
   if (checks !== 0) process.exit(checks);
   log('tests');
