@@ -2,6 +2,7 @@
 // with the same identity and rights, so their reconnects keep working. Issue #18: refreshing a token that
 // carried `canPublishSources` (every feed camera) threw inside a timer and took the whole SFU down.
 import { AddTrackRequest, SignalRequest, SignalResponse, TrackSource, TrackType } from '@livekit/protocol';
+import type { SceneKind } from '@scenecast/contract';
 import { feedGrant, type Grant, viewerGrant } from '@scenecast/contract/grants';
 import { devKey, devSecret, waitFor } from '@scenecast/testkit';
 import { decodeJwt } from 'jose';
@@ -47,7 +48,7 @@ function issued(name: string, grant: Grant, allowed: TrackSource | undefined, re
   };
 }
 
-const feed = (sceneId: string, sceneKind: 'studio' | 'farm') => ({
+const feed = (sceneId: string, sceneKind: SceneKind) => ({
   id: `f-${sceneId}`,
   showId: 'show',
   sceneId,
