@@ -19,7 +19,10 @@ export class ApiError extends Error {
   /** Reads an error response; one that is not problem+json (a proxy's error page) keeps its status text. */
   static async from(response: Response): Promise<ApiError> {
     const body = problem.safeParse(await response.json().catch(() => undefined));
-    if (!body.success) return new ApiError(response.status, response.statusText, response.statusText);
+    if (!body.success) {
+      const status = response.statusText || `HTTP ${response.status}`;
+      return new ApiError(response.status, status, status);
+    }
     return new ApiError(response.status, body.data.title, body.data.detail, body.data.issues);
   }
 }
