@@ -1,12 +1,9 @@
 import { type Auth, type Endpoint, endpoints, schemas } from '@scenecast/contract';
 import { Router } from 'express';
 import { sql } from 'kysely';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Store } from '../../domain/store.js';
-
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'token_service_' });
 
 const problemContent = {
   'application/problem+json': { schema: z.toJSONSchema(schemas.problem, { io: 'output' }) },
@@ -57,7 +54,7 @@ function openApi() {
   };
 }
 
-export function opsRoutes(store: Store): Router {
+export function opsRoutes(store: Store, registry: Registry): Router {
   const router = Router();
   const spec = openApi();
   router.get('/healthz', (_req, res) => res.json({ ok: true }));
