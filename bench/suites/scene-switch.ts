@@ -1,11 +1,13 @@
 // Scene switching and zoom latency in the real viewer (every scene kept subscribed at its lowest layer,
 // the stage shown at once, then upgraded), side by side in the same run with the naive way: unsubscribe
-// the old scene's track, subscribe the new one, wait for its first frame.
+// the old scene's track, subscribe the new one, wait for its first frame. On both engines in turn: the
+// embedded SFU and the real livekit-server.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attributes } from '@scenecast/contract';
 import { startStack } from '@scenecast/demo';
+import { type EngineName, engineNames } from '@scenecast/engine';
 import { launchChromium, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
 
 const switches = Number(process.env.BENCH_SWITCHES ?? 50);
@@ -19,9 +21,18 @@ const fmt = (xs: number[]) => `${percentile(xs, 50).toFixed(0)} | ${percentile(x
 
 declare const LivekitClient: typeof import('livekit-client');
 
-export async function run(): Promise<void> {
+interface Measured {
+  timings: { firstFrameMs: number; sharpFrameMs: number }[];
+  naiveTimes: number[];
+  zooms: number[];
+}
+
+async function measure(engineName: EngineName): Promise<Measured> {
   // The demo show: studio 3840x2160, factory and farm 1280x720, all at 15 fps.
-  const stack = await startStack({ stateDir: mkdtempSync(join(tmpdir(), 'bench-switch-')) });
+  const stack = await startStack({
+    engine: engineName,
+    stateDir: mkdtempSync(join(tmpdir(), 'bench-switch-')),
+  });
   const browser = await launchChromium();
   const plain = await serveLivekitClientPage();
   try {
@@ -104,38 +115,61 @@ export async function run(): Promise<void> {
         }
         return times;
       },
-      { url: stack.sfuUrl, token, switches, scenes, sceneAttribute: attributes.scene },
+      { url: stack.engineUrl, token, switches, scenes, sceneAttribute: attributes.scene },
     )) as number[];
 
-    console.log(
-      `${switches} switches each way, studio 3840x2160 and two 1280x720 cameras at 15 fps, Chromium 1280x800\n`,
-    );
-    console.log('| measure | p50 ms | p95 ms |\n| --- | --- | --- |');
-    console.log(
-      `| scenecast: click → first frame of the new scene | ${fmt(timings.map((t) => t.firstFrameMs))} |`,
-    );
-    console.log(
-      `| scenecast: click → first frame at the target layer | ${fmt(timings.map((t) => t.sharpFrameMs))} |`,
-    );
-    console.log(`| naive (unsubscribe old, subscribe new): → first frame | ${fmt(naiveTimes)} |`);
-    console.log(`| zoom → first 2160p frame (${zooms.length} zooms) | ${fmt(zooms)} |`);
-    console.log(
-      `\nratio first frame scenecast/naive: p50 ${(
-        percentile(
-          timings.map((t) => t.firstFrameMs),
-          50,
-        ) / percentile(naiveTimes, 50)
-      ).toFixed(2)}x, ` +
-        `p95 ${(
-          percentile(
-            timings.map((t) => t.firstFrameMs),
-            95,
-          ) / percentile(naiveTimes, 95)
-        ).toFixed(2)}x`,
-    );
+    return { timings, naiveTimes, zooms };
   } finally {
     await browser.close();
     await plain.close();
     await stack.close();
   }
+}
+
+export async function run(): Promise<void> {
+  const results = new Map<EngineName, Measured>();
+  for (const engine of engineNames) results.set(engine, await measure(engine));
+  const [embedded, livekit] = engineNames.map((e) => results.get(e)!) as [Measured, Measured];
+  console.log(
+    `${switches} switches each way, studio 3840x2160 and two 1280x720 cameras at 15 fps, Chromium 1280x800; ` +
+      'each engine in turn with the same cameras, viewer and browser\n',
+  );
+  console.log(
+    '| measure | embedded p50 ms | embedded p95 ms | livekit-server p50 ms | livekit-server p95 ms |\n| --- | ---: | ---: | ---: | ---: |',
+  );
+  const row = (label: string, pick: (m: Measured) => number[]) =>
+    console.log(`| ${label} | ${fmt(pick(embedded))} | ${fmt(pick(livekit))} |`);
+  row('scenecast: click → first frame of the new scene', (m) => m.timings.map((t) => t.firstFrameMs));
+  row('scenecast: click → first frame at the target layer', (m) => m.timings.map((t) => t.sharpFrameMs));
+  row('naive (unsubscribe old, subscribe new): → first frame', (m) => m.naiveTimes);
+  row(`zoom → first 2160p frame (${embedded.zooms.length} / ${livekit.zooms.length} zooms)`, (m) => m.zooms);
+  for (const [name, m] of results) {
+    const first = m.timings.map((t) => t.firstFrameMs);
+    console.log(
+      `\n${name}: first frame scenecast/naive p50 ${(percentile(first, 50) / percentile(m.naiveTimes, 50)).toFixed(2)}x, ` +
+        `p95 ${(percentile(first, 95) / percentile(m.naiveTimes, 95)).toFixed(2)}x`,
+    );
+  }
+  console.log(
+    `embedded/LiveKit first frame: p50 ${(
+      percentile(
+        embedded.timings.map((t) => t.firstFrameMs),
+        50,
+      ) /
+        percentile(
+          livekit.timings.map((t) => t.firstFrameMs),
+          50,
+        )
+    ).toFixed(2)}x, ` +
+      `p95 ${(
+        percentile(
+          embedded.timings.map((t) => t.firstFrameMs),
+          95,
+        ) /
+          percentile(
+            livekit.timings.map((t) => t.firstFrameMs),
+            95,
+          )
+      ).toFixed(2)}x`,
+  );
 }

@@ -1,21 +1,32 @@
 import { stripVTControlCharacters } from 'node:util';
+import { devKeys, type EngineName } from '@scenecast/engine';
 
 export interface DemoUrls {
   /** The demo show in the viewer. */
   showUrl: string;
   tokenService: string;
-  /** The SFU's LiveKit URL (ws://). */
-  sfuUrl: string;
+  /** The engine's LiveKit URL (ws://). */
+  engineUrl: string;
 }
 
+const engineLabels: Record<EngineName, string> = {
+  embedded: 'SFU (LiveKit API)',
+  livekit: 'livekit-server',
+};
+
 /** What `npm start` prints once the demo is up: where to look. */
-export function formatBanner({ showUrl, tokenService, sfuUrl }: DemoUrls): string {
+export function formatBanner({
+  engine,
+  showUrl,
+  tokenService,
+  engineUrl,
+}: DemoUrls & { engine: EngineName }) {
   return `
   scenecast demo is live — Ctrl-C stops everything
 
   Watch the show     ${showUrl}
   Token service      ${tokenService}   (public show: ${tokenService}/v1/shows/demo, API: ${tokenService}/v1/openapi.json)
-  SFU (LiveKit API)  ${sfuUrl}     api key devkey / secret secret
+  ${engineLabels[engine].padEnd(18)} ${engineUrl}     api key ${devKeys.apiKey} / secret ${devKeys.apiSecret}
 `;
 }
 
@@ -23,10 +34,10 @@ export function formatBanner({ showUrl, tokenService, sfuUrl }: DemoUrls): strin
 export function readBanner(output: string): DemoUrls | undefined {
   const text = stripVTControlCharacters(output);
   const url = (label: string) => new RegExp(`${label}\\s+((?:https?|ws)://\\S+)`).exec(text)?.[1];
-  const [showUrl, tokenService, sfuUrl] = [
+  const [showUrl, tokenService, engineUrl] = [
     url('Watch the show'),
     url('Token service'),
-    url('SFU \\(LiveKit API\\)'),
+    url('(?:SFU \\(LiveKit API\\)|livekit-server)'),
   ];
-  return showUrl && tokenService && sfuUrl ? { showUrl, tokenService, sfuUrl } : undefined;
+  return showUrl && tokenService && engineUrl ? { showUrl, tokenService, engineUrl } : undefined;
 }

@@ -1,3 +1,10 @@
 export { type DemoUrls, readBanner } from './banner.js';
-export { demoShow, type Seeded } from './seed.js';
-export { type CameraSpec, demoCameras, type Stack, type StackOptions, startStack } from './stack.js';
+export { demoShow, type Seeded, seedDemo } from './seed.js';
+export {
+  type CameraSpec,
+  demoCameras,
+  type Stack,
+  type StackOptions,
+  startStack,
+  startViewer,
+} from './stack.js';

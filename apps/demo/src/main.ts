@@ -1,13 +1,24 @@
 #!/usr/bin/env node
-// `npm start`: the demo show — SFU, token service (seeded), three scene cameras and the viewer — on
-// this machine, with one Ctrl-C to stop it all.
+// `npm start`: the demo show — the engine (embedded SFU, or `--engine livekit` / SCENECAST_ENGINE=livekit for
+// the real livekit-server), token service (seeded), three scene cameras and the viewer — on this machine,
+// with one Ctrl-C to stop it all.
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type EngineName, selectedEngine } from '@scenecast/engine';
 import { formatBanner } from './banner.js';
 import { demoCameras, type Stack, startStack } from './stack.js';
 
 // The demo's own parts log warnings only, unless asked for more.
 process.env.LOG_LEVEL ??= 'warn';
 
+let engine: EngineName;
+try {
+  const { values } = parseArgs({ options: { engine: { type: 'string' } } });
+  engine = selectedEngine({ SCENECAST_ENGINE: values.engine ?? process.env.SCENECAST_ENGINE });
+} catch (error) {
+  console.error(`npm start: ${(error as Error).message} (usage: npm start [-- --engine embedded|livekit])`);
+  process.exit(2);
+}
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 /** Frame rate and studio resolution of the synthetic cameras; lower them on a slow machine. */
 const fps = Number(process.env.DEMO_FPS ?? 15);
@@ -33,9 +44,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
 
 try {
   stack = await startStack({
+    engine,
     host: process.env.DEMO_HOST ?? '127.0.0.1',
     ports: {
-      sfu: port('SFU_PORT', 7880),
+      engine: port('SFU_PORT', 7880),
       tokenService: port('TOKEN_SERVICE_PORT', 8080),
       viewer: port('VIEWER_PORT', 5173),
     },
@@ -57,5 +69,10 @@ try {
 
 if (stopRequested) await stop(0);
 console.log(
-  formatBanner({ showUrl: stack.showUrl, tokenService: stack.tokenService.url, sfuUrl: stack.sfuUrl }),
+  formatBanner({
+    engine,
+    showUrl: stack.showUrl,
+    tokenService: stack.tokenService.url,
+    engineUrl: stack.engineUrl,
+  }),
 );

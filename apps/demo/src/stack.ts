@@ -1,11 +1,13 @@
-// The whole demo show on one machine — SFU, token service (seeded), scene cameras and the viewer — assembled
-// in one place for `npm start`, the end-to-end tests and the benchmarks.
+// The whole demo show on one machine — the engine (embedded SFU or livekit-server), token service (seeded),
+// scene cameras and the viewer — assembled in one place for `npm start`, the end-to-end tests and the
+// benchmarks.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { endpoints, ScenecastClient } from '@scenecast/contract';
+import { devKeys, type EngineName, engineCommand, freeTcpPort, selectedEngine } from '@scenecast/engine';
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
 import { demoShow, type Seeded, seedDemo } from './seed.js';
 import { type ServiceSpec, Supervisor } from './supervisor.js';
@@ -28,10 +30,12 @@ export const demoCameras: CameraSpec[] = [
 ];
 
 export interface StackOptions {
+  /** Default SCENECAST_ENGINE (embedded when unset). */
+  engine?: EngineName;
   /** The interface every part listens on; default 127.0.0.1. */
   host?: string;
   /** 0 (the default) gives a part any free port; the stack's URLs say which it got. */
-  ports?: { sfu?: number; tokenService?: number; viewer?: number };
+  ports?: { engine?: number; tokenService?: number; viewer?: number };
   /** The token service's database and the seeded show's keys; a later start in the same place reuses them. */
   stateDir: string;
   /** Default {@link demoCameras}. */
@@ -41,9 +45,10 @@ export interface StackOptions {
 }
 
 export interface Stack {
+  readonly engine: EngineName;
   readonly tokenService: RunningTokenService;
-  /** The SFU's LiveKit URL, e.g. `ws://127.0.0.1:7880`; it stays the same across restarts. */
-  readonly sfuUrl: string;
+  /** The engine's LiveKit URL, e.g. `ws://127.0.0.1:7880`; it stays the same across restarts. */
+  readonly engineUrl: string;
   /** The viewer app, e.g. `http://127.0.0.1:5173`. */
   readonly viewerUrl: string;
   /** The demo show in the viewer. */
@@ -55,14 +60,13 @@ export interface Stack {
   startCamera(scene: string): Promise<void>;
   /** Stops the scene's camera; resolves when the token service reports its feed offline. */
   stopCamera(scene: string): Promise<void>;
-  /** Stops the SFU and starts it again on the same port: every connection drops, as on a network loss. */
-  restartSfu(): Promise<void>;
+  /** Kills the engine (SIGKILL, not restarted): every connection drops with no goodbye, as on a crash. */
+  killEngine(): Promise<void>;
+  /** Starts the engine again, on its port, after killEngine(). */
+  startEngine(): Promise<void>;
   /** Stops everything, the token service last. */
   close(): Promise<void>;
 }
-
-/** LiveKit's dev keys: the SFU accepts them, the token service signs with them. */
-const livekitKeys = { apiKey: 'devkey', apiSecret: 'secret' };
 
 /** Polls until `check` is true; fails after `timeoutMs` with what it waited for. */
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
@@ -73,19 +77,67 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60
   }
 }
 
+/** True when an HTTP GET answers 2xx. */
+const httpOk = (url: string) =>
+  fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
+
 /** The first http(s):// or ws:// URL after `label` in a process's output. */
 const announced = (output: string, label: string) =>
   new RegExp(`${label}\\s*((?:https?|ws)://\\S+?)/?(?:\\s|$)`).exec(stripVTControlCharacters(output))?.[1];
 
 /**
- * Starts the demo show. The token service runs in this process: the stack seeds it and tells it the SFU's
- * URL. The SFU, the cameras and the viewer's server run as supervised processes of their own (restarted
- * when they crash, so a fault in one never takes the show down). The token service starts first on its
- * port, so the SFU can be given its webhook URL; then it learns the SFU's URL: no port is guessed.
+ * The built viewer app served by `vite preview` (which proxies /v1 to the token service) under the
+ * supervisor, on the port (0: any free one); resolves with its URL. A restart comes back on that port.
+ */
+async function serveViewer(
+  supervisor: Supervisor,
+  options: { tokenServiceUrl: string; host: string; port: number },
+): Promise<string> {
+  const args = [
+    join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'),
+    ...['preview', dirname(require.resolve('@scenecast/viewer/package.json'))],
+    ...['--host', options.host, '--port', String(options.port), '--strictPort'],
+  ];
+  const url = announced(
+    await supervisor.start({
+      name: 'viewer',
+      command: process.execPath,
+      args,
+      env: { TOKEN_SERVICE_URL: options.tokenServiceUrl, NO_COLOR: '1' },
+      ready: (output) => announced(output, 'Local:') !== undefined,
+    }),
+    'Local:',
+  )!;
+  args[args.indexOf('--port') + 1] = new URL(url).port;
+  return url;
+}
+
+/**
+ * The viewer alone, for a test that runs its own engines and token service (the LiveKit cluster):
+ * `url` is where it serves, `close()` stops it.
+ */
+export async function startViewer(options: {
+  tokenServiceUrl: string;
+  host?: string;
+}): Promise<{ url: string; close(): Promise<void> }> {
+  const supervisor = new Supervisor();
+  const url = await serveViewer(supervisor, { host: '127.0.0.1', port: 0, ...options });
+  return { url, close: () => supervisor.stopAll() };
+}
+
+/**
+ * Starts the demo show. The token service runs in this process: the stack seeds it and tells it the
+ * engine's URL. The engine, the cameras and the viewer's server run as supervised processes of their own
+ * (restarted when they crash, so a fault in one never takes the show down). The token service starts
+ * first on its port, so the engine can be given its webhook URL; then it learns the engine's URL.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
+  const engine = options.engine ?? selectedEngine();
   const host = options.host ?? '127.0.0.1';
-  const ports = { sfu: 0, tokenService: 0, viewer: 0, ...options.ports };
+  const ports = { engine: 0, tokenService: 0, viewer: 0, ...options.ports };
   const cameraSpecs = new Map((options.cameras ?? demoCameras).map((c) => [c.scene, c]));
   mkdirSync(options.stateDir, { recursive: true });
   const stateFile = join(options.stateDir, 'demo-seed.json');
@@ -109,26 +161,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: ports.tokenService,
       databaseUrl: `file:${dbFile}`,
       adminToken,
-      livekit: { url: '', ...livekitKeys },
+      livekit: { url: '', ...devKeys },
     });
     const service = tokenService;
 
-    // The SFU, on its port; restarts come back on the port it got, so every client's URL stays valid.
-    const sfu: ServiceSpec = {
-      name: 'sfu',
-      command: process.execPath,
-      args: [join(dirname(require.resolve('@scenecast/sfu/package.json')), 'dist', 'main.js')],
-      env: {
-        PORT: String(ports.sfu),
-        LIVEKIT_BIND: host,
-        LIVEKIT_KEYS: `${livekitKeys.apiKey}: ${livekitKeys.apiSecret}`,
-        LIVEKIT_WEBHOOK_URLS: service.url + endpoints.livekitWebhook.path,
-      },
-      ready: (output) => announced(output, 'sfu ready:') !== undefined,
+    // The engine. The embedded SFU takes port 0 and says the port it got; livekit-server reads its port
+    // from its config, so it is given a free one. Restarts come back on that port, so URLs stay valid.
+    const enginePort = engine === 'livekit' && !ports.engine ? await freeTcpPort() : ports.engine;
+    const command = await engineCommand(engine, {
+      port: enginePort,
+      webhookUrls: [service.url + endpoints.livekitWebhook.path],
+      keys: devKeys,
+    });
+    const engineSpec: ServiceSpec = {
+      name: engine === 'livekit' ? 'livekit-server' : 'sfu',
+      ...command,
+      env: engine === 'embedded' ? { ...command.env, LIVEKIT_BIND: host } : command.env,
+      ready: (output) =>
+        engine === 'embedded'
+          ? announced(output, 'sfu ready:') !== undefined
+          : httpOk(`http://${host}:${enginePort}/`),
     };
-    const sfuUrl = announced(await supervisor.start(sfu), 'sfu ready:')!;
-    sfu.env!.PORT = new URL(sfuUrl).port;
-    service.setLivekitUrl(sfuUrl);
+    const engineOutput = await supervisor.start(engineSpec);
+    const engineUrl =
+      engine === 'embedded' ? announced(engineOutput, 'sfu ready:')! : `ws://${host}:${enginePort}`;
+    if (engine === 'embedded') engineSpec.env!.PORT = new URL(engineUrl).port;
+    service.setLivekitUrl(engineUrl);
 
     const api = new ScenecastClient({ baseUrl: service.url });
     const seeded = await seedDemo(api, adminToken, stateFile);
@@ -162,32 +220,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
     };
 
-    // The built viewer app, served by `vite preview`, which proxies /v1 to the token service.
-    const startViewer = async () => {
-      const args = [
-        join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'),
-        ...['preview', dirname(require.resolve('@scenecast/viewer/package.json'))],
-        ...['--host', host, '--port', String(ports.viewer), '--strictPort'],
-      ];
-      const viewer: ServiceSpec = {
-        name: 'viewer',
-        command: process.execPath,
-        args,
-        env: { TOKEN_SERVICE_URL: service.url, NO_COLOR: '1' },
-        ready: (output) => announced(output, 'Local:') !== undefined,
-      };
-      const url = announced(await supervisor.start(viewer), 'Local:')!;
-      args[args.indexOf('--port') + 1] = new URL(url).port;
-      return url;
-    };
-
     const [viewerUrl] = await Promise.all([
-      startViewer(),
+      serveViewer(supervisor, { tokenServiceUrl: service.url, host, port: ports.viewer }),
       ...[...cameraSpecs.keys()].map((scene) => startCamera(scene)),
     ]);
     return {
+      engine,
       tokenService: service,
-      sfuUrl,
+      engineUrl,
       viewerUrl,
       showUrl: `${viewerUrl}/show/${demoShow.id}`,
       brand: api.withKey(seeded.brandKey),
@@ -198,9 +238,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const feedId = seeded.feeds[scene]!;
         await until(async () => !(await feedLive(feedId)), `camera ${scene} offline`);
       },
-      async restartSfu() {
-        await supervisor.stop('sfu');
-        await supervisor.start(sfu);
+      async killEngine() {
+        await supervisor.stop(engineSpec.name, 'SIGKILL');
+      },
+      async startEngine() {
+        await supervisor.start(engineSpec);
       },
       close,
     };

@@ -88,11 +88,11 @@ export class Supervisor {
     return service.output;
   }
 
-  /** Stops one service for good (it is not restarted). */
-  async stop(name: string): Promise<void> {
+  /** Stops one service for good (it is not restarted); SIGKILL drops it at once, as a crash does. */
+  async stop(name: string, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const service = this.services.get(name);
     this.services.delete(name);
-    if (service) await terminate(service.child);
+    if (service) await terminate(service.child, signal);
   }
 
   private spawn(service: Running): void {
@@ -166,12 +166,12 @@ export class Supervisor {
   }
 }
 
-/** SIGTERM, then SIGKILL if it is still there 5 s later; resolves when it has exited. */
-function terminate(child: ChildProcess): Promise<void> {
+/** The signal (SIGTERM), then SIGKILL if it is still there 5 s later; resolves when it has exited. */
+function terminate(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   return new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
-    child.kill('SIGTERM');
+    child.kill(signal);
     setTimeout(() => child.kill('SIGKILL'), 5000).unref();
   });
 }

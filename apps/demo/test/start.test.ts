@@ -1,5 +1,6 @@
 // `npm start` as a person runs it: the root command brings the whole demo up and prints where to look;
-// Ctrl-C (SIGINT to the terminal's process group) takes every process down with it.
+// Ctrl-C (SIGINT to the terminal's process group) takes every process down with it. On the livekit pass
+// it is `npm start -- --engine livekit`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
@@ -7,8 +8,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attributes, ScenecastClient } from '@scenecast/contract';
+import { selectedEngine } from '@scenecast/engine';
 import { waitFor } from '@scenecast/testkit';
-import { RoomServiceClient } from 'livekit-server-sdk';
+import { RoomServiceClient, TrackType } from 'livekit-server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBanner } from '../src/banner.js';
 
@@ -44,11 +46,14 @@ afterAll(() => {
 
 describe('npm start', () => {
   it('brings up the demo show, prints its URLs, and Ctrl-C stops every process', async () => {
-    demo = spawn(process.execPath, [join(root, 'scripts', 'cli.mjs'), 'start'], {
+    const engine = selectedEngine();
+    const args = ['start', ...(engine === 'livekit' ? ['--engine', 'livekit'] : [])];
+    demo = spawn(process.execPath, [join(root, 'scripts', 'cli.mjs'), ...args], {
       cwd: root,
       detached: true, // its own process group, as a terminal gives it
       env: {
         ...process.env,
+        SCENECAST_ENGINE: '', // the flag alone chooses the engine
         // Any free ports: the banner says which.
         SFU_PORT: '0',
         TOKEN_SERVICE_PORT: '0',
@@ -69,8 +74,8 @@ describe('npm start', () => {
       timeoutMs: 240_000,
       intervalMs: 500,
     });
-    const { showUrl, tokenService, sfuUrl } = readBanner(output)!;
-    const ports = [showUrl, tokenService, sfuUrl].map((url) => Number(new URL(url).port));
+    const { showUrl, tokenService, engineUrl } = readBanner(output)!;
+    const ports = [showUrl, tokenService, engineUrl].map((url) => Number(new URL(url).port));
     expect(showUrl).toBe(`http://127.0.0.1:${ports[0]}/show/demo`);
     expect(ports.every((port) => port > 0)).toBe(true);
 
@@ -88,11 +93,11 @@ describe('npm start', () => {
     );
 
     // The engine sees three cameras, the studio publishing 3840x2160.
-    const rooms = new RoomServiceClient(sfuUrl.replace(/^ws/, 'http'), 'devkey', 'secret');
+    const rooms = new RoomServiceClient(engineUrl.replace(/^ws/, 'http'), 'devkey', 'secret');
     const participants = await rooms.listParticipants('demo');
     const cameras = new Map(participants.map((p) => [p.attributes[attributes.scene], p]));
     expect([...cameras.keys()].sort()).toEqual(['factory', 'farm', 'studio']);
-    const studioTrack = cameras.get('studio')!.tracks[0]!;
+    const studioTrack = cameras.get('studio')!.tracks.find((t) => t.type === TrackType.VIDEO)!;
     expect([studioTrack.width, studioTrack.height]).toEqual([3840, 2160]);
 
     // Ctrl-C.

@@ -295,7 +295,7 @@ for (const backend of backends) {
     });
 
     describe('tokens', () => {
-      it('issues a feed token that may publish only its camera into its own show, not subscribe or chat', async () => {
+      it('issues a feed token that may publish only its camera and microphone into its own show, not subscribe or chat', async () => {
         const feed = await brandA.addFeed('demo', {
           sceneId: 'factory',
           label: 'Line cam',
@@ -310,7 +310,9 @@ for (const backend of backends) {
           canSubscribe: false,
           canPublishData: false,
         });
-        expect(claims.video.canPublishSources).toEqual(['camera']);
+        // Its ambience needs the microphone; a feed never shares a screen.
+        expect(claims.video.canPublishSources).toEqual(['camera', 'microphone']);
+        expect(claims.video.canPublishSources).not.toContain('screen_share');
         expect(claims.attributes).toEqual({
           [attributes.scene]: 'factory',
           [attributes.feed]: feed.id,
@@ -322,7 +324,7 @@ for (const backend of backends) {
         problem(await call('POST', `/v1/feeds/${feed.id}/token`, {}, keyB), 404);
       });
 
-      it('makes the studio feed the host: it may publish its microphone too, and chat', async () => {
+      it('makes the studio feed the host: camera, microphone, and chat', async () => {
         const feed = await brandA.addFeed('demo', {
           sceneId: 'studio',
           label: 'Host cam',

@@ -1,17 +1,17 @@
-// The tokens we issue, judged by the embedded SFU through the official Node SDK: viewers watch but
-// cannot publish, feeds publish but cannot subscribe, a token opens only its own show, and the SFU's
-// webhooks turn a feed live and offline, and the studio's host chats with viewers. What the SFU holds is read
-// back through its RoomService API.
+// The tokens we issue, judged by the engine (either) through the official Node SDK: viewers watch but
+// cannot publish, feeds publish but cannot subscribe, a token opens only its own show, the engine's
+// webhooks turn a feed live and offline, and the studio's host chats with viewers. What the engine holds is
+// read back through its RoomService API.
 import { Room, RoomEvent } from '@livekit/rtc-node';
 import { attributes, chatTopic, roles, type ScenecastClient } from '@scenecast/contract';
-import { type RunningSfu, startSfu } from '@scenecast/sfu';
+import { devKeys, type RunningEngine, startEngine } from '@scenecast/engine';
 import { publishSyntheticVideo, type SignalTap, startSignalTap, waitFor } from '@scenecast/testkit';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningTokenService } from '../src/index.js';
 import { adminToken, apiClient, demoShow, sqlite, startTestService } from './helpers.js';
 
-let sfu: RunningSfu;
+let engine: RunningEngine;
 // Between the viewer's SDK and the SFU, to read the SFU's answer to its publish.
 let tap: SignalTap;
 let roomService: RoomServiceClient;
@@ -39,17 +39,14 @@ async function join(url: string, token: string): Promise<Room> {
 }
 
 beforeAll(async () => {
-  // The service first, so the SFU can be given its webhook URL; then the service learns the SFU's URL.
+  // The service first, so the engine can be given its webhook URL; then the service learns the engine's URL.
   // SQLite is enough here: what is judged is the tokens and webhooks, and test/api.test.ts runs the
   // webhook endpoint's storage on both engines.
-  service = await startTestService(sqlite, { livekit: { url: '', apiKey: 'devkey', apiSecret: 'secret' } });
-  sfu = await startSfu({
-    port: 0,
-    webhook: { urls: [`${service.url}/v1/livekit/webhook`], apiKey: 'devkey' },
-  });
-  service.setLivekitUrl(sfu.url);
-  tap = await startSignalTap(sfu.url);
-  roomService = new RoomServiceClient(sfu.httpUrl, 'devkey', 'secret');
+  service = await startTestService(sqlite, { livekit: { url: '', ...devKeys } });
+  engine = await startEngine({ webhookUrls: [`${service.url}/v1/livekit/webhook`] });
+  service.setLivekitUrl(engine.url);
+  tap = await startSignalTap(engine.url);
+  roomService = new RoomServiceClient(engine.httpUrl, engine.apiKey, engine.apiSecret);
   const { apiKey } = await apiClient(service, adminToken).createBrand({ name: 'Integration' });
   brand = apiClient(service, apiKey);
   await brand.createShow(demoShow);
@@ -59,11 +56,11 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const room of rooms) await room.disconnect().catch(() => undefined);
   await tap?.close();
-  await sfu?.close();
+  await engine?.close();
   await service?.close();
 });
 
-describe('tokens against the embedded SFU', () => {
+describe('tokens against the engine', () => {
   it('a feed publishes its scene (live via webhook), cannot subscribe; a viewer receives it but cannot publish', async () => {
     const feed = await brand.addFeed('demo', {
       sceneId: 'farm',
@@ -79,7 +76,7 @@ describe('tokens against the embedded SFU', () => {
     });
 
     const viewerGrant = await brand.viewerToken('demo', { name: 'Mei' });
-    expect(viewerGrant.url).toBe(sfu.url);
+    expect(viewerGrant.url).toBe(engine.url);
     const viewer = await join(tap.url, viewerGrant.token);
     const subscribed = new Promise<string>((resolve) =>
       viewer.on(RoomEvent.TrackSubscribed, (_track, _pub, participant) => resolve(participant.identity)),
@@ -173,9 +170,7 @@ describe('tokens against the embedded SFU', () => {
       ),
       signature,
     ].join('.');
-    await expect(join(grant.url, forged)).rejects.toThrow(
-      /401 Unauthorized - invalid access token signature/,
-    );
+    await expect(join(grant.url, forged)).rejects.toThrow(/401/);
     expect(await identitiesIn('other-show')).not.toContain(grant.identity);
 
     // The other show is open to its own tokens: the refusals above are about the token, not the show.

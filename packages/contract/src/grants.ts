@@ -44,9 +44,10 @@ export interface FeedGrantInput {
 }
 
 /**
- * Feed: publishes its own camera into its show, under an identity bound to the feed, with its scene in
- * its attributes; it subscribes to nothing unless the brand asks for a preview. The studio's feed is the
- * host: it may also publish the microphone and chat, and is marked as the host.
+ * Feed: publishes its own camera and microphone (the studio's host, a factory's or farm's ambience) into
+ * its show — never a screen share — under an identity bound to the feed, with its scene in its
+ * attributes; it subscribes to nothing unless the brand asks for a preview. The studio's feed is the host:
+ * it may also chat, and is marked as the host.
  */
 export function feedGrant(feed: FeedGrantInput, options: { preview?: boolean } = {}): Grant {
   const host = feed.sceneKind === 'studio';
@@ -62,7 +63,7 @@ export function feedGrant(feed: FeedGrantInput, options: { preview?: boolean } =
       roomJoin: true,
       room: feed.showId,
       canPublish: true,
-      canPublishSources: host ? [TrackSource.CAMERA, TrackSource.MICROPHONE] : [TrackSource.CAMERA],
+      canPublishSources: [TrackSource.CAMERA, TrackSource.MICROPHONE],
       canSubscribe: options.preview ?? false,
       canPublishData: host,
       canUpdateOwnMetadata: false,

@@ -150,7 +150,7 @@ describe('the demo left running', () => {
     expect(exits, output.slice(-3000)).toHaveLength(1);
     expect(exits[0]).toMatch(/^\S*sfu/);
     expect(output).not.toContain('stopping the demo');
-    const metrics = await (await fetch(`${urls.sfuUrl.replace(/^ws/, 'http')}/metrics`)).text();
+    const metrics = await (await fetch(`${urls.engineUrl.replace(/^ws/, 'http')}/metrics`)).text();
     expect(metrics).not.toMatch(/livekit_callback_error_total\{where="token_refresh"\} [1-9]/);
   }, 420_000);
 });

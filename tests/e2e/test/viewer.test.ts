@@ -1,4 +1,4 @@
-// Acceptance for the viewer: real Debian Chromium against the demo show — SFU, seeded token service,
+// Acceptance for the viewer: real Debian Chromium against the demo show — the engine, seeded token service,
 // synthetic cameras (studio at 3840x2160) and the built viewer — all real, on this machine.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,32 +10,13 @@ import { demoCameras, type Stack, startStack } from '@scenecast/demo';
 import { launchChromium, waitFor } from '@scenecast/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { near, stagePicture } from './stage.js';
 
 const artifacts = join(import.meta.dirname, '..', 'test-results');
 mkdirSync(artifacts, { recursive: true });
 
 let stack: Stack;
 let browser: Browser;
-
-/** The stage's current picture: size, and the mean color of the identifying band (top 12 %). */
-async function stagePicture(page: Page) {
-  return page.evaluate(() => {
-    const video = document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]')!;
-    const canvas = document.createElement('canvas');
-    canvas.width = 64;
-    canvas.height = 36;
-    const g = canvas.getContext('2d', { willReadFrequently: true })!;
-    g.drawImage(video, 0, 0, 64, 36);
-    const band = g.getImageData(8, 1, 48, 2).data;
-    const mean = [0, 0, 0];
-    for (let i = 0; i < band.length; i += 4)
-      for (let c = 0; c < 3; c++) mean[c]! += band[i + c]! / (band.length / 4);
-    return { width: video.videoWidth, height: video.videoHeight, band: mean.map(Math.round) };
-  });
-}
-
-const near = (a: number[], b: number[], tolerance = 40) =>
-  a.every((v, i) => Math.abs(v - b[i]!) <= tolerance);
 
 beforeAll(async () => {
   // The demo show as `npm start` runs it, on free ports; the non-studio cameras smaller and all at 10 fps,
@@ -192,10 +173,11 @@ describe('viewer on the demo show', () => {
     await waitFor(async () => near((await stagePicture(page)).band, sceneColors.factory!), {
       what: 'factory on stage',
     });
-    // Restart the engine on the same port: every connection drops at once, as on a network loss.
-    const restarted = stack.restartSfu();
+    // Kill the engine and start it again on the same port: every connection drops at once, as on a
+    // network loss. (A graceful stop differs: livekit-server first tells clients to leave.)
+    await stack.killEngine();
     await page.locator('.banner', { hasText: 'reconnecting' }).waitFor({ timeout: 20_000 });
-    await restarted;
+    await stack.startEngine();
     await waitFor(
       async () =>
         (await page.locator('.banner').count()) === 0 &&
