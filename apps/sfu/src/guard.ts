@@ -19,8 +19,7 @@ export function reportFault(
   context: object = {},
 ): void {
   metrics.callbackErrors.inc({ where });
-  mediaLog ??= log ? undefined : createLogger();
-  const logger = log ?? mediaLog!;
+  const logger = log ?? (mediaLog ??= createLogger());
   const now = Date.now();
   const loud = now - (lastLogged.get(where) ?? Number.NEGATIVE_INFINITY) >= logIntervalMs;
   if (loud) lastLogged.set(where, now);
