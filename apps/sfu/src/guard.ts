@@ -19,7 +19,8 @@ export function reportFault(
   context: object = {},
 ): void {
   metrics.callbackErrors.inc({ where });
-  const logger = log ?? (mediaLog ??= createLogger());
+  if (!log) mediaLog ??= createLogger();
+  const logger = log ?? mediaLog!;
   const now = Date.now();
   const loud = now - (lastLogged.get(where) ?? Number.NEGATIVE_INFINITY) >= logIntervalMs;
   if (loud) lastLogged.set(where, now);
