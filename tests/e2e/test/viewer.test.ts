@@ -7,6 +7,7 @@ import { Room } from '@livekit/rtc-node';
 import { sceneColors } from '@scenecast/camera-sim';
 import { chatTopic } from '@scenecast/contract';
 import { demoCameras, type Stack, startStack } from '@scenecast/demo';
+import { selectedEngine } from '@scenecast/engine';
 import { launchChromium, waitFor } from '@scenecast/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,7 +87,12 @@ describe('viewer on the demo show', () => {
     await page.close();
   });
 
-  it('zooming in brings 3840x2160, zooming out drops it again', async () => {
+  // The engines differ here (apps/sfu/README, compatibility): LiveKit serves the smallest layer at least as large
+  // as the size asked for, and this camera's layers are 320, 640 and 3840 wide, so on LiveKit the 1280-px stage
+  // gets 3840 unzoomed already and zooming changes nothing; the embedded SFU serves a layer of at least 60 % of
+  // the stage, so there zooming is what brings 3840.
+  const zoomBringsTop = selectedEngine() === 'embedded';
+  it(`zooming in brings 3840x2160, zooming out drops it again${zoomBringsTop ? '' : ' (LiveKit: 3840 throughout, by its layer rule)'}`, async () => {
     const page = await openShow();
     await page.click('[data-scene="studio"]');
     await waitFor(async () => near((await stagePicture(page)).band, sceneColors.studio!), {
@@ -100,7 +106,8 @@ describe('viewer on the demo show', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(Math.min(...widths)).toBeGreaterThan(0);
-    expect(Math.max(...widths), 'widest layer on the unzoomed stage').toBeLessThan(3840);
+    if (zoomBringsTop) expect(Math.max(...widths), 'widest layer on the unzoomed stage').toBeLessThan(3840);
+    else expect(widths.at(-1), 'the unzoomed stage on LiveKit').toBe(3840);
     for (let i = 0; i < 5; i++) await page.click('[data-testid="zoom-in"]');
     await waitFor(async () => (await stagePicture(page)).width === 3840, {
       what: '3840 wide when zoomed',
@@ -108,13 +115,12 @@ describe('viewer on the demo show', () => {
     });
     await page.screenshot({ path: join(artifacts, 'stage-zoomed.png') });
     for (let i = 0; i < 6; i++) await page.click('[data-testid="zoom-out"]');
-    await waitFor(
-      async () => (await stagePicture(page)).width < 3840 && (await stagePicture(page)).width > 0,
-      {
-        what: 'a lower layer after zooming out',
-        timeoutMs: 30_000,
-      },
-    );
+    if (zoomBringsTop)
+      await waitFor(
+        async () => (await stagePicture(page)).width < 3840 && (await stagePicture(page)).width > 0,
+        { what: 'a lower layer after zooming out', timeoutMs: 30_000 },
+      );
+    else expect((await stagePicture(page)).width, 'the zoomed-out stage on LiveKit').toBe(3840);
     await page.close();
   });
 
