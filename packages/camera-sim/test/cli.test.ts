@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Room } from '@livekit/rtc-node';
+import { attributes, roles } from '@scenecast/contract';
 import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { participantToken, waitFor } from '@scenecast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +54,12 @@ describe('scenecast-camera', () => {
       await waitFor(() => viewer.remoteParticipants.get('camera-factory')?.trackPublications.size === 1, {
         what: `the camera's track (output so far: ${camera.output().slice(-500)})`,
         timeoutMs: 30_000,
+      });
+      // Its own token carries the token service's feed grant: the scene, the feed, the role.
+      expect(viewer.remoteParticipants.get('camera-factory')!.attributes).toEqual({
+        [attributes.scene]: 'factory',
+        [attributes.feed]: 'camera-factory',
+        [attributes.role]: roles.camera,
       });
       camera.child.kill('SIGTERM');
       const [code] = await camera.exited;
