@@ -1,6 +1,6 @@
-import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
+import { moderatorGrant, signGrant } from '@scenecast/contract/grants';
+import { RoomServiceClient } from 'livekit-server-sdk';
 import { type Logger, pino } from 'pino';
-import { moderatorIdentity, roleAttribute } from './protocol.js';
 import { type ChatLimits, ChatRules, defaultChatLimits, type WordList } from './rules.js';
 import { ShowModerator } from './show-moderator.js';
 import { metrics } from './telemetry.js';
@@ -42,18 +42,7 @@ export async function startModerator(options: ModeratorOptions): Promise<Running
   const moderators = new Map<string, { moderator: ShowModerator; rules: ChatRules; wordsAt: number }>();
   let stopped = false;
 
-  const token = (show: string) => {
-    const t = new AccessToken(livekit.apiKey, livekit.apiSecret, {
-      identity: moderatorIdentity,
-      name: 'Moderator',
-      ttl: '24h',
-      attributes: { [roleAttribute]: 'moderator' },
-    });
-    // An agent: a server participant (the embedded SFU does not rate-limit its data; it relays for all).
-    t.kind = 'agent';
-    t.addGrant({ roomJoin: true, room: show, canSubscribe: true, canPublish: false, canPublishData: true });
-    return t.toJwt();
-  };
+  const token = (show: string) => signGrant(livekit, moderatorGrant(show), 24 * 3600);
 
   const refreshWords = async (show: string, rules: ChatRules) => {
     if (!options.wordList) return;

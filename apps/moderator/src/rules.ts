@@ -1,5 +1,5 @@
 // What the moderator relays: the chat rules of one show, without LiveKit, so they are tested alone.
-import { visibleText } from './visible-text.js';
+import { visibleText } from '@scenecast/contract';
 
 export interface ChatLimits {
   /** Characters (code points) a message may have; the viewer's input stops there too. */

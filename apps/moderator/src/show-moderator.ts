@@ -1,7 +1,7 @@
 import { type RemoteParticipant, Room, RoomEvent, type TextStreamReader } from '@livekit/rtc-node';
+import { attributes, chatAttributes, chatKinds, chatTopic, roles } from '@scenecast/contract';
 import type { RoomServiceClient } from 'livekit-server-sdk';
 import type { Logger } from 'pino';
-import { chatAttributes, chatKinds, chatTopic, hostRole, roleAttribute } from './protocol.js';
 import { type ChatRules, type Refusal, tooLong } from './rules.js';
 import { metrics } from './telemetry.js';
 
@@ -104,7 +104,7 @@ export class ShowModerator {
   }
 
   private isHost(participant: RemoteParticipant): boolean {
-    return participant.attributes[roleAttribute] === hostRole;
+    return participant.attributes[attributes.role] === roles.host;
   }
 
   private async onChat(reader: TextStreamReader, identity: string): Promise<void> {
@@ -133,7 +133,7 @@ export class ShowModerator {
         [chatAttributes.kind]: chatKinds.message,
         [chatAttributes.from]: identity,
         [chatAttributes.name]: participant.name || identity,
-        [chatAttributes.role]: host ? hostRole : '',
+        [chatAttributes.role]: host ? roles.host : '',
       },
     });
   }

@@ -2,6 +2,7 @@
 // is its own — with @livekit/rtc-node participants: a camera, viewers that render only what the moderator relays (as the
 // viewer app does), the host, and scripted abusers (#20).
 import { Room, RoomEvent, VideoStream } from '@livekit/rtc-node';
+import { chatAttributes, chatKinds, chatTopic, moderatorIdentity } from '@scenecast/contract';
 import { type RunningEngine, startEngine } from '@scenecast/engine';
 import {
   participantToken,
@@ -12,15 +13,7 @@ import {
 } from '@scenecast/testkit';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  chatAttributes,
-  chatKinds,
-  chatTopic,
-  defaultChatLimits,
-  moderatorIdentity,
-  type RunningModerator,
-  startModerator,
-} from '../src/index.js';
+import { defaultChatLimits, type RunningModerator, startModerator } from '../src/index.js';
 
 const show = 'moderated';
 let engine: RunningEngine;

@@ -1,7 +1,7 @@
 // The chat rules on their own, on a clock the test moves.
+import { visibleText } from '@scenecast/contract';
 import { describe, expect, it } from 'vitest';
 import { ChatRules, defaultChatLimits } from '../src/rules.js';
-import { visibleText } from '../src/visible-text.js';
 
 function rules(limits = {}) {
   let now = 0;

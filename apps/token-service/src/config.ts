@@ -55,6 +55,8 @@ export const configEnv = z.object({
   VIEWER_TOKEN_TTL: ttl.prefault('15m'),
   FEED_TOKEN_TTL: ttl.prefault('1h'),
   TRUST_PROXY: trustProxy.prefault('loopback'),
+  /** `true`: brands may link evidence over plain http: (an old certificate site); https: only otherwise. */
+  EVIDENCE_ALLOW_HTTP: z.stringbool().default(false),
   LOG_LEVEL: z.string().default('info'),
 });
 
@@ -79,6 +81,8 @@ export interface Config {
   feedTokenTtlSeconds: number;
   /** Express `trust proxy`: hops, or the proxies (named ranges, addresses, CIDRs) allowed to set X-Forwarded-For. */
   trustProxy: number | string[];
+  /** Evidence links may be http: as well as https:. */
+  evidenceAllowHttp: boolean;
   logLevel: string;
 }
 
@@ -103,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     viewerTokenTtlSeconds: e.VIEWER_TOKEN_TTL,
     feedTokenTtlSeconds: e.FEED_TOKEN_TTL,
     trustProxy: e.TRUST_PROXY,
+    evidenceAllowHttp: e.EVIDENCE_ALLOW_HTTP,
     logLevel: e.LOG_LEVEL,
   };
 }

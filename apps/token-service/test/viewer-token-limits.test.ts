@@ -2,9 +2,10 @@
 // address, so the limits must let a whole audience in from one address while one client hammering the
 // endpoint is still slowed, and a show admits at most its ceiling a minute. Run on the defaults.
 import { randomBytes } from 'node:crypto';
+import { ApiError, clientIdHeader, honouringRetryAfter, ScenecastClient } from '@scenecast/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type RunningTokenService } from '../src/index.js';
-import { adminToken, client, demoShow, sqlite, startTestService } from './helpers.js';
+import { adminToken, apiClient, demoShow, sqlite, startTestService } from './helpers.js';
 
 const defaults = loadConfig({});
 const carrierAddress = '198.51.100.20';
@@ -12,7 +13,7 @@ const carrierAddress = '198.51.100.20';
 /** One viewer's request, from `address` (X-Forwarded-For through the trusted loopback proxy). */
 async function ask(service: RunningTokenService, show: string, address: string, clientId?: string) {
   const headers: Record<string, string> = { 'x-forwarded-for': address };
-  if (clientId) headers['scenecast-client-id'] = clientId;
+  if (clientId) headers[clientIdHeader] = clientId;
   const response = await fetch(`${service.url}/v1/shows/${show}/viewer-token`, { method: 'POST', headers });
   const body = (await response.json()) as { detail?: string };
   return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
@@ -22,10 +23,8 @@ const newClientId = () => randomBytes(12).toString('base64url');
 
 async function serviceWithShows(overrides: Record<string, unknown>, ...ids: string[]) {
   const service = await startTestService(sqlite, overrides);
-  const api = client(service.url);
-  const { apiKey } = (await api.call('POST', '/v1/brands', { name: 'Carrier test' }, adminToken)).body;
-  for (const id of ids)
-    expect((await api.call('POST', '/v1/shows', { ...demoShow, id }, apiKey)).status).toBe(201);
+  const { apiKey } = await apiClient(service, adminToken).createBrand({ name: 'Carrier test' });
+  for (const id of ids) await apiClient(service, apiKey).createShow({ ...demoShow, id });
   return service;
 }
 
@@ -110,6 +109,45 @@ it('admits at most the per-show ceiling a minute, from any number of addresses; 
     );
     expect(Number(answers[20]!.retryAfter)).toBeGreaterThanOrEqual(1);
     expect((await ask(service, 'other', '10.1.0.99', newClientId())).status).toBe(200);
+  } finally {
+    await service.close();
+  }
+});
+
+it("a viewer refused a token asks again after the service's Retry-After plus jitter, and gets in", async () => {
+  const service = await serviceWithShows(
+    { viewerTokenRateLimit: 2, viewerTokenRateWindowSeconds: 3 },
+    'show',
+  );
+  try {
+    // The viewer app's client: its tab's id, and the contract's retry.
+    const viewer = new ScenecastClient({ baseUrl: service.url, clientId: newClientId() });
+    await viewer.viewerToken('show');
+    await viewer.viewerToken('show');
+    const refusal = await viewer.viewerToken('show').catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ApiError);
+    const { status, retryAfterSeconds } = refusal as ApiError;
+    expect(status).toBe(429);
+    expect(retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(retryAfterSeconds).toBeLessThanOrEqual(3);
+
+    const asked: number[] = [];
+    const started = performance.now();
+    const token = await honouringRetryAfter(
+      () => {
+        asked.push(performance.now() - started);
+        return viewer.viewerToken('show');
+      },
+      { random: () => 0.5 },
+    );
+    expect(token.token).toBeTruthy();
+    expect(asked.length).toBeGreaterThanOrEqual(2);
+    // Each wait was the Retry-After it was given and half as much again (the jitter), never less.
+    const [, second] = asked;
+    expect(second!).toBeGreaterThanOrEqual(1.5 * 1000 - 50);
+    // A refusal without Retry-After (an unknown show) is not retried.
+    const missing = honouringRetryAfter(() => viewer.viewerToken('nope'));
+    await expect(missing).rejects.toMatchObject({ status: 404 });
   } finally {
     await service.close();
   }

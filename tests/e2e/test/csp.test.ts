@@ -1,16 +1,11 @@
 // The viewer under its Content-Security-Policy (#20), in real Chromium, served as `npm start` serves it
 // (vite preview with apps/viewer/vite.config.ts): the page works — scenes live, the stage playing, chat
 // through the moderator — without one violation, while script injected into the page is blocked.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningCamera, startCamera } from '@scenecast/camera-sim';
-import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
-import { type RunningModerator, startModerator } from '@scenecast/moderator';
-import { type RunningSfu, startSfu } from '@scenecast/sfu';
+import { demoCameras, type Stack, startStack } from '@scenecast/demo';
 import { launchChromium, waitFor } from '@scenecast/testkit';
-import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
 import { securityHeaders } from '@scenecast/viewer/csp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,67 +17,23 @@ declare global {
   }
 }
 
-let sfu: RunningSfu;
-let service: RunningTokenService;
-let moderator: RunningModerator;
-let viewer: ChildProcess;
+let stack: Stack;
 let viewerUrl: string;
 let browser: Browser;
-const cameras: RunningCamera[] = [];
 
 beforeAll(async () => {
-  const state = mkdtempSync(join(tmpdir(), 'e2e-csp-'));
-  const tokenPort = 22_000 + Math.floor(Math.random() * 10_000);
-  const adminToken = 'e2e-admin-token-0123456789abcdef';
-  sfu = await startSfu({
-    port: 0,
-    webhook: { urls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`], apiKey: 'devkey' },
+  // The demo show as `npm start` runs it (the moderator too), the cameras small: what is judged is the page.
+  stack = await startStack({
+    stateDir: mkdtempSync(join(tmpdir(), 'e2e-csp-')),
+    cameras: demoCameras.map((camera) => ({ ...camera, width: 640, height: 360, fps: 10 })),
   });
-  service = await startTokenService({
-    port: tokenPort,
-    databaseUrl: `file:${join(state, 'e2e.db')}`,
-    adminToken,
-    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
-    logLevel: 'warn',
-  });
-  const seeded = await seedDemo(service.url, adminToken, join(state, 'seed.json'));
-  for (const scene of ['studio', 'factory']) {
-    const camera = await startCamera({
-      scene,
-      auth: {
-        kind: 'feed',
-        tokenServiceUrl: service.url,
-        brandKey: seeded.brandKey,
-        feedId: seeded.feeds[scene]!,
-      },
-      width: 640,
-      height: 360,
-      fps: 10,
-    });
-    cameras.push(camera);
-    await camera.live();
-  }
-  moderator = await startModerator({
-    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
-    pollMs: 500,
-  });
-  const viewerPort = 32_000 + Math.floor(Math.random() * 10_000);
-  viewer = spawn(process.execPath, viewerPreviewArgs('127.0.0.1', viewerPort), {
-    env: { ...process.env, TOKEN_SERVICE_URL: service.url, LIVEKIT_URL: sfu.url },
-    stdio: 'ignore',
-  });
-  viewerUrl = `http://127.0.0.1:${viewerPort}/show/demo`;
-  await waitFor(async () => (await fetch(viewerUrl)).ok, { what: 'the viewer to serve' });
+  viewerUrl = stack.showUrl;
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  viewer?.kill();
-  await moderator?.close();
-  for (const camera of cameras) await camera.stop();
-  await sfu?.close();
-  await service?.close();
+  await stack?.close();
 });
 
 /** A page that records every CSP violation (the listener is installed before any of the page's script). */
@@ -115,13 +66,14 @@ const injection =
 describe('the viewer under its Content-Security-Policy', () => {
   it('is served with the policy from apps/viewer/csp.mjs, naming the page itself and the LiveKit URL only', async () => {
     const response = await fetch(viewerUrl);
-    const expected = securityHeaders({ livekitUrl: sfu.url });
+    const expected = securityHeaders({ livekitUrl: stack.engineUrl });
     for (const [name, value] of Object.entries(expected))
       expect(response.headers.get(name), name).toBe(value);
     const policy = expected['Content-Security-Policy']!;
     expect(policy).toContain("script-src 'self';");
     expect(policy).toContain("frame-ancestors 'none'");
-    expect(policy).toContain(`connect-src 'self' ${sfu.url} ${sfu.httpUrl};`);
+    const engineHttp = stack.engineUrl.replace(/^ws/, 'http');
+    expect(policy).toContain(`connect-src 'self' ${stack.engineUrl} ${engineHttp};`);
   });
 
   it('works under it: live scenes, the stage playing, chat through the moderator — and not one violation', async () => {
@@ -129,8 +81,8 @@ describe('the viewer under its Content-Security-Policy', () => {
     const b = await newPage();
     for (const page of [a, b]) {
       await page.goto(viewerUrl);
-      await waitFor(async () => (await page.locator('.badge.live').count()) === 2, {
-        what: 'two live scenes',
+      await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
+        what: 'three live scenes',
         timeoutMs: 60_000,
       });
     }

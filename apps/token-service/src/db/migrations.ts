@@ -68,6 +68,17 @@ const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  // Evidence links were once taken in any URL scheme (javascript:, data:, …): a stored XSS for whatever
+  // renders them. Anything but an http(s) link is dropped; the record keeps its evidence's name and number.
+  '0002_web_evidence_urls': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        update trace_records set evidence_url = null
+        where evidence_url is not null
+          and lower(evidence_url) not like 'https://%'
+          and lower(evidence_url) not like 'http://%'`.execute(db);
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -40,7 +40,7 @@ export function createApp(store: Store, config: Config, log: Logger): Express {
     next();
   });
   app.use(brandRoutes(store, config.adminToken));
-  app.use(showRoutes(store));
+  app.use(showRoutes(store, config));
   app.use(feedRoutes(store, tokens));
   app.use((req, res) => sendProblem(res, 404, `no route for ${req.method} ${req.path}`));
   app.use(problemHandler(log));

@@ -1,10 +1,4 @@
-import {
-  chatAttributes,
-  chatKinds,
-  chatTopic,
-  hostRole,
-  moderatorIdentity,
-} from '@scenecast/moderator/protocol';
+import { chatAttributes, chatKinds, chatTopic, moderatorIdentity, roles } from '@scenecast/contract';
 import { type Room, RoomEvent } from 'livekit-client';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 
@@ -51,7 +45,7 @@ export function Chat({ room }: { room: Room }) {
             kind: 'message',
             from: mine ? 'You' : name,
             text,
-            host: attributes[chatAttributes.role] === hostRole,
+            host: attributes[chatAttributes.role] === roles.host,
             mine,
           });
           break;

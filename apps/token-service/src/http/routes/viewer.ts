@@ -1,17 +1,14 @@
+import { clientIdHeader, endpoints } from '@scenecast/contract';
 import { type Request, Router } from 'express';
 import type { Config } from '../../config.js';
-import { viewerTokenRequest } from '../../domain/schemas.js';
 import type { Store } from '../../domain/store.js';
 import type { TokenIssuer } from '../../livekit/tokens.js';
 import { smallJsonBody } from '../body.js';
+import { reply, routeOf } from '../endpoint.js';
 import { sendProblem } from '../problem.js';
 import { clientAddress, rateLimit } from '../rate-limit.js';
 
-/**
- * The header a viewer names itself with for the rate limit: a random id per browser tab. Viewers behind
- * one carrier NAT share an address but not this id; a client that sends none is limited per address.
- */
-export const clientIdHeader = 'scenecast-client-id';
+/** A client id worth counting on its own (see the contract's clientIdHeader); anything else counts as none. */
 const clientId = /^[A-Za-z0-9_-]{16,64}$/;
 
 /**
@@ -63,19 +60,22 @@ export function viewerTokenRoutes(store: Store, config: Config, tokens: TokenIss
   });
   // A viewer's request carries at most a display name.
   const body = smallJsonBody(1024);
+  const token = endpoints.viewerToken;
   router.post(
-    '/v1/shows/:id/viewer-token',
+    routeOf(token),
     perClient,
     body,
     async (req, res, next) => {
       const showId = String(req.params.id);
-      res.locals.name = viewerTokenRequest.parse(req.body ?? {}).name;
+      res.locals.name = token.body.parse(req.body ?? {}).name;
       if (!(await store.showExists(showId))) return sendProblem(res, 404, `show "${showId}" not found`);
       next();
     },
     perShow,
     async (req, res) => {
-      res.set('cache-control', 'no-store').json(await tokens.viewer(String(req.params.id), res.locals.name));
+      const showId = String(req.params.id);
+      res.set('cache-control', 'no-store');
+      reply(res, token, await tokens.viewer(showId, res.locals.name));
     },
   );
   return router;

@@ -1,0 +1,48 @@
+export { ApiError, type ClientOptions, ScenecastClient } from './client.js';
+export {
+  type Auth,
+  clientIdHeader,
+  type Endpoint,
+  endpoints,
+  type RequestOf,
+  type ResponseOf,
+} from './endpoints.js';
+export {
+  attributes,
+  cameraIdentity,
+  chatAttributes,
+  chatKinds,
+  chatTopic,
+  moderatorIdentity,
+  type Role,
+  roles,
+  sceneOf,
+} from './livekit.js';
+export { honouringRetryAfter } from './retry.js';
+export type {
+  CreateBrand,
+  CreatedBrand,
+  CreateShow,
+  Feed,
+  FeedInput,
+  FeedQuality,
+  FeedStatus,
+  IssuedToken,
+  Problem,
+  PublicFeedStatus,
+  PublicScene,
+  PublicShow,
+  Scene,
+  SceneInput,
+  SceneKind,
+  Show,
+  ShowList,
+  ShowStatus,
+  SourceKind,
+  TraceInput,
+  TraceRecord,
+  UpdateShow,
+} from './schemas.js';
+export * as schemas from './schemas.js';
+export { showLimits } from './schemas.js';
+export { hiddenCharacter, visibleText } from './text.js';
