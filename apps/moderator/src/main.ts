@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `scenecast-moderator`: the chat moderator next to the token service; one process serves every show on
 // the LiveKit engine it is pointed at (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET).
+import { ApiError, ScenecastClient } from '@scenecast/contract';
 import { pino } from 'pino';
 import { loadConfig } from './config.js';
 import { serveHttp } from './http.js';
@@ -17,17 +18,17 @@ try {
 const log = pino({ name: 'moderator', level: config.logLevel });
 const tokenService = config.tokenService;
 
-/** A show's brand's word list, from the token service (operator access). */
-const wordList = tokenService
+const operator =
+  tokenService &&
+  new ScenecastClient({ baseUrl: tokenService.url, key: tokenService.adminToken, timeoutMs: 5_000 });
+/** A show's brand's word list, from the token service (operator access); a show it does not know has none. */
+const wordList = operator
   ? async (show: string): Promise<WordList | undefined> => {
-      const response = await fetch(`${tokenService.url}/v1/shows/${encodeURIComponent(show)}/chat-policy`, {
-        headers: { authorization: `Bearer ${tokenService.adminToken}` },
-        signal: AbortSignal.timeout(5_000),
+      const policy = await operator.chatPolicy(show).catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 404) return undefined;
+        throw error;
       });
-      if (response.status === 404) return undefined;
-      if (!response.ok) throw new Error(`chat policy of ${show}: HTTP ${response.status}`);
-      const policy = (await response.json()) as { blockedWords: string[]; action: WordList['action'] };
-      return { words: policy.blockedWords, action: policy.action };
+      return policy && { words: policy.blockedWords, action: policy.action };
     }
   : undefined;
 

@@ -1,5 +1,5 @@
 // What the moderator relays: the chat rules of one show, without LiveKit, so they are tested alone.
-import { visibleText } from '@scenecast/contract';
+import { type ChatPolicy, visibleText } from '@scenecast/contract';
 
 export interface ChatLimits {
   /** Characters (code points) a message may have; the viewer's input stops there too. */
@@ -31,7 +31,7 @@ export const defaultChatLimits: ChatLimits = {
 /** A brand's blocked words, and whether a message with one is masked (`***`) or not relayed at all. */
 export interface WordList {
   words: readonly string[];
-  action: 'mask' | 'drop';
+  action: ChatPolicy['action'];
 }
 
 export type Verdict =

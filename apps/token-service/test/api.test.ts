@@ -295,6 +295,35 @@ for (const backend of backends) {
       });
     });
 
+    describe('chat policy', () => {
+      it("lets a brand set its show's word list and only the operator (the moderator) read it", async () => {
+        const operator = apiClient(service, adminToken);
+        // A show whose brand set none: no words.
+        expect(await operator.chatPolicy('demo')).toEqual({ blockedWords: [], action: 'mask' });
+        const policy = { blockedWords: ['scam', '假货'], action: 'drop' as const };
+        expect(await brandA.setChatPolicy('demo', policy)).toEqual(policy);
+        expect(await operator.chatPolicy('demo')).toEqual(policy);
+        // Set again: replaced.
+        await brandA.setChatPolicy('demo', { blockedWords: ['fake'], action: 'mask' });
+        expect(await operator.chatPolicy('demo')).toEqual({ blockedWords: ['fake'], action: 'mask' });
+        // Another brand cannot set it (its show is not theirs), nobody but the operator reads it.
+        await expect(brandB.setChatPolicy('demo', policy)).rejects.toMatchObject({ status: 404 });
+        expectProblem(await call('GET', '/v1/shows/demo/chat-policy'), 401);
+        expectProblem(await call('GET', '/v1/shows/demo/chat-policy', undefined, keyA), 401);
+        expectProblem(await call('GET', '/v1/shows/nope/chat-policy', undefined, adminToken), 404);
+        // Bad lists change nothing.
+        for (const bad of [
+          { blockedWords: ['<b>scam</b>'], action: 'mask' },
+          { blockedWords: ['sc\u200Bam'], action: 'mask' },
+          { blockedWords: ['scam'], action: 'ban' },
+          { blockedWords: Array(501).fill('x'), action: 'mask' },
+          { blockedWords: ['scam'] },
+        ])
+          expectProblem(await call('PUT', '/v1/shows/demo/chat-policy', bad, keyA), 400);
+        expect(await operator.chatPolicy('demo')).toEqual({ blockedWords: ['fake'], action: 'mask' });
+      });
+    });
+
     describe('tokens', () => {
       it('issues a feed token that may publish only its camera and microphone into its own show, not subscribe or chat', async () => {
         const feed = await brandA.addFeed('demo', {

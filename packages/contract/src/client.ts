@@ -77,6 +77,10 @@ export class ScenecastClient {
     return this.call(endpoints.createBrand, {}, body);
   }
 
+  chatPolicy(showId: string) {
+    return this.call(endpoints.chatPolicy, { id: showId });
+  }
+
   // ---- brand ----
 
   createShow(body: RequestOf<typeof endpoints.createShow>) {
@@ -101,6 +105,10 @@ export class ScenecastClient {
 
   addTrace(showId: string, body: RequestOf<typeof endpoints.addTrace>) {
     return this.call(endpoints.addTrace, { id: showId }, body);
+  }
+
+  setChatPolicy(showId: string, body: RequestOf<typeof endpoints.setChatPolicy>) {
+    return this.call(endpoints.setChatPolicy, { id: showId }, body);
   }
 
   addFeed(showId: string, body: RequestOf<typeof endpoints.addFeed>) {

@@ -8,7 +8,7 @@ import * as schemas from './schemas.js';
 export type Auth = 'public' | 'brand' | 'operator' | 'livekit';
 
 export interface Endpoint {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** OpenAPI path template, e.g. `/v1/shows/{id}`. */
   path: string;
   summary: string;
@@ -109,6 +109,23 @@ export const endpoints = {
     body: schemas.feedInput,
     status: 201,
     response: schemas.feed,
+  },
+  setChatPolicy: {
+    method: 'PUT',
+    path: '/v1/shows/{id}/chat-policy',
+    summary: "Set the show's chat word list (what the moderator masks or drops)",
+    auth: 'brand',
+    body: schemas.chatPolicyInput,
+    status: 200,
+    response: schemas.chatPolicy,
+  },
+  chatPolicy: {
+    method: 'GET',
+    path: '/v1/shows/{id}/chat-policy',
+    summary: "The show's chat word list, for the chat moderator",
+    auth: 'operator',
+    status: 200,
+    response: schemas.chatPolicy,
   },
   feedToken: {
     method: 'POST',

@@ -20,6 +20,8 @@ export {
 } from './livekit.js';
 export { honouringRetryAfter } from './retry.js';
 export type {
+  ChatPolicy,
+  ChatPolicyInput,
   CreateBrand,
   CreatedBrand,
   CreateShow,

@@ -103,6 +103,15 @@ export const feedTokenRequest = z.strictObject({ preview: z.boolean().optional()
 
 export const viewerTokenRequest = z.strictObject({ name: text(60).optional() });
 
+/** What the chat moderator does with a message holding a blocked word: mask the word, or drop it. */
+export const chatAction = z.enum(['mask', 'drop']);
+
+/** A show's chat word list, set by its brand; the moderator reads it. */
+export const chatPolicyInput = z.strictObject({
+  blockedWords: z.array(text(40)).max(500),
+  action: chatAction,
+});
+
 // ---- responses: what the service answers (unknown fields are dropped, so it may add some later) ----
 
 const nullable = z.string().nullable();
@@ -186,6 +195,9 @@ export const feed = z.object({
   live: z.boolean(),
 });
 
+/** A show's chat word list; a show whose brand set none has no words, masked. */
+export const chatPolicy = z.object({ blockedWords: z.array(z.string()), action: chatAction });
+
 /** A LiveKit access token and where to use it. */
 export const issuedToken = z.object({ url: z.string(), token: z.string(), identity: z.string() });
 
@@ -211,6 +223,7 @@ export type CreateShow = z.output<typeof createShow>;
 export type UpdateShow = z.output<typeof updateShow>;
 export type TraceInput = z.output<typeof traceInput>;
 export type FeedInput = z.output<typeof feedInput>;
+export type ChatPolicyInput = z.output<typeof chatPolicyInput>;
 
 // Responses.
 export type CreatedBrand = z.output<typeof createdBrand>;
@@ -225,4 +238,5 @@ export type PublicShow = z.output<typeof publicShow>;
 export type ShowList = z.output<typeof showList>;
 export type Feed = z.output<typeof feed>;
 export type IssuedToken = z.output<typeof issuedToken>;
+export type ChatPolicy = z.output<typeof chatPolicy>;
 export type Problem = z.output<typeof problem>;

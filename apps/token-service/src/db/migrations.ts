@@ -79,6 +79,16 @@ const migrations: Record<string, Migration> = {
           and lower(evidence_url) not like 'http://%'`.execute(db);
     },
   },
+  '0003_chat_policies': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('chat_policies')
+        .addColumn('show_id', 'text', (c) => c.primaryKey().references('shows.id').onDelete('cascade'))
+        .addColumn('blocked_words', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

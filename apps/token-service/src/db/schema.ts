@@ -1,4 +1,4 @@
-import type { SceneKind, ShowStatus, SourceKind } from '@scenecast/contract';
+import type { ChatPolicy, SceneKind, ShowStatus, SourceKind } from '@scenecast/contract';
 import type { Generated, Selectable } from 'kysely';
 
 export interface BrandTable {
@@ -57,12 +57,20 @@ export interface TraceTable {
   position: number;
 }
 
+export interface ChatPolicyTable {
+  show_id: string;
+  /** JSON: the words, as the brand gave them. */
+  blocked_words: string;
+  action: ChatPolicy['action'];
+}
+
 export interface Database {
   brands: BrandTable;
   shows: ShowTable;
   scenes: SceneTable;
   feeds: FeedTable;
   trace_records: TraceTable;
+  chat_policies: ChatPolicyTable;
 }
 
 export type Brand = Selectable<BrandTable>;

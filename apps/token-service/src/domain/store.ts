@@ -1,5 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type {
+  ChatPolicy,
+  ChatPolicyInput,
   CreatedBrand,
   CreateShow,
   Feed,
@@ -261,6 +263,38 @@ export class Store {
     };
     await this.db.insertInto('trace_records').values(row).execute();
     return traceView(row);
+  }
+
+  // ---- chat ----
+
+  async setChatPolicy(brandId: string, showId: string, policy: ChatPolicyInput): Promise<ChatPolicy> {
+    await this.ownedShow(brandId, showId);
+    const row = {
+      show_id: showId,
+      blocked_words: JSON.stringify(policy.blockedWords),
+      action: policy.action,
+    };
+    await this.db
+      .insertInto('chat_policies')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('show_id').doUpdateSet({ blocked_words: row.blocked_words, action: row.action }),
+      )
+      .execute();
+    return { blockedWords: policy.blockedWords, action: policy.action };
+  }
+
+  /** A show's word list; none set: no words. */
+  async chatPolicy(showId: string): Promise<ChatPolicy> {
+    if (!(await this.showExists(showId))) throw new DomainError(404, `show "${showId}" not found`);
+    const row = await this.db
+      .selectFrom('chat_policies')
+      .selectAll()
+      .where('show_id', '=', showId)
+      .executeTakeFirst();
+    return row
+      ? { blockedWords: JSON.parse(row.blocked_words) as string[], action: row.action }
+      : { blockedWords: [], action: 'mask' };
   }
 
   async addFeed(brandId: string, showId: string, input: FeedInput): Promise<Feed> {

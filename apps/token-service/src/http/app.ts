@@ -26,7 +26,7 @@ export function createApp(store: Store, config: Config, log: Logger): Express {
   app.set('etag', false);
   app.use(metrics.track);
   app.use(helmet());
-  app.use(cors({ origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'] }));
+  app.use(cors({ origin: config.corsOrigins, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] }));
   // The hot public path first, so a viewer's request does not walk the other routers.
   app.use(viewerTokenRoutes(store, config, tokens));
   app.use(opsRoutes(store, metrics.registry));
@@ -34,7 +34,8 @@ export function createApp(store: Store, config: Config, log: Logger): Express {
   app.use(webhookRoutes(store, config, log));
   app.use(express.json({ limit: jsonLimit, strict: true }));
   app.use((req, res, next) => {
-    const hasBody = ['POST', 'PATCH'].includes(req.method) && Number(req.headers['content-length'] ?? 0) > 0;
+    const hasBody =
+      ['POST', 'PUT', 'PATCH'].includes(req.method) && Number(req.headers['content-length'] ?? 0) > 0;
     if (hasBody && !req.is('application/json'))
       return sendProblem(res, 415, 'send JSON (content-type: application/json)');
     next();

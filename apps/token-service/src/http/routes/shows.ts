@@ -2,10 +2,10 @@ import { endpoints as e } from '@scenecast/contract';
 import { Router } from 'express';
 import type { Config } from '../../config.js';
 import type { Store } from '../../domain/store.js';
-import { requireBrand } from '../auth.js';
+import { requireAdmin, requireBrand } from '../auth.js';
 import { reply, routeOf } from '../endpoint.js';
 
-export function showRoutes(store: Store, config: Pick<Config, 'evidenceAllowHttp'>): Router {
+export function showRoutes(store: Store, config: Pick<Config, 'evidenceAllowHttp' | 'adminToken'>): Router {
   const router = Router();
   const brand = requireBrand(store);
   // The contract takes http(s) links; plain http: only where the operator allows it.
@@ -45,6 +45,15 @@ export function showRoutes(store: Store, config: Pick<Config, 'evidenceAllowHttp
   router.post(routeOf(e.addFeed), brand, async (req, res) => {
     const feed = e.addFeed.body.parse(req.body);
     reply(res, e.addFeed, await store.addFeed(req.brand!.id, String(req.params.id), feed));
+  });
+
+  router.put(routeOf(e.setChatPolicy), brand, async (req, res) => {
+    const policy = e.setChatPolicy.body.parse(req.body);
+    reply(res, e.setChatPolicy, await store.setChatPolicy(req.brand!.id, String(req.params.id), policy));
+  });
+  router.get(routeOf(e.chatPolicy), requireAdmin(config.adminToken), async (req, res) => {
+    res.set('cache-control', 'no-store');
+    reply(res, e.chatPolicy, await store.chatPolicy(String(req.params.id)));
   });
 
   return router;
