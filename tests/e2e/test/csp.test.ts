@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 declare global {
   interface Window {
-    violations: Array<{ directive: string; blocked: string }>;
+    violations: Array<{ directive: string; blocked: string; where: string }>;
     injected?: string;
   }
 }
@@ -42,7 +42,11 @@ async function newPage(): Promise<Page> {
   await page.addInitScript(() => {
     window.violations = [];
     document.addEventListener('securitypolicyviolation', (e) =>
-      window.violations.push({ directive: e.effectiveDirective, blocked: e.blockedURI }),
+      window.violations.push({
+        directive: e.effectiveDirective,
+        blocked: e.blockedURI,
+        where: `${e.sourceFile}:${e.lineNumber}:${e.columnNumber} ${e.sample}`,
+      }),
     );
   });
   return page;
@@ -101,7 +105,8 @@ describe('the viewer under its Content-Security-Policy', () => {
     await a.click('[data-testid="chat-send"]');
     await b.locator('.message', { hasText: 'Is the ham smoked?' }).waitFor({ timeout: 15_000 });
     await a.locator('.message.mine', { hasText: 'Is the ham smoked?' }).waitFor({ timeout: 15_000 });
-    for (const page of [a, b]) expect(await page.evaluate(() => window.violations)).toEqual([]);
+    for (const page of [a, b])
+      expect(JSON.stringify(await page.evaluate(() => window.violations))).toBe('[]');
     await a.close();
     await b.close();
   });
