@@ -24,8 +24,8 @@ export type Role = (typeof roles)[keyof typeof roles];
 
 /**
  * Chat messages are LiveKit text streams on this topic. Viewers and the host send them to the moderator
- * only; everyone renders only what the moderator relays, so a flood sent to everyone directly is never
- * shown (and the moderator, which receives it too, mutes its sender).
+ * only; everyone renders only what the moderator relays, so a flood sent to everyone directly is shown at
+ * most at the sender's allowed pace (the moderator receives it too, relays within the pace, and mutes).
  */
 export const chatTopic = 'chat';
 

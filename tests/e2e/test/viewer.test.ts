@@ -8,6 +8,7 @@ import { sceneColors } from '@scenecast/camera-sim';
 import { chatTopic, moderatorIdentity, ScenecastClient } from '@scenecast/contract';
 import { demoCameras, type Stack, startStack } from '@scenecast/demo';
 import { selectedEngine } from '@scenecast/engine';
+import { defaultChatLimits } from '@scenecast/moderator';
 import { launchChromium, startFlood, waitFor } from '@scenecast/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -243,7 +244,7 @@ describe('viewer on the demo show', () => {
     }
   });
 
-  it('never shows a flood sent to everyone directly, and shows who was muted for it', async () => {
+  it('shows a flood sent to everyone at most at the allowed pace, and who was muted for it', async () => {
     const page = await openShow();
     await page.locator('[data-testid="chat-input"]:enabled').waitFor({ timeout: 15_000 });
     // A scripted viewer with a real viewer token, flooding the show's chat (to everyone, not the moderator).
@@ -261,7 +262,11 @@ describe('viewer on the demo show', () => {
     const notice = page.locator('.notice', { hasText: 'Spammer was muted for flooding the chat.' });
     await notice.waitFor({ timeout: 15_000 });
     await flood.report;
-    expect(await page.locator('.message', { hasText: 'FLOOD' }).count()).toBe(0);
+    // Only what the moderator relayed is shown: at most the sender's burst, before the mute landed — never
+    // the thousands sent.
+    expect(await page.locator('.message', { hasText: 'FLOOD' }).count()).toBeLessThanOrEqual(
+      defaultChatLimits.perSenderBurst,
+    );
     await page.screenshot({ path: join(artifacts, 'chat-muted.png') });
     await page.close();
   });
