@@ -40,6 +40,8 @@ export function parseJoin(url: URL): JoinParams {
   }
   const encoded = params.get('join_request');
   if (!encoded) throw new SfuError('malformed', 'join_request is required');
+  // Node's decoder skips what is not base64 and would turn garbage into an empty, "valid" request.
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded)) throw new SfuError('malformed', 'join_request is not base64');
   let join: JoinRequest;
   try {
     // Node's base64 decoder takes the URL-safe alphabet the SDKs use, with or without padding.
@@ -48,6 +50,7 @@ export function parseJoin(url: URL): JoinParams {
       wrapped.compression === WrappedJoinRequest_Compression.GZIP
         ? gunzipSync(wrapped.joinRequest, { maxOutputLength: maxSignalFrameBytes })
         : wrapped.joinRequest;
+    if (bytes.length === 0) throw new Error('empty');
     join = JoinRequest.fromBinary(bytes);
   } catch (error) {
     throw new SfuError('malformed', `join_request cannot be decoded: ${(error as Error).message}`);
