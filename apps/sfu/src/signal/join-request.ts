@@ -41,7 +41,8 @@ export function parseJoin(url: URL): JoinParams {
   const encoded = params.get('join_request');
   if (!encoded) throw new SfuError('malformed', 'join_request is required');
   // Node's decoder skips what is not base64 and would turn garbage into an empty, "valid" request.
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded)) throw new SfuError('malformed', 'join_request is not base64');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded))
+    throw new SfuError('malformed', 'join_request is not base64');
   let join: JoinRequest;
   try {
     // Node's base64 decoder takes the URL-safe alphabet the SDKs use, with or without padding.
