@@ -21,6 +21,7 @@ import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
 import { metrics } from '../telemetry.js';
 import type { MediaTrack } from './media-track.js';
+import { configureAudioAnswer } from './sdp.js';
 import { SubscriptionManager } from './subscription-manager.js';
 import { type IceCandidateJson, type RtcConfig, Transport } from './transport.js';
 import { UpTrackManager } from './up-track-manager.js';
@@ -248,7 +249,10 @@ export class Participant {
 
   async handleOffer(description: SessionDescription): Promise<void> {
     this.tracks.offered(description.sdp);
-    const sdp = await this.publisher.handleOffer(description.sdp);
+    const sdp = configureAudioAnswer(
+      await this.publisher.handleOffer(description.sdp),
+      this.tracks.audioFeaturesByMid(),
+    );
     this.send({
       case: 'answer',
       value: new SessionDescription({
