@@ -24,8 +24,8 @@ import {
 import { guard } from '../guard.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
-import { DataLimiter, type DataLimits } from '../sfu/data-limiter.js';
 import { observeWindowMs } from '../sfu/audio-level.js';
+import { DataLimiter, type DataLimits } from '../sfu/data-limiter.js';
 import { qualities } from '../sfu/layers.js';
 import { metrics } from '../telemetry.js';
 import type { MediaTrack } from './media-track.js';
