@@ -136,6 +136,38 @@ describe('the viewer under its Content-Security-Policy', () => {
     await page.close();
   });
 
+  it('links evidence only to http(s) pages, whatever the API answers, in a tab that cannot reach back', async () => {
+    // The API refuses such links now (token-service brand-content test); an older row, another API version
+    // or a proxy may still hand the page one.
+    const page = await newPage();
+    await page.route('**/v1/shows/demo', async (route) => {
+      const response = await route.fetch();
+      const show = await response.json();
+      const step = show.trace[0];
+      const evidence = (id: string, name: string, url: string) => ({
+        ...step,
+        id,
+        evidence: { name, number: id, url },
+      });
+      show.trace = [
+        evidence('1', 'Script', 'javascript:window.injected = 1'),
+        evidence('2', 'Document', 'data:text/html,<script>alert(1)</script>'),
+        evidence('3', 'Certificate', 'https://example.org/cert'),
+      ];
+      await route.fulfill({ response, json: show });
+    });
+    await page.goto(viewerUrl);
+    await page.locator('.trace-step').nth(2).waitFor();
+    const links = await page
+      .locator('.trace a')
+      .evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('href'), a.rel, a.target]));
+    expect(links).toEqual([['Certificate 3', 'https://example.org/cert', 'noopener noreferrer', '_blank']]);
+    // The others are shown as text.
+    for (const text of ['Script 1', 'Document 2'])
+      expect(await page.locator('.trace dd', { hasText: text }).count()).toBe(1);
+    await page.close();
+  });
+
   it('refuses markup written into the page by script (Trusted Types): a DOM XSS has nowhere to land', async () => {
     const page = await newPage();
     await page.goto(viewerUrl);
