@@ -160,7 +160,14 @@ describe('the viewer under its Content-Security-Policy', () => {
     await page.locator('.trace-step').nth(2).waitFor();
     const links = await page
       .locator('.trace a')
-      .evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('href'), a.rel, a.target]));
+      .evaluateAll((as) =>
+        as.map((a) => [
+          a.textContent,
+          a.getAttribute('href'),
+          a.getAttribute('rel'),
+          a.getAttribute('target'),
+        ]),
+      );
     expect(links).toEqual([['Certificate 3', 'https://example.org/cert', 'noopener noreferrer', '_blank']]);
     // The others are shown as text.
     for (const text of ['Script 1', 'Document 2'])
