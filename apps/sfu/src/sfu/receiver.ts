@@ -26,8 +26,18 @@ interface Layer {
   upstream: Upstream;
   nack: NackGenerator | undefined;
   lastPacketAt: number;
+  lastKeyframeAt: number;
   lastKeyframeRequestAt: number;
   bytes: number;
+}
+
+/** One layer as the debug view shows it (times in ms ago, rounded). */
+export interface LayerState {
+  quality: VideoQuality;
+  ssrc: number | undefined;
+  lastPacketMs: number | undefined;
+  lastKeyframeMs: number | undefined;
+  lastKeyframeRequestMs: number | undefined;
 }
 
 const layerStaleMs = 1500;
@@ -55,6 +65,11 @@ export class TrackReceiver {
   }> = [];
   private flushScheduled = false;
   private nackTimer: NodeJS.Timeout | undefined;
+  /**
+   * Set by the room: a subscriber has been waiting for a layer the publisher is not sending, so the
+   * publisher should be told again which layers are needed (dynacast).
+   */
+  onLayerWanted: ((quality: VideoQuality) => void) | undefined;
 
   constructor(
     readonly kind: MediaKind,
@@ -70,6 +85,7 @@ export class TrackReceiver {
       upstream,
       nack: undefined,
       lastPacketAt: 0,
+      lastKeyframeAt: 0,
       lastKeyframeRequestAt: 0,
       bytes: 0,
     };
@@ -90,6 +106,7 @@ export class TrackReceiver {
         metrics.packets.inc({ direction: 'incoming', kind: this.kind });
         metrics.bytes.inc({ direction: 'incoming', kind: this.kind }, packet.payload.length);
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
+        if (keyframe) layer.lastKeyframeAt = layer.lastPacketAt;
         // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
         // further behind (subscribers recover with NACK or a keyframe).
         if (this.pending.length >= maxPending) {
@@ -165,6 +182,25 @@ export class TrackReceiver {
 
   hasLayer(quality: VideoQuality): boolean {
     return this.layers.has(quality);
+  }
+
+  /** A subscriber waits for a layer that is not arriving (see `onLayerWanted`). */
+  wantLayer(quality: VideoQuality): void {
+    this.onLayerWanted?.(quality);
+  }
+
+  /** Each layer's SSRC and how long ago it last delivered a packet and a keyframe, and was asked for one. */
+  layerStates(now = performance.now()): LayerState[] {
+    const ago = (at: number) => (at > 0 ? Math.round(now - at) : undefined);
+    return [...this.layers.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([quality, layer]) => ({
+        quality,
+        ssrc: layer.ssrc,
+        lastPacketMs: ago(layer.lastPacketAt),
+        lastKeyframeMs: ago(layer.lastKeyframeAt),
+        lastKeyframeRequestMs: ago(layer.lastKeyframeRequestAt),
+      }));
   }
 
   /** Ask the publisher for a keyframe on one layer, at most every few hundred ms. */
