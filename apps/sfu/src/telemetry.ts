@@ -29,7 +29,7 @@ export const metrics = {
   }),
   keyframeRerequests: counter(
     'livekit_keyframe_rerequest_total',
-    'Keyframe requests repeated because a layer switch was still waiting for its keyframe',
+    'Keyframe requests sent again because the one before went unanswered past the time keyframes take',
   ),
   dynacastRenewals: counter(
     'livekit_dynacast_renew_total',

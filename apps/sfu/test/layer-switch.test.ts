@@ -1,8 +1,9 @@
-// A down track's layer switches over time: which keyframes it asks for and when it asks again, when it
-// tells the publisher again that a layer is needed, and how long each switch made the subscriber wait.
+// A down track's layer switches over time: which keyframes it needs, when it tells the publisher again that
+// a layer is needed, and how long each switch made the subscriber wait. (When those needs become requests
+// upstream is KeyframeRequests', keyframe-requests.test.ts.)
 import { VideoQuality } from '@livekit/protocol';
 import { describe, expect, it } from 'vitest';
-import { LayerSwitch, rerequestAfterMs, type SwitchStep } from '../src/sfu/layer-switch.js';
+import { LayerSwitch, overdueMs, type SwitchStep } from '../src/sfu/layer-switch.js';
 
 const { LOW, MEDIUM, HIGH } = VideoQuality;
 
@@ -13,7 +14,6 @@ type Look = {
   goal: VideoQuality;
   wanted?: VideoQuality;
   request?: VideoQuality[];
-  rerequest?: boolean;
   renew?: boolean;
   ended?: SwitchStep['ended'];
 };
@@ -30,7 +30,6 @@ function run(steps: Step[]): LayerSwitch {
     const result = layerSwitch.step(step.at, step.current, step.goal, step.wanted ?? step.goal);
     expect(result, what).toEqual({
       request: step.request ?? [],
-      rerequest: step.rerequest ?? false,
       renew: step.renew ?? false,
       ended: step.ended,
     });
@@ -39,51 +38,49 @@ function run(steps: Step[]): LayerSwitch {
 }
 
 describe('LayerSwitch', () => {
-  const r = rerequestAfterMs;
+  const o = overdueMs;
   const cases: Array<[string, Step[]]> = [
-    ['asks nothing while the goal is forwarded', [{ at: 0, current: HIGH, goal: HIGH }]],
+    ['needs nothing while the goal is forwarded', [{ at: 0, current: HIGH, goal: HIGH }]],
     [
-      'asks for the goal at once and ends reached when it is forwarded',
+      "needs the goal's keyframe until it is forwarded, then ends reached",
       [
         { at: 0, current: LOW, goal: HIGH, request: [HIGH] },
-        { at: 100, current: LOW, goal: HIGH },
+        { at: 100, current: LOW, goal: HIGH, request: [HIGH] },
         { at: 180, current: HIGH, goal: HIGH, ended: { waitMs: 180, outcome: 'reached' } },
         { at: 200, current: HIGH, goal: HIGH },
       ],
     ],
     [
-      'asks again after the bound, then also for the layers between, and tells the publisher once',
+      'once overdue, also needs the layers between, and takes them on the way up',
       [
         { at: 0, current: LOW, goal: HIGH, request: [HIGH] },
-        { at: r - 1, current: LOW, goal: HIGH },
-        { at: r, current: LOW, goal: HIGH, request: [HIGH, MEDIUM], rerequest: true },
-        { at: r + 50, current: MEDIUM, goal: HIGH },
-        { at: 2 * r, current: MEDIUM, goal: HIGH, request: [HIGH], rerequest: true },
-        { at: 2 * r + 10, current: HIGH, goal: HIGH, ended: { waitMs: 2 * r + 10, outcome: 'reached' } },
+        { at: o - 1, current: LOW, goal: HIGH, request: [HIGH] },
+        { at: o, current: LOW, goal: HIGH, request: [HIGH, MEDIUM] },
+        { at: o + 50, current: MEDIUM, goal: HIGH, request: [HIGH] },
+        { at: o + 90, current: HIGH, goal: HIGH, ended: { waitMs: o + 90, outcome: 'reached' } },
       ],
     ],
     [
-      'before the first keyframe, asks again for every layer up to the goal',
+      'before the first keyframe, once overdue needs every layer up to the goal',
       [
         { at: 0, current: undefined, goal: MEDIUM, request: [MEDIUM] },
-        { at: r, current: undefined, goal: MEDIUM, request: [MEDIUM, LOW], rerequest: true },
-        { at: r + 5, current: LOW, goal: MEDIUM },
+        { at: o, current: undefined, goal: MEDIUM, request: [MEDIUM, LOW] },
+        { at: o + 5, current: LOW, goal: MEDIUM, request: [MEDIUM] },
       ],
     ],
     [
-      'going down asks for the goal only',
+      'going down needs the goal only',
       [
         { at: 0, current: HIGH, goal: LOW, request: [LOW] },
-        { at: r, current: HIGH, goal: LOW, request: [LOW], rerequest: true },
+        { at: o, current: HIGH, goal: LOW, request: [LOW] },
       ],
     ],
     [
       'follows a goal that moves while it waits (a layer stops or resumes), without starting over',
       [
         { at: 0, current: LOW, goal: HIGH, request: [HIGH] },
-        { at: 100, current: LOW, goal: MEDIUM },
-        { at: r, current: LOW, goal: MEDIUM, request: [MEDIUM], rerequest: true },
-        { at: r + 20, current: MEDIUM, goal: MEDIUM, ended: { waitMs: r + 20, outcome: 'reached' } },
+        { at: 100, current: LOW, goal: MEDIUM, request: [MEDIUM] },
+        { at: 120, current: MEDIUM, goal: MEDIUM, ended: { waitMs: 120, outcome: 'reached' } },
       ],
     ],
     [
@@ -98,16 +95,16 @@ describe('LayerSwitch', () => {
       ],
     ],
     [
-      'tells the publisher again, once, when the wanted layer has not been arriving for the bound',
+      'tells the publisher again, once, when the wanted layer has not been arriving for a while',
       [
         { at: 0, current: MEDIUM, goal: MEDIUM, wanted: HIGH },
-        { at: r - 1, current: MEDIUM, goal: MEDIUM, wanted: HIGH },
-        { at: r, current: MEDIUM, goal: MEDIUM, wanted: HIGH, renew: true },
-        { at: 3 * r, current: MEDIUM, goal: MEDIUM, wanted: HIGH },
-        { at: 3 * r + 1, current: MEDIUM, goal: HIGH, wanted: HIGH, request: [HIGH] },
-        { restart: 4 * r, ended: { waitMs: r - 1, outcome: 'superseded' } },
-        { at: 4 * r, current: MEDIUM, goal: MEDIUM, wanted: HIGH },
-        { at: 5 * r, current: MEDIUM, goal: MEDIUM, wanted: HIGH, renew: true },
+        { at: o - 1, current: MEDIUM, goal: MEDIUM, wanted: HIGH },
+        { at: o, current: MEDIUM, goal: MEDIUM, wanted: HIGH, renew: true },
+        { at: 3 * o, current: MEDIUM, goal: MEDIUM, wanted: HIGH },
+        { at: 3 * o + 1, current: MEDIUM, goal: HIGH, wanted: HIGH, request: [HIGH] },
+        { restart: 4 * o, ended: { waitMs: o - 1, outcome: 'superseded' } },
+        { at: 4 * o, current: MEDIUM, goal: MEDIUM, wanted: HIGH },
+        { at: 5 * o, current: MEDIUM, goal: MEDIUM, wanted: HIGH, renew: true },
       ],
     ],
   ];
@@ -116,16 +113,19 @@ describe('LayerSwitch', () => {
     run(steps);
   });
 
-  it('shows the pending switch in its state', () => {
+  it('shows the pending switch and its last events in its state', () => {
     const layerSwitch = run([
       { at: 0, current: LOW, goal: HIGH, request: [HIGH] },
-      { at: r, current: LOW, goal: HIGH, request: [HIGH, MEDIUM], rerequest: true },
+      { at: o, current: LOW, goal: HIGH, request: [HIGH, MEDIUM] },
     ]);
-    expect(layerSwitch.state(r + 40)).toEqual({
-      pendingMs: r + 40,
-      requests: 2,
-      rerequests: 1,
+    expect(layerSwitch.state(o + 40)).toEqual({
+      pendingMs: o + 40,
       renewed: false,
+      recent: [
+        `-${o + 40} ms forwarding LOW (goal HIGH, wanted HIGH)`,
+        `-${o + 40} ms needs a keyframe of HIGH`,
+        '-40 ms needs a keyframe of HIGH MEDIUM',
+      ],
     });
   });
 });

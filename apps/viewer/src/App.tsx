@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { fetchShow, fetchViewerToken, type Show } from './api';
 import { Chat } from './components/Chat';
 import { SceneRail } from './components/SceneRail';
@@ -9,7 +9,7 @@ import { ShowRoom } from './live/show-room';
 
 declare global {
   interface Window {
-    /** Read by tests and the benchmark: the last switch and zoom latencies the stage measured. */
+    /** Read by tests and the benchmark: every switch (numbered from 1) and zoom latency the stage measured. */
     scenecast?: { switches: SwitchTiming[]; zooms: number[]; selected?: string };
   }
 }
@@ -29,7 +29,8 @@ export function App({ showId }: { showId: string }) {
   const showRoom = useMemo(() => new ShowRoom(), []);
   const { status, feeds } = useShowRoom(showRoom);
   const [selected, setSelected] = useState<string>();
-  const [switchedAt, setSwitchedAt] = useState<number>();
+  const [switchTiming, setSwitchTiming] = useState<SwitchTiming>();
+  const switchCount = useRef(0);
   const [lastSwitch, setLastSwitch] = useState<SwitchTiming>();
   const [lastZoom, setLastZoom] = useState<number>();
   const [statsOpen, setStatsOpen] = useState(false);
@@ -60,7 +61,10 @@ export function App({ showId }: { showId: string }) {
   const select = useCallback(
     (sceneId: string) => {
       if (sceneId === selected) return;
-      setSwitchedAt(performance.now());
+      switchCount.current += 1;
+      const timing: SwitchTiming = { switch: switchCount.current, sceneId, startedAt: performance.now() };
+      window.scenecast?.switches.push(timing);
+      setSwitchTiming(timing);
       setSelected(sceneId);
       if (window.scenecast) window.scenecast.selected = sceneId;
     },
@@ -84,12 +88,8 @@ export function App({ showId }: { showId: string }) {
     [showRoom, selected],
   );
 
-  // The stage reports one timing object per switch, first at its first frame, again when sharp.
-  const onSwitchTiming = useCallback((timing: SwitchTiming) => {
-    setLastSwitch({ ...timing });
-    const log = window.scenecast?.switches;
-    if (log && !log.includes(timing)) log.push(timing);
-  }, []);
+  // The stage fills in the switch's timing at its first frame and again when sharp.
+  const onSwitchTiming = useCallback((timing: SwitchTiming) => setLastSwitch({ ...timing }), []);
 
   const onZoomTiming = useCallback((ms: number) => {
     setLastZoom(ms);
@@ -147,7 +147,7 @@ export function App({ showId }: { showId: string }) {
             track={stageTrack}
             connection={status}
             topWidth={selected ? feeds.get(selected)?.publication.dimensions?.width : undefined}
-            switchedAt={switchedAt}
+            switchTiming={switchTiming}
             onNeed={onNeed}
             onSwitchTiming={onSwitchTiming}
             onZoomTiming={onZoomTiming}

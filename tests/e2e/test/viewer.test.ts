@@ -125,7 +125,12 @@ describe('viewer on the demo show', () => {
       );
       expect(picture.width).toBeGreaterThan(0);
       const timing = await waitFor(
-        () => page.evaluate((s) => window.scenecast?.switches.findLast((t) => t.sceneId === s), scene),
+        () =>
+          page.evaluate(
+            (s) =>
+              window.scenecast?.switches.findLast((t) => t.sceneId === s && t.firstFrameMs !== undefined),
+            scene,
+          ),
         { what: `switch timing for ${scene}` },
       );
       expect(timing.firstFrameMs).toBeGreaterThan(0);

@@ -355,8 +355,9 @@ export class Room implements ParticipantEvents {
   }
 
   /**
-   * The SFU's view of this room (`GET /debug/rooms`, as LiveKit's): each video track's layers as they
-   * arrive and what dynacast asked its publisher for, and each subscriber's down tracks.
+   * The SFU's view of this room (`GET /debug/rooms`, as LiveKit's): each video track's layers (announced
+   * size, frames and keyframes as they arrive, keyframe requests) and what dynacast asked its publisher
+   * for, and each subscriber's down tracks.
    */
   debugInfo(now = performance.now()) {
     const name = (q: VideoQuality | null | undefined) =>
@@ -369,7 +370,10 @@ export class Room implements ParticipantEvents {
         .map((t) => ({
           sid: t.sid,
           dynacast: name(this.dynacast.get(t.sid)?.sent),
-          layers: (t.receiver?.layerStates(now) ?? []).map((l) => ({ ...l, quality: name(l.quality) })),
+          layers: (t.receiver?.layerStates(now) ?? []).map((l) => {
+            const announced = t.info.layers.find((a) => a.quality === l.quality);
+            return { ...l, quality: name(l.quality), width: announced?.width, height: announced?.height };
+          }),
         })),
       subscriptions: [...p.subscriptions.values()]
         .filter((s) => s.track.kind === 'video')

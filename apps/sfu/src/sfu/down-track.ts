@@ -120,7 +120,6 @@ export class DownTrack implements PacketSink {
     const goal = forwarder.goal(now);
     const step = this.layerSwitch.step(now, forwarder.currentQuality, goal, wanted);
     for (const quality of step.request) this.receiver.requestKeyframe(quality);
-    if (step.rerequest) metrics.keyframeRerequests.inc();
     if (step.renew) this.receiver.wantLayer(wanted);
     if (step.ended)
       metrics.layerSwitchWait.observe({ outcome: step.ended.outcome }, step.ended.waitMs / 1000);

@@ -3,6 +3,7 @@ import type { MediaStreamTrack, RtpPacket } from 'werift';
 import { guard, reportFault } from '../guard.js';
 import { metrics } from '../telemetry.js';
 import { isKeyframe } from './keyframe.js';
+import { type KeyframeRequestState, KeyframeRequests } from './keyframe-requests.js';
 import { NackGenerator, nackIntervalMs } from './nack-generator.js';
 
 /** Decided once, from the track's announced type (rtc/media-track); everything below reads it from here. */
@@ -26,8 +27,11 @@ interface Layer {
   upstream: Upstream;
   nack: NackGenerator | undefined;
   lastPacketAt: number;
-  lastKeyframeAt: number;
-  lastKeyframeRequestAt: number;
+  /** Arrival times of the last few keyframes, oldest first. */
+  keyframesAt: number[];
+  lastTimestamp: number | undefined;
+  frames: number;
+  keyframeRequests: KeyframeRequests;
   bytes: number;
 }
 
@@ -35,13 +39,17 @@ interface Layer {
 export interface LayerState {
   quality: VideoQuality;
   ssrc: number | undefined;
+  /** Frames that began arriving on this layer so far (RTP timestamps seen). */
+  frames: number;
   lastPacketMs: number | undefined;
-  lastKeyframeMs: number | undefined;
-  lastKeyframeRequestMs: number | undefined;
+  /** How long ago the last few keyframes arrived, newest first. */
+  keyframesMs: number[];
+  keyframeRequests: KeyframeRequestState;
 }
 
 const layerStaleMs = 1500;
-const keyframeRequestIntervalMs = 300;
+/** Keyframe arrival times kept per layer, for the debug view. */
+const keyframesKept = 8;
 /** Longest stretch of forwarding before reading the socket again. */
 const fanOutSliceMs = 2;
 /** Packets a receiver may hold for forwarding: about a second of a 4K top layer. */
@@ -85,8 +93,10 @@ export class TrackReceiver {
       upstream,
       nack: undefined,
       lastPacketAt: 0,
-      lastKeyframeAt: 0,
-      lastKeyframeRequestAt: 0,
+      keyframesAt: [],
+      lastTimestamp: undefined,
+      frames: 0,
+      keyframeRequests: new KeyframeRequests(),
       bytes: 0,
     };
     if (video) layer.nack = new NackGenerator();
@@ -106,7 +116,18 @@ export class TrackReceiver {
         metrics.packets.inc({ direction: 'incoming', kind: this.kind });
         metrics.bytes.inc({ direction: 'incoming', kind: this.kind }, packet.payload.length);
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
-        if (keyframe) layer.lastKeyframeAt = layer.lastPacketAt;
+        if (video) {
+          if (packet.header.timestamp !== layer.lastTimestamp) {
+            layer.lastTimestamp = packet.header.timestamp;
+            layer.frames += 1;
+            layer.keyframeRequests.frame(layer.lastPacketAt);
+          }
+          if (keyframe) {
+            layer.keyframesAt.push(layer.lastPacketAt);
+            if (layer.keyframesAt.length > keyframesKept) layer.keyframesAt.shift();
+            layer.keyframeRequests.keyframe(layer.lastPacketAt);
+          }
+        }
         // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
         // further behind (subscribers recover with NACK or a keyframe).
         if (this.pending.length >= maxPending) {
@@ -189,7 +210,7 @@ export class TrackReceiver {
     this.onLayerWanted?.(quality);
   }
 
-  /** Each layer's SSRC and how long ago it last delivered a packet and a keyframe, and was asked for one. */
+  /** Each layer's SSRC, frames so far, how long ago its last packet and keyframes came, its keyframe requests. */
   layerStates(now = performance.now()): LayerState[] {
     const ago = (at: number) => (at > 0 ? Math.round(now - at) : undefined);
     return [...this.layers.entries()]
@@ -197,20 +218,24 @@ export class TrackReceiver {
       .map(([quality, layer]) => ({
         quality,
         ssrc: layer.ssrc,
+        frames: layer.frames,
         lastPacketMs: ago(layer.lastPacketAt),
-        lastKeyframeMs: ago(layer.lastKeyframeAt),
-        lastKeyframeRequestMs: ago(layer.lastKeyframeRequestAt),
+        keyframesMs: layer.keyframesAt.map((at) => Math.round(now - at)).reverse(),
+        keyframeRequests: layer.keyframeRequests.state(),
       }));
   }
 
-  /** Ask the publisher for a keyframe on one layer, at most every few hundred ms. */
+  /**
+   * A subscriber needs a keyframe of one layer: the publisher is asked when no request is out, and asked
+   * again when the one out is overdue (KeyframeRequests), so every subscriber of the layer shares them.
+   */
   requestKeyframe(quality: VideoQuality): void {
     const layer = this.layers.get(quality);
     if (!layer || layer.ssrc === undefined || this.kind === 'audio') return;
-    const now = performance.now();
-    if (now - layer.lastKeyframeRequestAt < keyframeRequestIntervalMs) return;
-    layer.lastKeyframeRequestAt = now;
+    const request = layer.keyframeRequests.request(performance.now());
+    if (!request) return;
     metrics.plis.inc();
+    if (request.repeat) metrics.keyframeRerequests.inc();
     layer.upstream.sendPli(layer.ssrc);
   }
 
