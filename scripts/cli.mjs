@@ -5,6 +5,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureLivekitServer } from './livekit-server.mjs';
+import { isCi, readReports, summarize, summaryLine, verdict, workspaceGroups } from './test-summary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -80,6 +82,24 @@ function ensureChromium() {
   must('apt-get', ['install', '-y', '-qq', 'chromium'], { env });
 }
 
+/**
+ * The studio camera speaks with Debian's espeak-ng (packages/camera-sim); install it when absent. Without
+ * it cameras publish ambience instead of the host's voice, and the voice tests fail (they never skip).
+ */
+function ensureEspeak() {
+  if (spawnSync('which', ['espeak-ng']).status === 0) return;
+  if (process.getuid?.() !== 0) {
+    log('espeak-ng is missing (the studio host voice): run "sudo apt-get install -y espeak-ng"');
+    return;
+  }
+  log("installing Debian espeak-ng for the studio camera's host voice (apt-get)");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['install', '-y', '-qq', 'espeak-ng'], { env }) === 0) return;
+  run('apt-get', ['update', '-qq'], { env });
+  if (run('apt-get', ['install', '-y', '-qq', 'espeak-ng'], { env }) !== 0)
+    log('could not install espeak-ng');
+}
+
 /** Debian's PostgreSQL server binaries, e.g. /usr/lib/postgresql/15/bin/initdb. */
 function hasPostgres() {
   const base = '/usr/lib/postgresql';
@@ -88,15 +108,20 @@ function hasPostgres() {
 
 /**
  * The token service's tests also run on PostgreSQL, in a throwaway cluster they start from these
- * binaries; install them through apt-get when absent. Not fatal: without them those runs are skipped.
+ * binaries; install them through apt-get when absent. Outside CI, without them those runs are skipped
+ * (and the summary says why); under CI=true a PostgreSQL that cannot be installed stops the run here.
  */
 function ensurePostgres() {
   if (hasPostgres() || process.env.TEST_DATABASE_URL) return;
+  const missing = (reason) => {
+    if (isCi()) {
+      log(`CI=true requires the token service's PostgreSQL runs: ${reason}`);
+      process.exit(1);
+    }
+    log(`${reason}: the token service tests run on SQLite only`);
+  };
   if (process.getuid?.() !== 0) {
-    log(
-      'PostgreSQL is not installed: the token service tests run on SQLite only (apt-get install postgresql)',
-    );
-    return;
+    return missing('PostgreSQL is not installed and only root can apt-get install postgresql');
   }
   log('installing Debian PostgreSQL for the token service tests (apt-get)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -107,7 +132,21 @@ function ensurePostgres() {
   } catch (error) {
     log(`apt-get failed: ${error.message}`);
   }
-  log('could not install PostgreSQL: the token service tests run on SQLite only');
+  missing('could not install PostgreSQL with apt-get');
+}
+
+/** The LiveKit cluster test's Redis comes from Debian (redis-server); install it through apt-get when absent. */
+function ensureRedis() {
+  if (existsSync('/usr/bin/redis-server')) return;
+  if (process.getuid?.() !== 0) {
+    log('redis-server is missing for the LiveKit cluster test: run "sudo apt-get install -y redis-server"');
+    return;
+  }
+  log('installing Debian redis-server for the LiveKit cluster test (apt-get)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['install', '-y', '-qq', 'redis-server'], { env }) === 0) return;
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', 'redis-server'], { env });
 }
 
 // ---- infra/ checks (tests/infra): helm and caddy built from their Go modules, promtool from Debian ----
@@ -155,28 +194,18 @@ function ensureInfraTools() {
   }
 }
 
-/** Each package's vitest writes a JSON report; sum them into the one line CI reads. */
-function summarizeTests() {
-  let passed = 0;
-  let failed = 0;
-  let skipped = 0;
-  for (const group of ['apps', 'packages', 'tests']) {
-    const dir = join(root, group);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) {
-      const report = join(dir, name, 'test-results', 'vitest.json');
-      if (!existsSync(report)) continue;
-      const json = JSON.parse(readFileSync(report, 'utf8'));
-      passed += json.numPassedTests ?? 0;
-      failed += json.numFailedTests ?? 0;
-      skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
-    }
+/** The real livekit-server, built once; undefined (and why) when it cannot be, which fails a CI run. */
+function livekitServer() {
+  try {
+    return { bin: ensureLivekitServer(log) };
+  } catch (error) {
+    log(error.message);
+    return { error: error.message };
   }
-  return { passed, failed, skipped };
 }
 
 function clearTestReports() {
-  for (const group of ['apps', 'packages', 'tests']) {
+  for (const group of workspaceGroups) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir))
@@ -186,26 +215,72 @@ function clearTestReports() {
 
 function test(extra) {
   ensureChromium();
+  ensureEspeak();
   ensurePostgres();
+  ensureRedis();
   ensureInfraTools();
   install();
   clearTestReports();
+  const livekit = livekitServer();
   log('lint, build, typecheck');
   if (pnpmRun(['exec', 'biome', 'check', '.']) !== 0) process.exit(1);
   const checks = pnpmRun(['exec', 'turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']);
   if (checks !== 0) process.exit(checks);
-  log('tests');
-  // One package at a time: browser and media tests each want both cores of a small machine.
-  const status = pnpmRun(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra], {
-    env: { ...process.env, CHROMIUM_PATH: chromiumPath },
-  });
-  const { passed, failed, skipped } = summarizeTests();
-  process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
-  process.exit(status !== 0 ? status : failed > 0 ? 1 : 0);
+  // The engine matrix: every suite on the embedded SFU, then the SDK-facing ones (and the LiveKit
+  // cluster) on the real livekit-server. One package at a time: browser and media tests each want both
+  // cores of a small machine. turbo.json never caches the test task, so every run really runs.
+  const ci = isCi();
+  const problems = [];
+  const lines = [];
+  const total = { passed: 0, failed: 0, skipped: 0, skipReasons: new Map(), brokenRuns: [] };
+  let status = 0;
+  for (const engine of ['embedded', 'livekit']) {
+    if (engine === 'livekit' && livekit.error) {
+      lines.push(`livekit: not run (${livekit.error})`);
+      problems.push(`the livekit engine could not run: ${livekit.error}`);
+      if (ci) status = 1;
+      continue;
+    }
+    log(`tests on the ${engine} engine`);
+    const runnerStatus = pnpmRun(
+      ['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra],
+      {
+        env: { ...process.env, CHROMIUM_PATH: chromiumPath, SCENECAST_ENGINE: engine },
+      },
+    );
+    const summary = summarize(readReports(root, `vitest-${engine}.json`));
+    total.passed += summary.passed;
+    total.failed += summary.failed;
+    total.skipped += summary.skipped;
+    for (const [reason, count] of summary.skipReasons)
+      total.skipReasons.set(reason, (total.skipReasons.get(reason) ?? 0) + count);
+    lines.push(summaryLine(summary).replace(/^tests:/, `${engine}:`));
+    const judged = verdict(summary, { ci, runnerStatus });
+    for (const problem of judged.problems) problems.push(`${engine}: ${problem}`);
+    status = status || judged.status;
+  }
+  process.stdout.write(`\n${lines.map((line) => `  ${line}\n`).join('')}${summaryLine(total)}\n`);
+  for (const problem of problems) log(`FAILED: ${problem}`);
+  process.exit(status);
+}
+
+/** `--engine NAME` in the arguments, else SCENECAST_ENGINE. */
+function engineOf(args) {
+  const at = args.indexOf('--engine');
+  return at >= 0
+    ? args[at + 1]
+    : (args.find((a) => a.startsWith('--engine='))?.slice(9) ?? process.env.SCENECAST_ENGINE);
+}
+
+/** Builds livekit-server when the run needs it, or stops with why it cannot. */
+function mustLivekitServer() {
+  const { error } = livekitServer();
+  if (error) process.exit(1);
 }
 
 function start(extra) {
   install();
+  if (engineOf(extra) === 'livekit') mustLivekitServer();
   log('building');
   const built = pnpmRun(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
   if (built !== 0) process.exit(built);
@@ -222,6 +297,7 @@ function start(extra) {
 function bench(extra) {
   ensureChromium();
   install();
+  mustLivekitServer(); // the engine benchmarks run both engines side by side
   for (const args of [
     ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'],
     ['--filter', '@scenecast/bench', 'start', ...extra],

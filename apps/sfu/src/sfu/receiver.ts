@@ -78,6 +78,8 @@ export class TrackReceiver {
    * publisher should be told again which layers are needed (dynacast).
    */
   onLayerWanted: ((quality: VideoQuality) => void) | undefined;
+  /** A muted track's media is not forwarded, as LiveKit does; what still arrives only keeps the stats. */
+  private muted = false;
 
   constructor(
     readonly kind: MediaKind,
@@ -115,6 +117,7 @@ export class TrackReceiver {
         layer.bytes += packet.payload.length;
         metrics.packets.inc({ direction: 'incoming', kind: this.kind });
         metrics.bytes.inc({ direction: 'incoming', kind: this.kind }, packet.payload.length);
+        if (this.muted) return;
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
         if (video) {
           if (packet.header.timestamp !== layer.lastTimestamp) {
@@ -223,6 +226,15 @@ export class TrackReceiver {
         keyframesMs: layer.keyframesAt.map((at) => Math.round(now - at)).reverse(),
         keyframeRequests: layer.keyframeRequests.state(),
       }));
+  }
+
+  /** Mute or unmute the track: while muted nothing is forwarded. */
+  setMuted(muted: boolean): void {
+    if (this.muted === muted) return;
+    this.muted = muted;
+    // Subscribers resume mid-stream after a gap: a keyframe lets them decode at once.
+    if (!muted && this.kind === 'video')
+      for (const quality of this.layers.keys()) this.requestKeyframe(quality);
   }
 
   /**
