@@ -2,15 +2,13 @@
 // the stage shown at once, then upgraded), side by side in the same run with the naive way: unsubscribe
 // the old scene's track, subscribe the new one, wait for its first frame. On both engines in turn: the
 // embedded SFU and the real livekit-server.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCamera } from '@scenecast/camera-sim';
-import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
-import { type EngineName, engineNames, startEngine } from '@scenecast/engine';
-import { launchChromium, participantToken, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
-import { startTokenService } from '@scenecast/token-service';
+import { attributes } from '@scenecast/contract';
+import { startStack } from '@scenecast/demo';
+import { type EngineName, engineNames } from '@scenecast/engine';
+import { launchChromium, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
 
 const switches = Number(process.env.BENCH_SWITCHES ?? 50);
 const scenes = ['studio', 'factory', 'farm'];
@@ -33,51 +31,17 @@ interface Measured {
 }
 
 async function measure(engineName: EngineName): Promise<Measured> {
-  const state = mkdtempSync(join(tmpdir(), 'bench-switch-'));
-  const tokenPort = 23_000 + Math.floor(Math.random() * 10_000);
-  const admin = 'bench-admin-token-0123456789abc';
-  const engine = await startEngine({
+  // The demo show: studio 3840x2160, factory and farm 1280x720, all at 15 fps.
+  const stack = await startStack({
     engine: engineName,
-    webhookUrls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`],
-  });
-  const service = await startTokenService({
-    port: tokenPort,
-    databaseUrl: `file:${join(state, 'db')}`,
-    adminToken: admin,
-    livekit: { url: engine.url, apiKey: engine.apiKey, apiSecret: engine.apiSecret },
-    logLevel: 'warn',
-  });
-  const seeded = await seedDemo(service.url, admin, join(state, 'seed.json'));
-  const cameras = await Promise.all(
-    scenes.map((scene) =>
-      startCamera({
-        scene,
-        auth: {
-          kind: 'feed',
-          tokenServiceUrl: service.url,
-          brandKey: seeded.brandKey,
-          feedId: seeded.feeds[scene]!,
-        },
-        width: scene === 'studio' ? 3840 : 1280,
-        height: scene === 'studio' ? 2160 : 720,
-        fps: 15,
-      }),
-    ),
-  );
-  const viewerPort = 33_000 + Math.floor(Math.random() * 10_000);
-  const viewer = spawn(process.execPath, viewerPreviewArgs('127.0.0.1', viewerPort), {
-    env: { ...process.env, TOKEN_SERVICE_URL: service.url },
-    stdio: 'ignore',
+    stateDir: mkdtempSync(join(tmpdir(), 'bench-switch-')),
   });
   const browser = await launchChromium();
   const plain = await serveLivekitClientPage();
   try {
     // scenecast's viewer
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${viewerPort}/`).catch(() => undefined))?.ok, {
-      what: 'viewer',
-    });
-    await page.goto(`http://127.0.0.1:${viewerPort}/show/demo`);
+    await page.goto(stack.showUrl);
     await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
       timeoutMs: 60_000,
       what: 'live scenes',
@@ -138,9 +102,9 @@ async function measure(engineName: EngineName): Promise<Measured> {
     // tsx compiles page functions with esbuild's keepNames, which calls a helper the page lacks.
     await naive.addInitScript({ content: 'window.__name = (f) => f;' });
     await naive.goto(plain.url);
-    const token = await participantToken('demo', 'naive-viewer', { canPublish: false });
+    const { token } = await stack.brand.viewerToken('demo'); // a viewer's token, as scenecast's viewer gets
     const naiveTimes = (await naive.evaluate(
-      async ({ url, token, switches, scenes }) => {
+      async ({ url, token, switches, scenes, sceneAttribute }) => {
         const room = new LivekitClient.Room({ adaptiveStream: false, singlePeerConnection: false });
         await room.connect(url, token, { autoSubscribe: false });
         const video = document.createElement('video');
@@ -149,7 +113,7 @@ async function measure(engineName: EngineName): Promise<Measured> {
         document.body.appendChild(video);
         const byScene = (scene: string) =>
           [...room.remoteParticipants.values()]
-            .find((p) => p.attributes['scenecast.scene'] === scene)!
+            .find((p) => p.attributes[sceneAttribute] === scene)!
             .getTrackPublication(LivekitClient.Track.Source.Camera)!;
         const times: number[] = [];
         let current: string | undefined;
@@ -168,17 +132,14 @@ async function measure(engineName: EngineName): Promise<Measured> {
         }
         return times;
       },
-      { url: engine.url, token, switches, scenes },
+      { url: stack.engineUrl, token, switches, scenes, sceneAttribute: attributes.scene },
     )) as number[];
 
     return { timings, naiveTimes, zooms };
   } finally {
     await browser.close();
     await plain.close();
-    viewer.kill();
-    for (const camera of cameras) await camera.stop();
-    await engine.close();
-    await service.close();
+    await stack.close();
   }
 }
 

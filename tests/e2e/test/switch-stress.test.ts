@@ -14,19 +14,23 @@
 // showed, what arrived of each layer, what the camera says of its layers, and the SFU's view of that down
 // track.
 //
-// Every part runs as in production, in a process of its own — the SFU, the three cameras, the viewer's
-// server, Chromium — so the subscribers' and cameras' work does not slow the SFU down.
+// Every part runs as in production, in a process of its own — the SFU (packages/engine), the three cameras,
+// the viewer's server, Chromium — so the subscribers' and cameras' work does not slow the SFU down. The
+// embedded SFU only: judging needs to know what reached the SFU, which livekit-server does not show.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type RemoteTrackPublication, Room, TrackKind } from '@livekit/rtc-node';
-import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
+import { endpoints, ScenecastClient } from '@scenecast/contract';
+import { seedDemo, startViewer } from '@scenecast/demo';
+import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { launchChromium, participantToken, setVideoQuality, waitFor } from '@scenecast/testkit';
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import './stage.js';
 
 const require = createRequire(import.meta.url);
 const packageFile = (name: string, ...path: string[]) =>
@@ -49,9 +53,11 @@ type Quality = (typeof qualities)[number];
 const rank = (q: Quality) => qualities.indexOf(q);
 
 const processes: ChildProcess[] = [];
+let engine: RunningEngine;
 let sfuUrl: string;
 let sfuHttp: string;
 let service: RunningTokenService;
+let viewer: { url: string; close(): Promise<void> } | undefined;
 let viewerUrl: string;
 let browser: Browser;
 let observer: Room;
@@ -328,22 +334,24 @@ beforeAll(async () => {
   const state = mkdtempSync(join(tmpdir(), 'e2e-switch-'));
   const tokenPort = 22_000 + Math.floor(Math.random() * 10_000);
   const adminToken = 'e2e-admin-token-0123456789abcdef';
-  const webhook = `http://127.0.0.1:${tokenPort}/v1/livekit/webhook`;
-  const ready = await start(
-    [packageFile('@scenecast/sfu', 'dist', 'main.js')],
-    { PORT: '0', LIVEKIT_WEBHOOK_URLS: webhook },
-    /sfu ready: (ws:\/\/\S+)/,
-  );
-  sfuUrl = ready.match[1]!;
-  sfuHttp = sfuUrl.replace(/^ws/, 'http');
+  const webhook = `http://127.0.0.1:${tokenPort}${endpoints.livekitWebhook.path}`;
+  // The embedded SFU only: judging a switch needs what reached the SFU (its /debug/rooms), which
+  // livekit-server does not show in this form.
+  engine = await startEngine({ engine: 'embedded', webhookUrls: [webhook] });
+  sfuUrl = engine.url;
+  sfuHttp = engine.httpUrl;
   service = await startTokenService({
     port: tokenPort,
     databaseUrl: `file:${join(state, 'e2e.db')}`,
     adminToken,
-    livekit: { url: sfuUrl, apiKey: 'devkey', apiSecret: 'secret' },
+    livekit: { url: sfuUrl, apiKey: engine.apiKey, apiSecret: engine.apiSecret },
     logLevel: 'warn',
   });
-  const seeded = await seedDemo(service.url, adminToken, join(state, 'seed.json'));
+  const seeded = await seedDemo(
+    new ScenecastClient({ baseUrl: service.url }),
+    adminToken,
+    join(state, 'seed.json'),
+  );
   const cameraCli = packageFile('@scenecast/camera-sim', 'dist', 'cli.js');
   await Promise.all(
     scenes.map(async (scene) => {
@@ -399,13 +407,8 @@ beforeAll(async () => {
     { what: 'the three cameras published', timeoutMs: 60_000 },
   );
   poller = setInterval(() => void sampleArrivals().catch(() => undefined), 200);
-  const viewerPort = 32_000 + Math.floor(Math.random() * 10_000);
-  const viewer = spawn(process.execPath, viewerPreviewArgs('127.0.0.1', viewerPort), {
-    env: { ...process.env, TOKEN_SERVICE_URL: service.url },
-    stdio: 'ignore',
-  });
-  processes.push(viewer);
-  viewerUrl = `http://127.0.0.1:${viewerPort}/show/demo`;
+  viewer = await startViewer({ tokenServiceUrl: service.url });
+  viewerUrl = `${viewer.url}/show/demo`;
   await waitFor(async () => (await fetch(viewerUrl).catch(() => undefined))?.ok, { what: 'the viewer' });
   browser = await launchChromium();
   await waitFor(
@@ -420,7 +423,10 @@ afterAll(async () => {
   clearInterval(poller);
   await browser?.close();
   await observer?.disconnect();
+  await viewer?.close();
   for (const child of processes.reverse()) child.kill();
+  // The engine before the token service: its last webhooks reach a service that is still up.
+  await engine?.close();
   await service?.close();
 });
 
@@ -644,9 +650,8 @@ async function stageTimingAgrees(
 ): Promise<void> {
   const timingOf = () =>
     page.evaluate((k) => {
-      const w = window as unknown as { scenecast?: { switches: StageTiming[] } };
       const box = document.querySelector('.stage-box')!;
-      const timing = w.scenecast?.switches.find((t) => t.switch === k);
+      const timing = window.scenecast?.switches.find((t) => t.switch === k);
       // The stage times with performance.now(), our watcher with the wall clock.
       const startedAt = timing ? Date.now() - (performance.now() - timing.startedAt) : 0;
       return { timing, startedAt, needed: box.clientWidth * devicePixelRatio };
@@ -660,12 +665,4 @@ async function stageTimingAgrees(
     what: `the stage timing its switch ${switchNumber} as sharp, as the frames it showed were`,
     timeoutMs: 1000,
   });
-}
-
-interface StageTiming {
-  switch: number;
-  sceneId: string;
-  startedAt: number;
-  firstFrameMs?: number;
-  sharpFrameMs?: number;
 }
