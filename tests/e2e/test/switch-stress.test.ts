@@ -452,19 +452,21 @@ describe('scene switches converge under stress', () => {
       what: 'three live scenes',
       timeoutMs: 60_000,
     });
-    // Our own frame watcher on the stage: the size of every frame shown, and which track it is from
-    // (the SFU names each track's msid after its sid).
+    // Our own frame watcher on the stage: the size of every frame shown, and which track it is from (the
+    // stage names its track's sid; the browser's own track id, for the receive stats, is the sid only on
+    // /rtc v0).
     await page.evaluate(() => {
       const w = window as unknown as { seen: unknown[] };
       w.seen = [];
       const video = document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]')!;
       let last = '';
       const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
-        const trackSid = (video.srcObject as MediaStream | null)?.getVideoTracks()[0]?.id ?? '';
-        const key = `${trackSid} ${meta.width}x${meta.height}`;
+        const trackSid = video.dataset.trackSid ?? '';
+        const trackId = (video.srcObject as MediaStream | null)?.getVideoTracks()[0]?.id ?? '';
+        const key = `${trackSid} ${trackId} ${meta.width}x${meta.height}`;
         if (key !== last) {
           last = key;
-          w.seen.push({ at: Date.now(), trackSid, width: meta.width, height: meta.height });
+          w.seen.push({ at: Date.now(), trackSid, trackId, width: meta.width, height: meta.height });
         }
         video.requestVideoFrameCallback(onFrame);
       };
@@ -477,10 +479,12 @@ describe('scene switches converge under stress', () => {
     };
     const statsOf = (trackSid: string) =>
       page.evaluate(async (sid) => {
+        const seen = (window as unknown as { seen: Array<{ trackSid: string; trackId: string }> }).seen;
+        const id = seen.findLast((s) => s.trackSid === sid)?.trackId ?? sid;
         const found: unknown[] = [];
         for (const pc of (window as unknown as { connections: RTCPeerConnection[] }).connections) {
           (await pc.getStats()).forEach((r) => {
-            if (r.type === 'inbound-rtp' && r.kind === 'video' && r.trackIdentifier === sid)
+            if (r.type === 'inbound-rtp' && r.kind === 'video' && r.trackIdentifier === id)
               found.push({
                 frameWidth: r.frameWidth,
                 framesDecoded: r.framesDecoded,
