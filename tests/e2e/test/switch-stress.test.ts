@@ -37,8 +37,8 @@ const packageFile = (name: string, ...path: string[]) =>
   join(dirname(require.resolve(`${name}/package.json`)), ...path);
 
 /** Switches the viewer makes, and each of the two rtc-node subscribers. */
-const browserSwitches = Number(process.env.SWITCH_STRESS_BROWSER ?? 200);
-const rtcSwitches = Number(process.env.SWITCH_STRESS_RTC ?? 100);
+const browserSwitches = Number(process.env.SWITCH_STRESS_BROWSER ?? 100);
+const rtcSwitches = Number(process.env.SWITCH_STRESS_RTC ?? 50);
 const boundMs = 2000;
 /** The target's keyframe must reach the SFU in this first part of the bound (the rest is for forwarding and display). */
 const availabilityWindowMs = 1500;
@@ -562,11 +562,18 @@ describe('scene switches converge under stress', () => {
       let sampling = true;
       const sampleDecoder = async () => {
         while (sampling) {
-          const { subscriberStats } = await sub.getRtcStats();
-          for (const { stats: entry } of subscriberStats) {
+          // rtc-node names a receiver by its media section (on /rtc/v1 its track id is its own): the SFU
+          // says which section carries which track.
+          const mids = new Map(
+            ((await sfuView())?.participants.find((p) => p.identity === identity)?.subscriptions ?? []).map(
+              (d) => [String(d.mid), d.trackSid] as const,
+            ),
+          );
+          const { publisherStats, subscriberStats } = await sub.getRtcStats();
+          for (const { stats: entry } of [...subscriberStats, ...publisherStats]) {
             if (entry.case !== 'inboundRtp' || entry.value.stream?.kind !== 'video') continue;
             const inbound = entry.value.inbound!;
-            const trackSid = inbound.trackIdentifier ?? '';
+            const trackSid = mids.get(inbound.mid ?? '') ?? inbound.trackIdentifier ?? '';
             stats.set(trackSid, {
               frameWidth: inbound.frameWidth,
               framesDecoded: inbound.framesDecoded,

@@ -393,6 +393,8 @@ export class Room implements ParticipantEvents {
           return {
             trackSid: s.track.sid,
             publisherSid: s.publisherSid,
+            // The section it is sent on: how a client's stats name it (on /rtc/v1 a receiver's track id is the client's own).
+            mid: s.transceiver.mid,
             ...state,
             current: name(state.current),
             target: name(state.target),
