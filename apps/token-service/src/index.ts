@@ -33,7 +33,15 @@ export async function startTokenService(overrides: Partial<Config> = {}): Promis
     name: 'token-service',
     level: config.logLevel,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'code', 'apiKey', 'token', '*.token', '*.apiKey'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'code',
+        'apiKey',
+        'token',
+        '*.token',
+        '*.apiKey',
+      ],
       censor: '[redacted]',
     },
   });

@@ -159,7 +159,7 @@ export const endpoints = {
   publishLink: {
     method: 'POST',
     path: '/v1/feeds/{id}/publish-link',
-    summary: "A short-lived link a device opens to publish this feed, without signing in",
+    summary: 'A short-lived link a device opens to publish this feed, without signing in',
     auth: 'brand',
     body: schemas.publishLinkRequest,
     status: 201,

@@ -96,7 +96,12 @@ export class Access {
     const expiresAt = inSeconds(ttlSeconds);
     await this.db
       .insertInto('publish_codes')
-      .values({ code_hash: hashSecret(code), feed_id: feedId, created_at: new Date().toISOString(), expires_at: expiresAt })
+      .values({
+        code_hash: hashSecret(code),
+        feed_id: feedId,
+        created_at: new Date().toISOString(),
+        expires_at: expiresAt,
+      })
       .execute();
     await this.db.deleteFrom('publish_codes').where('expires_at', '<', new Date().toISOString()).execute();
     return { code, expiresAt };

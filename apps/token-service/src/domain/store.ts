@@ -250,7 +250,10 @@ export class Store {
     await this.requireScene(showId, sceneId);
     await this.db
       .updateTable('scenes')
-      .set({ ...(patch.label ? { label: patch.label } : {}), ...(patch.order !== undefined ? { position: patch.order } : {}) })
+      .set({
+        ...(patch.label ? { label: patch.label } : {}),
+        ...(patch.order !== undefined ? { position: patch.order } : {}),
+      })
       .where('show_id', '=', showId)
       .where('id', '=', sceneId)
       .execute();

@@ -37,7 +37,8 @@ export function createApp(store: Store, config: Config, log: Logger): Express {
   app.use(webhookRoutes(store, config, log));
   app.use(express.json({ limit: jsonLimit, strict: true }));
   app.use((req, res, next) => {
-    const hasBody = ['POST', 'PUT', 'PATCH'].includes(req.method) && Number(req.headers['content-length'] ?? 0) > 0;
+    const hasBody =
+      ['POST', 'PUT', 'PATCH'].includes(req.method) && Number(req.headers['content-length'] ?? 0) > 0;
     if (hasBody && !req.is('application/json'))
       return sendProblem(res, 415, 'send JSON (content-type: application/json)');
     next();
