@@ -152,7 +152,8 @@ function Details({
           {saved && <span className="muted">Saved</span>}
           <FieldError id="show" errors={errors} path="" />
           {confirming ? (
-            <span className="confirm" role="group" aria-label="Confirm deletion">
+            <fieldset className="confirm">
+              <legend className="visually-hidden">Confirm deletion</legend>
               Delete this show, its scenes, feeds and trace?
               <button type="button" className="danger" onClick={remove}>
                 Delete for good
@@ -160,7 +161,7 @@ function Details({
               <button type="button" className="secondary" onClick={() => setConfirming(false)}>
                 Keep it
               </button>
-            </span>
+            </fieldset>
           ) : (
             <button type="button" className="danger secondary" onClick={() => setConfirming(true)}>
               Delete show
