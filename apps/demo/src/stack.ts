@@ -90,8 +90,12 @@ const httpOk = (url: string) =>
 const announced = (output: string, label: string) =>
   new RegExp(`${label}\\s*((?:https?|ws)://\\S+?)/?(?:\\s|$)`).exec(stripVTControlCharacters(output))?.[1];
 
-/** The browser apps `npm start` serves from their builds. */
-type WebApp = 'viewer' | 'console';
+/** The browser apps `npm start` serves, each from its build. */
+const webApps = {
+  viewer: () => dirname(require.resolve('@scenecast/viewer/package.json')),
+  console: () => dirname(require.resolve('@scenecast/console/package.json')),
+};
+type WebApp = keyof typeof webApps;
 
 /**
  * A built web app served by `vite preview` (which proxies /v1 to the token service) under the
@@ -104,7 +108,7 @@ async function serveApp(
 ): Promise<string> {
   const args = [
     join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'),
-    ...['preview', dirname(require.resolve(`@scenecast/${app}/package.json`))],
+    ...['preview', webApps[app]()],
     ...['--host', options.host, '--port', String(options.port), '--strictPort'],
   ];
   const url = announced(

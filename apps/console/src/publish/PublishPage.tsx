@@ -95,9 +95,11 @@ export function PublishPage() {
       <video ref={video} className="preview" muted playsInline autoPlay aria-label="Camera preview" />
       <p className="sent" data-testid="sent">
         {top
-          ? `Sending ${top.width}×${top.height} at ${top.fps} fps · ${sent.length} layers · ${Math.round(
+          ? `Sending ${top.width}×${top.height} at ${top.fps} fps · ${Math.round(
               sent.reduce((sum, l) => sum + l.targetBitrate, 0) / 1000,
-            )} kbps`
+            )} kbps · ${sent.length} of ${publisher?.layerCount} layers${
+              sent.length < (publisher?.layerCount ?? 0) ? ' (the rest pause while nobody watches them)' : ''
+            }`
           : publisher?.capture
             ? `Camera ${publisher.capture.width}×${publisher.capture.height}`
             : ' '}

@@ -37,6 +37,8 @@ export class Publisher {
   private track?: LocalVideoTrack;
   private facing: 'user' | 'environment' = 'environment';
   private wakeLock?: WakeLockSentinel;
+  /** The simulcast layers published, the capture's own on top. */
+  layerCount = 0;
 
   constructor(
     private readonly grant: PublishGrant,
@@ -69,11 +71,12 @@ export class Publisher {
     if (!this.track) throw new Error('the camera is not open');
     this.onState('connecting');
     await this.room.connect(this.grant.url, this.grant.token);
-    const height = this.capture?.height ?? 720;
+    const layers = layersFor(this.capture?.height ?? 720);
+    this.layerCount = layers.length + 1;
     await this.room.localParticipant.publishTrack(this.track, {
       source: Track.Source.Camera,
       simulcast: true,
-      videoSimulcastLayers: layersFor(height),
+      videoSimulcastLayers: layers,
     });
     this.wakeLock = await navigator.wakeLock?.request('screen').catch(() => undefined);
     this.onState('live');
