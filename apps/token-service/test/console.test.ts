@@ -245,6 +245,22 @@ for (const backend of backends) {
       });
     });
 
+    it("gives the console a hidden, subscribe-only monitor token for the brand's own show", async () => {
+      const issued = await brandA.monitorToken('demo');
+      expect(issued.identity).toMatch(/^monitor-[0-9a-f]{12}$/);
+      const claims = decodeJwt(issued.token) as { video: Record<string, unknown>; attributes: object };
+      expect(claims.video).toMatchObject({
+        room: 'demo',
+        hidden: true,
+        canSubscribe: true,
+        canPublish: false,
+        canPublishData: false,
+      });
+      expect(claims.attributes).toEqual({ 'scenecast.role': 'monitor' });
+      expect((await brandA.monitorToken('demo')).identity).not.toBe(issued.identity);
+      expect((await b.send('POST', '/v1/shows/demo/monitor-token')).status).toBe(404);
+    });
+
     it('renames, reorders and removes scenes; replaces and removes trace records', async () => {
       const scene = await brandA.addScene('demo', { kind: 'custom', label: 'Packing' });
       expect((await brandA.updateScene('demo', scene.id, { label: 'Packing line', order: 0 })).label).toBe(

@@ -149,6 +149,10 @@ export class ScenecastClient {
     return this.call(endpoints.feedToken, { id: feedId }, body);
   }
 
+  monitorToken(showId: string) {
+    return this.call(endpoints.monitorToken, { id: showId });
+  }
+
   deleteFeed(feedId: string) {
     return this.call(endpoints.deleteFeed, { id: feedId });
   }

@@ -198,6 +198,14 @@ export const endpoints = {
     auth: 'brand',
     status: 204,
   },
+  monitorToken: {
+    method: 'POST',
+    path: '/v1/shows/{id}/monitor-token',
+    summary: "A hidden, subscribe-only token: the console measures its feeds' real receive stats",
+    auth: 'brand',
+    status: 200,
+    response: schemas.issuedToken,
+  },
   viewerToken: {
     method: 'POST',
     path: '/v1/shows/{id}/viewer-token',

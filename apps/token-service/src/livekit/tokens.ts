@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { IssuedToken } from '@scenecast/contract';
-import { type FeedGrantInput, feedGrant, signGrant, viewerGrant } from '@scenecast/contract/grants';
+import {
+  type FeedGrantInput,
+  feedGrant,
+  monitorGrant,
+  signGrant,
+  viewerGrant,
+} from '@scenecast/contract/grants';
 import type { Config } from '../config.js';
 
 export interface TokenIssuer {
   viewer(showId: string, name?: string): Promise<IssuedToken>;
   feed(feed: FeedGrantInput, preview: boolean): Promise<IssuedToken>;
+  monitor(showId: string): Promise<IssuedToken>;
 }
 
 /**
@@ -23,6 +30,13 @@ export function tokenIssuer(config: Config): TokenIssuer {
       const identity = `viewer-${randomUUID().replace('-', '').slice(0, 12)}`;
       const grant = viewerGrant(showId, identity, name);
       const token = await signGrant(livekit, grant, config.viewerTokenTtlSeconds);
+      return { url: livekit.url, token, identity };
+    },
+
+    /** A console's hidden subscriber: an identity of its own, new for every request, like a viewer's. */
+    async monitor(showId) {
+      const identity = `monitor-${randomUUID().replace('-', '').slice(0, 12)}`;
+      const token = await signGrant(livekit, monitorGrant(showId, identity), config.feedTokenTtlSeconds);
       return { url: livekit.url, token, identity };
     },
 

@@ -2,10 +2,11 @@ import { endpoints as e } from '@scenecast/contract';
 import { Router } from 'express';
 import type { Access } from '../../domain/access.js';
 import type { Store } from '../../domain/store.js';
+import type { TokenIssuer } from '../../livekit/tokens.js';
 import { requireBrand } from '../auth.js';
 import { reply, routeOf } from '../endpoint.js';
 
-export function showRoutes(store: Store, access: Access): Router {
+export function showRoutes(store: Store, access: Access, tokens: TokenIssuer): Router {
   const router = Router();
   const brand = requireBrand(store, access);
   const param = (value: unknown) => String(value);
@@ -53,6 +54,11 @@ export function showRoutes(store: Store, access: Access): Router {
   router.post(routeOf(e.addTrace), brand, async (req, res) => {
     const record = e.addTrace.body.parse(req.body);
     reply(res, e.addTrace, await store.addTrace(req.brand!.id, String(req.params.id), record));
+  });
+  router.post(routeOf(e.monitorToken), brand, async (req, res) => {
+    const show = await store.ownedShow(req.brand!.id, param(req.params.id));
+    res.set('cache-control', 'no-store');
+    reply(res, e.monitorToken, await tokens.monitor(show.id));
   });
   router.post(routeOf(e.addFeed), brand, async (req, res) => {
     const feed = e.addFeed.body.parse(req.body);
