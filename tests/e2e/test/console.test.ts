@@ -178,6 +178,17 @@ describe('brand console', () => {
       },
     );
     expect(await feedRow(console_, 'studio').getAttribute('data-live')).toBe('false');
+    // The console's own hidden subscriber receives the feed: real frames per second, not a claim.
+    const received = await waitFor(
+      async () => {
+        const text = (await farm.locator('[data-testid=feed-received]').textContent()) ?? '';
+        const match = /received (\d+)×(\d+) .* (\d+) fps · (\d+) kbps/.exec(text);
+        return match && Number(match[3]) > 0 && Number(match[4]) > 0 ? match.slice(1).map(Number) : undefined;
+      },
+      { what: "the console's receive stats of the farm feed", timeoutMs: 30_000 },
+    );
+    expect(received[0]).toBeGreaterThan(0);
+    expect(received[0]).toBeLessThanOrEqual(capture.width);
 
     await console_.screenshot({ path: join(artifacts, 'console.png'), fullPage: true });
     await phonePage.screenshot({ path: join(artifacts, 'publish.png') });

@@ -1,18 +1,20 @@
 import { type FeedStatus, type PublishLink, type Scene, type Show, schemas } from '@scenecast/contract';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { errorsOf, type FieldErrors, fieldErrors } from '../api';
 import type { ConsoleContext } from './ConsoleApp';
 import { FieldError } from './fields';
+import type { FeedMonitor } from './monitor';
 import { QrCode } from './QrCode';
 
 interface Props {
   show: Show;
   context: ConsoleContext;
   onChanged(): Promise<void>;
+  monitor?: FeedMonitor;
 }
 
 /** The show's scenes in their order, each with its feeds; add, rename, reorder, remove. */
-export function Scenes({ show, context, onChanged }: Props) {
+export function Scenes({ show, context, onChanged, monitor }: Props) {
   const scenes = [...show.scenes].sort((a, b) => a.order - b.order);
   const run = (action: () => Promise<unknown>) => action().then(onChanged, context.fail);
   // Moving swaps two neighbours' order numbers.
@@ -33,7 +35,7 @@ export function Scenes({ show, context, onChanged }: Props) {
           <SceneItem
             key={scene.id}
             scene={scene}
-            {...{ show, context, onChanged }}
+            {...{ show, context, onChanged, monitor }}
             first={index === 0}
             last={index === scenes.length - 1}
             onMove={(by) => move(index, by)}
@@ -50,6 +52,7 @@ function SceneItem({
   show,
   context,
   onChanged,
+  monitor,
   first,
   last,
   onMove,
@@ -135,7 +138,7 @@ function SceneItem({
       {error && <p className="field-error">{error}</p>}
       <ul className="feeds">
         {scene.feeds.map((feed) => (
-          <FeedRow key={feed.id} feed={feed} scene={scene} context={context} onChanged={onChanged} />
+          <FeedRow key={feed.id} {...{ feed, scene, context, onChanged, monitor }} />
         ))}
       </ul>
       <button type="button" className="secondary small" onClick={addFeed}>
@@ -153,14 +156,17 @@ function FeedRow({
   scene,
   context,
   onChanged,
+  monitor,
 }: {
   feed: FeedStatus;
   scene: Scene;
   context: ConsoleContext;
   onChanged(): Promise<void>;
+  monitor?: FeedMonitor;
 }) {
   const [link, setLink] = useState<PublishLink>();
   const q = feed.quality;
+  const received = feed.live ? monitor?.stats(feed.id) : undefined;
   const makeLink = () => context.client.publishLink(feed.id).then(setLink, context.fail);
   return (
     <li
@@ -180,6 +186,18 @@ function FeedRow({
             : `last seen ${since(feed.lastSeenAt)}`}
         </span>
       </div>
+      {feed.live && (
+        <div className="received">
+          <Thumbnail monitor={monitor} feedId={feed.id} label={feed.label} />
+          <span className="muted" data-testid="feed-received">
+            {received
+              ? `received ${received.width}×${received.height} (lowest layer) · ${received.fps} fps · ${Math.round(
+                  received.bitrate / 1000,
+                )} kbps · ${(received.loss * 100).toFixed(1)}% loss`
+              : 'measuring…'}
+          </span>
+        </div>
+      )}
       <div className="feed-actions">
         <button type="button" className="small" onClick={makeLink}>
           {link ? 'New publish link' : 'Publish from a device'}
@@ -208,6 +226,21 @@ function FeedRow({
       )}
     </li>
   );
+}
+
+/** The feed as the console receives it: its lowest layer, live. */
+function Thumbnail({ monitor, feedId, label }: { monitor?: FeedMonitor; feedId: string; label: string }) {
+  const video = useRef<HTMLVideoElement>(null);
+  const track = monitor?.track(feedId);
+  useEffect(() => {
+    const element = video.current;
+    if (!track || !element) return;
+    track.attach(element);
+    return () => {
+      track.detach(element);
+    };
+  }, [track]);
+  return <video ref={video} className="thumbnail" muted playsInline autoPlay aria-label={`${label}, live`} />;
 }
 
 function AddScene({ show, context, onChanged }: Props) {

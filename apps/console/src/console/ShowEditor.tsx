@@ -1,8 +1,9 @@
 import { type Show, schemas } from '@scenecast/contract';
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { errorsOf, type FieldErrors, fieldErrors } from '../api';
 import type { ConsoleContext } from './ConsoleApp';
 import { FieldError } from './fields';
+import { FeedMonitor } from './monitor';
 import { QrCode } from './QrCode';
 import { navigate } from './router';
 import { Scenes } from './Scenes';
@@ -23,12 +24,31 @@ function useViewerUrl() {
   return viewerUrl;
 }
 
+/** The console's hidden subscriber in the show's room, re-rendering on every measurement. */
+function useMonitor(showId: string, context: ConsoleContext): FeedMonitor | undefined {
+  const [monitor, setMonitor] = useState<FeedMonitor>();
+  useEffect(() => {
+    const m = new FeedMonitor();
+    setMonitor(m);
+    // Without it the console still shows what the engine reports; a failure to watch is not fatal.
+    m.connect(() => context.client.monitorToken(showId)).catch(() => undefined);
+    return () => m.close();
+  }, [showId, context.client]);
+  const subscribe = useCallback(
+    (listener: () => void) => monitor?.subscribe(listener) ?? (() => undefined),
+    [monitor],
+  );
+  useSyncExternalStore(subscribe, () => monitor?.version ?? 0);
+  return monitor;
+}
+
 /** One show: its details, scenes with their feeds' live status, the trace, the viewer link. */
 export function ShowEditor({ showId, context }: { showId: string; context: ConsoleContext }) {
   const { client, fail } = context;
   // undefined: loading; null: no such show of this brand.
   const [show, setShow] = useState<Show | null>();
   const viewerUrl = useViewerUrl();
+  const monitor = useMonitor(showId, context);
 
   const refresh = useCallback(async () => {
     try {
@@ -75,7 +95,7 @@ export function ShowEditor({ showId, context }: { showId: string; context: Conso
           <QrCode text={viewerLink} label={`QR code of the viewer link of ${show.title}`} />
         </section>
       )}
-      <Scenes show={show} context={context} onChanged={refresh} />
+      <Scenes show={show} context={context} onChanged={refresh} monitor={monitor} />
       <TraceEditor show={show} context={context} onChanged={refresh} />
     </div>
   );
