@@ -66,7 +66,12 @@ for (const backend of backends) {
     let b: Browser;
 
     beforeAll(async () => {
-      service = await startTestService(backend, { consoleUrl, sessionTtlSeconds: 3600 });
+      // No engine here (port 1 refuses): revoking says the camera could not be disconnected.
+      service = await startTestService(backend, {
+        consoleUrl,
+        sessionTtlSeconds: 3600,
+        livekit: { url: 'ws://127.0.0.1:1', apiKey: 'devkey', apiSecret: 'secret' },
+      });
       const operator = apiClient(service, adminToken);
       keyA = (await operator.createBrand({ name: 'Brand A' })).apiKey;
       keyB = (await operator.createBrand({ name: 'Brand B' })).apiKey;
@@ -225,9 +230,26 @@ for (const backend of backends) {
       expect(claims.sub).toBe(feed.identity);
       expect(claims.video).toMatchObject({ room: 'demo', canPublish: true, canSubscribe: false });
 
-      // A removed feed's links stop working.
-      await brandA.deleteFeed(feed.id);
+      // Revoked: every link of the feed stops working. Its camera is disconnected through the engine's
+      // RoomService (tests/e2e/test/console.test.ts); with no engine to reach, the links go all the same
+      // and the answer says what could not be done.
+      const again = await brandA.publishLink(feed.id);
+      const revoked = await brandA.revokePublishing(feed.id).catch((e: ApiError) => e);
+      expect(revoked).toMatchObject({ status: 502, detail: expect.stringMatching(/disconnect the camera/) });
+      expect((await b.send('POST', `/v1/feeds/${feed.id}/revoke`)).status).toBe(404);
+      await expect(anyone.publishToken(again.url.split('#')[1]!)).rejects.toMatchObject({ status: 404 });
       await expect(anyone.publishToken(code)).rejects.toMatchObject({ status: 404 });
+      const fresh = await brandA.publishLink(feed.id);
+      const freshGrant = await anyone.publishToken(fresh.url.split('#')[1]!);
+      // Its token is short-lived: at most 10 minutes.
+      const { exp, nbf } = decodeJwt(freshGrant.token) as { exp: number; nbf: number };
+      expect(exp - nbf).toBeGreaterThan(500);
+      expect(exp - nbf).toBeLessThanOrEqual(600);
+
+      // A removed feed's links stop working.
+      const code2 = fresh.url.split('#')[1]!;
+      await brandA.deleteFeed(feed.id);
+      await expect(anyone.publishToken(code2)).rejects.toMatchObject({ status: 404 });
     });
 
     it('answers an expired, unknown or malformed publish code clearly', async () => {

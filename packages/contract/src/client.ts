@@ -153,6 +153,10 @@ export class ScenecastClient {
     return this.call(endpoints.monitorToken, { id: showId });
   }
 
+  revokePublishing(feedId: string) {
+    return this.call(endpoints.revokePublishing, { id: feedId });
+  }
+
   deleteFeed(feedId: string) {
     return this.call(endpoints.deleteFeed, { id: feedId });
   }

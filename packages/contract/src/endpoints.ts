@@ -165,6 +165,13 @@ export const endpoints = {
     status: 201,
     response: schemas.publishLink,
   },
+  revokePublishing: {
+    method: 'POST',
+    path: '/v1/feeds/{id}/revoke',
+    summary: "Revoke a feed's publish links and disconnect the camera publishing it",
+    auth: 'brand',
+    status: 204,
+  },
   publishToken: {
     method: 'POST',
     path: '/v1/publish-links/token',

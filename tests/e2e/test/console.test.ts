@@ -152,9 +152,10 @@ describe('brand console', () => {
       what: 'the phone live',
       // Encoding a 4K capture in software is slow to start on a loaded 2-core machine.
       timeoutMs: 60_000,
-    }).catch((error: Error) => {
+    }).catch(async (error: Error) => {
       throw new Error(
-        `${error.message}; the phone's console: ${phoneLogs.get(phonePage)?.slice(-10).join(' | ')}`,
+        `${error.message}; the phone's console: ${phoneLogs.get(phonePage)?.slice(-10).join(' | ')}; ` +
+          `its page: ${await phonePage.textContent('main').catch(() => '?')}`,
       );
     });
 
@@ -199,6 +200,24 @@ describe('brand console', () => {
       what: 'the farm feed offline after stop',
       timeoutMs: 30_000,
     });
+
+    // Live again, then revoked from the console: the engine disconnects the phone, its link stops working.
+    await start.click();
+    await waitFor(async () => (await farm.getAttribute('data-live')) === 'true', {
+      what: 'the farm feed live again',
+      timeoutMs: 60_000,
+    });
+    await farm.locator('button:text("Revoke links and disconnect")').click();
+    await phonePage.waitForSelector('[data-testid=publish-error] h1:text("Publishing was revoked")', {
+      timeout: 30_000,
+    });
+    await waitFor(async () => (await farm.getAttribute('data-live')) === 'false', {
+      what: 'the farm feed offline after revoking',
+      timeoutMs: 30_000,
+    });
+    const reopened = await phone(url);
+    await reopened.waitForSelector('[data-testid=publish-error] h1:text("This publish link is not valid")');
+    await reopened.context().close();
     await phonePage.context().close();
   });
 

@@ -204,6 +204,18 @@ function FeedRow({
         </button>
         <button
           type="button"
+          className="secondary small"
+          onClick={() =>
+            context.client.revokePublishing(feed.id).then(() => {
+              setLink(undefined);
+              return onChanged();
+            }, context.fail)
+          }
+        >
+          Revoke links and disconnect
+        </button>
+        <button
+          type="button"
           className="secondary small danger"
           onClick={() => context.client.deleteFeed(feed.id).then(onChanged, context.fail)}
         >

@@ -26,6 +26,7 @@ const stateText: Record<PublishState, string> = {
   live: 'Live',
   reconnecting: 'Reconnecting…',
   stopped: 'Stopped',
+  revoked: 'Revoked',
   failed: 'Failed',
 };
 
@@ -37,6 +38,8 @@ export function PublishPage() {
   const [publisher, setPublisher] = useState<Publisher>();
   const [state, setState] = useState<PublishState>('preview');
   const [paused, setPaused] = useState(false);
+  /** The camera is open: publishing may start. */
+  const [ready, setReady] = useState(false);
   const [sent, setSent] = useState<SentLayer[]>([]);
 
   useEffect(() => {
@@ -50,13 +53,22 @@ export function PublishPage() {
 
   useEffect(() => {
     if (!grant || !video.current) return;
-    const p = new Publisher(grant, (s) => setState(s));
+    const p = new Publisher(grant, (s) => {
+      setState(s);
+      if (s === 'revoked')
+        setFailure({
+          title: 'Publishing was revoked',
+          detail: 'The show team disconnected this camera and revoked its link. Ask them for a new one.',
+        });
+    });
     setPublisher(p);
-    p.preview(video.current).catch((error: unknown) =>
-      setFailure({
-        title: 'The camera did not open',
-        detail: `${messageOf(error)}. Allow camera access and reload.`,
-      }),
+    p.preview(video.current).then(
+      () => setReady(true),
+      (error: unknown) =>
+        setFailure({
+          title: 'The camera did not open',
+          detail: `${messageOf(error)}. Allow camera access and reload.`,
+        }),
     );
     return () => p.close();
   }, [grant]);
@@ -114,7 +126,7 @@ export function PublishPage() {
             type="button"
             className="big"
             data-testid="start-publishing"
-            disabled={!publisher}
+            disabled={!ready}
             onClick={start}
           >
             Start publishing

@@ -2,6 +2,7 @@ import type { PublishGrant } from '@scenecast/contract';
 import {
   ConnectionState,
   createLocalVideoTrack,
+  DisconnectReason,
   type LocalVideoTrack,
   Room,
   RoomEvent,
@@ -9,7 +10,15 @@ import {
   VideoPresets,
 } from 'livekit-client';
 
-export type PublishState = 'preview' | 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'failed';
+export type PublishState =
+  | 'preview'
+  | 'connecting'
+  | 'live'
+  | 'reconnecting'
+  | 'stopped'
+  /** The show team revoked this device's publishing. */
+  | 'revoked'
+  | 'failed';
 
 /** What the camera really sends, per simulcast layer, from the sender's own RTP stats. */
 export interface SentLayer {
@@ -47,7 +56,9 @@ export class Publisher {
     this.room
       .on(RoomEvent.Reconnecting, () => onState('reconnecting'))
       .on(RoomEvent.Reconnected, () => onState('live'))
-      .on(RoomEvent.Disconnected, () => onState('stopped'));
+      .on(RoomEvent.Disconnected, (reason) =>
+        onState(reason === DisconnectReason.PARTICIPANT_REMOVED ? 'revoked' : 'stopped'),
+      );
   }
 
   /** Opens the camera at up to 3840x2160 (what it gives is what is sent) and shows it in `video`. */

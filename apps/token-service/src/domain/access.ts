@@ -107,6 +107,11 @@ export class Access {
     return { code, expiresAt };
   }
 
+  /** Every publish link of a feed stops working. */
+  async revokePublishCodes(feedId: string): Promise<void> {
+    await this.db.deleteFrom('publish_codes').where('feed_id', '=', feedId).execute();
+  }
+
   /**
    * The feed a publish code opens. A code that never existed, or whose feed was removed, and one that
    * expired get different answers, so the page can tell the person holding the phone which it is.

@@ -15,6 +15,7 @@ const titles: Record<number, string> = {
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
 };
 
 /** RFC 9457 problem details: every error a client sees has this shape and a useful `detail`. */

@@ -11,7 +11,8 @@ import type { Config } from '../config.js';
 
 export interface TokenIssuer {
   viewer(showId: string, name?: string): Promise<IssuedToken>;
-  feed(feed: FeedGrantInput, preview: boolean): Promise<IssuedToken>;
+  /** `ttlSeconds` shortens the feed's FEED_TOKEN_TTL (never lengthens it). */
+  feed(feed: FeedGrantInput, preview: boolean, ttlSeconds?: number): Promise<IssuedToken>;
   monitor(showId: string): Promise<IssuedToken>;
 }
 
@@ -41,9 +42,10 @@ export function tokenIssuer(config: Config): TokenIssuer {
     },
 
     /** A feed's identity is bound to the feed. */
-    async feed(feed, preview) {
+    async feed(feed, preview, ttlSeconds) {
       const grant = feedGrant(feed, { preview });
-      const token = await signGrant(livekit, grant, config.feedTokenTtlSeconds);
+      const ttl = Math.min(config.feedTokenTtlSeconds, ttlSeconds ?? Number.POSITIVE_INFINITY);
+      const token = await signGrant(livekit, grant, ttl);
       return { url: livekit.url, token, identity: feed.identity };
     },
   };

@@ -3,15 +3,20 @@ import { Router } from 'express';
 import type { Config } from '../../config.js';
 import type { Access } from '../../domain/access.js';
 import type { Store } from '../../domain/store.js';
+import { roomControl } from '../../livekit/rooms.js';
 import type { TokenIssuer } from '../../livekit/tokens.js';
 import { requireBrand } from '../auth.js';
 import { reply, routeOf } from '../endpoint.js';
 import { sendProblem } from '../problem.js';
 import { perClientRateLimit } from '../rate-limit.js';
 
+/** A token from a publish link joins within minutes or not at all. */
+const publishTokenTtlSeconds = 600;
+
 export function feedRoutes(store: Store, access: Access, tokens: TokenIssuer, config: Config): Router {
   const router = Router();
   const brand = requireBrand(store, access);
+  const rooms = roomControl(config);
 
   router.post(routeOf(e.feedToken), brand, async (req, res) => {
     const { preview } = e.feedToken.body.parse(req.body ?? {});
@@ -37,6 +42,13 @@ export function feedRoutes(store: Store, access: Access, tokens: TokenIssuer, co
     reply(res, e.publishLink, { url: `${config.consoleUrl}/publish#${code}`, expiresAt });
   });
 
+  router.post(routeOf(e.revokePublishing), brand, async (req, res) => {
+    const feed = await store.ownedFeed(req.brand!.id, String(req.params.id));
+    await access.revokePublishCodes(feed.id);
+    await rooms.disconnect(feed.showId, feed.identity);
+    reply(res, e.revokePublishing, undefined);
+  });
+
   // Public: whoever holds the link publishes that one feed. Limited per client against guessing.
   const limiter = perClientRateLimit({
     limit: 30,
@@ -47,7 +59,8 @@ export function feedRoutes(store: Store, access: Access, tokens: TokenIssuer, co
   router.post(routeOf(e.publishToken), limiter, async (req, res) => {
     const { code } = e.publishToken.body.parse(req.body ?? {});
     const feed = await access.publishFeed(code);
-    const token = await tokens.feed(feed, false);
+    // Short-lived: a revoked link's token cannot rejoin for long (the engine refreshes a connected camera's).
+    const token = await tokens.feed(feed, false, publishTokenTtlSeconds);
     res.set('cache-control', 'no-store');
     reply(res, e.publishToken, {
       ...token,
