@@ -14,7 +14,7 @@ beforeAll(async () => {
     '/',
     perClientRateLimit({
       limit: 2,
-      windowMs: 400,
+      windowMs: 2_000, // long enough for three requests on a loaded machine, short enough to wait out
       name: 'test',
       onLimited: (res) => res.status(429).end(),
     }),
@@ -34,6 +34,6 @@ it('refuses a client beyond its limit until its window has passed, then counts a
     return out;
   };
   expect(await statuses(3)).toEqual([200, 200, 429]);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
   expect(await statuses(3)).toEqual([200, 200, 429]);
 });
