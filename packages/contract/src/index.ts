@@ -1,5 +1,13 @@
 export { ApiError, type ClientOptions, ScenecastClient } from './client.js';
-export { type Auth, type Endpoint, endpoints, type RequestOf, type ResponseOf } from './endpoints.js';
+export {
+  type Auth,
+  csrfHeader,
+  type Endpoint,
+  endpoints,
+  type RequestOf,
+  type ResponseOf,
+  sessionCookie,
+} from './endpoints.js';
 export { attributes, cameraIdentity, chatTopic, type Role, roles, sceneOf } from './livekit.js';
 export type {
   CreateBrand,
@@ -14,15 +22,19 @@ export type {
   PublicFeedStatus,
   PublicScene,
   PublicShow,
+  PublishGrant,
+  PublishLink,
   Scene,
   SceneInput,
   SceneKind,
+  Session,
   Show,
   ShowList,
   ShowStatus,
   SourceKind,
   TraceInput,
   TraceRecord,
+  UpdateScene,
   UpdateShow,
 } from './schemas.js';
 export * as schemas from './schemas.js';

@@ -17,6 +17,8 @@ export const roles = {
   host: 'host',
   /** Any other scene's feed. */
   camera: 'camera',
+  /** The brand's console watching its feeds' health: hidden, subscribes only. */
+  monitor: 'monitor',
 } as const;
 export type Role = (typeof roles)[keyof typeof roles];
 
