@@ -1,6 +1,6 @@
 // The named network presets. Each number says where it comes from in `sources`; where no published figure
 // was found the number is ours, and says so. Delays are one way (half the published round trip).
-import type { NetworkProfile } from './profile.js';
+import type { NetworkProfile } from '@scenecast/load-client';
 
 /** A queue that holds `ms` of traffic at `rateKbps`, in bytes: how much a mobile link buffers before it drops. */
 const queueFor = (rateKbps: number, ms: number) => Math.round((rateKbps * 1000 * ms) / 1000 / 8);

@@ -1,8 +1,7 @@
 // Each knob of the network emulation, measured: what goes in, what comes out, and when.
 import { describe, expect, it } from 'vitest';
-import { Link } from '../src/network/link.js';
-import type { LinkProfile } from '../src/network/profile.js';
-import { profiles } from '../src/network/profiles.js';
+import { Link } from '../src/link.js';
+import type { LinkProfile } from '../src/profile.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -143,15 +142,5 @@ describe('network link', () => {
     };
     expect(pattern(42)).toEqual(pattern(42));
     expect(pattern(42)).not.toEqual(pattern(43));
-  });
-
-  it('has a preset for every profile the issue names, each direction shaped', () => {
-    for (const name of ['5g', '4g', '4g-poor', '3g', 'wifi-lossy', 'handover'] as const) {
-      const profile = profiles[name];
-      expect(profile.down.rateKbps, name).toBeGreaterThan(0);
-      expect(profile.up.rateKbps, name).toBeGreaterThan(0);
-      expect(profile.sources.length, name).toBeGreaterThan(0);
-    }
-    expect(profiles.handover.outage.durationMs).toBe(2000);
   });
 });

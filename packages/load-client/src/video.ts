@@ -1,0 +1,232 @@
+// What one received video track looks like to a viewer that does not decode: RTP counted (RFC 3550 loss),
+// frames assembled from their packets, a decoder's chain of references followed (an interframe shows only
+// if everything since the last keyframe arrived), and freezes counted as WebRTC counts them.
+
+export interface VideoSize {
+  width: number;
+  height: number;
+}
+
+/**
+ * The picture size when this RTP payload starts a VP8 keyframe (RFC 7741 payload descriptor, then the
+ * keyframe header of RFC 6386 9.1), else undefined.
+ */
+export function vp8KeyframeSize(payload: Buffer): VideoSize | undefined {
+  if (payload.length < 1) return undefined;
+  const first = payload[0]!;
+  if ((first & 0x10) === 0 || (first & 0x07) !== 0) return undefined; // not the start of partition 0
+  let offset = 1;
+  if (first & 0x80) {
+    const extension = payload[offset++]!;
+    if (extension & 0x80) offset += payload[offset]! & 0x80 ? 2 : 1; // picture id, 7 or 15 bits
+    if (extension & 0x40) offset++; // TL0PICIDX
+    if (extension & 0x30) offset++; // TID / KEYIDX
+  }
+  const header = payload.subarray(offset);
+  if (header.length < 10 || (header[0]! & 0x01) !== 0) return undefined; // P bit set: an interframe
+  if (header[3] !== 0x9d || header[4] !== 0x01 || header[5] !== 0x2a) return undefined;
+  return { width: header.readUInt16LE(6) & 0x3fff, height: header.readUInt16LE(8) & 0x3fff };
+}
+
+/** Whether this VP8 payload is the first packet of a frame (S bit, partition 0). */
+const startsFrame = (payload: Buffer) => payload.length > 0 && (payload[0]! & 0x17) === 0x10;
+
+/** RFC 3550 counting for one SSRC: packets, bytes, and what the extended sequence range says was sent. */
+export class StreamCounter {
+  private base = -1;
+  private highest = -1; // extended
+  packets = 0;
+  bytes = 0;
+
+  /** Counts a packet; returns its extended sequence number. */
+  add(sequenceNumber: number, size: number): number {
+    this.packets++;
+    this.bytes += size;
+    if (this.highest < 0) {
+      this.base = this.highest = sequenceNumber;
+      return sequenceNumber;
+    }
+    // Extend the 16-bit sequence number around the highest seen so far.
+    const cycle = this.highest - (this.highest & 0xffff);
+    let extended = cycle + sequenceNumber;
+    if (extended < this.highest - 0x8000) extended += 0x10000;
+    else if (extended > this.highest + 0x8000) extended -= 0x10000;
+    if (extended > this.highest) this.highest = extended;
+    return extended;
+  }
+
+  get expected(): number {
+    return this.highest < 0 ? 0 : this.highest - this.base + 1;
+  }
+}
+
+interface Frame {
+  first?: number;
+  last?: number;
+  count: number;
+  key?: VideoSize;
+  since: number;
+}
+
+/** How long a decoder waits for a missing packet (NACK and retransmission) before it asks for a keyframe. */
+const recoveryMs = 500;
+/** Asking again while no keyframe comes. */
+const pliIntervalMs = 1000;
+
+export interface FrameEvents {
+  /** A frame is shown: `key` is set for a keyframe (a new layer starts with one). */
+  rendered(now: number, key: VideoSize | undefined): void;
+  /** The decoder needs a keyframe (it has none yet, or lost a reference): send a PLI. */
+  needKeyframe(): void;
+}
+
+/**
+ * One received video track. Frames are shown when complete and decodable; a freeze is a gap between
+ * shown frames over max(3 × the mean frame interval, mean + 150 ms) — WebRTC's definition — and its
+ * whole length counts as frozen time.
+ */
+export class VideoReceiver {
+  readonly counter = new StreamCounter();
+  /** The layer being received: the size of the last keyframe. */
+  size?: VideoSize;
+  framesRendered = 0;
+  freezes = 0;
+  frozenMs = 0;
+  /** Milliseconds shown at each layer height, and bytes received at it. */
+  readonly msByHeight = new Map<number, number>();
+  readonly bytesByHeight = new Map<number, number>();
+  private readonly frames = new Map<number, Frame>();
+  /** Complete frames waiting for an earlier one, by first sequence number. */
+  private readonly waiting = new Map<number, Frame>();
+  private readonly padding = new Set<number>();
+  private nextSeq = -1;
+  private broken = true;
+  private lastPli = -Infinity;
+  private lastRender = 0;
+  private firstRender = 0;
+  private meanInterval = 0;
+
+  constructor(private readonly events: FrameEvents) {}
+
+  add(sequenceNumber: number, timestamp: number, marker: boolean, payload: Buffer, size: number): void {
+    const now = performance.now();
+    const seq = this.counter.add(sequenceNumber, size);
+    if (payload.length === 0) {
+      // Padding (bandwidth probes) takes sequence numbers but belongs to no frame.
+      this.padding.add(seq);
+      if (this.padding.size > 512) this.padding.clear();
+      if (!this.broken) this.drain(now);
+      return;
+    }
+    const height = this.size?.height ?? 0;
+    this.bytesByHeight.set(height, (this.bytesByHeight.get(height) ?? 0) + size);
+    let frame = this.frames.get(timestamp);
+    if (!frame) {
+      frame = { count: 0, since: now };
+      this.frames.set(timestamp, frame);
+      if (this.frames.size > 64) this.forgetOld(now);
+    }
+    frame.count++;
+    if (startsFrame(payload)) {
+      frame.first = seq;
+      frame.key = vp8KeyframeSize(payload);
+    }
+    if (marker) frame.last = seq;
+    if (frame.first !== undefined && frame.last !== undefined && frame.count >= frame.last - frame.first + 1) {
+      this.frames.delete(timestamp);
+      this.complete(frame, now);
+    }
+    if (!this.broken && this.waiting.size > 0) {
+      for (const w of this.waiting.values()) {
+        if (now - w.since > recoveryMs) {
+          this.broken = true;
+          this.waiting.clear();
+        }
+        break; // the oldest is first in insertion order
+      }
+    }
+    if (this.broken && now - this.lastPli > pliIntervalMs) {
+      this.lastPli = now;
+      this.events.needKeyframe();
+    }
+  }
+
+  private complete(frame: Frame, now: number): void {
+    if (frame.key) {
+      this.size = frame.key;
+      this.broken = false;
+      this.waiting.clear();
+      this.render(frame, now);
+      return;
+    }
+    if (this.broken) return;
+    this.skipPadding();
+    if (frame.first !== this.nextSeq) {
+      if (frame.first! > this.nextSeq) this.waiting.set(frame.first!, frame);
+      return;
+    }
+    this.render(frame, now);
+    this.drain(now);
+  }
+
+  /** Shows the waiting frames that now follow on. */
+  private drain(now: number): void {
+    this.skipPadding();
+    let next = this.waiting.get(this.nextSeq);
+    while (next) {
+      this.waiting.delete(this.nextSeq);
+      this.render(next, now);
+      this.skipPadding();
+      next = this.waiting.get(this.nextSeq);
+    }
+  }
+
+  private skipPadding(): void {
+    while (this.padding.delete(this.nextSeq)) this.nextSeq++;
+  }
+
+  private render(frame: Frame, now: number): void {
+    this.nextSeq = frame.last! + 1;
+    this.framesRendered++;
+    if (this.lastRender > 0) {
+      const interval = now - this.lastRender;
+      const height = this.size?.height ?? 0;
+      this.msByHeight.set(height, (this.msByHeight.get(height) ?? 0) + interval);
+      const mean = this.meanInterval;
+      if (mean > 0 && interval > Math.max(3 * mean, mean + 150)) {
+        this.freezes++;
+        this.frozenMs += interval;
+      } else {
+        this.meanInterval = mean > 0 ? mean + (interval - mean) / 16 : interval;
+      }
+    }
+    this.lastRender = now;
+    if (this.firstRender === 0) this.firstRender = now;
+    this.events.rendered(now, frame.key);
+  }
+
+  /** Frames whose packets stopped coming long ago will never complete. */
+  private forgetOld(now: number): void {
+    for (const [timestamp, frame] of this.frames) if (now - frame.since > 2000) this.frames.delete(timestamp);
+  }
+
+  /** How long this track has been shown: from its first frame to `now`. */
+  watchedMs(now: number): number {
+    return this.firstRender > 0 ? now - this.firstRender : 0;
+  }
+
+  /**
+   * At the end of a run a freeze still going on has not been counted by a next frame; count it now, as a
+   * viewer looking at the screen would.
+   */
+  finish(now: number): void {
+    const mean = this.meanInterval;
+    if (this.lastRender === 0 || mean === 0) return;
+    const interval = now - this.lastRender;
+    if (interval > Math.max(3 * mean, mean + 150)) {
+      this.freezes++;
+      this.frozenMs += interval;
+      this.lastRender = now;
+    }
+  }
+}
