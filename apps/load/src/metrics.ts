@@ -22,6 +22,9 @@ export interface Counters {
   bytes: number;
   nacks: number;
   plis: number;
+  /** Datagrams the emulated downlink carried toward viewers, and those it dropped (loss, queue, outage). */
+  networkSent: number;
+  networkDropped: number;
   freezes: number;
   frozenMs: number;
   /** Time tracks were shown (first frame to the end), summed over tracks: freeze_ratio's denominator. */
@@ -42,6 +45,8 @@ export const emptyCounters = (): Counters => ({
   bytes: 0,
   nacks: 0,
   plis: 0,
+  networkSent: 0,
+  networkDropped: 0,
   freezes: 0,
   frozenMs: 0,
   watchedMs: 0,

@@ -40,6 +40,9 @@ export interface SubscriberOptions {
   onDisconnected?: (reason: string) => void;
   /** The room's participants or their tracks changed. */
   onParticipants?: () => void;
+  /** A track's media started arriving: it is subscribed now, so its settings can be sent (LiveKit's SFU drops
+   * settings for a track not yet subscribed; livekit-client sends them again on TrackSubscribed). */
+  onTrack?: (trackSid: string) => void;
 }
 
 /** IPv4 and UDP headers: what a datagram costs on the link besides its payload. */
@@ -230,6 +233,7 @@ export class LoadSubscriber {
       });
       transceiver.onTrack.subscribe((track) => {
         const trackSid = transceiver.mid ? this.trackSids.get(transceiver.mid) : undefined;
+        if (trackSid) this.options.onTrack?.(trackSid);
         let lastPli = 0;
         let video: VideoReceiver | undefined;
         track.onReceiveRtp.subscribe((packet) => {

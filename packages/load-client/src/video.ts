@@ -31,17 +31,34 @@ export function vp8KeyframeSize(payload: Buffer): VideoSize | undefined {
 /** Whether this VP8 payload is the first packet of a frame (S bit, partition 0). */
 const startsFrame = (payload: Buffer) => payload.length > 0 && (payload[0]! & 0x17) === 0x10;
 
-/** RFC 3550 counting for one SSRC: packets, bytes, and what the extended sequence range says was sent. */
+/**
+ * RFC 3550 counting for one SSRC: packets, bytes, and what the extended sequence range says was sent.
+ * A retransmission of a packet that had arrived counts as a duplicate, not as a packet, so expected minus
+ * packets is what never arrived even after NACKs.
+ */
 export class StreamCounter {
   private base = -1;
   private highest = -1; // extended
+  /** The extended sequence number last seen in each slot: duplicates within 4096 packets are recognised. */
+  private readonly seen = new Int32Array(4096).fill(-1);
   packets = 0;
+  duplicates = 0;
   bytes = 0;
 
   /** Counts a packet; returns its extended sequence number. */
   add(sequenceNumber: number, size: number): number {
-    this.packets++;
     this.bytes += size;
+    const extended = this.extend(sequenceNumber);
+    const slot = extended & 4095;
+    if (this.seen[slot] === extended) this.duplicates++;
+    else {
+      this.seen[slot] = extended;
+      this.packets++;
+    }
+    return extended;
+  }
+
+  private extend(sequenceNumber: number): number {
     if (this.highest < 0) {
       this.base = this.highest = sequenceNumber;
       return sequenceNumber;

@@ -47,8 +47,10 @@ export interface ProfileMetrics {
   /** Frozen time over shown time, summed over every track (stage and rail). */
   freeze_ratio: number | null;
   freezes: number;
-  /** RFC 3550: packets the sequence numbers say were sent but never arrived, over those sent. */
+  /** RFC 3550: packets the sequence numbers say were sent but never arrived (not even retransmitted), over those sent. */
   loss_ratio: number | null;
+  /** Share of the datagrams toward viewers that the emulated network dropped (before NACKs recovered any). */
+  network_loss_ratio: number | null;
   nacks: number;
   plis: number;
   disconnects: number;
@@ -204,6 +206,7 @@ function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[], topHeight:
     freeze_ratio: counters.watchedMs > 0 ? round(counters.frozenMs / counters.watchedMs, 5) : null,
     freezes: counters.freezes,
     loss_ratio: counters.expected > 0 ? round(Math.max(0, counters.expected - counters.packets) / counters.expected, 5) : null,
+    network_loss_ratio: counters.networkSent > 0 ? round(counters.networkDropped / counters.networkSent, 5) : null,
     nacks: counters.nacks,
     plis: counters.plis,
     disconnects: counters.disconnects,

@@ -10,6 +10,7 @@ export const thresholdMetrics = {
   bitrate_kbps: ['count', 'mean', 'min', 'p5', 'p50', 'p95', 'max'],
   freeze_ratio: [],
   loss_ratio: [],
+  network_loss_ratio: [],
   disconnects: [],
   reconnects: [],
   join_failures: [],

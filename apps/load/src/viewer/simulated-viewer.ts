@@ -157,9 +157,11 @@ export class SimulatedViewer {
           needKeyframe: requestKeyframe,
         }),
       onParticipants: () => this.applyQualities(),
+      onTrack: () => this.applyQualities(),
       onDisconnected: (reason) => disconnected(reason),
     });
     this.subscriber = subscriber;
+    this.network = network;
     this.pending = [];
     this.stageScene = undefined;
     this.zoomed = false;
@@ -192,6 +194,7 @@ export class SimulatedViewer {
   }
 
   private stopSession?: () => void;
+  private network?: { down: Link; up: Link };
 
   private expire(metric: Pending['metric']): void {
     const before = this.pending.length;
@@ -216,6 +219,11 @@ export class SimulatedViewer {
       freezes += video.freezes;
       frozenMs += video.frozenMs;
       recorder.counters.watchedMs += video.watchedMs(now);
+    }
+    const down = this.network?.down.stats;
+    if (down) {
+      recorder.counters.networkSent += down.sent;
+      recorder.counters.networkDropped += down.lostRandom + down.lostBurst + down.droppedQueue + down.droppedOutage;
     }
     Object.assign(recorder.counters, {
       packets: recorder.counters.packets + counters.packets,
