@@ -18,7 +18,14 @@ import {
   UpdateTrackSettings,
   type VideoQuality,
 } from '@livekit/protocol';
-import { RTCPeerConnection, RTCRtpCodecParameters, useNACK, usePLI } from 'werift';
+import {
+  GenericNack,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtcpTransportLayerFeedback,
+  useNACK,
+  usePLI,
+} from 'werift';
 import WebSocket from 'ws';
 import type { Link } from './link.js';
 import { StreamCounter, type VideoReceiver, type VideoSize, vp8KeyframeSize } from './video.js';
@@ -34,8 +41,11 @@ export interface SubscriberCounters {
 export interface SubscriberOptions {
   /** Emulated network: `down` carries what arrives, `up` what leaves. */
   network?: { down: Link; up: Link };
-  /** Builds the receiver of a video track (by track sid); default: count packets and keyframe sizes only. */
-  videoReceiver?: (trackSid: string, requestKeyframe: () => void) => VideoReceiver;
+  /**
+   * Builds the receiver of a video track (by track sid), which then also sends its NACKs; default: count
+   * packets and keyframe sizes only, and let werift NACK.
+   */
+  videoReceiver?: (trackSid: string, feedback: { pli: () => void; nack: (lost: number[]) => void }) => VideoReceiver;
   /** The session ended (socket closed, server sent us away, peer connection failed); not called after close(). */
   onDisconnected?: (reason: string) => void;
   /** The room's participants or their tracks changed. */
@@ -228,9 +238,13 @@ export class LoadSubscriber {
     });
     pc.onTransceiverAdded.subscribe((transceiver) => {
       this.impairTransports();
-      transceiver.receiver.onPacketLost.subscribe(() => {
+      const { receiver } = transceiver;
+      receiver.onPacketLost.subscribe(() => {
         this.nacks++;
       });
+      // A video receiver of ours asks for lost packets itself, paced by the round trip (see VideoReceiver).
+      if (this.options.videoReceiver)
+        (receiver as unknown as { nack: { addPacket: (packet: unknown) => void } }).nack.addPacket = () => undefined;
       transceiver.onTrack.subscribe((track) => {
         const trackSid = transceiver.mid ? this.trackSids.get(transceiver.mid) : undefined;
         if (trackSid) this.options.onTrack?.(trackSid);
@@ -241,9 +255,18 @@ export class LoadSubscriber {
           const size = packet.payload.length + 12;
           if (track.kind === 'video' && trackSid && this.options.videoReceiver) {
             if (!video) {
-              video = this.options.videoReceiver(trackSid, () => {
-                this.plis++;
-                transceiver.receiver.sendRtcpPLI(ssrc).catch(() => undefined);
+              video = this.options.videoReceiver(trackSid, {
+                pli: () => {
+                  this.plis++;
+                  receiver.sendRtcpPLI(ssrc).catch(() => undefined);
+                },
+                nack: (lost) => {
+                  this.nacks++;
+                  const feedback = new GenericNack({ senderSsrc: receiver.rtcpSsrc, mediaSourceSsrc: ssrc, lost });
+                  receiver.dtlsTransport
+                    .sendRtcp([new RtcpTransportLayerFeedback({ feedback })])
+                    .catch(() => undefined);
+                },
               });
               this.videos.set(trackSid, video);
             }

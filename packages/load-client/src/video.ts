@@ -90,7 +90,19 @@ const recoveryMs = 500;
 /** Asking again while no keyframe comes. */
 const pliIntervalMs = 1000;
 
+/**
+ * NACKs as libwebrtc's NackRequester sends them: a missing packet is asked for at once, again only after a
+ * round trip (its default estimate, 100 ms, since a receiver alone cannot measure one), at most 10 times.
+ * werift's own handler asks every 5 ms whatever the round trip, which on a slow link asks for each lost
+ * packet ten times before the first retransmission can arrive and floods the downlink with retransmissions.
+ */
+const nackRttMs = 100;
+const nackMaxTries = 10;
+const nackMaxMissing = 1000;
+
 export interface FrameEvents {
+  /** Ask for these (16-bit) sequence numbers again. */
+  nack?(sequenceNumbers: number[]): void;
   /** A frame is shown: `key` is set for a keyframe (a new layer starts with one). */
   rendered(now: number, key: VideoSize | undefined): void;
   /** The decoder needs a keyframe (it has none yet, or lost a reference): send a PLI. */
@@ -116,6 +128,11 @@ export class VideoReceiver {
   /** Complete frames waiting for an earlier one, by first sequence number. */
   private readonly waiting = new Map<number, Frame>();
   private readonly padding = new Set<number>();
+  /** Missing packets (extended sequence numbers): when they were last asked for, and how often. */
+  private readonly missing = new Map<number, { at: number; tries: number }>();
+  private highestSeq = -1;
+  private lastNackCheck = 0;
+  nacks = 0;
   private nextSeq = -1;
   private broken = true;
   private lastPli = -Infinity;
@@ -128,6 +145,7 @@ export class VideoReceiver {
   add(sequenceNumber: number, timestamp: number, marker: boolean, payload: Buffer, size: number): void {
     const now = performance.now();
     const seq = this.counter.add(sequenceNumber, size);
+    this.trackMissing(seq, now);
     if (payload.length === 0) {
       // Padding (bandwidth probes) takes sequence numbers but belongs to no frame.
       this.padding.add(seq);
@@ -165,6 +183,33 @@ export class VideoReceiver {
     if (this.broken && now - this.lastPli > pliIntervalMs) {
       this.lastPli = now;
       this.events.needKeyframe();
+    }
+  }
+
+  private trackMissing(seq: number, now: number): void {
+    if (!this.events.nack) return;
+    if (this.highestSeq < 0) this.highestSeq = seq;
+    else if (seq > this.highestSeq) {
+      for (let s = this.highestSeq + 1; s < seq; s++) this.missing.set(s, { at: 0, tries: 0 });
+      this.highestSeq = seq;
+      if (this.missing.size > nackMaxMissing) this.missing.clear(); // too far gone: the keyframe request recovers
+    } else this.missing.delete(seq);
+    if (this.missing.size === 0 || now - this.lastNackCheck < 10) return;
+    this.lastNackCheck = now;
+    const ask: number[] = [];
+    for (const [s, entry] of this.missing) {
+      if (entry.tries >= nackMaxTries) {
+        this.missing.delete(s);
+        continue;
+      }
+      if (entry.tries > 0 && now - entry.at < nackRttMs) continue;
+      entry.at = now;
+      entry.tries++;
+      ask.push(s & 0xffff);
+    }
+    if (ask.length > 0) {
+      this.nacks++;
+      this.events.nack(ask);
     }
   }
 

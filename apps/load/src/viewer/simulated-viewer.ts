@@ -151,10 +151,11 @@ export class SimulatedViewer {
     });
     const subscriber = new LoadSubscriber(grant.url, grant.token, {
       network,
-      videoReceiver: (trackSid, requestKeyframe) =>
+      videoReceiver: (trackSid, feedback) =>
         new VideoReceiver({
           rendered: (now, key) => this.onFrame(trackSid, now, key),
-          needKeyframe: requestKeyframe,
+          needKeyframe: feedback.pli,
+          nack: feedback.nack,
         }),
       onParticipants: () => this.applyQualities(),
       onTrack: () => this.applyQualities(),
