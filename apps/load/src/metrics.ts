@@ -29,7 +29,6 @@ export interface Counters {
   frozenMs: number;
   /** Time tracks were shown (first frame to the end), summed over tracks: freeze_ratio's denominator. */
   watchedMs: number;
-  chatSent: number;
 }
 
 export const emptyCounters = (): Counters => ({
@@ -50,7 +49,6 @@ export const emptyCounters = (): Counters => ({
   freezes: 0,
   frozenMs: 0,
   watchedMs: 0,
-  chatSent: 0,
 });
 
 /** One simulated viewer at the end of its run. */

@@ -109,14 +109,11 @@ export const scenarioSchema = z
           .object({ probability: z.coerce.number().min(0).max(1), dwell: duration })
           .strict()
           .default({ probability: 0.2, dwell: 5000 }),
-        /** Chat messages per viewer per minute (Poisson). */
-        chatPerMinute: z.coerce.number().min(0).max(600).default(0),
       })
       .strict()
       .default({
         switchEvery: { meanMs: 8000, jitterMs: 3000 },
         zoom: { probability: 0.2, dwell: 5000 },
-        chatPerMinute: 0,
       }),
     thresholds: z.array(threshold).default([]),
     seed: z.coerce.number().int().default(1),

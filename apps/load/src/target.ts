@@ -121,7 +121,6 @@ export async function preflight(target: Target, sceneOf: (identity: string, attr
     }
     throw new UnreachableError(`the LiveKit server at ${issued.url} is unreachable (${unreachable(error)})`);
   } finally {
-    // a moment for the room's state to arrive with the join response
     await subscriber.close();
   }
   const scenes = new Set<string>();

@@ -13,7 +13,6 @@ import { sceneOf } from './scenes.js';
 export interface Behaviour {
   switchEvery: { meanMs: number; jitterMs: number };
   zoom: { probability: number; dwell: number };
-  chatPerMinute: number;
 }
 
 export interface ViewerOptions {
