@@ -110,6 +110,51 @@ function ensurePostgres() {
   log('could not install PostgreSQL: the token service tests run on SQLite only');
 }
 
+// ---- infra/ checks (tests/infra): helm and caddy built from their Go modules, promtool from Debian ----
+
+/**
+ * The tools tests/infra reads infra/ with, pinned in infra/tools.json: Go modules built once into
+ * .tools/bin (first build a few minutes each; cached after), the Compose schema's module fetched into Go's
+ * module cache, promtool through apt-get. Not fatal here: a missing tool fails those tests under CI=true
+ * and skips them with the reason otherwise.
+ */
+function ensureInfraTools() {
+  const tools = JSON.parse(readFileSync(join(root, 'infra', 'tools.json'), 'utf8'));
+  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (go.status !== 0) {
+    log('Go is missing: helm and caddy for the infra/ tests cannot be built (install Go >= 1.26)');
+  } else {
+    const bin = join(toolsDir, 'bin');
+    for (const [name, pkgAtVersion] of Object.entries(tools.go)) {
+      const version = pkgAtVersion.split('@')[1];
+      // The module version the binary was built from (`go version -m`), not its own banner.
+      const built = spawnSync('go', ['version', '-m', join(bin, name)], { encoding: 'utf8' });
+      if (built.status === 0 && new RegExp(`\\tmod\\t\\S+\\t${version}\\s`).test(built.stdout)) continue;
+      log(`building ${name} ${version} into .tools/bin (go install; a few minutes the first time)`);
+      if (run('go', ['install', pkgAtVersion], { env: { ...process.env, GOBIN: bin } }) !== 0)
+        log(`could not build ${name}: the infra/ tests that need it will fail under CI`);
+    }
+    for (const module of Object.values(tools.goModules)) {
+      if (run('go', ['mod', 'download', module], { stdio: 'ignore', cwd: toolsDir }) !== 0)
+        log(`could not download ${module}: the Compose schema test will fail under CI`);
+    }
+  }
+  const missing = Object.entries(tools.apt).filter(([cmd]) => spawnSync('which', [cmd]).status !== 0);
+  if (missing.length === 0) return;
+  const packages = missing.map(([, pkg]) => pkg);
+  if (process.getuid?.() !== 0) {
+    log(`missing for the infra/ tests: ${packages.join(', ')} (apt-get install --no-install-recommends)`);
+    return;
+  }
+  log(`installing ${packages.join(', ')} for the infra/ tests (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const args = ['install', '-y', '-qq', '--no-install-recommends', ...packages];
+  if (run('apt-get', args, { env }) !== 0) {
+    run('apt-get', ['update', '-qq'], { env });
+    if (run('apt-get', args, { env }) !== 0) log(`could not install ${packages.join(', ')}`);
+  }
+}
+
 /** Each package's vitest writes a JSON report; sum them into the one line CI reads. */
 function summarizeTests() {
   let passed = 0;
@@ -142,6 +187,7 @@ function clearTestReports() {
 function test(extra) {
   ensureChromium();
   ensurePostgres();
+  ensureInfraTools();
   install();
   clearTestReports();
   log('lint, build, typecheck');

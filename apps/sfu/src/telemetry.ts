@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics for `/metrics`; one registry per process, shared by every room. */
 export const registry = new Registry();
@@ -35,4 +35,12 @@ export const metrics = {
     'Exceptions caught at a callback boundary (timer, socket, peer connection, webhook) instead of crashing',
     ['where'],
   ),
+  // LiveKit's name and buckets, so one dashboard and one loss alert serve both engines.
+  packetLoss: new Histogram({
+    name: 'livekit_packet_loss_percent',
+    help: "Packet loss (%) in each subscriber's receiver reports",
+    labelNames: ['direction', 'type'],
+    buckets: [0, 0.1, 0.3, 0.5, 0.7, 1, 5, 10, 40, 100],
+    registers: [registry],
+  }),
 };

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const csv = (value: string) =>
@@ -17,7 +18,29 @@ const ttl = z
   })
   .refine((seconds) => seconds > 0 && seconds <= 86_400, 'between 1 s and 24 h');
 
-const schema = z.object({
+const proxyNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+/**
+ * Which proxies' X-Forwarded-For Express believes (its `trust proxy`): a hop count, or named ranges and
+ * addresses/CIDRs separated by commas. The rate limiter keys clients by the address this yields.
+ */
+const trustProxy = z
+  .string()
+  .refine(
+    (v) =>
+      /^\d+$/.test(v) ||
+      csv(v).every((entry) => {
+        const [address, bits, ...rest] = entry.split('/');
+        return (
+          proxyNames.has(entry) ||
+          (rest.length === 0 && isIP(address ?? '') !== 0 && (bits === undefined || /^\d{1,3}$/.test(bits)))
+        );
+      }),
+    'a hop count, or loopback, linklocal, uniquelocal and IP addresses or CIDRs separated by commas',
+  )
+  .transform((v) => (/^\d+$/.test(v) ? Number(v) : csv(v)));
+
+/** Every variable the service reads; deployments are checked against these keys (tests/infra). */
+export const configEnv = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   DATABASE_URL: z.string().default('file:.scenecast/token-service.db'),
@@ -29,6 +52,7 @@ const schema = z.object({
   VIEWER_TOKEN_RATE_LIMIT: z.coerce.number().int().positive().default(30),
   VIEWER_TOKEN_TTL: ttl.prefault('15m'),
   FEED_TOKEN_TTL: ttl.prefault('1h'),
+  TRUST_PROXY: trustProxy.prefault('loopback'),
   LOG_LEVEL: z.string().default('info'),
 });
 
@@ -45,11 +69,13 @@ export interface Config {
   viewerTokenRateLimit: number;
   viewerTokenTtlSeconds: number;
   feedTokenTtlSeconds: number;
+  /** Express `trust proxy`: hops, or the proxies (named ranges, addresses, CIDRs) allowed to set X-Forwarded-For. */
+  trustProxy: number | string[];
   logLevel: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  const parsed = configEnv.safeParse(env);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${issues}`);
@@ -65,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     viewerTokenRateLimit: e.VIEWER_TOKEN_RATE_LIMIT,
     viewerTokenTtlSeconds: e.VIEWER_TOKEN_TTL,
     feedTokenTtlSeconds: e.FEED_TOKEN_TTL,
+    trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };
 }

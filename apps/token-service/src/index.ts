@@ -6,7 +6,7 @@ import { openDatabase } from './db/connect.js';
 import { Store } from './domain/store.js';
 import { createApp } from './http/app.js';
 
-export { type Config, loadConfig } from './config.js';
+export { type Config, configEnv, loadConfig } from './config.js';
 export { openDatabase } from './db/connect.js';
 export { Store } from './domain/store.js';
 export { createApp } from './http/app.js';

@@ -12,3 +12,15 @@ it('reads token lifetimes as seconds or with s, m, h, and keeps them short', () 
   expect(() => loadConfig({ VIEWER_TOKEN_TTL: '0' })).toThrow(/VIEWER_TOKEN_TTL/);
   expect(() => loadConfig({ FEED_TOKEN_TTL: '15 minutes' })).toThrow(/FEED_TOKEN_TTL: a number of seconds/);
 });
+
+it('reads TRUST_PROXY as a hop count or proxy addresses, and refuses anything else', () => {
+  expect(loadConfig({}).trustProxy).toEqual(['loopback']);
+  expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+  expect(loadConfig({ TRUST_PROXY: 'uniquelocal, 10.0.0.0/8,fd00::1' }).trustProxy).toEqual([
+    'uniquelocal',
+    '10.0.0.0/8',
+    'fd00::1',
+  ]);
+  expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY: a hop count, or loopback/);
+  expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/8/1' })).toThrow(/TRUST_PROXY/);
+});

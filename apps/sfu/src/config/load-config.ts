@@ -31,27 +31,18 @@ const yamlSchema = z
   })
   .loose();
 
-const known: Record<string, readonly string[] | true> = {
-  port: true,
-  bind_addresses: true,
-  keys: true,
-  log_level: true,
-  rtc: ['udp_port', 'port_range_start', 'port_range_end', 'node_ip'],
-  webhook: ['urls', 'api_key'],
-  room: ['empty_timeout', 'departure_timeout', 'max_participants'],
-};
-
-/** Keys we do not support, as dotted paths, so they are reported instead of silently ignored. */
-export function unknownKeys(doc: Record<string, unknown>): string[] {
-  const unknown: string[] = [];
-  for (const [key, value] of Object.entries(doc)) {
-    const spec = known[key];
-    if (!spec) unknown.push(key);
-    else if (spec !== true && value && typeof value === 'object') {
-      for (const sub of Object.keys(value)) if (!spec.includes(sub)) unknown.push(`${key}.${sub}`);
-    }
-  }
-  return unknown;
+/**
+ * Keys the schema does not know, as dotted paths, so they are reported instead of silently ignored.
+ * Read from the schema itself (its objects' shapes), so it cannot drift from what is honoured.
+ */
+function unknownKeys(doc: unknown, schema: z.ZodType = yamlSchema, path = ''): string[] {
+  const inner = schema instanceof z.ZodOptional ? schema.unwrap() : schema;
+  if (!(inner instanceof z.ZodObject) || !doc || typeof doc !== 'object' || Array.isArray(doc)) return [];
+  const shape = inner.shape as Record<string, z.ZodType>;
+  return Object.entries(doc).flatMap(([key, value]) => {
+    const at = path ? `${path}.${key}` : key;
+    return Object.hasOwn(shape, key) ? unknownKeys(value, shape[key]!, at) : [at];
+  });
 }
 
 /** LIVEKIT_KEYS as LiveKit reads it: "key1: secret1, key2: secret2" (or one pair per line). */

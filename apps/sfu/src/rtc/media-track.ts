@@ -7,10 +7,15 @@ import {
   VideoLayer_Mode,
   VideoQuality,
 } from '@livekit/protocol';
-import type { MediaStreamTrack, RTCRtpTransceiver } from 'werift';
+import {
+  GenericNack,
+  type MediaStreamTrack,
+  type RTCRtpTransceiver,
+  RtcpTransportLayerFeedback,
+} from 'werift';
 import { newId } from '../ids.js';
 import { qualityForRid } from '../sfu/layers.js';
-import { TrackReceiver } from '../sfu/receiver.js';
+import { type MediaKind, TrackReceiver } from '../sfu/receiver.js';
 
 /**
  * A track a participant published: its signalled description (TrackInfo) and, once media arrives,
@@ -59,7 +64,8 @@ export class MediaTrack {
     return this.info.sid;
   }
 
-  get kind(): 'audio' | 'video' {
+  /** Audio or video, from the announced type: decided here once, for the receiver and every down track. */
+  get kind(): MediaKind {
     return this.info.type === TrackType.AUDIO ? 'audio' : 'video';
   }
 
@@ -73,6 +79,7 @@ export class MediaTrack {
     if (!this.receiver) {
       const mimeType = codec?.mimeType ?? (this.kind === 'audio' ? 'audio/opus' : 'video/VP8');
       this.receiver = new TrackReceiver(
+        this.kind,
         mimeType,
         codec?.clockRate ?? (this.kind === 'audio' ? 48000 : 90000),
       );
@@ -86,9 +93,13 @@ export class MediaTrack {
     const quality = this.kind === 'audio' ? VideoQuality.HIGH : qualityForRid(track.rid, this.info.layers);
     const rtpReceiver = transceiver.receiver;
     this.receiver.addLayer(quality, track, {
-      transport: rtpReceiver.dtlsTransport,
-      rtcpSsrc: rtpReceiver.rtcpSsrc,
       sendPli: (ssrc) => rtpReceiver.sendRtcpPLI(ssrc).catch(() => undefined),
+      sendNack: (ssrc, lost) => {
+        const feedback = new GenericNack({ senderSsrc: rtpReceiver.rtcpSsrc, mediaSourceSsrc: ssrc, lost });
+        rtpReceiver.dtlsTransport
+          .sendRtcp([new RtcpTransportLayerFeedback({ feedback })])
+          .catch(() => undefined);
+      },
     });
   }
 

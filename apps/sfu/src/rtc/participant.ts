@@ -11,18 +11,18 @@ import {
   SignalResponse,
   SignalTarget,
   TrickleRequest,
-  VideoQuality,
 } from '@livekit/protocol';
-import sdpTransform from 'sdp-transform';
-import type { MediaStreamTrack, RTCDataChannel, RTCRtpCodecParameters, RTCRtpTransceiver } from 'werift';
+import type { MediaStreamTrack, RTCDataChannel, RTCRtpTransceiver } from 'werift';
 import type { ParticipantPermissions } from '../auth.js';
+import { SfuError } from '../errors.js';
 import { guard } from '../guard.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
 import { metrics } from '../telemetry.js';
-import { MediaTrack } from './media-track.js';
-import { SubscribedTrack } from './subscribed-track.js';
+import type { MediaTrack } from './media-track.js';
+import { SubscriptionManager } from './subscription-manager.js';
 import { type IceCandidateJson, type RtcConfig, Transport } from './transport.js';
+import { UpTrackManager } from './up-track-manager.js';
 
 /** Where a participant's signalling goes; the WebSocket today, swapped on resume. */
 export interface SignalSink {
@@ -37,7 +37,6 @@ export interface ParticipantEvents {
   onTrackUnpublished(p: Participant, track: MediaTrack): void;
   onInfoChanged(p: Participant): void;
   onData(p: Participant, kind: DataPacket_Kind, payload: Uint8Array): void;
-  onSubscriberQualitiesChanged(track: MediaTrack): void;
   onTransportFailed(p: Participant): void;
   /** A callback of this participant's threw: its state can no longer be trusted. */
   onFault(p: Participant): void;
@@ -57,54 +56,64 @@ export interface ParticipantInit {
   events: ParticipantEvents;
 }
 
-const maxTracksPerParticipant = 16;
+/** A change to a participant's info, from its own client (UpdateParticipantMetadata) or RoomService. */
+export interface InfoUpdate {
+  /** Empty leaves the name as it is. */
+  name?: string;
+  /** Empty leaves the metadata as it is. */
+  metadata?: string;
+  /** Merged in; an empty value removes the key. */
+  attributes?: Record<string, string>;
+  /** New rights (RoomService only): what they no longer cover is taken away. */
+  permission?: ParticipantPermission;
+}
+
+const maxNameLength = 256;
+const maxMetadataBytes = 64 * 1024;
 const maxDataPacketBytes = 64 * 1024;
 
 /**
- * A participant's server-side state: identity and grants, its two peer connections (LiveKit dual-PC
- * mode: it offers on `publisher`, we offer on `subscriber`), the tracks it publishes and the tracks it
- * subscribes to. Rooms decide who sees what; this class owns the connections.
+ * A participant's server-side state: identity, info and grants, its signalling, its two peer
+ * connections (LiveKit dual-PC mode: it offers on `publisher`, we offer on `subscriber`), the tracks it
+ * publishes (`tracks`, an UpTrackManager) and those it subscribes to (`subscriptions`, a
+ * SubscriptionManager). The room decides who sees what and wires the media.
  */
 export class Participant {
   readonly sid = newId('PA_');
   readonly identity: string;
   name: string;
   metadata: string;
-  attributes: Record<string, string>;
+  readonly attributes: Record<string, string>;
   readonly kind: ParticipantInfo_Kind;
   readonly permissions: ParticipantPermissions;
   readonly autoSubscribe: boolean;
-  readonly adaptiveStream: boolean;
   readonly joinedAt = Date.now();
   state = ParticipantInfo_State.JOINING;
   private version = 1;
   private signal: SignalSink | undefined;
   readonly publisher: Transport;
   readonly subscriber: Transport;
-  /** Tracks announced with AddTrackRequest whose media has not arrived yet, by client id. */
-  private readonly pending = new Map<string, MediaTrack>();
-  readonly tracks = new Map<string, MediaTrack>();
-  readonly subscriptions = new Map<string, SubscribedTrack>();
+  readonly tracks: UpTrackManager;
+  readonly subscriptions: SubscriptionManager;
   private readonly subscriberChannels = new Map<DataPacket_Kind, RTCDataChannel>();
-  /** msid track id by mid, from the publisher's latest offer: how media finds its AddTrackRequest. */
-  private msidByMid = new Map<string, string>();
   private readonly log: Logger;
   private readonly events: ParticipantEvents;
   private closed = false;
 
   constructor(init: ParticipantInit) {
     this.identity = init.identity;
-    this.name = init.name;
+    this.name = init.name.slice(0, maxNameLength);
     this.metadata = init.metadata;
     this.attributes = { ...init.attributes };
     this.kind = init.kind;
     this.permissions = init.permissions;
     this.autoSubscribe = init.autoSubscribe;
-    this.adaptiveStream = init.adaptiveStream;
     this.events = init.events;
     this.log = init.log.child({ participant: this.identity, sid: this.sid });
     this.publisher = new Transport('publisher', init.rtc, this.log);
     this.subscriber = new Transport('subscriber', init.rtc, this.log);
+    this.tracks = new UpTrackManager(this.permissions, this.log);
+    this.subscriptions = new SubscriptionManager(this.subscriber, init.adaptiveStream, this.log);
     this.wireTransports();
   }
 
@@ -119,6 +128,8 @@ export class Participant {
   get hidden(): boolean {
     return this.permissions.hidden;
   }
+
+  // ---- signalling ----
 
   attachSignal(signal: SignalSink): void {
     this.signal = signal;
@@ -136,6 +147,8 @@ export class Participant {
     this.signal?.send(new SignalResponse({ message }));
   }
 
+  // ---- info ----
+
   toProto(): ParticipantInfo {
     return new ParticipantInfo({
       sid: this.sid,
@@ -149,7 +162,7 @@ export class Participant {
       joinedAtMs: protoInt64.parse(this.joinedAt),
       version: this.version,
       isPublisher: this.tracks.size > 0,
-      tracks: [...this.tracks.values()].filter((t) => t.published).map((t) => t.info),
+      tracks: [...this.tracks.values()].map((t) => t.info),
       permission: new ParticipantPermission({
         canSubscribe: this.permissions.canSubscribe,
         canPublish: this.permissions.canPublish,
@@ -161,8 +174,43 @@ export class Participant {
     });
   }
 
+  /**
+   * The one way to change name, metadata, attributes and rights, for the client's own request and for
+   * RoomService alike: checked against the limits first (nothing changes when one is exceeded), then
+   * applied, and everyone is told once.
+   */
+  updateInfo(update: InfoUpdate): void {
+    if (update.name && update.name.length > maxNameLength) {
+      throw new SfuError('limit_exceeded', 'exceeds name length limit');
+    }
+    if (update.metadata && Buffer.byteLength(update.metadata) > maxMetadataBytes) {
+      throw new SfuError('limit_exceeded', 'exceeds metadata size limit');
+    }
+    if (update.name) this.name = update.name;
+    if (update.metadata) this.metadata = update.metadata;
+    for (const [key, value] of Object.entries(update.attributes ?? {})) {
+      if (value === '') delete this.attributes[key];
+      else this.attributes[key] = value;
+    }
+    if (update.permission) this.applyPermission(update.permission);
+    this.changed();
+  }
+
+  /** New rights from the server API: tracks they no longer cover are unpublished (the room unsubscribes). */
+  private applyPermission(permission: ParticipantPermission): void {
+    this.permissions.update({
+      canSubscribe: permission.canSubscribe,
+      canPublish: permission.canPublish,
+      canPublishData: permission.canPublishData,
+      canUpdateOwnMetadata: permission.canUpdateMetadata,
+      hidden: permission.hidden,
+      canPublishSources: permission.canPublishSources.length > 0 ? permission.canPublishSources : undefined,
+    });
+    for (const track of this.tracks.disallowed()) this.removeTrack(track.sid);
+  }
+
   /** Bump the version clients use to discard stale updates, then tell the room. */
-  changed(): void {
+  private changed(): void {
     this.version += 1;
     this.events.onInfoChanged(this);
   }
@@ -180,10 +228,10 @@ export class Participant {
     void this.subscriber.negotiate();
   }
 
-  // ---- signalling from the client ----
+  // ---- negotiation (requests from the client) ----
 
   async handleOffer(description: SessionDescription): Promise<void> {
-    this.msidByMid = msidsByMid(description.sdp);
+    this.tracks.offered(description.sdp);
     const sdp = await this.publisher.handleOffer(description.sdp);
     this.send({ case: 'answer', value: new SessionDescription({ type: 'answer', sdp, id: description.id }) });
   }
@@ -193,42 +241,27 @@ export class Participant {
   }
 
   async handleTrickle(trickle: TrickleRequest): Promise<void> {
-    const candidate = JSON.parse(trickle.candidateInit) as IceCandidateJson;
-    if (!candidate || typeof candidate.candidate !== 'string') throw new Error('bad candidate');
+    let candidate: IceCandidateJson | undefined;
+    try {
+      candidate = JSON.parse(trickle.candidateInit) as IceCandidateJson;
+    } catch {
+      // handled below
+    }
+    if (!candidate || typeof candidate.candidate !== 'string') {
+      throw new SfuError('malformed', 'bad ICE candidate');
+    }
     const transport = trickle.target === SignalTarget.SUBSCRIBER ? this.subscriber : this.publisher;
     await transport.addIceCandidate(candidate);
   }
 
+  // ---- published tracks ----
+
   /** AddTrackRequest: reserve a track sid; it is published to the room once its media arrives. */
-  addTrack(request: AddTrackRequest): { ok: true; track: MediaTrack } | { ok: false; reason: string } {
-    if (!this.permissions.canPublishSource(request.source)) {
-      return { ok: false, reason: 'not allowed to publish this source' };
-    }
-    if (this.tracks.size + this.pending.size >= maxTracksPerParticipant) {
-      return { ok: false, reason: 'too many tracks' };
-    }
-    if (this.pending.has(request.cid)) return { ok: false, reason: 'track already pending' };
-    const track = new MediaTrack(request);
-    this.pending.set(request.cid, track);
-    return { ok: true, track };
+  addTrack(request: AddTrackRequest): MediaTrack {
+    return this.tracks.announce(request);
   }
 
-  /** The server API changed this participant's rights; take away what it may no longer do. */
-  updatePermissions(permission: ParticipantPermission): void {
-    this.permissions.update({
-      canSubscribe: permission.canSubscribe,
-      canPublish: permission.canPublish,
-      canPublishData: permission.canPublishData,
-      canUpdateOwnMetadata: permission.canUpdateMetadata,
-      hidden: permission.hidden,
-      canPublishSources: permission.canPublishSources.length > 0 ? permission.canPublishSources : undefined,
-    });
-    if (!permission.canSubscribe) for (const sid of [...this.subscriptions.keys()]) this.unsubscribe(sid);
-    for (const track of [...this.tracks.values()]) {
-      if (!this.permissions.canPublishSource(track.info.source)) this.unpublish(track.sid);
-    }
-  }
-
+  /** Mute or unmute a published track; undefined when there is no such track. */
   setTrackMuted(sid: string, muted: boolean): MediaTrack | undefined {
     const track = this.tracks.get(sid);
     if (!track || track.info.muted === muted) return track;
@@ -238,49 +271,13 @@ export class Participant {
   }
 
   unpublish(sid: string): void {
-    const track = this.tracks.get(sid);
-    if (!track) return;
-    this.tracks.delete(sid);
-    track.close();
-    metrics.tracksPublished.dec();
-    this.events.onTrackUnpublished(this, track);
-    this.changed();
+    if (this.removeTrack(sid)) this.changed();
   }
 
-  // ---- subscriptions (driven by the room) ----
-
-  subscribe(track: MediaTrack, publisherSid: string): void {
-    if (this.subscriptions.has(track.sid) || !track.receiver || this.closed) return;
-    const transceiver = this.subscriber.pc.addTransceiver(track.kind, { direction: 'sendonly' });
-    transceiver.sender.streamIds = [`${publisherSid}|${track.sid}`];
-    // werift declares trackId read-only, but it is what the msid (and so the client's track sid) carries.
-    (transceiver.sender as { trackId: string }).trackId = track.sid;
-    preferCodec(transceiver, this.subscriber.codecs(track.kind), track.receiver.mimeType);
-    const initial =
-      track.kind === 'audio' ? VideoQuality.HIGH : this.adaptiveStream ? VideoQuality.LOW : track.topQuality;
-    const subscription = new SubscribedTrack(track, publisherSid, transceiver, initial);
-    this.subscriptions.set(track.sid, subscription);
-    metrics.tracksSubscribed.inc();
-    this.events.onSubscriberQualitiesChanged(track);
-    void this.subscriber.negotiate();
-  }
-
-  unsubscribe(trackSid: string): void {
-    const subscription = this.subscriptions.get(trackSid);
-    if (!subscription) return;
-    this.subscriptions.delete(trackSid);
-    subscription.close();
-    metrics.tracksSubscribed.dec();
-    this.events.onSubscriberQualitiesChanged(subscription.track);
-    if (this.closed) return;
-    try {
-      // A stopped m-line must not keep the msid: a later re-subscription would repeat it in the SDP.
-      subscription.transceiver.sender.streamIds = [];
-      this.subscriber.pc.removeTrack(subscription.transceiver.sender);
-    } catch (error) {
-      this.log.debug({ err: error }, 'removeTrack failed');
-    }
-    void this.subscriber.negotiate();
+  private removeTrack(sid: string): boolean {
+    const track = this.tracks.remove(sid);
+    if (track) this.events.onTrackUnpublished(this, track);
+    return track !== undefined;
   }
 
   // ---- data ----
@@ -302,14 +299,14 @@ export class Participant {
     void this.subscriber.negotiate({ iceRestart: true });
   }
 
+  /** Leave for good: the room has unsubscribed it; its tracks are unpublished (the room is told). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.state = ParticipantInfo_State.DISCONNECTED;
-    for (const sid of [...this.subscriptions.keys()]) this.unsubscribe(sid);
+    this.subscriptions.close();
     for (const sid of [...this.tracks.keys()]) this.unpublish(sid);
-    for (const track of this.pending.values()) track.close();
-    this.pending.clear();
+    this.tracks.closePending();
     await Promise.all([this.publisher.close(), this.subscriber.close()]);
   }
 
@@ -379,56 +376,11 @@ export class Participant {
     }
   }
 
-  /** Media arrived on the publisher connection: find the AddTrackRequest it belongs to, by msid. */
+  /** Media arrived on the publisher connection: the first of a track publishes it to the room. */
   private onMediaTrack(rtcTrack: MediaStreamTrack, transceiver: RTCRtpTransceiver): void {
-    const msid = transceiver.mid ? this.msidByMid.get(transceiver.mid) : undefined;
-    const existing = [...this.tracks.values()].find((t) => t.info.mid === transceiver.mid && t.published);
-    let track = existing ?? (msid ? this.pending.get(msid) : undefined);
-    if (!track) {
-      // Firefox-style msids that do not carry the track id: fall back to the oldest pending track of this kind.
-      track = [...this.pending.values()].find((t) => t.kind === rtcTrack.kind);
-    }
-    if (!track) {
-      this.log.warn({ mid: transceiver.mid, msid }, 'media without a matching AddTrackRequest ignored');
-      return;
-    }
-    const first = !track.published;
-    track.attachMedia(rtcTrack, transceiver);
-    if (!first) return;
-    this.pending.delete(track.cid);
-    this.tracks.set(track.sid, track);
-    metrics.tracksPublished.inc();
+    const published = this.tracks.attachMedia(rtcTrack, transceiver);
+    if (!published) return;
     this.version += 1;
-    this.events.onTrackPublished(this, track);
+    this.events.onTrackPublished(this, published);
   }
-}
-
-/** `a=msid:<stream> <track>` per m-section; LiveKit clients use the track id as AddTrackRequest.cid. */
-function msidsByMid(sdp: string): Map<string, string> {
-  const result = new Map<string, string>();
-  for (const media of sdpTransform.parse(sdp).media) {
-    // sdp-transform yields `msid` as a list of { id, appdata } (appdata is the track id).
-    const msid = (media as { msid?: Array<{ id: string; appdata?: string }> }).msid;
-    const trackId =
-      msid?.find((entry) => entry.appdata)?.appdata ??
-      media.ssrcs?.find((s) => s.attribute === 'msid')?.value?.split(' ')[1];
-    if (media.mid !== undefined && trackId) result.set(String(media.mid), trackId);
-  }
-  return result;
-}
-
-/** Offer only the codec the publisher actually sends (and its RTX), so the subscriber cannot pick another. */
-function preferCodec(
-  transceiver: RTCRtpTransceiver,
-  codecs: RTCRtpCodecParameters[],
-  mimeType: string,
-): void {
-  const primary = codecs.filter((c) => c.mimeType.toLowerCase() === mimeType.toLowerCase());
-  if (primary.length === 0) return;
-  const rtx = codecs.filter(
-    (c) =>
-      c.mimeType.toLowerCase().endsWith('/rtx') &&
-      primary.some((p) => c.parameters === `apt=${p.payloadType}`),
-  );
-  transceiver.setCodecPreferences([...primary, ...rtx]);
 }

@@ -57,7 +57,8 @@ interface DynacastState {
 
 /**
  * A room: who is in it, who is subscribed to what, and where data goes. Media itself never passes
- * through here; the room wires publishers' receivers to subscribers' down tracks.
+ * through here; the room wires publishers' receivers to subscribers' down tracks (`subscribe` and
+ * `unsubscribe`, the only places that do).
  */
 export class Room implements ParticipantEvents {
   readonly sid = newId('RM_');
@@ -141,8 +142,9 @@ export class Room implements ParticipantEvents {
           ? new LeaveRequest({ canReconnect: true, reason, action: LeaveRequest_Action.RECONNECT })
           : new LeaveRequest({ canReconnect: false, reason, action: LeaveRequest_Action.DISCONNECT }),
     });
+    for (const sid of [...p.subscriptions.keys()]) this.unsubscribe(p, sid);
     for (const other of this.participants.values()) {
-      for (const track of p.tracks.values()) other.unsubscribe(track.sid);
+      for (const sid of p.tracks.keys()) this.unsubscribe(other, sid);
     }
     void p.close();
     p.state = ParticipantInfo_State.DISCONNECTED;
@@ -164,7 +166,7 @@ export class Room implements ParticipantEvents {
     if (p.autoSubscribe && p.permissions.canSubscribe) {
       for (const other of this.participants.values()) {
         if (other === p) continue;
-        for (const track of other.tracks.values()) p.subscribe(track, other.sid);
+        for (const track of other.tracks.values()) this.subscribe(p, track, other);
       }
     }
     this.broadcast(p);
@@ -178,14 +180,14 @@ export class Room implements ParticipantEvents {
     this.broadcast(p);
     for (const other of this.participants.values()) {
       if (other === p || !other.isActive || !other.autoSubscribe || !other.permissions.canSubscribe) continue;
-      other.subscribe(track, p.sid);
+      this.subscribe(other, track, p);
     }
     this.hooks.trackPublished(this, p, track);
     this.sendDynacast(p, track);
   }
 
   onTrackUnpublished(p: Participant, track: MediaTrack): void {
-    for (const other of this.participants.values()) other.unsubscribe(track.sid);
+    for (const other of this.participants.values()) this.unsubscribe(other, track.sid);
     p.send({ case: 'trackUnpublished', value: new TrackUnpublishedResponse({ trackSid: track.sid }) });
     const state = this.dynacast.get(track.sid);
     if (state?.timer) clearTimeout(state.timer);
@@ -193,7 +195,9 @@ export class Room implements ParticipantEvents {
     this.hooks.trackUnpublished(this, p, track);
   }
 
+  /** Name, metadata, attributes or rights changed: rights taken away take their subscriptions along. */
   onInfoChanged(p: Participant): void {
+    if (!p.permissions.canSubscribe) for (const sid of [...p.subscriptions.keys()]) this.unsubscribe(p, sid);
     this.broadcast(p);
   }
 
@@ -249,12 +253,11 @@ export class Room implements ParticipantEvents {
     for (const pt of request.participantTracks) for (const sid of pt.trackSids) sids.add(sid);
     for (const sid of sids) {
       if (!request.subscribe) {
-        p.unsubscribe(sid);
+        this.unsubscribe(p, sid);
         continue;
       }
-      if (!p.permissions.canSubscribe) continue;
       const found = this.findTrack(sid);
-      if (found && found.owner !== p) p.subscribe(found.track, found.owner.sid);
+      if (found && found.owner !== p) this.subscribe(p, found.track, found.owner);
     }
   }
 
@@ -263,8 +266,27 @@ export class Room implements ParticipantEvents {
       const subscription = p.subscriptions.get(sid);
       if (!subscription) continue;
       subscription.applySettings(settings);
-      this.onSubscriberQualitiesChanged(subscription.track);
+      this.subscribersChanged(subscription.track);
     }
+  }
+
+  // ---- media wiring ----
+
+  /** Subscribe `p` to a published track: its new down track is fed by the track's receiver. */
+  private subscribe(p: Participant, track: MediaTrack, owner: Participant): void {
+    if (!p.permissions.canSubscribe || !track.receiver) return;
+    const subscription = p.subscriptions.add(track, owner.sid);
+    if (!subscription) return;
+    track.receiver.attach(subscription.downTrack);
+    this.subscribersChanged(track);
+  }
+
+  /** Unsubscribe `p` from a track: its down track leaves the receiver and closes. */
+  private unsubscribe(p: Participant, trackSid: string): void {
+    const subscription = p.subscriptions.remove(trackSid);
+    if (!subscription) return;
+    subscription.track.receiver?.detach(subscription.downTrack);
+    this.subscribersChanged(subscription.track);
   }
 
   findTrack(sid: string): { owner: Participant; track: MediaTrack } | undefined {
@@ -278,7 +300,7 @@ export class Room implements ParticipantEvents {
   // ---- dynacast ----
 
   /** Subscribers' needs changed: tell the publisher which layers to keep encoding. */
-  onSubscriberQualitiesChanged(track: MediaTrack): void {
+  private subscribersChanged(track: MediaTrack): void {
     const found = this.findTrack(track.sid);
     if (found) this.sendDynacast(found.owner, track);
   }

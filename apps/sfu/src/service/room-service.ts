@@ -18,44 +18,30 @@ import {
   SendDataResponse,
   UpdateParticipantRequest,
   UpdateRoomMetadataRequest,
+  UpdateSubscription,
   UpdateSubscriptionsRequest,
   UpdateSubscriptionsResponse,
   UserPacket,
 } from '@livekit/protocol';
 import type { VideoGrant } from 'livekit-server-sdk';
-import { type ApiKeys, AuthError, bearer, verifyToken } from '../auth.js';
+import { type ApiKeys, bearer, verifyToken } from '../auth.js';
+import { asSfuError, type ErrorCode, SfuError } from '../errors.js';
 import type { Participant } from '../rtc/participant.js';
 import type { Room } from '../rtc/room.js';
 import type { RoomManager } from '../rtc/room-manager.js';
 
 const maxBodyBytes = 1024 * 1024;
 
-/** A Twirp error: code and HTTP status as the Twirp spec pairs them. */
-class TwirpError extends Error {
-  constructor(
-    readonly code:
-      | 'not_found'
-      | 'permission_denied'
-      | 'unauthenticated'
-      | 'invalid_argument'
-      | 'malformed'
-      | 'bad_route',
-    message: string,
-  ) {
-    super(message);
-  }
-
-  get status(): number {
-    return {
-      not_found: 404,
-      permission_denied: 403,
-      unauthenticated: 401,
-      invalid_argument: 400,
-      malformed: 400,
-      bad_route: 404,
-    }[this.code];
-  }
-}
+/** This edge's answer to an SfuError: the Twirp error code and the HTTP status the Twirp spec pairs it with. */
+const twirpErrors: Record<ErrorCode, { code: string; status: number }> = {
+  unauthenticated: { code: 'unauthenticated', status: 401 },
+  permission_denied: { code: 'permission_denied', status: 403 },
+  not_found: { code: 'not_found', status: 404 },
+  invalid_argument: { code: 'invalid_argument', status: 400 },
+  malformed: { code: 'malformed', status: 400 },
+  limit_exceeded: { code: 'resource_exhausted', status: 429 },
+  internal: { code: 'internal', status: 500 },
+};
 
 // Protobuf-es message classes share these statics; enough to decode a body in either encoding.
 interface MessageType<T> {
@@ -86,14 +72,14 @@ export class RoomService {
           ? type.fromJsonString(Buffer.from(body).toString('utf8') || '{}', { ignoreUnknownFields: true })
           : type.fromBinary(body);
       } catch (error) {
-        throw new TwirpError('malformed', `could not decode the request: ${(error as Error).message}`);
+        throw new SfuError('malformed', `could not decode the request: ${(error as Error).message}`);
       }
     };
     this.methods = {
       CreateRoom: (body, json, grant) => {
         requireGrant(grant.roomCreate, 'roomCreate');
         const req = decode(CreateRoomRequest, body, json);
-        if (!req.name) throw new TwirpError('invalid_argument', 'room name is required');
+        if (!req.name) throw new SfuError('invalid_argument', 'room name is required');
         const room = this.rooms.getOrCreate(req.name, {
           emptyTimeout: req.emptyTimeout,
           departureTimeout: req.departureTimeout,
@@ -133,7 +119,7 @@ export class RoomService {
         const req = decode(MuteRoomTrackRequest, body, json);
         const p = this.participant(this.adminRoom(req.room, grant), req.identity);
         const track = p.setTrackMuted(req.trackSid, req.muted);
-        if (!track) throw new TwirpError('not_found', `track ${req.trackSid} not found`);
+        if (!track) throw new SfuError('not_found', `track ${req.trackSid} not found`);
         // The publisher's SDK mutes its local track when told to.
         p.send({ case: 'mute', value: new MuteTrackRequest({ sid: req.trackSid, muted: req.muted }) });
         return new MuteRoomTrackResponse({ track: track.info });
@@ -141,24 +127,25 @@ export class RoomService {
       UpdateParticipant: (body, json, grant) => {
         const req = decode(UpdateParticipantRequest, body, json);
         const p = this.participant(this.adminRoom(req.room, grant), req.identity);
-        if (req.name) p.name = req.name;
-        if (req.metadata) p.metadata = req.metadata;
-        for (const [key, value] of Object.entries(req.attributes)) {
-          if (value === '') delete p.attributes[key];
-          else p.attributes[key] = value;
-        }
-        if (req.permission) p.updatePermissions(req.permission);
-        p.changed();
+        p.updateInfo({
+          name: req.name,
+          metadata: req.metadata,
+          attributes: req.attributes,
+          permission: req.permission,
+        });
         return p.toProto();
       },
       UpdateSubscriptions: (body, json, grant) => {
         const req = decode(UpdateSubscriptionsRequest, body, json);
         const room = this.adminRoom(req.room, grant);
-        room.updateSubscription(this.participant(room, req.identity), {
-          trackSids: req.trackSids,
-          subscribe: req.subscribe,
-          participantTracks: req.participantTracks,
-        } as never);
+        room.updateSubscription(
+          this.participant(room, req.identity),
+          new UpdateSubscription({
+            trackSids: req.trackSids,
+            subscribe: req.subscribe,
+            participantTracks: req.participantTracks,
+          }),
+        );
         return new UpdateSubscriptionsResponse();
       },
       SendData: (body, json, grant) => {
@@ -196,48 +183,44 @@ export class RoomService {
 
   async handle(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
     const json = !/protobuf/.test(req.headers['content-type'] ?? '');
+    const fail = (code: string, status: number, msg: string) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code, msg }));
+    const handler = this.methods[method];
+    if (!handler || req.method !== 'POST') {
+      fail('bad_route', 404, `no such method: ${method}`);
+      return;
+    }
     try {
-      const handler = this.methods[method];
-      if (!handler || req.method !== 'POST') throw new TwirpError('bad_route', `no such method: ${method}`);
-      const token = await verifyToken(bearer(req.headers.authorization), this.keys).catch(
-        (error: unknown) => {
-          throw new TwirpError(
-            'unauthenticated',
-            error instanceof AuthError ? error.message : 'invalid token',
-          );
-        },
-      );
+      const token = await verifyToken(bearer(req.headers.authorization), this.keys);
       const body = await readBody(req);
       const result = handler(body, json, token.grant);
       if (json) res.writeHead(200, { 'content-type': 'application/json' }).end(result.toJsonString());
       else res.writeHead(200, { 'content-type': 'application/protobuf' }).end(result.toBinary());
-    } catch (error) {
-      const twirp =
-        error instanceof TwirpError ? error : new TwirpError('malformed', (error as Error).message);
-      res
-        .writeHead(twirp.status, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ code: twirp.code, msg: twirp.message }));
+    } catch (thrown) {
+      const error = asSfuError(thrown);
+      const twirp = twirpErrors[error.code];
+      fail(twirp.code, twirp.status, error.message);
     }
   }
 
   private adminRoom(name: string, grant: VideoGrant): Room {
     requireGrant(grant.roomAdmin, 'roomAdmin');
     if (grant.room !== name)
-      throw new TwirpError('permission_denied', `token is for room "${grant.room ?? ''}", not "${name}"`);
+      throw new SfuError('permission_denied', `token is for room "${grant.room ?? ''}", not "${name}"`);
     const room = this.rooms.get(name);
-    if (!room) throw new TwirpError('not_found', `room "${name}" does not exist`);
+    if (!room) throw new SfuError('not_found', `room "${name}" does not exist`);
     return room;
   }
 
   private participant(room: Room, identity: string): Participant {
     const p = room.participants.get(identity);
-    if (!p) throw new TwirpError('not_found', `participant "${identity}" is not in room "${room.name}"`);
+    if (!p) throw new SfuError('not_found', `participant "${identity}" is not in room "${room.name}"`);
     return p;
   }
 }
 
 function requireGrant(value: boolean | undefined, name: string): void {
-  if (!value) throw new TwirpError('permission_denied', `token lacks the ${name} grant`);
+  if (!value) throw new SfuError('permission_denied', `token lacks the ${name} grant`);
 }
 
 async function readBody(req: IncomingMessage): Promise<Uint8Array> {
@@ -245,7 +228,7 @@ async function readBody(req: IncomingMessage): Promise<Uint8Array> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) throw new TwirpError('malformed', 'request body too large');
+    if (size > maxBodyBytes) throw new SfuError('malformed', 'request body too large');
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

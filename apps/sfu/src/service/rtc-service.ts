@@ -5,25 +5,19 @@ import {
   LeaveRequest,
   LeaveRequest_Action,
   ParticipantInfo_Kind,
-  Pong,
-  protoInt64,
   ReconnectResponse,
-  RequestResponse,
-  RequestResponse_Reason,
-  type SignalRequest,
   SignalResponse,
-  TrackPublishedResponse,
 } from '@livekit/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   type ApiKeys,
-  AuthError,
   bearer,
   ParticipantPermissions,
   refreshToken,
   type VerifiedToken,
   verifyToken,
 } from '../auth.js';
+import { asSfuError, type ErrorCode, SfuError } from '../errors.js';
 import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
 import { Participant } from '../rtc/participant.js';
@@ -31,6 +25,7 @@ import type { Room } from '../rtc/room.js';
 import type { RoomManager } from '../rtc/room-manager.js';
 import type { RtcConfig } from '../rtc/transport.js';
 import { maxSignalFrameBytes, SignalConnection } from '../signal/signal-connection.js';
+import { handleSignalRequest } from '../signal/signal-handler.js';
 import { metrics } from '../telemetry.js';
 
 /** Timings of a participant's session; tests shorten them so minutes of a show pass in seconds. */
@@ -51,8 +46,6 @@ export const defaultSessionTimings: SessionTimings = {
   resumeWindowMs: 15_000,
   signalTimeoutMs: 20_000,
 };
-const maxNameLength = 256;
-const maxMetadataBytes = 64 * 1024;
 
 interface Admission {
   token: VerifiedToken;
@@ -61,14 +54,26 @@ interface Admission {
   params: URLSearchParams;
 }
 
-class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/**
+ * This edge's answer to a refused join, as LiveKit's `/rtc` and `/rtc/validate` give it: 401 for a token
+ * that cannot join, 403 for a room that cannot take it.
+ */
+const admissionStatus: Record<ErrorCode, number> = {
+  unauthenticated: 401,
+  permission_denied: 403,
+  limit_exceeded: 403,
+  not_found: 404,
+  invalid_argument: 400,
+  malformed: 400,
+  internal: 500,
+};
+const statusText: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+};
 
 const kinds: Record<string, ParticipantInfo_Kind> = {
   standard: ParticipantInfo_Kind.STANDARD,
@@ -100,9 +105,9 @@ export class RtcService {
     try {
       await this.admit(url, authorization);
       return { status: 200, body: 'success' };
-    } catch (error) {
-      const refusal = toRefusal(error);
-      return { status: refusal.status, body: refusal.message };
+    } catch (thrown) {
+      const error = asSfuError(thrown);
+      return { status: admissionStatus[error.code], body: error.message };
     }
   }
 
@@ -110,12 +115,13 @@ export class RtcService {
     let admission: Admission;
     try {
       admission = await this.admit(url, request.headers.authorization);
-    } catch (error) {
-      const refusal = toRefusal(error);
-      metrics.signalErrors.inc({ reason: `refused_${refusal.status}` });
+    } catch (thrown) {
+      const error = asSfuError(thrown);
+      const status = admissionStatus[error.code];
+      metrics.signalErrors.inc({ reason: `refused_${status}` });
       socket.end(
-        `HTTP/1.1 ${refusal.status} ${refusal.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\n` +
-          `content-type: text/plain\r\nconnection: close\r\n\r\n${refusal.message}`,
+        `HTTP/1.1 ${status} ${statusText[status]}\r\n` +
+          `content-type: text/plain\r\nconnection: close\r\n\r\n${error.message}`,
       );
       return;
     }
@@ -141,13 +147,13 @@ export class RtcService {
     );
     const grant = token.grant;
     const identity = token.claims.sub ?? '';
-    if (!grant.roomJoin) throw new Refusal(401, 'permissions denied: token lacks roomJoin');
-    if (!grant.room) throw new Refusal(401, 'permissions denied: token names no room');
-    if (!identity) throw new Refusal(401, 'token has no identity');
+    if (!grant.roomJoin) throw new SfuError('unauthenticated', 'permissions denied: token lacks roomJoin');
+    if (!grant.room) throw new SfuError('unauthenticated', 'permissions denied: token names no room');
+    if (!identity) throw new SfuError('unauthenticated', 'token has no identity');
     const room = this.rooms.get(grant.room);
     const resuming = params.get('reconnect') === '1';
     if (!resuming && room?.isFull && !room.participants.has(identity)) {
-      throw new Refusal(403, 'room is full: max participants reached');
+      throw new SfuError('limit_exceeded', 'room is full: max participants reached');
     }
     return { token, roomName: grant.room, identity, params };
   }
@@ -178,7 +184,7 @@ export class RtcService {
       const claims = admission.token.claims;
       participant = new Participant({
         identity,
-        name: (claims.name ?? '').slice(0, maxNameLength),
+        name: claims.name ?? '',
         metadata: claims.metadata ?? '',
         attributes: claims.attributes ?? {},
         kind: kinds[claims.kind ?? 'standard'] ?? ParticipantInfo_Kind.STANDARD,
@@ -234,7 +240,7 @@ export class RtcService {
         const request = signal.parse(data, isBinary);
         if (!request) return;
         chain = chain
-          .then(() => this.handleRequest(joinedRoom, self, request))
+          .then(() => handleSignalRequest(joinedRoom, self, request))
           .catch((error: unknown) => {
             metrics.signalErrors.inc({ reason: 'handler_error' });
             // debug, not warn: a hostile client must not be able to flood the logs; the metric counts it.
@@ -276,97 +282,6 @@ export class RtcService {
     this.resumeTimers.delete(p);
   }
 
-  private async handleRequest(room: Room, p: Participant, request: SignalRequest): Promise<void> {
-    const message = request.message;
-    switch (message.case) {
-      case 'offer':
-        await p.handleOffer(message.value);
-        return;
-      case 'answer':
-        await p.handleAnswer(message.value);
-        return;
-      case 'trickle':
-        await p.handleTrickle(message.value);
-        return;
-      case 'addTrack': {
-        const result = p.addTrack(message.value);
-        if (!result.ok) {
-          this.log.warn({ participant: p.identity, reason: result.reason }, 'addTrack refused');
-          p.send({
-            case: 'requestResponse',
-            value: new RequestResponse({
-              reason: RequestResponse_Reason.NOT_ALLOWED,
-              message: result.reason,
-              request: { case: 'addTrack', value: message.value },
-            }),
-          });
-          return;
-        }
-        p.send({
-          case: 'trackPublished',
-          value: new TrackPublishedResponse({ cid: message.value.cid, track: result.track.info }),
-        });
-        return;
-      }
-      case 'mute':
-        p.setTrackMuted(message.value.sid, message.value.muted);
-        return;
-      case 'subscription':
-        room.updateSubscription(p, message.value);
-        return;
-      case 'trackSetting':
-        room.updateTrackSettings(p, message.value);
-        return;
-      case 'leave':
-        room.remove(p, DisconnectReason.CLIENT_INITIATED);
-        return;
-      case 'updateMetadata': {
-        const update = message.value;
-        const allowed =
-          p.permissions.canUpdateOwnMetadata &&
-          update.name.length <= maxNameLength &&
-          Buffer.byteLength(update.metadata) <= maxMetadataBytes;
-        if (allowed) {
-          if (update.name) p.name = update.name;
-          if (update.metadata) p.metadata = update.metadata;
-          for (const [key, value] of Object.entries(update.attributes)) {
-            if (value === '') delete p.attributes[key];
-            else p.attributes[key] = value;
-          }
-          p.changed();
-        }
-        p.send({
-          case: 'requestResponse',
-          value: new RequestResponse({
-            requestId: update.requestId,
-            reason: allowed ? RequestResponse_Reason.OK : RequestResponse_Reason.NOT_ALLOWED,
-            message: allowed ? '' : 'does not have permission to update own metadata',
-          }),
-        });
-        return;
-      }
-      case 'ping':
-        p.send({ case: 'pong', value: protoInt64.parse(Date.now()) });
-        return;
-      case 'pingReq':
-        p.send({
-          case: 'pongResp',
-          value: new Pong({
-            lastPingTimestamp: message.value.timestamp,
-            timestamp: protoInt64.parse(Date.now()),
-          }),
-        });
-        return;
-      case 'syncState':
-        // After a resume the client re-states its subscriptions; re-apply them.
-        if (message.value.subscription) room.updateSubscription(p, message.value.subscription);
-        return;
-      default:
-        // simulate, subscriptionPermission, updateLayers, audio/video track updates: accepted, no effect.
-        return;
-    }
-  }
-
   /** Removes every participant's resume window (shutdown). */
   close(): void {
     for (const timer of this.resumeTimers.values()) clearTimeout(timer);
@@ -380,10 +295,4 @@ function signalLeave(reason: DisconnectReason, action: LeaveRequest_Action): Sig
   return new SignalResponse({
     message: { case: 'leave', value: new LeaveRequest({ canReconnect: true, reason, action }) },
   });
-}
-
-function toRefusal(error: unknown): Refusal {
-  if (error instanceof Refusal) return error;
-  if (error instanceof AuthError) return new Refusal(error.status, error.message);
-  return new Refusal(500, 'internal error');
 }

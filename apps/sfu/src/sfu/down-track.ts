@@ -3,41 +3,33 @@ import { type RTCRtpSender, RtcpRrPacket, type RtpPacket } from 'werift';
 import { guard } from '../guard.js';
 import { metrics } from '../telemetry.js';
 import { LossBasedCap } from './congestion.js';
+import { Forwarder } from './forwarder.js';
 import type { PacketSink, TrackReceiver } from './receiver.js';
-import { RtpMunger } from './rtp-munger.js';
-
-const targetRefreshMs = 250;
 
 /**
- * One subscriber's copy of a published track. Forwards exactly one simulcast layer, switching only at
- * a keyframe of the wanted layer, and munges sequence numbers and timestamps so the subscriber sees one
- * continuous stream; the werift sender then stamps its own SSRC and answers NACKs from its cache.
+ * One subscriber's copy of a published track: the I/O around its `Forwarder`. Writes the packets the
+ * forwarder lets through to the werift sender (which stamps its own SSRC and answers NACKs from its
+ * cache), relays keyframe requests upstream, and feeds the subscriber's loss reports to its congestion cap.
  */
 export class DownTrack implements PacketSink {
-  private current: VideoQuality | undefined;
-  private target: VideoQuality;
-  private effective: VideoQuality;
-  private effectiveAt = 0;
-  private paused = false;
   private closed = false;
-  private readonly munger = new RtpMunger();
+  private readonly forwarder: Forwarder;
   private readonly congestion = new LossBasedCap();
   private sentInWindow = 0;
   private nackedInWindow = 0;
-  private readonly kind: 'audio' | 'video';
 
   constructor(
     private readonly receiver: TrackReceiver,
     readonly sender: RTCRtpSender,
     target: VideoQuality,
   ) {
-    this.kind = receiver.mimeType.startsWith('audio') ? 'audio' : 'video';
-    this.target = target;
-    this.effective = target;
+    const kind = receiver.kind;
+    this.forwarder = new Forwarder(kind, receiver.clockRate, target, (now) => receiver.liveQualities(now));
     // Subscriber RTCP arrives from werift's socket callbacks: a fault here must not reach them.
     sender.onPictureLossIndication.subscribe(
       guard('subscriber_pli', undefined, () => {
-        if (this.current !== undefined) receiver.requestKeyframe(this.current);
+        const current = this.forwarder.currentQuality;
+        if (current !== undefined) receiver.requestKeyframe(current);
       }),
     );
     sender.onGenericNack.subscribe(
@@ -46,13 +38,13 @@ export class DownTrack implements PacketSink {
         this.nackedInWindow += nack.lost.length;
       }),
     );
-    if (this.kind === 'video')
+    if (kind === 'video')
       sender.onRtcp.subscribe(
         guard('subscriber_rtcp', undefined, (packet: { type: number }) => {
           if (packet.type === RtcpRrPacket.type) this.onReceiverReport(packet as RtcpRrPacket);
         }),
       );
-    receiver.attach(this);
+    // The room attaches it to the receiver (Room.subscribe); it starts at a keyframe of its target.
     receiver.requestKeyframe(target);
   }
 
@@ -67,102 +59,71 @@ export class DownTrack implements PacketSink {
     const nacked = this.nackedInWindow;
     this.sentInWindow = 0;
     this.nackedInWindow = 0;
-    if (!report || this.current === undefined) return;
+    if (report)
+      metrics.packetLoss.observe({ direction: 'outgoing', type: 'video' }, (report.fractionLost / 256) * 100);
+    const current = this.forwarder.currentQuality;
+    if (!report || current === undefined) return;
     const nackRatio = sent >= 20 ? Math.min(1, nacked / sent) : 0;
     const before = this.congestion.cap;
-    const cap = this.congestion.report(Math.max(report.fractionLost / 256, nackRatio), this.current);
+    const cap = this.congestion.report(Math.max(report.fractionLost / 256, nackRatio), current);
     if (cap === undefined) return;
     metrics.congestionSwitches.inc({ direction: cap < before ? 'down' : 'up' });
-    this.effectiveAt = 0;
-    this.receiver.requestKeyframe(this.effectiveTarget());
+    this.receiver.requestKeyframe(this.forwarder.setCap(cap));
   }
 
   /** The layer currently forwarded, undefined until the first keyframe. */
   get currentQuality(): VideoQuality | undefined {
-    return this.current;
+    return this.forwarder.currentQuality;
   }
 
   get targetQuality(): VideoQuality {
-    return this.target;
+    return this.forwarder.targetQuality;
   }
 
   get isPaused(): boolean {
-    return this.paused;
+    return this.forwarder.isPaused;
   }
 
   setTarget(quality: VideoQuality): void {
-    if (quality === this.target) return;
-    this.target = quality;
-    this.effectiveAt = 0;
-    if (quality !== this.current) this.receiver.requestKeyframe(this.effectiveTarget());
+    const keyframe = this.forwarder.setTarget(quality);
+    if (keyframe !== undefined) this.receiver.requestKeyframe(keyframe);
   }
 
   setPaused(paused: boolean): void {
-    if (paused === this.paused) return;
-    this.paused = paused;
-    if (!paused) {
-      // Resume at a keyframe: whatever was sent before is stale for the decoder.
-      this.current = undefined;
-      this.receiver.requestKeyframe(this.effectiveTarget());
-    }
+    const keyframe = this.forwarder.setPaused(paused);
+    if (keyframe !== undefined) this.receiver.requestKeyframe(keyframe);
   }
 
   write(quality: VideoQuality, packet: RtpPacket, keyframe: boolean): void {
-    if (this.paused || this.closed) return;
+    if (this.closed) return;
     const { header } = packet;
-    if (quality !== this.current) {
-      const wanted = this.kind === 'audio' ? quality : this.effectiveTarget();
-      if (quality !== wanted) return;
-      if (!keyframe) {
-        this.receiver.requestKeyframe(quality);
-        return;
-      }
-      this.munger.switchTo(header.sequenceNumber, header.timestamp, this.receiver.clockRate);
-      if (this.current !== undefined) metrics.layerSwitches.inc();
-      this.current = quality;
-    } else if (this.kind === 'video' && this.effectiveTarget() !== quality) {
-      this.receiver.requestKeyframe(this.effective);
-    }
-    if (packet.payload.length === 0) {
-      this.munger.skip(header.sequenceNumber);
-      return;
-    }
-    const munged = this.munger.map(header.sequenceNumber, header.timestamp);
-    if (!munged) return;
+    const forwarding = this.forwarder.forward(
+      quality,
+      header.sequenceNumber,
+      header.timestamp,
+      keyframe,
+      packet.payload.length === 0,
+    );
+    if (forwarding.keyframeRequest !== undefined) this.receiver.requestKeyframe(forwarding.keyframeRequest);
+    if (forwarding.switched) metrics.layerSwitches.inc();
+    if (!forwarding.header) return;
     const out = packet.clone();
-    out.header.sequenceNumber = munged.sequenceNumber;
-    out.header.timestamp = munged.timestamp;
+    out.header.sequenceNumber = forwarding.header.sequenceNumber;
+    out.header.timestamp = forwarding.header.timestamp;
     // The publisher's extension ids mean nothing on this connection; the sender adds its own.
     out.header.extensions = [];
     out.header.extension = false;
     out.header.padding = false;
     out.header.paddingSize = 0;
     this.sentInWindow += 1;
-    metrics.packets.inc({ direction: 'out', kind: this.kind });
-    metrics.bytes.inc({ direction: 'out', kind: this.kind }, out.payload.length);
+    const kind = this.forwarder.kind;
+    metrics.packets.inc({ direction: 'outgoing', kind });
+    metrics.bytes.inc({ direction: 'outgoing', kind }, out.payload.length);
     this.sender.sendRtp(out).catch(() => undefined);
   }
 
-  /**
-   * The target, lowered to what the subscriber's link carries (loss-based cap), or the nearest live layer
-   * when the publisher has paused that one (below first, then above).
-   */
-  private effectiveTarget(now = performance.now()): VideoQuality {
-    if (now - this.effectiveAt < targetRefreshMs) return this.effective;
-    this.effectiveAt = now;
-    const wanted = Math.min(this.target, this.congestion.cap) as VideoQuality;
-    const live = this.receiver.liveQualities(now);
-    if (live.length === 0 || live.includes(wanted)) {
-      this.effective = wanted;
-    } else {
-      const below = live.filter((q) => q < wanted);
-      this.effective = below.length > 0 ? below[below.length - 1]! : live[0]!;
-    }
-    return this.effective;
-  }
-
+  /** Stop sending; the room detaches it from the receiver. */
   close(): void {
     this.closed = true;
-    this.receiver.detach(this);
   }
 }

@@ -17,13 +17,17 @@ export function isKeyframe(mimeType: string, payload: Uint8Array): boolean {
   }
 }
 
-/** RFC 7741: payload descriptor, then the VP8 header whose first bit P is 0 on key frames. */
+/**
+ * RFC 7741: the payload descriptor (X|R|N|S|R|PID, then with X: I|L|T|K and the fields they announce:
+ * a 7- or 15-bit PictureID, TL0PICIDX, TID/Y/KEYIDX), then the VP8 header whose first bit P is 0 on key
+ * frames. Only the first packet of partition 0 carries that header. Reserved bits are ignored.
+ */
 function isVp8Keyframe(p: Uint8Array): boolean {
   if (p.length < 1) return false;
   const b0 = p[0]!;
   const extended = (b0 & 0x80) !== 0;
   const startOfPartition = (b0 & 0x10) !== 0;
-  const partitionId = b0 & 0x0f;
+  const partitionId = b0 & 0x07;
   if (!startOfPartition || partitionId !== 0) return false;
   let i = 1;
   if (extended) {
@@ -31,12 +35,12 @@ function isVp8Keyframe(p: Uint8Array): boolean {
     const x = p[1]!;
     i = 2;
     if (x & 0x80) {
-      // PictureID, 7 or 15 bits
+      // PictureID: the M bit of its first byte marks the 15-bit form
       if (i >= p.length) return false;
       i += p[i]! & 0x80 ? 2 : 1;
     }
     if (x & 0x40) i += 1; // TL0PICIDX
-    if (x & 0x20 || x & 0x10) i += 1; // TID / KEYIDX
+    if (x & 0x20 || x & 0x10) i += 1; // TID|Y|KEYIDX, one byte for either
   }
   if (i >= p.length) return false;
   return (p[i]! & 0x01) === 0;

@@ -1,15 +1,17 @@
 import type { VideoQuality } from '@livekit/protocol';
-import type { MediaStreamTrack, RTCDtlsTransport, RtpPacket } from 'werift';
+import type { MediaStreamTrack, RtpPacket } from 'werift';
 import { guard, reportFault } from '../guard.js';
 import { metrics } from '../telemetry.js';
 import { isKeyframe } from './keyframe.js';
-import { NackGenerator } from './nack-generator.js';
+import { NackGenerator, nackIntervalMs } from './nack-generator.js';
+
+/** Decided once, from the track's announced type (rtc/media-track); everything below reads it from here. */
+export type MediaKind = 'audio' | 'video';
 
 /** The way back to the publisher for one layer: keyframe requests and NACKs. */
 export interface Upstream {
-  transport: RTCDtlsTransport;
-  rtcpSsrc: number;
   sendPli(ssrc: number): void;
+  sendNack(ssrc: number, lost: number[]): void;
 }
 
 /** What a receiver hands to each subscriber's down track. */
@@ -43,7 +45,6 @@ export class TrackReceiver {
   private readonly layers = new Map<VideoQuality, Layer>();
   /** The down tracks, replaced (never mutated) on attach/detach so a queued packet can keep its list. */
   private sinks: readonly PacketSink[] = [];
-  private readonly kindLabel: 'audio' | 'video';
   /** Packets waiting to be forwarded, each with the down tracks attached when it arrived. */
   private pending: Array<{
     quality: VideoQuality;
@@ -53,16 +54,16 @@ export class TrackReceiver {
     next: number;
   }> = [];
   private flushScheduled = false;
+  private nackTimer: NodeJS.Timeout | undefined;
 
   constructor(
+    readonly kind: MediaKind,
     readonly mimeType: string,
     readonly clockRate: number,
-  ) {
-    this.kindLabel = mimeType.startsWith('audio') ? 'audio' : 'video';
-  }
+  ) {}
 
   addLayer(quality: VideoQuality, track: MediaStreamTrack, upstream: Upstream): void {
-    const video = this.kindLabel === 'video';
+    const video = this.kind === 'video';
     const layer: Layer = {
       track,
       ssrc: undefined,
@@ -72,16 +73,22 @@ export class TrackReceiver {
       lastKeyframeRequestAt: 0,
       bytes: 0,
     };
-    if (video) layer.nack = new NackGenerator(upstream.transport, upstream.rtcpSsrc, () => layer.ssrc);
+    if (video) layer.nack = new NackGenerator();
     this.layers.set(quality, layer);
     track.onReceiveRtp.subscribe(
       guard('rtp_in', undefined, (packet: RtpPacket) => {
         layer.lastPacketAt = performance.now();
         layer.ssrc = packet.header.ssrc;
-        layer.nack?.onPacket(packet.header.sequenceNumber);
+        if (layer.nack) {
+          layer.nack.onPacket(packet.header.sequenceNumber, layer.lastPacketAt);
+          if (layer.nack.pending && !this.nackTimer) {
+            this.nackTimer = setInterval(guard('nack_timer', undefined, this.sendNacks), nackIntervalMs);
+            this.nackTimer.unref();
+          }
+        }
         layer.bytes += packet.payload.length;
-        metrics.packets.inc({ direction: 'in', kind: this.kindLabel });
-        metrics.bytes.inc({ direction: 'in', kind: this.kindLabel }, packet.payload.length);
+        metrics.packets.inc({ direction: 'incoming', kind: this.kind });
+        metrics.bytes.inc({ direction: 'incoming', kind: this.kind }, packet.payload.length);
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
         // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
         // further behind (subscribers recover with NACK or a keyframe).
@@ -128,6 +135,22 @@ export class TrackReceiver {
     this.flushScheduled = false;
   };
 
+  /** Ask each layer's publisher stream for the packets it lost; stop once nothing is missing. */
+  private readonly sendNacks = () => {
+    const now = performance.now();
+    let pending = false;
+    for (const layer of this.layers.values()) {
+      if (!layer.nack) continue;
+      const lost = layer.nack.due(now);
+      if (lost.length > 0 && layer.ssrc !== undefined) layer.upstream.sendNack(layer.ssrc, lost);
+      pending ||= layer.nack.pending;
+    }
+    if (!pending) {
+      clearInterval(this.nackTimer);
+      this.nackTimer = undefined;
+    }
+  };
+
   get layerCount(): number {
     return this.layers.size;
   }
@@ -147,7 +170,7 @@ export class TrackReceiver {
   /** Ask the publisher for a keyframe on one layer, at most every few hundred ms. */
   requestKeyframe(quality: VideoQuality): void {
     const layer = this.layers.get(quality);
-    if (!layer || layer.ssrc === undefined || this.kindLabel === 'audio') return;
+    if (!layer || layer.ssrc === undefined || this.kind === 'audio') return;
     const now = performance.now();
     if (now - layer.lastKeyframeRequestAt < keyframeRequestIntervalMs) return;
     layer.lastKeyframeRequestAt = now;
@@ -166,10 +189,9 @@ export class TrackReceiver {
   close(): void {
     this.sinks = [];
     this.pending = [];
-    for (const layer of this.layers.values()) {
-      layer.track.stop();
-      layer.nack?.close();
-    }
+    clearInterval(this.nackTimer);
+    this.nackTimer = undefined;
+    for (const layer of this.layers.values()) layer.track.stop();
     this.layers.clear();
   }
 }

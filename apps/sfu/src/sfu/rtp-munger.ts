@@ -1,9 +1,19 @@
+import { RangeMap } from './range-map.js';
+
 const seqModulo = 0x10000;
 const tsModulo = 0x100000000;
 
+/** x mod m, never negative. */
+const mod = (x: number, m: number) => ((x % m) + m) % m;
+
+/** Signed distance from 16-bit sequence number b to a, in [-32768, 32767]. */
+export function seqDiff(a: number, b: number): number {
+  return mod(a - b + seqModulo / 2, seqModulo) - seqModulo / 2;
+}
+
 /** True when 16-bit sequence number a comes after b (RFC 1982 serial arithmetic). */
 export function seqAfter(a: number, b: number): boolean {
-  return a !== b && (a - b + seqModulo) % seqModulo < seqModulo / 2;
+  return seqDiff(a, b) > 0;
 }
 
 export interface MungedHeader {
@@ -14,47 +24,57 @@ export interface MungedHeader {
 /**
  * Rewrites sequence numbers and timestamps of one outgoing stream so that switching the source (another
  * simulcast layer, or a resumed one) and dropping padding leave no gap or jump the receiver would see.
+ * Incoming sequence numbers are unwrapped to extended ones; the offset to the outgoing ones is kept per
+ * range of incoming numbers (a range map, as in LiveKit's munger), so a packet that arrives out of order
+ * gets the outgoing number its place called for, also across dropped padding.
  */
 export class RtpMunger {
-  private seqOffset = 0;
+  /** Offsets (incoming minus outgoing extended sequence number) of the current source. */
+  private offsets: RangeMap | undefined;
+  private highestIn = 0;
   private tsOffset = 0;
-  private lastInSeq: number | undefined;
   private lastOutSeq: number | undefined;
-  private lastOutTs: number | undefined;
+  private lastOutTs = 0;
   private lastOutAt = 0;
-  private switchInSeq: number | undefined;
 
   /** Start forwarding a new source at this packet (a keyframe start), continuing the output numbering. */
   switchTo(inSeq: number, inTs: number, clockRate: number, now = performance.now()): void {
-    if (this.lastOutSeq !== undefined && this.lastOutTs !== undefined) {
+    let offset = 0;
+    if (this.lastOutSeq !== undefined) {
       // Advance the timestamp by the wall time since the last packet, at least one tick.
       const elapsedTicks = Math.max(1, Math.round(((now - this.lastOutAt) * clockRate) / 1000));
-      this.seqOffset = (this.lastOutSeq + 1 - inSeq + seqModulo) % seqModulo;
-      this.tsOffset = (this.lastOutTs + elapsedTicks - inTs + tsModulo) % tsModulo;
+      offset = inSeq - (this.lastOutSeq + 1);
+      this.tsOffset = mod(this.lastOutTs + elapsedTicks - inTs, tsModulo);
     }
-    this.switchInSeq = inSeq;
-    this.lastInSeq = undefined;
+    // Packets of the new source older than the switch point fall before the first range: dropped.
+    this.offsets = new RangeMap(inSeq, offset);
+    this.highestIn = inSeq - 1;
   }
 
-  /** Map one packet of the current source; undefined means drop it (older than the switch point). */
-  map(inSeq: number, inTs: number, now = performance.now()): MungedHeader | undefined {
-    if (this.switchInSeq !== undefined && seqAfter(this.switchInSeq, inSeq)) return undefined;
-    const sequenceNumber = (inSeq + this.seqOffset) % seqModulo;
-    const timestamp = (inTs + this.tsOffset) % tsModulo;
-    if (this.lastInSeq === undefined || seqAfter(inSeq, this.lastInSeq)) {
-      this.lastInSeq = inSeq;
-      this.lastOutSeq = sequenceNumber;
+  /**
+   * Map one packet of the current source; undefined means drop it: older than the switch point, a
+   * duplicate, or padding (which is dropped when in order, closing the gap it would leave).
+   */
+  map(inSeq: number, inTs: number, padding = false, now = performance.now()): MungedHeader | undefined {
+    if (!this.offsets) return undefined;
+    const extSeq = this.highestIn + seqDiff(inSeq, mod(this.highestIn, seqModulo));
+    const timestamp = mod(inTs + this.tsOffset, tsModulo);
+    if (extSeq > this.highestIn) {
+      this.highestIn = extSeq;
+      if (padding) {
+        this.offsets.exclude(extSeq, extSeq + 1);
+        return undefined;
+      }
+      const outSeq = extSeq - this.offsets.get(extSeq)!;
+      this.lastOutSeq = outSeq;
       this.lastOutTs = timestamp;
       this.lastOutAt = now;
+      return { sequenceNumber: mod(outSeq, seqModulo), timestamp };
     }
-    return { sequenceNumber, timestamp };
-  }
-
-  /** Drop an in-order packet (padding) without leaving a hole in the output sequence. */
-  skip(inSeq: number): void {
-    if (this.lastInSeq !== undefined && inSeq === (this.lastInSeq + 1) % seqModulo) {
-      this.lastInSeq = inSeq;
-      this.seqOffset = (this.seqOffset - 1 + seqModulo) % seqModulo;
-    }
+    if (extSeq === this.highestIn) return undefined;
+    // Out of order: the offset that held where this packet belongs (padding too fills its slot).
+    const offset = this.offsets.get(extSeq);
+    if (offset === undefined) return undefined;
+    return { sequenceNumber: mod(extSeq - offset, seqModulo), timestamp };
   }
 }

@@ -1,20 +1,25 @@
 import {
+  PacketChunk,
   PacketStatus,
   RecvDelta,
   type RTCDtlsTransport,
   RtcpTransportLayerFeedback,
   type RtpPacket,
   RunLengthChunk,
+  StatusVectorChunk,
   TransportWideCC,
 } from 'werift';
 import { guard } from '../guard.js';
+import { seqDiff } from './rtp-munger.js';
 
 const feedbackIntervalMs = 50;
 const maxPacketsPerFeedback = 1000;
 const deltaUnitUs = 250;
 const referenceUnitUs = 64_000;
+const maxRunLength = 0x1fff;
 
-interface Arrival {
+/** One packet that arrived: its transport-wide sequence number (unwrapped) and arrival time. */
+export interface TwccArrival {
   seq: number;
   atUs: number;
 }
@@ -23,22 +28,19 @@ interface Arrival {
  * Transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-extensions): tells a
  * publisher when each of its packets arrived, so its send-side bandwidth estimator can ramp up to the
  * top simulcast layer and back off on a poor uplink. One per peer connection, covering every stream.
+ * This class is the I/O around `TwccFeedback`: it reads the header extensions and sends on a timer.
  */
 export class TwccResponder {
-  private arrivals: Arrival[] = [];
-  private nextSeq: number | undefined;
-  private lastUnwrapped: number | undefined;
-  private feedbackCount = 0;
-  private mediaSsrc = 0;
-  private readonly timer: NodeJS.Timeout;
-
+  private readonly feedback: TwccFeedback;
   private readonly clock = new ArrivalClock();
+  private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly transport: RTCDtlsTransport,
     private readonly extensionIds: () => { twcc?: number; absSendTime?: number },
-    private readonly senderSsrc: number,
+    senderSsrc: number,
   ) {
+    this.feedback = new TwccFeedback(senderSsrc);
     this.timer = setInterval(
       guard('twcc_timer', undefined, () => this.flush()),
       feedbackIntervalMs,
@@ -52,83 +54,159 @@ export class TwccResponder {
     const ext = packet.header.extensions.find((e) => e.id === ids.twcc);
     if (!ext || ext.payload.length < 2) return;
     const absSendTime = packet.header.extensions.find((e) => e.id === ids.absSendTime);
-    const seq = this.unwrap(ext.payload.readUInt16BE(0));
-    if (this.nextSeq !== undefined && seq < this.nextSeq) return; // already reported
-    this.mediaSsrc = packet.header.ssrc;
     const sendTime =
       absSendTime && absSendTime.payload.length >= 3 ? absSendTime.payload.readUIntBE(0, 3) : undefined;
-    this.arrivals.push({ seq, atUs: this.clock.arrival(performance.now() * 1000, sendTime) });
-    if (this.arrivals.length >= maxPacketsPerFeedback) this.flush();
-  }
-
-  private unwrap(seq16: number): number {
-    if (this.lastUnwrapped === undefined) {
-      this.lastUnwrapped = seq16;
-      return seq16;
-    }
-    const last16 = this.lastUnwrapped & 0xffff;
-    let diff = seq16 - last16;
-    if (diff > 0x8000) diff -= 0x10000;
-    if (diff < -0x8000) diff += 0x10000;
-    const unwrapped = this.lastUnwrapped + diff;
-    if (unwrapped > this.lastUnwrapped) this.lastUnwrapped = unwrapped;
-    return unwrapped;
+    const atUs = this.clock.arrival(performance.now() * 1000, sendTime);
+    this.feedback.record(ext.payload.readUInt16BE(0), atUs, packet.header.ssrc);
+    if (this.feedback.size >= maxPacketsPerFeedback) this.flush();
   }
 
   private flush(): void {
-    if (this.arrivals.length === 0) return;
-    const arrivals = this.arrivals.sort((a, b) => a.seq - b.seq);
-    this.arrivals = [];
-    const base = this.nextSeq ?? arrivals[0]!.seq;
-    const last = arrivals[arrivals.length - 1]!.seq;
-    this.nextSeq = last + 1;
-    const bySeq = new Map(arrivals.map((a) => [a.seq, a.atUs]));
-    const referenceTime = Math.floor(arrivals[0]!.atUs / referenceUnitUs);
-    let previousUs = referenceTime * referenceUnitUs;
-    const statuses: PacketStatus[] = [];
-    const deltas: RecvDelta[] = [];
-    for (let seq = base; seq <= last; seq++) {
-      const atUs = bySeq.get(seq);
-      if (atUs === undefined) {
-        statuses.push(PacketStatus.TypeTCCPacketNotReceived);
-        continue;
-      }
-      // Quantise to 250 µs and carry the rounding forward so deltas never drift from real arrival times.
-      let units = Math.round((atUs - previousUs) / deltaUnitUs);
-      units = Math.max(-32768, Math.min(32767, units));
-      previousUs += units * deltaUnitUs;
-      const small = units >= 0 && units <= 255;
-      const type = small
-        ? PacketStatus.TypeTCCPacketReceivedSmallDelta
-        : PacketStatus.TypeTCCPacketReceivedLargeDelta;
-      statuses.push(type);
-      deltas.push(new RecvDelta({ type, delta: units * deltaUnitUs }));
-    }
-    const chunks: RunLengthChunk[] = [];
-    for (let i = 0; i < statuses.length; ) {
-      let run = 1;
-      while (i + run < statuses.length && statuses[i + run] === statuses[i] && run < 8191) run++;
-      chunks.push(new RunLengthChunk({ packetStatus: statuses[i]!, runLength: run }));
-      i += run;
-    }
-    const feedback = new TransportWideCC({
-      senderSsrc: this.senderSsrc,
-      mediaSourceSsrc: this.mediaSsrc,
-      baseSequenceNumber: base & 0xffff,
-      packetStatusCount: statuses.length,
-      referenceTime: referenceTime & 0xffffff,
-      fbPktCount: this.feedbackCount++ & 0xff,
-      packetChunks: chunks,
-      recvDeltas: deltas,
-    });
-    // Pad to a 32-bit boundary: unpadded, werift truncates the RTCP length and receivers drop the tail.
-    feedback.header.padding = true;
+    const feedback = this.feedback.take();
+    if (!feedback) return;
     this.transport.sendRtcp([new RtcpTransportLayerFeedback({ feedback })]).catch(() => undefined);
   }
 
   close(): void {
     clearInterval(this.timer);
   }
+}
+
+/**
+ * The feedback state of one connection: arrivals since the last feedback, the next sequence number to
+ * report and the feedback count. Each `take()` reports every sequence number from where the previous
+ * one stopped; packets that arrive after their number was reported lost stay lost.
+ */
+export class TwccFeedback {
+  private arrivals: TwccArrival[] = [];
+  private nextSeq: number | undefined;
+  private highest: number | undefined;
+  private count = 0;
+  private mediaSsrc = 0;
+
+  constructor(private readonly senderSsrc: number) {}
+
+  get size(): number {
+    return this.arrivals.length;
+  }
+
+  /** A packet with this 16-bit transport-wide sequence number arrived at `atUs`. */
+  record(seq16: number, atUs: number, mediaSsrc: number): void {
+    const seq = this.unwrap(seq16);
+    if (this.nextSeq !== undefined && seq < this.nextSeq) return; // already reported
+    this.mediaSsrc = mediaSsrc;
+    this.arrivals.push({ seq, atUs });
+  }
+
+  /** The feedback packet for everything recorded since the last one, or undefined when nothing was. */
+  take(): TransportWideCC | undefined {
+    if (this.arrivals.length === 0) return undefined;
+    const arrivals = this.arrivals.sort((a, b) => a.seq - b.seq);
+    this.arrivals = [];
+    const baseSeq = this.nextSeq ?? arrivals[0]!.seq;
+    this.nextSeq = arrivals[arrivals.length - 1]!.seq + 1;
+    return encodeTwccFeedback({
+      senderSsrc: this.senderSsrc,
+      mediaSsrc: this.mediaSsrc,
+      baseSeq,
+      arrivals,
+      count: this.count++,
+    });
+  }
+
+  private unwrap(seq16: number): number {
+    if (this.highest === undefined) {
+      this.highest = seq16;
+      return seq16;
+    }
+    const unwrapped = this.highest + seqDiff(seq16, this.highest & 0xffff);
+    if (unwrapped > this.highest) this.highest = unwrapped;
+    return unwrapped;
+  }
+}
+
+/**
+ * One feedback packet for the sequence numbers from `baseSeq` to the last arrival (`arrivals` sorted by
+ * sequence number, none before `baseSeq`): the reference time is the first arrival's, floored to 64 ms;
+ * each received packet's delta is quantised to 250 µs from the one before, the rounding carried forward
+ * so the deltas never drift from the real arrival times.
+ */
+export function encodeTwccFeedback(input: {
+  senderSsrc: number;
+  mediaSsrc: number;
+  baseSeq: number;
+  arrivals: readonly TwccArrival[];
+  count: number;
+}): TransportWideCC {
+  const { arrivals, baseSeq } = input;
+  const bySeq = new Map(arrivals.map((a) => [a.seq, a.atUs]));
+  const last = arrivals[arrivals.length - 1]!.seq;
+  const referenceTime = Math.floor(arrivals[0]!.atUs / referenceUnitUs);
+  let previousUs = referenceTime * referenceUnitUs;
+  const statuses: PacketStatus[] = [];
+  const deltas: RecvDelta[] = [];
+  for (let seq = baseSeq; seq <= last; seq++) {
+    const atUs = bySeq.get(seq);
+    if (atUs === undefined) {
+      statuses.push(PacketStatus.TypeTCCPacketNotReceived);
+      continue;
+    }
+    const units = Math.max(-32768, Math.min(32767, Math.round((atUs - previousUs) / deltaUnitUs)));
+    previousUs += units * deltaUnitUs;
+    const type =
+      units >= 0 && units <= 255
+        ? PacketStatus.TypeTCCPacketReceivedSmallDelta
+        : PacketStatus.TypeTCCPacketReceivedLargeDelta;
+    statuses.push(type);
+    deltas.push(new RecvDelta({ type, delta: units * deltaUnitUs }));
+  }
+  const feedback = new TransportWideCC({
+    senderSsrc: input.senderSsrc,
+    mediaSourceSsrc: input.mediaSsrc,
+    baseSequenceNumber: baseSeq & 0xffff,
+    packetStatusCount: statuses.length,
+    referenceTime: referenceTime & 0xffffff,
+    fbPktCount: input.count & 0xff,
+    packetChunks: packStatusChunks(statuses),
+    recvDeltas: deltas,
+  });
+  // Pad to a 32-bit boundary: unpadded, werift truncates the RTCP length and receivers drop the tail.
+  feedback.header.padding = true;
+  return feedback;
+}
+
+/**
+ * Packet status chunks, each two bytes: a run of one status (up to 8191) as a run-length chunk; mixed
+ * statuses as a status vector, 14 one-bit symbols when no large delta is among them, else 7 two-bit ones.
+ * A run of 14 or more (or the rest of the list) always goes as a run, as does a run of 7 or more where a
+ * two-bit vector would be needed, since a vector could not hold more of it.
+ */
+export function packStatusChunks(
+  statuses: readonly PacketStatus[],
+): Array<RunLengthChunk | StatusVectorChunk> {
+  const chunks: Array<RunLengthChunk | StatusVectorChunk> = [];
+  let i = 0;
+  while (i < statuses.length) {
+    const status = statuses[i]!;
+    let run = 1;
+    while (i + run < statuses.length && statuses[i + run] === status && run < maxRunLength) run++;
+    const oneBit = !statuses.slice(i, i + 14).includes(PacketStatus.TypeTCCPacketReceivedLargeDelta);
+    if (run >= 14 || i + run === statuses.length || (!oneBit && run >= 7)) {
+      chunks.push(new RunLengthChunk({ packetStatus: status, runLength: run }));
+      i += run;
+      continue;
+    }
+    const symbolList = statuses.slice(i, i + (oneBit ? 14 : 7));
+    chunks.push(
+      new StatusVectorChunk({
+        type: PacketChunk.TypeTCCStatusVectorChunk,
+        symbolSize: oneBit ? 0 : 1,
+        symbolList,
+      }),
+    );
+    i += symbolList.length;
+  }
+  return chunks;
 }
 
 const absSendTimeWrapUs = (2 ** 24 * 1e6) / 2 ** 18; // 64 s

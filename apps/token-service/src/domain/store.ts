@@ -328,6 +328,17 @@ export class Store {
     await this.db.updateTable('feeds').set({ live: 0 }).where('show_id', '=', showId).execute();
   }
 
+  /** Every feed of a show whose status is live, for the feed-offline alert (`token_service_feed_live`). */
+  async liveShowFeeds(): Promise<{ showId: string; sceneId: string; feedId: string; live: boolean }[]> {
+    const rows = await this.db
+      .selectFrom('feeds')
+      .innerJoin('shows', 'shows.id', 'feeds.show_id')
+      .select(['feeds.show_id', 'feeds.scene_id', 'feeds.id', 'feeds.live'])
+      .where('shows.status', '=', 'live')
+      .execute();
+    return rows.map((r) => ({ showId: r.show_id, sceneId: r.scene_id, feedId: r.id, live: r.live === 1 }));
+  }
+
   // ---- helpers ----
 
   private sceneRow(showId: string, id: string, s: SceneInput, index: number): SceneRow {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../domain/store.js';
 import { tokenIssuer } from '../livekit/tokens.js';
+import { serviceMetrics } from './metrics.js';
 import { problemHandler, sendProblem } from './problem.js';
 import { brandRoutes } from './routes/brands.js';
 import { feedRoutes } from './routes/feeds.js';
@@ -18,15 +19,17 @@ const jsonLimit = '64kb';
 export function createApp(store: Store, config: Config, log: Logger): Express {
   const app = express();
   const tokens = tokenIssuer(config);
+  const metrics = serviceMetrics(store);
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy);
   // Every response is dynamic (the public ones no-store): hashing each body for an ETag is wasted work.
   app.set('etag', false);
+  app.use(metrics.track);
   app.use(helmet());
   app.use(cors({ origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'] }));
   // The hot public path first, so a viewer's request does not walk the other routers.
   app.use(viewerTokenRoutes(store, config, tokens));
-  app.use(opsRoutes(store));
+  app.use(opsRoutes(store, metrics.registry));
   // The webhook reads its raw body (the signature covers the exact bytes); everything else is JSON.
   app.use(webhookRoutes(store, config, log));
   app.use(express.json({ limit: jsonLimit, strict: true }));

@@ -1,12 +1,9 @@
 import { Router } from 'express';
 import { sql } from 'kysely';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import * as schemas from '../../domain/schemas.js';
 import type { Store } from '../../domain/store.js';
-
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'token_service_' });
 
 const body = (schema: z.ZodType) => ({
   required: true,
@@ -80,7 +77,7 @@ function openApi() {
   };
 }
 
-export function opsRoutes(store: Store): Router {
+export function opsRoutes(store: Store, registry: Registry): Router {
   const router = Router();
   const spec = openApi();
   router.get('/healthz', (_req, res) => res.json({ ok: true }));

@@ -1,0 +1,116 @@
+// Transport-wide congestion control feedback, byte for byte against packets computed by hand from
+// draft-holmer-rmcat-transport-wide-cc-extensions-01: chunks, deltas, reference time, feedback count.
+
+import { describe, expect, it } from 'vitest';
+import { PacketStatus, RtcpTransportLayerFeedback, type TransportWideCC } from 'werift';
+import { packStatusChunks, TwccFeedback } from '../src/sfu/twcc-responder.js';
+
+const { TypeTCCPacketNotReceived: lost, TypeTCCPacketReceivedSmallDelta: small } = PacketStatus;
+const large = PacketStatus.TypeTCCPacketReceivedLargeDelta;
+
+const hex = (bytes: Uint8Array) =>
+  Buffer.from(bytes)
+    .toString('hex')
+    .replace(/(.{8})/g, '$1 ')
+    .trim();
+const bytes = (feedback: TransportWideCC) => hex(new RtcpTransportLayerFeedback({ feedback }).serialize());
+const repeat = <T>(value: T, times: number): T[] => Array.from({ length: times }, () => value);
+
+const senderSsrc = 0x0102_0304;
+const mediaSsrc = 0x0a0b_0c0d;
+// V=2, P=1, FMT=15 | PT=205 | length in 32-bit words minus one; then the two SSRCs.
+const head = (words: number) => `afcd00${words.toString(16).padStart(2, '0')} 01020304 0a0b0c0d`;
+
+describe('packStatusChunks', () => {
+  // Run length: 0|SS|run(13). Status vector: 1|0|14 one-bit symbols, or 1|1|7 two-bit symbols.
+  it.each<[string, PacketStatus[], string]>([
+    ['one run', [small, small, small], '2003'],
+    [
+      'a run of 14 or more, then a one-bit vector of the mixed rest',
+      [...repeat(small, 20), lost, small, small, small],
+      '2014 9c00',
+    ],
+    [
+      'a one-bit vector: received and lost, small deltas',
+      [small, lost, small, small, lost, small, lost, lost, lost, small],
+      'ad10',
+    ],
+    ['a two-bit vector when a large delta is among them', [small, lost, large, large], 'd280'],
+    ['the longest run, then the rest as a run', repeat(lost, 8191 + 9), '1fff 0009'],
+    ['a run of 7 where a two-bit vector would be needed', [...repeat(large, 7), small, lost], '4007 a000'],
+    [
+      'a full one-bit vector of 14, then a run of the last one',
+      [...repeat([small, lost], 7).flat(), small],
+      'aaaa 2001',
+    ],
+    [
+      'a full two-bit vector of 7, then the rest',
+      [small, large, small, large, small, large, small, large],
+      'd999 4001',
+    ],
+  ])('%s', (_name, statuses, expected) => {
+    const chunks = packStatusChunks(statuses);
+    expect(chunks.map((c) => c.serialize().toString('hex')).join(' ')).toBe(expected);
+  });
+});
+
+describe('TwccFeedback', () => {
+  it('reports nothing before a packet arrives', () => {
+    expect(new TwccFeedback(senderSsrc).take()).toBeUndefined();
+  });
+
+  it('encodes arrivals as hand-computed feedback packets, one after another', () => {
+    const twcc = new TwccFeedback(senderSsrc);
+    // Reference time 10 (640 ms); deltas 1 ms, 1 ms, 0.5 ms = 4, 4, 2 units of 250 µs.
+    twcc.record(100, 641_000, mediaSsrc);
+    twcc.record(102, 642_500, mediaSsrc); // recorded out of order: reported in sequence
+    twcc.record(101, 642_000, mediaSsrc);
+    expect(bytes(twcc.take()!)).toBe(
+      // base 100, count 3 | reference 10, feedback 0 | run of 3 small | deltas | 3 bytes of padding
+      `${head(6)} 00640003 00000a00 20030404 02000003`,
+    );
+    // The next one starts where that stopped (103), though 103 and 105 are lost. Deltas from 640 ms:
+    // +60 ms (240, small), +100 ms (400, large), -1 ms (-4, large): a two-bit vector.
+    twcc.record(104, 700_000, mediaSsrc);
+    twcc.record(106, 800_000, mediaSsrc);
+    twcc.record(107, 799_000, mediaSsrc);
+    twcc.record(102, 900_000, mediaSsrc); // already reported: ignored
+    expect(bytes(twcc.take()!)).toBe(`${head(6)} 00670005 00000a01 c4a0f001 90fffc01`);
+    expect(twcc.take()).toBeUndefined();
+  });
+
+  it('encodes losses among small deltas as a one-bit status vector', () => {
+    const twcc = new TwccFeedback(senderSsrc);
+    // Reference time 3 (192 ms); 200, 202, 203, 205, 209 received 0, 1, 1, 2, 3 units apart.
+    for (const [seq, atUs] of [
+      [200, 192_000],
+      [202, 192_250],
+      [203, 192_500],
+      [205, 193_000],
+      [209, 193_750],
+    ] as const)
+      twcc.record(seq, atUs, mediaSsrc);
+    expect(bytes(twcc.take()!)).toBe(`${head(6)} 00c8000a 00000300 ad100001 01020301`);
+  });
+
+  it('carries the quantisation rounding forward instead of letting it add up', () => {
+    const twcc = new TwccFeedback(senderSsrc);
+    // 100 µs apart: 0.4 units each. Rounded one by one that would be 0 units every time.
+    for (let i = 0; i < 5; i++) twcc.record(i, 64_000 + i * 100, mediaSsrc);
+    const feedback = twcc.take()!;
+    expect(feedback.recvDeltas.map((d) => d.delta / 250)).toEqual([0, 0, 1, 0, 1]);
+  });
+
+  it('follows the 16-bit sequence number across its wrap and counts feedback modulo 256', () => {
+    const twcc = new TwccFeedback(senderSsrc);
+    for (let i = 0; i < 256; i++) {
+      twcc.record((0xff00 + i) & 0xffff, 64_000 + i, mediaSsrc);
+      expect(twcc.take()!.fbPktCount).toBe(i);
+    }
+    twcc.record(65_535, 128_000, mediaSsrc); // already reported: ignored
+    twcc.record(0, 128_000, mediaSsrc);
+    twcc.record(2, 128_250, mediaSsrc);
+    // base 0 (after 65535), count 3 | reference 2, feedback count 256 = 0 | one-bit vector 1,0,1 | deltas 0, 1
+    expect(bytes(twcc.take()!)).toBe(`${head(5)} 00000003 00000200 a8000001`);
+  });
+});
