@@ -14,9 +14,7 @@ const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 25);
-const steps = (process.env.BENCH_VIEWERS ?? '10,20,40,60,80,100,130,160')
-  .split(',')
-  .map(Number);
+const steps = (process.env.BENCH_VIEWERS ?? '10,20,40,60,80,100,130,160').split(',').map(Number);
 const port = 18_000 + Math.floor(Math.random() * 1000);
 const url = `ws://127.0.0.1:${port}`;
 const room = 'loadgen';
@@ -28,7 +26,10 @@ const cpuSeconds = (pid: number) => {
 };
 
 function start(command: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, command, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, command, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 function loadRun(viewers: number, out: string): Promise<number | null> {
@@ -47,11 +48,27 @@ function loadRun(viewers: number, out: string): Promise<number | null> {
 }
 
 export async function run(): Promise<void> {
-  const sfu = start([join(packageDir('@scenecast/sfu'), 'dist', 'main.js')], { PORT: String(port), LOG_LEVEL: 'warn' });
+  const sfu = start([join(packageDir('@scenecast/sfu'), 'dist', 'main.js')], {
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+  });
   const camera = start(
     [
       join(packageDir('@scenecast/camera-sim'), 'dist', 'cli.js'),
-      ...['--scene', 'studio', '--show', room, '--url', url, '--width', '1280', '--height', '720', '--fps', '15'],
+      ...[
+        '--scene',
+        'studio',
+        '--show',
+        room,
+        '--url',
+        url,
+        '--width',
+        '1280',
+        '--height',
+        '720',
+        '--fps',
+        '15',
+      ],
       ...['--stats', '0'],
     ],
     { LOG_LEVEL: 'warn', NODE_ENV: 'production' },
@@ -89,7 +106,9 @@ export async function run(): Promise<void> {
       if (!ok) break;
       held = viewers;
     }
-    console.log(`\nOne generator core held **${held}** viewers with under 1 % loss and a valid run (a step counts when both hold).`);
+    console.log(
+      `\nOne generator core held **${held}** viewers with under 1 % loss and a valid run (a step counts when both hold).`,
+    );
   } finally {
     camera.kill('SIGTERM');
     sfu.kill('SIGTERM');

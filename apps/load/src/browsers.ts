@@ -26,7 +26,8 @@ const chromiumArgs = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-export const browserNetwork = 'none: the host network (the emulated profiles apply to simulated viewers only)';
+export const browserNetwork =
+  'none: the host network (the emulated profiles apply to simulated viewers only)';
 
 /** Keeps every RTCPeerConnection the page makes, so its decoder stats can be read. */
 const recordPeerConnections = () => {
@@ -45,11 +46,22 @@ interface PageResult {
   join?: number;
   switches: Array<{ firstFrameMs?: number; sharpFrameMs?: number }>;
   zooms: number[];
-  stats: { freezes: number; frozenMs: number; framesDecoded: number; packetsLost: number; packetsReceived: number };
+  stats: {
+    freezes: number;
+    frozenMs: number;
+    framesDecoded: number;
+    packetsLost: number;
+    packetsReceived: number;
+  };
   consoleErrors: string[];
 }
 
-async function browserViewer(browser: Browser, showUrl: string, scenario: Scenario, ended: Promise<void>): Promise<PageResult> {
+async function browserViewer(
+  browser: Browser,
+  showUrl: string,
+  scenario: Scenario,
+  ended: Promise<void>,
+): Promise<PageResult> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page: Page = await context.newPage();
   const consoleErrors: string[] = [];
@@ -84,7 +96,9 @@ async function browserViewer(browser: Browser, showUrl: string, scenario: Scenar
       await Promise.race([new Promise((r) => setTimeout(r, zoom.dwell)), ended]);
       for (let i = 0; i < 6; i++) await page.click('[data-testid="zoom-out"]').catch(() => undefined);
     } else {
-      const scenes = await page.$$eval('[data-scene]', (els) => els.map((e) => e.getAttribute('data-scene')!));
+      const scenes = await page.$$eval('[data-scene]', (els) =>
+        els.map((e) => e.getAttribute('data-scene')!),
+      );
       const selected = await page.evaluate(() => window.scenecast?.selected);
       const others = scenes.filter((s) => s !== selected);
       const next = others[Math.floor(Math.random() * others.length)];
@@ -116,14 +130,19 @@ async function browserViewer(browser: Browser, showUrl: string, scenario: Scenar
 
 declare global {
   interface Window {
-    scenecast?: { switches: Array<{ firstFrameMs?: number; sharpFrameMs?: number }>; zooms: number[]; selected?: string };
+    scenecast?: {
+      switches: Array<{ firstFrameMs?: number; sharpFrameMs?: number }>;
+      zooms: number[];
+      selected?: string;
+    };
   }
 }
 
 /** Runs the load test, with the scenario's browser viewers alongside when it asks for any. */
 export async function runWithBrowsers(scenario: Scenario, options: RunOptions): Promise<Report> {
   if (scenario.browsers === 0) return runLoad(scenario, options);
-  if (!existsSync(chromiumPath)) throw new Error(`browser viewers need Chromium at ${chromiumPath} (apt-get install chromium)`);
+  if (!existsSync(chromiumPath))
+    throw new Error(`browser viewers need Chromium at ${chromiumPath} (apt-get install chromium)`);
   const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
   let end: () => void = () => undefined;
   const ended = new Promise<void>((resolve) => {
@@ -140,14 +159,16 @@ export async function runWithBrowsers(scenario: Scenario, options: RunOptions): 
       }),
     ),
   );
-  const ms = (values: Array<number | undefined>) => values.flatMap((v) => (v === undefined ? [] : [Math.round(v)]));
+  const ms = (values: Array<number | undefined>) =>
+    values.flatMap((v) => (v === undefined ? [] : [Math.round(v)]));
   try {
     return await runLoad(scenario, {
       ...options,
       beforeReport: async (): Promise<BrowserResults> => {
         end();
         const results = await Promise.all(pages);
-        const sum = (pick: (p: PageResult) => number) => Math.round(results.reduce((total, p) => total + pick(p), 0));
+        const sum = (pick: (p: PageResult) => number) =>
+          Math.round(results.reduce((total, p) => total + pick(p), 0));
         return {
           count: results.length,
           profile: 'none',

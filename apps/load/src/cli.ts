@@ -44,7 +44,9 @@ function conclude(report: Report, out: string): number {
 }
 
 const program = new Command('scenecast-load')
-  .description("QA's load test for a scenecast show: simulated viewers joining, switching and zooming under emulated networks")
+  .description(
+    "QA's load test for a scenecast show: simulated viewers joining, switching and zooming under emulated networks",
+  )
   .exitOverride()
   .showHelpAfterError();
 

@@ -4,7 +4,12 @@
 import hdr from 'hdr-histogram-js';
 
 /** The latencies measured, each per action: the report's names. */
-export const latencyMetrics = ['join_ms', 'switch_first_frame_ms', 'switch_sharp_ms', 'zoom_2160_ms'] as const;
+export const latencyMetrics = [
+  'join_ms',
+  'switch_first_frame_ms',
+  'switch_sharp_ms',
+  'zoom_2160_ms',
+] as const;
 export type LatencyMetric = (typeof latencyMetrics)[number];
 
 export interface Counters {
@@ -94,7 +99,11 @@ export interface Raw {
 }
 
 export const newHistogram = () =>
-  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 });
+  hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000,
+    numberOfSignificantValueDigits: 3,
+  });
 export type Histogram = ReturnType<typeof newHistogram>;
 
 /** A profile's measurements as they are taken, in one worker. */
@@ -145,7 +154,8 @@ function mergeProfile(a: RawProfile, b: RawProfile): RawProfile {
     missed[metric] = a.missed[metric] + b.missed[metric];
   }
   const counters = emptyCounters();
-  for (const key of Object.keys(counters) as Array<keyof Counters>) counters[key] = a.counters[key] + b.counters[key];
+  for (const key of Object.keys(counters) as Array<keyof Counters>)
+    counters[key] = a.counters[key] + b.counters[key];
   const stageMsByHeight: Record<string, number> = { ...a.stageMsByHeight };
   for (const [height, ms] of Object.entries(b.stageMsByHeight))
     stageMsByHeight[height] = (stageMsByHeight[height] ?? 0) + ms;

@@ -5,11 +5,17 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { decodeHistogram, emptyRaw, mergeRaw, type Raw } from './metrics.js';
 import type { NetworkProfile } from '@scenecast/load-client';
+import { decodeHistogram, emptyRaw, mergeRaw, type Raw } from './metrics.js';
 import { progress as showProgress } from './progress.js';
 import { renderHtml } from './report/html.js';
-import { type BrowserResults, bottleneckOf, buildReport, type Report, type ShardInfo } from './report/report.js';
+import {
+  type BrowserResults,
+  bottleneckOf,
+  buildReport,
+  type Report,
+  type ShardInfo,
+} from './report/report.js';
 import { networksOf, type Scenario } from './scenario.js';
 import { preflight, type Target } from './target.js';
 import { sceneOf } from './viewer/scenes.js';
@@ -42,7 +48,9 @@ export function assignProfiles(viewers: number, shares: Record<string, number>):
 /** Kernel UDP receive-buffer drops so far (all processes): datagrams that arrived faster than they were read. */
 function udpReceiveBufferErrors(): number | null {
   try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
     const [names, values] = lines.map((l) => l.split(/\s+/));
     const index = names!.indexOf('RcvbufErrors');
     return index > 0 ? Number(values![index]) : null;
@@ -83,9 +91,8 @@ export async function runLoad(scenario: Scenario, options: RunOptions): Promise<
     shard,
     epoch,
   }));
-  assigned.forEach((profile, id) =>
-    inputs[id % workerCount]!.viewers.push({ id, profile, startMs: (id / scenario.ramp) * 1000 }),
-  );
+  for (const [id, profile] of assigned.entries())
+    inputs[id % workerCount]!.viewers.push({ id, profile, startMs: (id / scenario.ramp) * 1000 });
 
   const udpBefore = udpReceiveBufferErrors();
   const cpuBefore = process.cpuUsage();

@@ -2,10 +2,10 @@
 // and the thresholds the run must meet. From a YAML/JSON file, the command line, or both (flags win); one
 // zod schema validates either, and its JSON Schema is exported (scenario.schema.json).
 import { readFileSync } from 'node:fs';
+import { networkProfile } from '@scenecast/load-client';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
-import { networkProfile } from '@scenecast/load-client';
 import { profiles as presets } from './network/profiles.js';
 import { parseThreshold } from './report/thresholds.js';
 
@@ -59,7 +59,10 @@ const share = z.union([
 const profileMix = z.union([
   z
     .string()
-    .regex(/^[\w.-]+(=\d+(\.\d+)?%)?(,[\w.-]+(=\d+(\.\d+)?%)?)*$/, 'profile=share pairs such as 5g=70%,4g=30%')
+    .regex(
+      /^[\w.-]+(=\d+(\.\d+)?%)?(,[\w.-]+(=\d+(\.\d+)?%)?)*$/,
+      'profile=share pairs such as 5g=70%,4g=30%',
+    )
     .transform((text) => {
       const entries = text.split(',').map((pair) => pair.split('='));
       const unshared = entries.filter(([, s]) => s === undefined).length;
@@ -129,7 +132,11 @@ export const scenarioSchema = z
   .strict()
   .superRefine((s, ctx) => {
     if (!s.livekit && !s.show)
-      ctx.addIssue({ code: 'custom', path: ['show'], message: 'required (or livekit: url, apiKey, apiSecret, room)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['show'],
+        message: 'required (or livekit: url, apiKey, apiSecret, room)',
+      });
     const known = { ...presets, ...s.networks };
     for (const name of Object.keys(s.profiles))
       if (!(name in known))
@@ -140,7 +147,11 @@ export const scenarioSchema = z
         });
     const total = Object.values(s.profiles).reduce((a, b) => a + b, 0);
     if (Math.abs(total - 1) > 0.005)
-      ctx.addIssue({ code: 'custom', path: ['profiles'], message: `shares add up to ${Math.round(total * 1000) / 10} %, not 100 %` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['profiles'],
+        message: `shares add up to ${Math.round(total * 1000) / 10} %, not 100 %`,
+      });
     const rampMs = (s.viewers / s.ramp) * 1000;
     if (rampMs >= s.duration)
       ctx.addIssue({
@@ -149,14 +160,19 @@ export const scenarioSchema = z
         message: `${s.duration / 1000} s is over before the ramp (${s.viewers} viewers at ${s.ramp}/s take ${rampMs / 1000} s)`,
       });
     if (s.browsers > 0 && !s.viewerUrl)
-      ctx.addIssue({ code: 'custom', path: ['viewerUrl'], message: 'required for browser viewers (--viewer-url)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['viewerUrl'],
+        message: 'required for browser viewers (--viewer-url)',
+      });
   });
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 
 /** The JSON Schema of a scenario file (its input form: durations and shares as written). */
-export const scenarioJsonSchema = () => z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' });
+export const scenarioJsonSchema = () =>
+  z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' });
 
 /** Command-line names of scenario fields, to name them in messages as the user wrote them. */
 const flagOf: Record<string, string> = {
@@ -174,7 +190,9 @@ export function loadScenario(file: string | undefined, flags: Record<string, unk
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new UsageError(`scenario: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new UsageError(
+        `scenario: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
     try {
       fromFile = parseYaml(text) ?? {};
@@ -187,17 +205,21 @@ export function loadScenario(file: string | undefined, flags: Record<string, unk
   const merged: Record<string, unknown> = { ...fromFile };
   for (const [key, value] of Object.entries(flags)) {
     if (value === undefined) continue;
-    if (key === 'thresholds') merged.thresholds = [...((fromFile.thresholds as unknown[]) ?? []), ...(value as unknown[])];
+    if (key === 'thresholds')
+      merged.thresholds = [...((fromFile.thresholds as unknown[]) ?? []), ...(value as unknown[])];
     else if (key === 'livekit')
       merged.livekit = { ...((fromFile.livekit as object) ?? {}), ...(value as object) };
-    else if (key === 'behaviour') merged.behaviour = { ...((fromFile.behaviour as object) ?? {}), ...(value as object) };
+    else if (key === 'behaviour')
+      merged.behaviour = { ...((fromFile.behaviour as object) ?? {}), ...(value as object) };
     else merged[key] = value;
   }
   const parsed = scenarioSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.join('.');
-    const flag = flagOf[String(issue.path[0])] ?? `--${String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const flag =
+      flagOf[String(issue.path[0])] ??
+      `--${String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     const where = file ? `scenario ${file}` : 'options';
     throw new UsageError(`${where}: ${path || '(top level)'} (${flag}): ${issue.message}`);
   }

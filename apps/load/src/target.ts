@@ -1,7 +1,8 @@
 // Where simulated viewers get in: through the token service, as the viewer app does, or straight into any
 // LiveKit deployment with its API key (tokens minted here, with the viewer's grant).
-import { AccessToken } from 'livekit-server-sdk';
+
 import { LoadSubscriber, SignalRejected } from '@scenecast/load-client';
+import { AccessToken } from 'livekit-server-sdk';
 import { UnreachableError, UsageError } from './errors.js';
 
 export type Target =
@@ -24,13 +25,20 @@ export class GrantDeferred extends Error {
 }
 
 // TODO(contract): replace with the contract's ScenecastClient.viewerToken once packages/contract lands.
-async function viewerToken(baseUrl: string, show: string, name: string): Promise<{ grant: Grant; response: Response }> {
-  const response = await fetch(`${baseUrl.replace(/\/+$/, '')}/v1/shows/${encodeURIComponent(show)}/viewer-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ name }),
-    signal: AbortSignal.timeout(10_000),
-  });
+async function viewerToken(
+  baseUrl: string,
+  show: string,
+  name: string,
+): Promise<{ grant: Grant; response: Response }> {
+  const response = await fetch(
+    `${baseUrl.replace(/\/+$/, '')}/v1/shows/${encodeURIComponent(show)}/viewer-token`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ name }),
+      signal: AbortSignal.timeout(10_000),
+    },
+  );
   if (response.status === 429)
     throw new GrantDeferred(
       'the token service limits viewer tokens per client (429)',
@@ -38,7 +46,9 @@ async function viewerToken(baseUrl: string, show: string, name: string): Promise
     );
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { detail?: string; title?: string };
-    throw new Error(`viewer token refused (${response.status}): ${body.detail ?? body.title ?? response.statusText}`);
+    throw new Error(
+      `viewer token refused (${response.status}): ${body.detail ?? body.title ?? response.statusText}`,
+    );
   }
   const body = (await response.json()) as { url?: unknown; token?: unknown };
   if (typeof body.url !== 'string' || typeof body.token !== 'string')
@@ -81,26 +91,36 @@ export interface Preflight {
  * One viewer joins before the run: a target that cannot be reached exits 3, wrong names or credentials
  * exit 2 — each with one clear message, before a hundred viewers fail the same way.
  */
-export async function preflight(target: Target, sceneOf: (identity: string, attributes: Record<string, string>) => string | undefined): Promise<Preflight> {
+export async function preflight(
+  target: Target,
+  sceneOf: (identity: string, attributes: Record<string, string>) => string | undefined,
+): Promise<Preflight> {
   let issued: Grant;
   let tokenLimit: Preflight['tokenLimit'];
   if (target.kind === 'token-service') {
     const base = target.url.replace(/\/+$/, '');
     let show: Response;
     try {
-      show = await fetch(`${base}/v1/shows/${encodeURIComponent(target.show)}`, { signal: AbortSignal.timeout(10_000) });
+      show = await fetch(`${base}/v1/shows/${encodeURIComponent(target.show)}`, {
+        signal: AbortSignal.timeout(10_000),
+      });
     } catch (error) {
       throw new UnreachableError(`the token service at ${target.url} is unreachable (${unreachable(error)})`);
     }
-    if (show.status === 404) throw new UsageError(`show: "${target.show}" is not a show of the token service at ${target.url}`);
-    if (!show.ok) throw new UnreachableError(`the token service at ${target.url} answered ${show.status} for show "${target.show}"`);
+    if (show.status === 404)
+      throw new UsageError(`show: "${target.show}" is not a show of the token service at ${target.url}`);
+    if (!show.ok)
+      throw new UnreachableError(
+        `the token service at ${target.url} answered ${show.status} for show "${target.show}"`,
+      );
     try {
       const { grant: g, response } = await viewerToken(base, target.show, 'scenecast-load preflight');
       issued = g;
       const policy = /q=(\d+);\s*w=(\d+)/.exec(response.headers.get('ratelimit-policy') ?? '');
       if (policy) tokenLimit = { count: Number(policy[1]), windowSeconds: Number(policy[2]) };
     } catch (error) {
-      if (error instanceof GrantDeferred) throw new UnreachableError(`the token service refuses viewer tokens to this client for now (429)`);
+      if (error instanceof GrantDeferred)
+        throw new UnreachableError(`the token service refuses viewer tokens to this client for now (429)`);
       throw new UnreachableError(`the token service at ${target.url}: ${(error as Error).message}`);
     }
   } else {

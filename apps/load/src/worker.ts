@@ -4,8 +4,8 @@
 // slow target.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ProfileRecorder, type Raw, type SeriesPoint } from './metrics.js';
 import type { NetworkProfile } from '@scenecast/load-client';
+import { ProfileRecorder, type Raw, type SeriesPoint } from './metrics.js';
 import { grant, type Target } from './target.js';
 import { type Behaviour, SimulatedViewer } from './viewer/simulated-viewer.js';
 

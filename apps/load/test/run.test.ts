@@ -80,7 +80,12 @@ beforeAll(async () => {
     cameras.push(
       await startCamera({
         ...spec,
-        auth: { kind: 'feed', tokenServiceUrl: service.url, brandKey: seeded.brandKey, feedId: seeded.feeds[spec.scene]! },
+        auth: {
+          kind: 'feed',
+          tokenServiceUrl: service.url,
+          brandKey: seeded.brandKey,
+          feedId: seeded.feeds[spec.scene]!,
+        },
       }),
     );
   await Promise.all(cameras.map((c) => c.live(30_000)));
@@ -174,7 +179,10 @@ describe('scenecast-load run', () => {
           return ink;
         }),
       );
-      expect(drawn.every((ink) => ink > 500), JSON.stringify(drawn)).toBe(true);
+      expect(
+        drawn.every((ink) => ink > 500),
+        JSON.stringify(drawn),
+      ).toBe(true);
       expect(await page.locator('#thresholds tr.pass').count()).toBe(5);
       await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
       expect(errors).toEqual([]);
@@ -214,24 +222,92 @@ describe('scenecast-load run', () => {
     const yaml = await load(['run', '--scenario', file, '--out', join(work, 'bad')]);
     expect(yaml.code).toBe(2);
     expect(yaml.stderr).toMatch(/not YAML or JSON/);
-    const threshold = await load(['run', ...target(), '--viewers', '2', '--duration', '5s', '--threshold', 'latency<3', '--out', join(work, 'bad')]);
+    const threshold = await load([
+      'run',
+      ...target(),
+      '--viewers',
+      '2',
+      '--duration',
+      '5s',
+      '--threshold',
+      'latency<3',
+      '--out',
+      join(work, 'bad'),
+    ]);
     expect(threshold.code).toBe(2);
     expect(threshold.stderr).toMatch(/unknown metric latency/);
-    const unknownShow = await load(['run', '--show', 'no-such-show', '--token-service', service.url, '--viewers', '2', '--duration', '5s', '--out', join(work, 'bad')]);
+    const unknownShow = await load([
+      'run',
+      '--show',
+      'no-such-show',
+      '--token-service',
+      service.url,
+      '--viewers',
+      '2',
+      '--duration',
+      '5s',
+      '--out',
+      join(work, 'bad'),
+    ]);
     expect(unknownShow.code).toBe(2);
     expect(unknownShow.stderr).toMatch(/show: "no-such-show" is not a show/);
-    const badKeys = await load(['run', '--livekit-url', sfu.url, '--api-key', 'devkey', '--api-secret', 'wrong', '--room', 'demo', '--viewers', '2', '--duration', '5s', '--out', join(work, 'bad')]);
+    const badKeys = await load([
+      'run',
+      '--livekit-url',
+      sfu.url,
+      '--api-key',
+      'devkey',
+      '--api-secret',
+      'wrong',
+      '--room',
+      'demo',
+      '--viewers',
+      '2',
+      '--duration',
+      '5s',
+      '--out',
+      join(work, 'bad'),
+    ]);
     expect(badKeys.code).toBe(2);
     expect(badKeys.stderr).toMatch(/api-key\/api-secret/);
-    for (const run of [bad, shares, yaml, threshold, unknownShow, badKeys]) expect(run.stderr).not.toMatch(/\n\s+at /);
+    for (const run of [bad, shares, yaml, threshold, unknownShow, badKeys])
+      expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('an unreachable target exits 3', async () => {
     const port = await closedPort();
-    const tokenService = await load(['run', '--show', 'demo', '--token-service', `http://127.0.0.1:${port}`, '--viewers', '2', '--duration', '5s', '--out', join(work, 'x')]);
+    const tokenService = await load([
+      'run',
+      '--show',
+      'demo',
+      '--token-service',
+      `http://127.0.0.1:${port}`,
+      '--viewers',
+      '2',
+      '--duration',
+      '5s',
+      '--out',
+      join(work, 'x'),
+    ]);
     expect(tokenService.code).toBe(3);
     expect(tokenService.stderr).toMatch(/unreachable \(ECONNREFUSED\)/);
-    const livekit = await load(['run', '--livekit-url', `ws://127.0.0.1:${port}`, '--api-key', 'devkey', '--api-secret', 'secret', '--room', 'demo', '--viewers', '2', '--duration', '5s', '--out', join(work, 'x')]);
+    const livekit = await load([
+      'run',
+      '--livekit-url',
+      `ws://127.0.0.1:${port}`,
+      '--api-key',
+      'devkey',
+      '--api-secret',
+      'secret',
+      '--room',
+      'demo',
+      '--viewers',
+      '2',
+      '--duration',
+      '5s',
+      '--out',
+      join(work, 'x'),
+    ]);
     expect(livekit.code).toBe(3);
     expect(livekit.stderr).toMatch(/unreachable/);
   });
@@ -239,18 +315,47 @@ describe('scenecast-load run', () => {
   it('two shards merged give the counts of both, exactly', async () => {
     const [a, b] = [join(work, 'shard-a'), join(work, 'shard-b')];
     const shard = (out: string, name: string, seed: string) =>
-      load(['run', ...target(), '--viewers', '5', '--ramp', '5/s', '--duration', '12s', '--switch-every', '2s±1s', '--seed', seed, '--shard', name, '--workers', '1', '--out', out]);
+      load([
+        'run',
+        ...target(),
+        '--viewers',
+        '5',
+        '--ramp',
+        '5/s',
+        '--duration',
+        '12s',
+        '--switch-every',
+        '2s±1s',
+        '--seed',
+        seed,
+        '--shard',
+        name,
+        '--workers',
+        '1',
+        '--out',
+        out,
+      ]);
     const results = await Promise.all([shard(a, 'a', '1'), shard(b, 'b', '2')]);
     expect(results.map((r) => r.code)).toEqual([0, 0]);
     const ab = join(work, 'shard-ab');
-    const merged = await load(['merge', join(a, 'report.json'), join(b, 'report.json'), '--out', ab, '--threshold', 'join_failures<1']);
+    const merged = await load([
+      'merge',
+      join(a, 'report.json'),
+      join(b, 'report.json'),
+      '--out',
+      ab,
+      '--threshold',
+      'join_failures<1',
+    ]);
     expect(merged.code, merged.stdout + merged.stderr).toBe(0);
     const [ra, rb, rab] = [readReport(a), readReport(b), readReport(ab)];
     expect(rab.metrics.viewers).toBe(10);
     for (const metric of ['join_ms', 'switch_first_frame_ms', 'switch_sharp_ms', 'zoom_2160_ms'] as const) {
       expect(rab.metrics[metric].count).toBe(ra.metrics[metric].count + rb.metrics[metric].count);
       expect(rab.metrics[metric].missed).toBe(ra.metrics[metric].missed + rb.metrics[metric].missed);
-      expect(rab.metrics[metric].max).toBe(Math.max(ra.metrics[metric].max ?? 0, rb.metrics[metric].max ?? 0) || null);
+      expect(rab.metrics[metric].max).toBe(
+        Math.max(ra.metrics[metric].max ?? 0, rb.metrics[metric].max ?? 0) || null,
+      );
     }
     for (const key of ['switches', 'zooms', 'freezes', 'nacks', 'plis', 'disconnects'] as const)
       expect(rab.metrics[key]).toBe(ra.metrics[key] + rb.metrics[key]);
@@ -259,7 +364,9 @@ describe('scenecast-load run', () => {
     expect(counters(rab).expected).toBe(counters(ra).expected + counters(rb).expected);
     expect(rab.raw.viewers).toHaveLength(10);
     expect(rab.generator.shards.map((s) => s.shard)).toEqual(['a', 'b']);
-    expect(rab.thresholds).toEqual([{ metric: 'join_failures', expression: 'join_failures<1', value: 0, pass: true }]);
+    expect(rab.thresholds).toEqual([
+      { metric: 'join_failures', expression: 'join_failures<1', value: 0, pass: true },
+    ]);
     // The HTML report rebuilds from the merged JSON.
     const rebuilt = await load(['report', join(ab, 'report.json')]);
     expect(rebuilt.code).toBe(0);
@@ -269,7 +376,20 @@ describe('scenecast-load run', () => {
   it('Ctrl-C stops the run and writes the partial report', async () => {
     const out = join(work, 'interrupted');
     const { code, stdout } = await load(
-      ['run', ...target(), '--viewers', '4', '--ramp', '4/s', '--duration', '5m', '--switch-every', '2s', '--out', out],
+      [
+        'run',
+        ...target(),
+        '--viewers',
+        '4',
+        '--ramp',
+        '4/s',
+        '--duration',
+        '5m',
+        '--switch-every',
+        '2s',
+        '--out',
+        out,
+      ],
       10_000,
     );
     expect(code).toBe(130);

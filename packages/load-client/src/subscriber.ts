@@ -45,7 +45,10 @@ export interface SubscriberOptions {
    * Builds the receiver of a video track (by track sid), which then also sends its NACKs; default: count
    * packets and keyframe sizes only, and let werift NACK.
    */
-  videoReceiver?: (trackSid: string, feedback: { pli: () => void; nack: (lost: number[]) => void }) => VideoReceiver;
+  videoReceiver?: (
+    trackSid: string,
+    feedback: { pli: () => void; nack: (lost: number[]) => void },
+  ) => VideoReceiver;
   /** The session ended (socket closed, server sent us away, peer connection failed); not called after close(). */
   onDisconnected?: (reason: string) => void;
   /** The room's participants or their tracks changed. */
@@ -200,7 +203,10 @@ export class LoadSubscriber {
   /** Asks the SFU for these tracks at this quality (LiveKit's UpdateTrackSettings). */
   setQuality(trackSids: string[], quality: VideoQuality): void {
     if (trackSids.length === 0) return;
-    this.send({ case: 'trackSetting', value: new UpdateTrackSettings({ trackSids, disabled: false, quality }) });
+    this.send({
+      case: 'trackSetting',
+      value: new UpdateTrackSettings({ trackSids, disabled: false, quality }),
+    });
   }
 
   /** Video tracks of the room, with the participant that publishes each. */
@@ -244,7 +250,8 @@ export class LoadSubscriber {
       });
       // A video receiver of ours asks for lost packets itself, paced by the round trip (see VideoReceiver).
       if (this.options.videoReceiver)
-        (receiver as unknown as { nack: { addPacket: (packet: unknown) => void } }).nack.addPacket = () => undefined;
+        (receiver as unknown as { nack: { addPacket: (packet: unknown) => void } }).nack.addPacket = () =>
+          undefined;
       transceiver.onTrack.subscribe((track) => {
         const trackSid = transceiver.mid ? this.trackSids.get(transceiver.mid) : undefined;
         if (trackSid) this.options.onTrack?.(trackSid);
@@ -262,7 +269,11 @@ export class LoadSubscriber {
                 },
                 nack: (lost) => {
                   this.nacks++;
-                  const feedback = new GenericNack({ senderSsrc: receiver.rtcpSsrc, mediaSourceSsrc: ssrc, lost });
+                  const feedback = new GenericNack({
+                    senderSsrc: receiver.rtcpSsrc,
+                    mediaSourceSsrc: ssrc,
+                    lost,
+                  });
                   receiver.dtlsTransport
                     .sendRtcp([new RtcpTransportLayerFeedback({ feedback })])
                     .catch(() => undefined);

@@ -167,7 +167,11 @@ export class VideoReceiver {
       frame.key = vp8KeyframeSize(payload);
     }
     if (marker) frame.last = seq;
-    if (frame.first !== undefined && frame.last !== undefined && frame.count >= frame.last - frame.first + 1) {
+    if (
+      frame.first !== undefined &&
+      frame.last !== undefined &&
+      frame.count >= frame.last - frame.first + 1
+    ) {
       this.frames.delete(timestamp);
       this.complete(frame, now);
     }

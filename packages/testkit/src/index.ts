@@ -1,7 +1,7 @@
-export { chromiumArgs, chromiumPath, launchChromium } from './browser.js';
-export { serveLivekitClientPage } from './livekit-page.js';
 // The load subscriber lives with the load tool; tests and benchmarks reach it here as before.
 export { LoadSubscriber, type SubscriberCounters, vp8KeyframeSize } from '@scenecast/load-client';
+export { chromiumArgs, chromiumPath, launchChromium } from './browser.js';
+export { serveLivekitClientPage } from './livekit-page.js';
 export { publishSyntheticVideo } from './synthetic-video.js';
 export { devKey, devSecret, participantToken } from './tokens.js';
 export { setVideoQuality } from './video-quality.js';

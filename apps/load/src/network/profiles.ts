@@ -9,8 +9,10 @@ const ookla5g =
   'Ookla Speedtest Intelligence: global median 5G download 203.04 Mbps (Q3 2023), upload 21.08 Mbps (Q3 2021)';
 const opensignal4g =
   'Opensignal, State of Mobile USA (May 2019): 4G download 21.3 Mbps, upload 6.3 Mbps, latency 44.1–66.4 ms';
-const loadero4g = 'Loadero network conditions, preset "4G": 0.2 % loss, 45 ms latency, jitter 5 ms in / 15 ms out';
-const loadero3g = 'Loadero network conditions, preset "3G": 1200 kbit/s, 0.5 % loss, 250 ms latency, 50 ms jitter';
+const loadero4g =
+  'Loadero network conditions, preset "4G": 0.2 % loss, 45 ms latency, jitter 5 ms in / 15 ms out';
+const loadero3g =
+  'Loadero network conditions, preset "3G": 1200 kbit/s, 0.5 % loss, 250 ms latency, 50 ms jitter';
 const loadrunnerWifi = 'LoadRunner Cloud network emulations, "WiFi": 100 ms latency, 0.3 % loss';
 
 export const profiles = {

@@ -33,7 +33,10 @@ function cdf(report: Report, metric: (typeof latencyMetrics)[number]) {
 }
 
 /** A per-second series per profile on a shared time axis. */
-function series(report: Report, pick: (p: { viewers: number; kbps: number; stageHeight: number }) => number | null) {
+function series(
+  report: Report,
+  pick: (p: { viewers: number; kbps: number; stageHeight: number }) => number | null,
+) {
   const names = [...new Set(report.raw.series.map((p) => p.profile))].sort();
   const ts = [...new Set(report.raw.series.map((p) => p.t))].sort((a, b) => a - b);
   const index = new Map(report.raw.series.map((p) => [`${p.t}/${p.profile}`, p]));
@@ -46,8 +49,11 @@ function series(report: Report, pick: (p: { viewers: number; kbps: number; stage
   return { names, data: [ts, ...ys] };
 }
 
-const escape = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 /** Keeps inlined JSON from closing the script element. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
@@ -67,7 +73,7 @@ export function renderHtml(report: Report): string {
   const verdictRows = report.thresholds
     .map(
       (t) =>
-        `<tr class="${t.pass ? 'pass' : 'fail'}"><td><code>${escape(t.expression)}</code></td><td>${
+        `<tr class="${t.pass ? 'pass' : 'fail'}"><td><code>${escapeHtml(t.expression)}</code></td><td>${
           t.value === null ? 'no data' : t.value
         }</td><td>${t.pass ? 'pass' : 'FAIL'}</td></tr>`,
     )
@@ -75,7 +81,7 @@ export function renderHtml(report: Report): string {
   const profileRows = Object.entries({ all: report.metrics, ...report.profiles })
     .map(
       ([name, m]) =>
-        `<tr><th>${escape(name)}</th><td>${m.viewers}</td><td>${m.join_ms.p95 ?? '–'}</td><td>${
+        `<tr><th>${escapeHtml(name)}</th><td>${m.viewers}</td><td>${m.join_ms.p95 ?? '–'}</td><td>${
           m.switch_first_frame_ms.p95 ?? '–'
         }</td><td>${m.switch_sharp_ms.p95 ?? '–'}</td><td>${m.zoom_2160_ms.p95 ?? '–'}</td><td>${
           m.loss_ratio === null ? '–' : `${(m.loss_ratio * 100).toFixed(2)} %`
@@ -87,16 +93,16 @@ export function renderHtml(report: Report): string {
   const shards = report.generator.shards
     .map(
       (s) =>
-        `<li>${escape(s.shard)} (${escape(s.host)}): ${s.workers.length} workers on ${s.cores} cores, CPU ${s.cpuPercent.toFixed(
+        `<li>${escapeHtml(s.shard)} (${escapeHtml(s.host)}): ${s.workers.length} workers on ${s.cores} cores, CPU ${s.cpuPercent.toFixed(
           0,
         )} %, event-loop delay p99 ${Math.max(...s.workers.map((w) => w.eventLoopDelayMs.p99))} ms${
-          s.bottleneck.length ? ` — <b>bottleneck:</b> ${escape(s.bottleneck.join('; '))}` : ''
+          s.bottleneck.length ? ` — <b>bottleneck:</b> ${escapeHtml(s.bottleneck.join('; '))}` : ''
         }</li>`,
     )
     .join('');
   const title = `scenecast-load: ${report.target.show ?? report.target.room ?? ''} — ${report.verdict}`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>${readFileSync(join(uplotDir, 'uPlot.min.css'), 'utf8')}
 body{font:14px system-ui,sans-serif;margin:24px;color:#1d2330;max-width:1200px}
 h1{font-size:22px} h2{font-size:17px;margin-top:28px}
@@ -108,13 +114,13 @@ tr.pass td{background:#e3f5e9} tr.fail td{background:#fde4e4}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}
 .chart h3{font-size:14px;margin:4px 0}
 </style></head><body>
-<h1>${escape(title.split(' — ')[0]!)} <span class="verdict ${report.verdict}">${report.verdict}</span></h1>
-<p>${report.scenario.viewers} viewers, ramp ${report.scenario.rampPerSecond}/s, ${report.scenario.durationSeconds} s, profiles ${escape(
+<h1>${escapeHtml(title.split(' — ')[0]!)} <span class="verdict ${report.verdict}">${report.verdict}</span></h1>
+<p>${report.scenario.viewers} viewers, ramp ${report.scenario.rampPerSecond}/s, ${report.scenario.durationSeconds} s, profiles ${escapeHtml(
     Object.entries(report.scenario.profiles)
       .map(([n, s]) => `${n} ${Math.round(s * 100)} %`)
       .join(', '),
-  )}; target ${escape(report.target.url)}${report.interrupted ? ' — <b>interrupted (partial)</b>' : ''}</p>
-${report.invalidReasons.length ? `<p><b>Invalid run:</b> ${escape(report.invalidReasons.join('; '))}</p>` : ''}
+  )}; target ${escapeHtml(report.target.url)}${report.interrupted ? ' — <b>interrupted (partial)</b>' : ''}</p>
+${report.invalidReasons.length ? `<p><b>Invalid run:</b> ${escapeHtml(report.invalidReasons.join('; '))}</p>` : ''}
 <h2>Thresholds</h2>
 <table id="thresholds"><tr><th>threshold</th><th>value</th><th>result</th></tr>${verdictRows || '<tr><td colspan="3">none set</td></tr>'}</table>
 <h2>Per profile (p95 in ms)</h2>

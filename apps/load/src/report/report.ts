@@ -6,7 +6,6 @@ import {
   decodeHistogram,
   emptyCounters,
   type LatencyMetric,
-  latencyMetrics,
   mergeRaw,
   type Raw,
   type RawProfile,
@@ -140,9 +139,13 @@ export function bottleneckOf(workers: WorkerHealth[]): string[] {
   const reasons: string[] = [];
   for (const w of workers) {
     if (w.elu > maxWorkerUtilisation)
-      reasons.push(`worker ${w.index} was busy ${(w.elu * 100).toFixed(0)} % of the run (over ${maxWorkerUtilisation * 100} %)`);
+      reasons.push(
+        `worker ${w.index} was busy ${(w.elu * 100).toFixed(0)} % of the run (over ${maxWorkerUtilisation * 100} %)`,
+      );
     if (w.eventLoopDelayMs.p99 > maxEventLoopDelayMs)
-      reasons.push(`worker ${w.index}'s event loop lagged ${w.eventLoopDelayMs.p99} ms at p99 (over ${maxEventLoopDelayMs} ms)`);
+      reasons.push(
+        `worker ${w.index}'s event loop lagged ${w.eventLoopDelayMs.p99} ms at p99 (over ${maxEventLoopDelayMs} ms)`,
+      );
   }
   return reasons;
 }
@@ -181,7 +184,8 @@ function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[], topHeight:
     );
   const stageMs = new Map<string, number>();
   for (const p of profiles)
-    for (const [height, ms] of Object.entries(p.stageMsByHeight)) stageMs.set(height, (stageMs.get(height) ?? 0) + ms);
+    for (const [height, ms] of Object.entries(p.stageMsByHeight))
+      stageMs.set(height, (stageMs.get(height) ?? 0) + ms);
   stageMs.delete('0'); // before the first keyframe: no layer yet
   const stageTotal = [...stageMs.values()].reduce((a, b) => a + b, 0);
   const layers = Object.fromEntries(
@@ -205,8 +209,12 @@ function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[], topHeight:
     },
     freeze_ratio: counters.watchedMs > 0 ? round(counters.frozenMs / counters.watchedMs, 5) : null,
     freezes: counters.freezes,
-    loss_ratio: counters.expected > 0 ? round(Math.max(0, counters.expected - counters.packets) / counters.expected, 5) : null,
-    network_loss_ratio: counters.networkSent > 0 ? round(counters.networkDropped / counters.networkSent, 5) : null,
+    loss_ratio:
+      counters.expected > 0
+        ? round(Math.max(0, counters.expected - counters.packets) / counters.expected, 5)
+        : null,
+    network_loss_ratio:
+      counters.networkSent > 0 ? round(counters.networkDropped / counters.networkSent, 5) : null,
     nacks: counters.nacks,
     plis: counters.plis,
     disconnects: counters.disconnects,
@@ -217,7 +225,9 @@ function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[], topHeight:
     layers,
     top_layer_share: stageTotal > 0 ? round((stageMs.get(String(topHeight)) ?? 0) / stageTotal, 4) : null,
     stage_height_mean:
-      stageTotal > 0 ? round([...stageMs].reduce((sum, [h, ms]) => sum + Number(h) * ms, 0) / stageTotal) : null,
+      stageTotal > 0
+        ? round([...stageMs].reduce((sum, [h, ms]) => sum + Number(h) * ms, 0) / stageTotal)
+        : null,
   };
 }
 
@@ -231,7 +241,11 @@ export function buildReport(raw: Raw, meta: ReportMeta): Report {
   const profiles = Object.fromEntries(
     Object.entries(raw.profiles).map(([name, p]) => [
       name,
-      profileMetrics([p], raw.viewers.filter((v) => v.profile === name), topHeight),
+      profileMetrics(
+        [p],
+        raw.viewers.filter((v) => v.profile === name),
+        topHeight,
+      ),
     ]),
   );
   const thresholds = meta.thresholds.map((expression) =>

@@ -42,7 +42,8 @@ export interface Threshold {
   limit: number;
 }
 
-const pattern = /^\s*([a-z_0-9]+)(?:\{profile:([\w.-]+)\})?(?:\.([a-z0-9]+))?\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$/;
+const pattern =
+  /^\s*([a-z_0-9]+)(?:\{profile:([\w.-]+)\})?(?:\.([a-z0-9]+))?\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$/;
 
 export function parseThreshold(expression: string): Threshold {
   const match = pattern.exec(expression);
@@ -52,7 +53,9 @@ export function parseThreshold(expression: string): Threshold {
     );
   const [, name, profile, stat, operator, limit] = match;
   if (!(name! in thresholdMetrics))
-    throw new UsageError(`threshold "${expression}": unknown metric ${name}; known: ${Object.keys(thresholdMetrics).join(', ')}`);
+    throw new UsageError(
+      `threshold "${expression}": unknown metric ${name}; known: ${Object.keys(thresholdMetrics).join(', ')}`,
+    );
   const stats: readonly string[] = thresholdMetrics[name as ThresholdMetric];
   if (stats.length > 0 && !stat)
     throw new UsageError(`threshold "${expression}": ${name} needs a statistic: ${stats.join(', ')}`);

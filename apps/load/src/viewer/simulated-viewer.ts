@@ -3,11 +3,17 @@
 // a 4K camera), the top layer while zoomed; an action every X ± Y s, a zoom with some probability; on a lost
 // connection it joins again with a fresh token. It measures what its user would see.
 import { type TrackInfo, VideoQuality } from '@livekit/protocol';
+import {
+  Link,
+  LoadSubscriber,
+  type NetworkProfile,
+  VideoReceiver,
+  type VideoSize,
+} from '@scenecast/load-client';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { Link, LoadSubscriber, type NetworkProfile, VideoReceiver, type VideoSize } from '@scenecast/load-client';
 import type { ProfileRecorder, ViewerRow } from '../metrics.js';
-import { GrantDeferred, type Grant } from '../target.js';
+import { type Grant, GrantDeferred } from '../target.js';
 import { sceneOf } from './scenes.js';
 
 export interface Behaviour {
@@ -41,7 +47,10 @@ const rejoinMaxDelayMs = 15_000;
 
 /** Mixes a run seed, a viewer and a purpose into one 32-bit seed. */
 export function seedFor(seed: number, viewer: number, purpose: number): number {
-  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(viewer + 1, 0xc2b2ae35) ^ Math.imul(purpose + 7, 0x27d4eb2f);
+  let h =
+    Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^
+    Math.imul(viewer + 1, 0xc2b2ae35) ^
+    Math.imul(purpose + 7, 0x27d4eb2f);
   h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
   return (h ^ (h >>> 13)) | 0;
 }
@@ -66,7 +75,6 @@ export class SimulatedViewer {
   private stageLastFrame = 0;
   private stageMs = 0;
   private stageHeightMs = 0;
-  private sessionBytes = 0;
   private sessionMs = 0;
   private sessionStart = 0;
   private totals = { packets: 0, expected: 0, bytes: 0, freezes: 0, frozenMs: 0, disconnects: 0 };
@@ -105,7 +113,8 @@ export class SimulatedViewer {
       const ended = await this.session();
       if (this.stopped) break;
       if (ended === 'joined') rejoinDelay = rejoinFirstDelayMs;
-      const delay = ended instanceof GrantDeferred ? ended.retryAfterMs : rejoinDelay * (0.75 + this.random() / 2);
+      const delay =
+        ended instanceof GrantDeferred ? ended.retryAfterMs : rejoinDelay * (0.75 + this.random() / 2);
       rejoinDelay = Math.min(rejoinDelay * 2, rejoinMaxDelayMs);
       await this.sleep(delay);
     }
@@ -223,7 +232,8 @@ export class SimulatedViewer {
     const down = this.network?.down.stats;
     if (down) {
       recorder.counters.networkSent += down.sent;
-      recorder.counters.networkDropped += down.lostRandom + down.lostBurst + down.droppedQueue + down.droppedOutage;
+      recorder.counters.networkDropped +=
+        down.lostRandom + down.lostBurst + down.droppedQueue + down.droppedOutage;
     }
     Object.assign(recorder.counters, {
       packets: recorder.counters.packets + counters.packets,
@@ -301,7 +311,12 @@ export class SimulatedViewer {
       const { track } = scenes.get(this.stageScene)!;
       recorder.counters.zooms++;
       this.zoomed = true;
-      this.pending.push({ metric: 'zoom_2160_ms', trackSid: track.sid, since: now, height: layerHeight(track, VideoQuality.HIGH) });
+      this.pending.push({
+        metric: 'zoom_2160_ms',
+        trackSid: track.sid,
+        since: now,
+        height: layerHeight(track, VideoQuality.HIGH),
+      });
       this.applyQualities();
       clearTimeout(this.actionTimer);
       this.actionTimer = setTimeout(() => {
@@ -321,7 +336,12 @@ export class SimulatedViewer {
       recorder.counters.switches++;
       this.pending.push(
         { metric: 'switch_first_frame_ms', trackSid: track.sid, since: now, height: 0 },
-        { metric: 'switch_sharp_ms', trackSid: track.sid, since: now, height: layerHeight(track, VideoQuality.MEDIUM) },
+        {
+          metric: 'switch_sharp_ms',
+          trackSid: track.sid,
+          since: now,
+          height: layerHeight(track, VideoQuality.MEDIUM),
+        },
       );
       this.applyQualities();
     }
