@@ -1,13 +1,13 @@
 // scenecast-load end to end: the CLI (as QA runs it) against the real SFU, the real token service (seeded
 // with the demo show through its API) and real synthetic cameras — no mocks. Small numbers, for a 2-core
 // machine: 20 viewers for 30 s.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { type RunningCamera, startCamera } from '@scenecast/camera-sim';
 import { seedDemo } from '@scenecast/demo';
 import { type RunningSfu, startSfu } from '@scenecast/sfu';
 import { launchChromium } from '@scenecast/testkit';
@@ -15,6 +15,7 @@ import { type RunningTokenService, startTokenService } from '@scenecast/token-se
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/report/report.js';
 
+const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'dist', 'cli.js');
 const artifacts = join(here, '..', 'test-results');
@@ -22,7 +23,7 @@ const work = mkdtempSync(join(tmpdir(), 'load-test-'));
 
 let sfu: RunningSfu;
 let service: RunningTokenService;
-const cameras: RunningCamera[] = [];
+const cameras: ChildProcess[] = [];
 
 /** Runs the CLI; resolves with its exit code and output. `interruptAfterMs` sends Ctrl-C (SIGINT). */
 function load(args: string[], interruptAfterMs?: number) {
@@ -76,23 +77,38 @@ beforeAll(async () => {
     { scene: 'factory', width: 640, height: 360, fps: 10 },
     { scene: 'farm', width: 640, height: 360, fps: 10 },
   ];
-  for (const spec of specs)
+  // Each camera a process of its own, as in production: its rendering must not stall the SFU's event loop.
+  const cameraCli = join(dirname(require.resolve('@scenecast/camera-sim/package.json')), 'dist', 'cli.js');
+  for (const { scene, width, height, fps, maxBitrate, noise } of specs)
     cameras.push(
-      await startCamera({
-        ...spec,
-        auth: {
-          kind: 'feed',
-          tokenServiceUrl: service.url,
-          brandKey: seeded.brandKey,
-          feedId: seeded.feeds[spec.scene]!,
-        },
-      }),
+      spawn(
+        process.execPath,
+        [
+          cameraCli,
+          ...['--scene', scene, '--feed', seeded.feeds[scene]!, '--token-service', service.url],
+          ...['--width', String(width), '--height', String(height), '--fps', String(fps), '--stats', '0'],
+          ...(maxBitrate ? ['--bitrate', String(maxBitrate), '--noise', String(noise)] : []),
+        ],
+        { env: { ...process.env, SCENECAST_BRAND_KEY: seeded.brandKey, LOG_LEVEL: 'warn' }, stdio: 'ignore' },
+      ),
     );
-  await Promise.all(cameras.map((c) => c.live(30_000)));
+  // Live once the token service has heard, through the SFU's webhooks, that every feed publishes.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const show = (await (await fetch(`${service.url}/v1/shows/demo`)).json()) as {
+      scenes: Array<{ feeds: Array<{ live: boolean }> }>;
+    };
+    if (show.scenes.every((scene) => scene.feeds.some((feed) => feed.live))) break;
+    if (Date.now() > deadline) throw new Error('the cameras did not go live in 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 });
 
 afterAll(async () => {
-  for (const camera of cameras) await camera.stop();
+  for (const camera of cameras) camera.kill('SIGTERM');
+  await Promise.all(
+    cameras.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(0) : c.once('exit', resolve)))),
+  );
   await sfu?.close();
   await service?.close();
 });
