@@ -32,6 +32,9 @@ export interface Counters {
   networkDropped: number;
   freezes: number;
   frozenMs: number;
+  /** Stage time, and the part of it at the stage camera's announced top layer. */
+  stageMs: number;
+  stageTopMs: number;
   /** Time tracks were shown (first frame to the end), summed over tracks: freeze_ratio's denominator. */
   watchedMs: number;
 }
@@ -54,6 +57,8 @@ export const emptyCounters = (): Counters => ({
   freezes: 0,
   frozenMs: 0,
   watchedMs: 0,
+  stageMs: 0,
+  stageTopMs: 0,
 });
 
 /** One simulated viewer at the end of its run. */
@@ -94,6 +99,8 @@ export interface RawProfile {
 
 export interface Raw {
   profiles: Record<string, RawProfile>;
+  /** Why sessions ended or joins failed, with how often. */
+  errors: Record<string, number>;
   viewers: ViewerRow[];
   series: SeriesPoint[];
 }
@@ -115,6 +122,13 @@ export class ProfileRecorder {
   readonly missed = Object.fromEntries(latencyMetrics.map((m) => [m, 0])) as Record<LatencyMetric, number>;
   readonly counters = emptyCounters();
   readonly stageMsByHeight = new Map<number, number>();
+  readonly errors = new Map<string, number>();
+
+  error(reason: string): void {
+    // Numbers (ports, ids, sizes) would make every reason its own.
+    const key = reason.replace(/\d+/g, 'N').slice(0, 160);
+    this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
+  }
 
   record(metric: LatencyMetric, ms: number): void {
     this.histograms[metric].recordValue(Math.max(1, Math.round(ms)));
@@ -181,11 +195,15 @@ export function mergeRaw(a: Raw, b: Raw): Raw {
       seen.kbps += point.kbps;
     }
   }
+  const errors = { ...a.errors };
+  for (const [reason, count] of Object.entries(b.errors ?? {}))
+    errors[reason] = (errors[reason] ?? 0) + count;
   return {
     profiles,
+    errors,
     viewers: [...a.viewers, ...b.viewers],
     series: [...series.values()].sort((x, y) => x.t - y.t || x.profile.localeCompare(y.profile)),
   };
 }
 
-export const emptyRaw = (): Raw => ({ profiles: {}, viewers: [], series: [] });
+export const emptyRaw = (): Raw => ({ profiles: {}, errors: {}, viewers: [], series: [] });

@@ -85,6 +85,11 @@ function health(): WorkerHealth {
 function raw(withViewers: boolean): Raw {
   return {
     profiles: Object.fromEntries([...recorders].map(([name, r]) => [name, r.raw()])),
+    errors: Object.fromEntries(
+      [...recorders.values()]
+        .flatMap((r) => [...r.errors])
+        .reduce((all, [reason, n]) => all.set(reason, (all.get(reason) ?? 0) + n), new Map<string, number>()),
+    ),
     viewers: withViewers ? viewers.map((v) => v.row()) : [],
     series: [...series],
   };

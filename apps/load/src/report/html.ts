@@ -126,6 +126,14 @@ ${report.invalidReasons.length ? `<p><b>Invalid run:</b> ${escapeHtml(report.inv
 <h2>Per profile (p95 in ms)</h2>
 <table><tr><th>profile</th><th>viewers</th><th>join</th><th>switch, first frame</th><th>switch, sharp</th><th>zoom to top layer</th><th>loss</th><th>frozen</th><th>kbps p50</th><th>stage height</th><th>disconnects</th></tr>${profileRows}</table>
 <h2>Generator</h2><ul>${shards}</ul>
+<h2>Errors</h2>${
+    Object.keys(report.errors ?? {}).length
+      ? `<ul>${Object.entries(report.errors)
+          .sort((a, b) => b[1] - a[1])
+          .map(([reason, n]) => `<li>${n} × ${escapeHtml(reason)}</li>`)
+          .join('')}</ul>`
+      : '<p>none</p>'
+  }
 <h2>Charts</h2>
 <div class="charts" id="charts"></div>
 <script>${readFileSync(join(uplotDir, 'uPlot.iife.min.js'), 'utf8')}</script>

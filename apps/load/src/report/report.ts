@@ -59,7 +59,7 @@ export interface ProfileMetrics {
   zooms: number;
   /** Share of stage time at each layer height (e.g. "180", "360", "2160"). */
   layers: Record<string, number>;
-  /** Share of stage time at the show's top layer (the highest layer any viewer got). */
+  /** Share of stage time at the top layer the stage camera announced (2160p on the demo show's studio). */
   top_layer_share: number | null;
   stage_height_mean: number | null;
 }
@@ -126,6 +126,8 @@ export interface Report {
   profiles: Record<string, ProfileMetrics>;
   generator: { workers: number; cpuPercent: number; shards: ShardInfo[] };
   browsers?: BrowserResults;
+  /** Why sessions ended or joins failed (numbers masked), with how often. */
+  errors: Record<string, number>;
   raw: Raw;
 }
 
@@ -173,7 +175,7 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[], topHeight: number): ProfileMetrics {
+function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[]): ProfileMetrics {
   const counters: Counters = emptyCounters();
   for (const p of profiles)
     for (const key of Object.keys(counters) as Array<keyof Counters>) counters[key] += p.counters[key];
@@ -223,7 +225,7 @@ function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[], topHeight:
     switches: counters.switches,
     zooms: counters.zooms,
     layers,
-    top_layer_share: stageTotal > 0 ? round((stageMs.get(String(topHeight)) ?? 0) / stageTotal, 4) : null,
+    top_layer_share: counters.stageMs > 0 ? round(counters.stageTopMs / counters.stageMs, 4) : null,
     stage_height_mean:
       stageTotal > 0
         ? round([...stageMs].reduce((sum, [h, ms]) => sum + Number(h) * ms, 0) / stageTotal)
@@ -233,18 +235,13 @@ function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[], topHeight:
 
 /** Computes the report from the measurements and what the run was. */
 export function buildReport(raw: Raw, meta: ReportMeta): Report {
-  const topHeight = Math.max(
-    0,
-    ...Object.values(raw.profiles).flatMap((p) => Object.keys(p.stageMsByHeight).map(Number)),
-  );
-  const metrics = profileMetrics(Object.values(raw.profiles), raw.viewers, topHeight);
+  const metrics = profileMetrics(Object.values(raw.profiles), raw.viewers);
   const profiles = Object.fromEntries(
     Object.entries(raw.profiles).map(([name, p]) => [
       name,
       profileMetrics(
         [p],
         raw.viewers.filter((v) => v.profile === name),
-        topHeight,
       ),
     ]),
   );
@@ -274,6 +271,7 @@ export function buildReport(raw: Raw, meta: ReportMeta): Report {
       shards: meta.shards,
     },
     ...(meta.browsers ? { browsers: meta.browsers } : {}),
+    errors: raw.errors ?? {},
     raw,
   };
 }

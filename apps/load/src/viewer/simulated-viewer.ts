@@ -145,6 +145,7 @@ export class SimulatedViewer {
     } catch (error) {
       recorder.counters.joinFailures++;
       recorder.miss('join_ms');
+      recorder.error(`token: ${(error as Error).message}`);
       return error instanceof GrantDeferred ? error : 'failed';
     }
     if (this.stopped) return 'failed';
@@ -176,9 +177,10 @@ export class SimulatedViewer {
     this.zoomed = false;
     try {
       await subscriber.connect(joinTimeoutMs);
-    } catch {
+    } catch (error) {
       recorder.counters.joinFailures++;
       recorder.miss('join_ms');
+      recorder.error(`join: ${(error as Error).message}`);
       await this.endSession(subscriber);
       return 'failed';
     }
@@ -195,6 +197,7 @@ export class SimulatedViewer {
     const reason = await Promise.race([ended, stop]);
     clearTimeout(joinTimer);
     if (reason !== 'stopped') {
+      recorder.error(`disconnected: ${reason}`);
       recorder.counters.disconnects++;
       this.totals.disconnects++;
     }
@@ -357,6 +360,10 @@ export class SimulatedViewer {
       byHeight.set(height, (byHeight.get(height) ?? 0) + ms);
       this.stageMs += ms;
       this.stageHeightMs += height * ms;
+      const stage = this.stageTrack();
+      const top = stage ? layerHeight(stage.track, VideoQuality.HIGH) : 0;
+      this.options.recorder.counters.stageMs += ms;
+      if (top > 0 && height >= top) this.options.recorder.counters.stageTopMs += ms;
     }
     this.stageLastFrame = 0;
   }
