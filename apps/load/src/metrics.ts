@@ -151,6 +151,7 @@ export class ProfileRecorder {
 }
 
 export const decodeHistogram = (encoded: string): Histogram => {
+  if (!encoded) return newHistogram();
   const decoded = hdr.decodeFromCompressedBase64(encoded);
   // Decoded histograms keep the encoder's range; copy into ours so every merge has the same shape.
   const histogram = newHistogram();
