@@ -2,6 +2,8 @@
 export { LoadSubscriber, type SubscriberCounters, vp8KeyframeSize } from '@scenecast/load-client';
 export { chromiumArgs, chromiumPath, launchChromium } from './browser.js';
 export { serveLivekitClientPage } from './livekit-page.js';
+export { type SignalTap, startSignalTap, type TappedConnection } from './signal-tap.js';
+export { skipWhen } from './skip.js';
 export { publishSyntheticVideo } from './synthetic-video.js';
 export { devKey, devSecret, participantToken } from './tokens.js';
 export { setVideoQuality } from './video-quality.js';

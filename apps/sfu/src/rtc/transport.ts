@@ -21,6 +21,7 @@ import {
   useVP8,
   useVP9,
 } from 'werift';
+import { SfuError } from '../errors.js';
 import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
 import { TwccResponder } from '../sfu/twcc-responder.js';
@@ -167,7 +168,7 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /** The client offered (publisher transport, or a subscriber answer round): answer it. */
   async handleOffer(sdp: string): Promise<string> {
-    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.applyRemote('offer', sdp);
     this.startCongestionFeedback();
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
@@ -179,7 +180,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       this.log.warn({ role: this.role, id }, 'answer without an outstanding offer ignored');
       return;
     }
-    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    await this.applyRemote('answer', sdp);
     this.negotiating = false;
     if (this.renegotiate) {
       this.renegotiate = false;
@@ -188,7 +189,16 @@ export class Transport extends EventEmitter<TransportEvents> {
   }
 
   async addIceCandidate(candidate: IceCandidateJson): Promise<void> {
-    await this.pc.addIceCandidate(candidate);
+    await this.pc.addIceCandidate(candidate).catch((error: Error) => {
+      throw new SfuError('invalid_argument', `candidate refused: ${error.message}`);
+    });
+  }
+
+  /** The client's description, which werift may refuse: that is the client's error, not ours. */
+  private async applyRemote(type: 'offer' | 'answer', sdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type, sdp }).catch((error: Error) => {
+      throw new SfuError('invalid_argument', `${type} refused: ${error.message}`);
+    });
   }
 
   /** Server-side offer (subscriber transport). Coalesces requests that arrive mid-negotiation. */
