@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureLivekitServer } from './livekit-server.mjs';
 import { isCi, readReports, summarize, summaryLine, verdict, workspaceGroups } from './test-summary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -134,6 +135,20 @@ function ensurePostgres() {
   missing('could not install PostgreSQL with apt-get');
 }
 
+/** The LiveKit cluster test's Redis comes from Debian (redis-server); install it through apt-get when absent. */
+function ensureRedis() {
+  if (existsSync('/usr/bin/redis-server')) return;
+  if (process.getuid?.() !== 0) {
+    log('redis-server is missing for the LiveKit cluster test: run "sudo apt-get install -y redis-server"');
+    return;
+  }
+  log('installing Debian redis-server for the LiveKit cluster test (apt-get)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['install', '-y', '-qq', 'redis-server'], { env }) === 0) return;
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', 'redis-server'], { env });
+}
+
 // ---- infra/ checks (tests/infra): helm and caddy built from their Go modules, promtool from Debian ----
 
 /**
@@ -179,6 +194,16 @@ function ensureInfraTools() {
   }
 }
 
+/** The real livekit-server, built once; undefined (and why) when it cannot be, which fails a CI run. */
+function livekitServer() {
+  try {
+    return { bin: ensureLivekitServer(log) };
+  } catch (error) {
+    log(error.message);
+    return { error: error.message };
+  }
+}
+
 function clearTestReports() {
   for (const group of workspaceGroups) {
     const dir = join(root, group);
@@ -192,28 +217,70 @@ function test(extra) {
   ensureChromium();
   ensureEspeak();
   ensurePostgres();
+  ensureRedis();
   ensureInfraTools();
   install();
   clearTestReports();
+  const livekit = livekitServer();
   log('lint, build, typecheck');
   if (pnpmRun(['exec', 'biome', 'check', '.']) !== 0) process.exit(1);
   const checks = pnpmRun(['exec', 'turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']);
   if (checks !== 0) process.exit(checks);
-  log('tests');
-  // One package at a time: browser and media tests each want both cores of a small machine. turbo.json
-  // never caches the test task, so every run really runs.
-  const runnerStatus = pnpmRun(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra], {
-    env: { ...process.env, CHROMIUM_PATH: chromiumPath },
-  });
-  const summary = summarize(readReports(root));
-  process.stdout.write(`\n${summaryLine(summary)}\n`);
-  const { status, problems } = verdict(summary, { ci: isCi(), runnerStatus });
+  // The engine matrix: every suite on the embedded SFU, then the SDK-facing ones (and the LiveKit
+  // cluster) on the real livekit-server. One package at a time: browser and media tests each want both
+  // cores of a small machine. turbo.json never caches the test task, so every run really runs.
+  const ci = isCi();
+  const problems = [];
+  const lines = [];
+  const total = { passed: 0, failed: 0, skipped: 0, skipReasons: new Map(), brokenRuns: [] };
+  let status = 0;
+  for (const engine of ['embedded', 'livekit']) {
+    if (engine === 'livekit' && livekit.error) {
+      lines.push(`livekit: not run (${livekit.error})`);
+      problems.push(`the livekit engine could not run: ${livekit.error}`);
+      if (ci) status = 1;
+      continue;
+    }
+    log(`tests on the ${engine} engine`);
+    const runnerStatus = pnpmRun(
+      ['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra],
+      {
+        env: { ...process.env, CHROMIUM_PATH: chromiumPath, SCENECAST_ENGINE: engine },
+      },
+    );
+    const summary = summarize(readReports(root, `vitest-${engine}.json`));
+    total.passed += summary.passed;
+    total.failed += summary.failed;
+    total.skipped += summary.skipped;
+    for (const [reason, count] of summary.skipReasons)
+      total.skipReasons.set(reason, (total.skipReasons.get(reason) ?? 0) + count);
+    lines.push(summaryLine(summary).replace(/^tests:/, `${engine}:`));
+    const judged = verdict(summary, { ci, runnerStatus });
+    for (const problem of judged.problems) problems.push(`${engine}: ${problem}`);
+    status = status || judged.status;
+  }
+  process.stdout.write(`\n${lines.map((line) => `  ${line}\n`).join('')}${summaryLine(total)}\n`);
   for (const problem of problems) log(`FAILED: ${problem}`);
   process.exit(status);
 }
 
+/** `--engine NAME` in the arguments, else SCENECAST_ENGINE. */
+function engineOf(args) {
+  const at = args.indexOf('--engine');
+  return at >= 0
+    ? args[at + 1]
+    : (args.find((a) => a.startsWith('--engine='))?.slice(9) ?? process.env.SCENECAST_ENGINE);
+}
+
+/** Builds livekit-server when the run needs it, or stops with why it cannot. */
+function mustLivekitServer() {
+  const { error } = livekitServer();
+  if (error) process.exit(1);
+}
+
 function start(extra) {
   install();
+  if (engineOf(extra) === 'livekit') mustLivekitServer();
   log('building');
   const built = pnpmRun(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
   if (built !== 0) process.exit(built);
@@ -230,6 +297,7 @@ function start(extra) {
 function bench(extra) {
   ensureChromium();
   install();
+  mustLivekitServer(); // the engine benchmarks run both engines side by side
   for (const args of [
     ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'],
     ['--filter', '@scenecast/bench', 'start', ...extra],

@@ -11,16 +11,19 @@ export function isCi(env = process.env) {
   return Boolean(env.CI) && !/^(0|false)$/i.test(env.CI);
 }
 
-/** Every package's report under `root`: `{ name: 'apps/sfu', report }` (report undefined when absent). */
-export function readReports(root) {
+/**
+ * Every package's report under `root`: `{ name: 'apps/sfu', report }`. `file` names the report: vitest.shared.ts
+ * writes one per engine (`vitest-embedded.json`, `vitest-livekit.json`).
+ */
+export function readReports(root, file = 'vitest.json') {
   const reports = [];
   for (const group of workspaceGroups) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
-      const file = join(dir, name, 'test-results', 'vitest.json');
-      if (existsSync(file))
-        reports.push({ name: `${group}/${name}`, report: JSON.parse(readFileSync(file, 'utf8')) });
+      const path = join(dir, name, 'test-results', file);
+      if (existsSync(path))
+        reports.push({ name: `${group}/${name}`, report: JSON.parse(readFileSync(path, 'utf8')) });
     }
   }
   return reports;

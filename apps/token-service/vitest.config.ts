@@ -2,7 +2,8 @@ import { defineConfig, mergeConfig } from 'vitest/config';
 import { packageTestConfig } from '../../vitest.shared.js';
 
 // The suite runs on SQLite and on PostgreSQL; the setup finds or starts the PostgreSQL server.
+// test/livekit.test.ts judges the tokens and webhooks on both engines.
 export default mergeConfig(
-  packageTestConfig(),
+  packageTestConfig({ bothEngines: ['test/livekit.test.ts'] }),
   defineConfig({ test: { globalSetup: ['test/postgres.setup.ts'] } }),
 );

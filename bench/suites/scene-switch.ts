@@ -1,13 +1,14 @@
 // Scene switching and zoom latency in the real viewer (every scene kept subscribed at its lowest layer,
 // the stage shown at once, then upgraded), side by side in the same run with the naive way: unsubscribe
-// the old scene's track, subscribe the new one, wait for its first frame.
+// the old scene's track, subscribe the new one, wait for its first frame. On both engines in turn: the
+// embedded SFU and the real livekit-server.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCamera } from '@scenecast/camera-sim';
 import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
-import { startSfu } from '@scenecast/sfu';
+import { type EngineName, engineNames, startEngine } from '@scenecast/engine';
 import { launchChromium, participantToken, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
 import { startTokenService } from '@scenecast/token-service';
 
@@ -22,19 +23,25 @@ const fmt = (xs: number[]) => `${percentile(xs, 50).toFixed(0)} | ${percentile(x
 
 declare const LivekitClient: typeof import('livekit-client');
 
-export async function run(): Promise<void> {
+interface Measured {
+  timings: { firstFrameMs: number; sharpFrameMs: number }[];
+  naiveTimes: number[];
+  zooms: number[];
+}
+
+async function measure(engineName: EngineName): Promise<Measured> {
   const state = mkdtempSync(join(tmpdir(), 'bench-switch-'));
   const tokenPort = 23_000 + Math.floor(Math.random() * 10_000);
   const admin = 'bench-admin-token-0123456789abc';
-  const sfu = await startSfu({
-    port: 0,
-    webhook: { urls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`], apiKey: 'devkey' },
+  const engine = await startEngine({
+    engine: engineName,
+    webhookUrls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`],
   });
   const service = await startTokenService({
     port: tokenPort,
     databaseUrl: `file:${join(state, 'db')}`,
     adminToken: admin,
-    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
+    livekit: { url: engine.url, apiKey: engine.apiKey, apiSecret: engine.apiSecret },
     logLevel: 'warn',
   });
   const seeded = await seedDemo(service.url, admin, join(state, 'seed.json'));
@@ -144,41 +151,64 @@ export async function run(): Promise<void> {
         }
         return times;
       },
-      { url: sfu.url, token, switches, scenes },
+      { url: engine.url, token, switches, scenes },
     )) as number[];
 
-    console.log(
-      `${switches} switches each way, studio 3840x2160 and two 1280x720 cameras at 15 fps, Chromium 1280x800\n`,
-    );
-    console.log('| measure | p50 ms | p95 ms |\n| --- | --- | --- |');
-    console.log(
-      `| scenecast: click → first frame of the new scene | ${fmt(timings.map((t) => t.firstFrameMs))} |`,
-    );
-    console.log(
-      `| scenecast: click → first frame at the target layer | ${fmt(timings.map((t) => t.sharpFrameMs))} |`,
-    );
-    console.log(`| naive (unsubscribe old, subscribe new): → first frame | ${fmt(naiveTimes)} |`);
-    console.log(`| zoom → first 2160p frame (${zooms.length} zooms) | ${fmt(zooms)} |`);
-    console.log(
-      `\nratio first frame scenecast/naive: p50 ${(
-        percentile(
-          timings.map((t) => t.firstFrameMs),
-          50,
-        ) / percentile(naiveTimes, 50)
-      ).toFixed(2)}x, ` +
-        `p95 ${(
-          percentile(
-            timings.map((t) => t.firstFrameMs),
-            95,
-          ) / percentile(naiveTimes, 95)
-        ).toFixed(2)}x`,
-    );
+    return { timings, naiveTimes, zooms };
   } finally {
     await browser.close();
     await plain.close();
     viewer.kill();
     for (const camera of cameras) await camera.stop();
+    await engine.close();
     await service.close();
-    await sfu.close();
   }
+}
+
+export async function run(): Promise<void> {
+  const results = new Map<EngineName, Measured>();
+  for (const engine of engineNames) results.set(engine, await measure(engine));
+  const [embedded, livekit] = engineNames.map((e) => results.get(e)!) as [Measured, Measured];
+  console.log(
+    `${switches} switches each way, studio 3840x2160 and two 1280x720 cameras at 15 fps, Chromium 1280x800; ` +
+      'each engine in turn with the same cameras, viewer and browser\n',
+  );
+  console.log(
+    '| measure | embedded p50 ms | embedded p95 ms | livekit-server p50 ms | livekit-server p95 ms |\n| --- | ---: | ---: | ---: | ---: |',
+  );
+  const row = (label: string, pick: (m: Measured) => number[]) =>
+    console.log(`| ${label} | ${fmt(pick(embedded))} | ${fmt(pick(livekit))} |`);
+  row('scenecast: click → first frame of the new scene', (m) => m.timings.map((t) => t.firstFrameMs));
+  row('scenecast: click → first frame at the target layer', (m) => m.timings.map((t) => t.sharpFrameMs));
+  row('naive (unsubscribe old, subscribe new): → first frame', (m) => m.naiveTimes);
+  row(`zoom → first 2160p frame (${embedded.zooms.length} / ${livekit.zooms.length} zooms)`, (m) => m.zooms);
+  for (const [name, m] of results) {
+    const first = m.timings.map((t) => t.firstFrameMs);
+    console.log(
+      `\n${name}: first frame scenecast/naive p50 ${(percentile(first, 50) / percentile(m.naiveTimes, 50)).toFixed(2)}x, ` +
+        `p95 ${(percentile(first, 95) / percentile(m.naiveTimes, 95)).toFixed(2)}x`,
+    );
+  }
+  console.log(
+    `embedded/LiveKit first frame: p50 ${(
+      percentile(
+        embedded.timings.map((t) => t.firstFrameMs),
+        50,
+      ) /
+        percentile(
+          livekit.timings.map((t) => t.firstFrameMs),
+          50,
+        )
+    ).toFixed(2)}x, ` +
+      `p95 ${(
+        percentile(
+          embedded.timings.map((t) => t.firstFrameMs),
+          95,
+        ) /
+          percentile(
+            livekit.timings.map((t) => t.firstFrameMs),
+            95,
+          )
+      ).toFixed(2)}x`,
+  );
 }

@@ -1,13 +1,16 @@
-// SFU fan-out: one 720p simulcast publisher, N subscribers on the top layer. Steps N up until packet loss
-// reaches 1 % and reports the largest N below it, with forwarded Mbps and the SFU's CPU and memory per
-// subscriber, against LiveKit's published livestreaming benchmark normalised per core.
+// SFU fan-out, both engines side by side in one run: one 720p simulcast publisher, N subscribers on the top
+// layer, on the embedded SFU and then on the real livekit-server, with the same publisher and the same load
+// subscribers. N steps up until a step fails (loss 1 % or more, or anyone below 720p); for each engine the
+// largest passing N, forwarded Mbit/s and packets/s there, the engine's CPU per 1,000 forwarded packets and
+// RSS per subscriber, and the ratio embedded/LiveKit.
 //
-// Three processes, so the SFU's own cost is measurable: the SFU (apps/sfu), the publisher (the
-// scenecast-camera CLI, rtc-node), and this one, holding the werift load subscribers (bench/load).
+// Three processes, so the engine's own cost is measurable: the engine, the publisher (the scenecast-camera
+// CLI, rtc-node), and this one, holding the werift load subscribers (packages/testkit's LoadSubscriber).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { type EngineName, engineNames, type RunningEngine, startEngine } from '@scenecast/engine';
 import { LoadSubscriber, participantToken, type SubscriberCounters, waitFor } from '@scenecast/testkit';
 
 const require = createRequire(import.meta.url);
@@ -18,13 +21,7 @@ const maxSubscribers = Number(process.env.BENCH_MAX_SUBSCRIBERS ?? 400);
 const steps = [1, 5, 10, 20, 30, 40, 60, 80, 100, 130, 160, 200, 250, 300, 400].filter(
   (n) => n <= maxSubscribers,
 );
-const port = 17_000 + Math.floor(Math.random() * 1000);
-const url = `ws://127.0.0.1:${port}`;
 const room = 'fanout';
-
-/** LiveKit's "Livestreaming" row: 1 publisher (720p simulcast), 3000 subscribers, 531 MBps and 560,962 packets/s
- * out at 92 % of a 16-core c2-standard-16 (docs.livekit.io/home/self-hosting/benchmark). */
-const livekit = { subscribers: 3000, mbpsOut: 531 * 8, packetsOut: 560_962, cores: 16 * 0.92 };
 
 const ticks = 100; // USER_HZ on Linux
 function processCpuSeconds(pid: number): number {
@@ -77,12 +74,12 @@ interface Row {
 const passes = (row: Row) => row.lossPercent < 1 && row.onTopLayer === row.n && row.withoutMedia === 0;
 
 async function measure(
-  sfu: ChildProcess,
+  engine: RunningEngine,
   publisher: ChildProcess,
   subscribers: LoadSubscriber[],
 ): Promise<Row> {
   const before = subscribers.map((s) => s.counters());
-  const sfuCpu = processCpuSeconds(sfu.pid!);
+  const sfuCpu = processCpuSeconds(engine.pid);
   const publisherCpu = processCpuSeconds(publisher.pid!);
   const clientCpu = process.cpuUsage();
   const began = performance.now();
@@ -110,8 +107,8 @@ async function measure(
     worstLossPercent: Math.max(0, ...deltas.map(loss)) * 100,
     mbps: (total.bytes * 8) / seconds / 1e6,
     packetsPerSecond: total.packets / seconds,
-    sfuCpuPercent: ((processCpuSeconds(sfu.pid!) - sfuCpu) / seconds) * 100,
-    sfuRssMb: processRssMb(sfu.pid!),
+    sfuCpuPercent: ((processCpuSeconds(engine.pid) - sfuCpu) / seconds) * 100,
+    sfuRssMb: processRssMb(engine.pid),
     clientCpuPercent: ((used.user + used.system) / 1e6 / seconds) * 100,
     publisherCpuPercent: ((processCpuSeconds(publisher.pid!) - publisherCpu) / seconds) * 100,
     onTopLayer: subscribers.filter((s) => s.keyframeSize?.width === 1280).length,
@@ -119,15 +116,25 @@ async function measure(
   };
 }
 
-export async function run(): Promise<void> {
-  const sfu = start([join(packageDir('@scenecast/sfu'), 'dist', 'main.js')], {
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-  });
+interface EngineResult {
+  engine: EngineName;
+  idle: Row;
+  rows: Row[];
+  /** The largest step that passed, if any. */
+  best: Row | undefined;
+  /** Engine CPU per 1,000 forwarded packets (ms), least-squares over the passing steps, idle subtracted. */
+  cpuMsPer1000Packets: number;
+  /** Engine memory per subscriber at the best step (MB), idle subtracted. */
+  rssPerSubscriberMb: number;
+}
+
+/** Steps N up on one engine, with a fresh engine, publisher and subscribers. */
+async function measureEngine(engineName: EngineName): Promise<EngineResult> {
+  const engine = await startEngine({ engine: engineName });
   const publisher = start(
     [
       join(packageDir('@scenecast/camera-sim'), 'dist', 'cli.js'),
-      ...['--scene', 'studio', '--show', room, '--url', url, '--width', '1280', '--height', '720'],
+      ...['--scene', 'studio', '--show', room, '--url', engine.url, '--width', '1280', '--height', '720'],
       ...['--fps', '15', '--bitrate', '1400000', '--noise', '0.08', '--stats', '0'],
     ],
     { LOG_LEVEL: 'warn', NODE_ENV: 'production' },
@@ -135,22 +142,19 @@ export async function run(): Promise<void> {
   const subscribers: LoadSubscriber[] = [];
   const rows: Row[] = [];
   try {
-    await waitFor(() => fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok), { what: 'the SFU' });
     await new Promise((resolve) => setTimeout(resolve, 3000)); // the publisher joins and ramps up
-    const idle = await measure(sfu, publisher, []);
+    const idle = await measure(engine, publisher, []);
     console.log(
-      `${windowSeconds} s window per step; publisher 1280x720 VP8 simulcast at 15 fps, top layer capped at ` +
-        `1.4 Mbit/s with an 8 % noise strip so it runs at that rate (LiveKit's load test forwards ~1.42 Mbit/s per subscriber); SFU idle with the publisher: ` +
-        `${idle.sfuCpuPercent.toFixed(1)} % CPU, ${idle.sfuRssMb.toFixed(0)} MB RSS\n`,
+      `\n#### ${engineName}\n\nidle with the publisher: ${idle.sfuCpuPercent.toFixed(1)} % CPU, ${idle.sfuRssMb.toFixed(0)} MB RSS\n`,
     );
     console.log(
-      '| subscribers | on 720p / no media | loss (all / worst) | forwarded Mbit/s | packets/s | SFU CPU | SFU RSS | load-client CPU | publisher CPU |\n' +
+      '| subscribers | on 720p / no media | loss (all / worst) | forwarded Mbit/s | packets/s | engine CPU | engine RSS | load-client CPU | publisher CPU |\n' +
         '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const n of steps) {
       while (subscribers.length < n) {
         const subscriber = new LoadSubscriber(
-          url,
+          engine.url,
           await participantToken(room, `load-${subscribers.length}`, {
             canPublish: false,
             canPublishData: false,
@@ -165,7 +169,7 @@ export async function run(): Promise<void> {
         timeoutMs: 20_000,
       }).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 2000)); // past the keyframe burst of new joins
-      const row = await measure(sfu, publisher, subscribers);
+      const row = await measure(engine, publisher, subscribers);
       rows.push(row);
       const starved = subscribers.filter((s) => s.counters().packets === 0);
       if (starved.length > 0)
@@ -181,60 +185,88 @@ export async function run(): Promise<void> {
     }
     const passing = rows.filter(passes);
     const best = passing.at(-1);
-    if (!best) {
-      console.log('\nno step kept every subscriber on 720p under 1 % loss');
-      return;
-    }
-    // The SFU's work is per packet and per subscriber, and the publisher's rate moves with the machine's
-    // load, so fit CPU (idle subtracted) against forwarded packets/s over every passing step.
-    const fit = (x: (row: Row) => number) => {
-      const points = passing.map((row) => [x(row), row.sfuCpuPercent - idle.sfuCpuPercent] as const);
-      const slope =
-        points.reduce((a, [px, py]) => a + px * py, 0) / points.reduce((a, [px]) => a + px * px, 0);
-      return 100 / slope; // units of x per fully used core
-    };
-    const packetsPerSubscriber = best.packetsPerSecond / best.n;
-    const ours = {
-      mbpsPerCore: fit((r) => r.mbps),
-      packetsPerCore: fit((r) => r.packetsPerSecond),
-      subsPerCore: 0,
-    };
-    const theirs = {
-      mbpsPerCore: livekit.mbpsOut / livekit.cores,
-      packetsPerCore: livekit.packetsOut / livekit.cores,
-      subsPerCore: livekit.subscribers / livekit.cores,
-    };
-    // Subscribers per core at LiveKit's per-subscriber packet rate, so the two are comparable.
-    ours.subsPerCore = ours.packetsPerCore / (livekit.packetsOut / livekit.subscribers);
-    const perSubscriberMb = (best.sfuRssMb - idle.sfuRssMb) / best.n;
-    console.log(
-      `\nLargest N with every subscriber on 720p and loss under 1 %: **${best.n}** (${best.mbps.toFixed(1)} Mbit/s and ${Math.round(best.packetsPerSecond)} packets/s ` +
-        `forwarded, ${packetsPerSubscriber.toFixed(0)} per subscriber, ${best.lossPercent.toFixed(2)} % loss)` +
-        (rows.length === passing.length ? `, the ${best.n}-subscriber cap of this run` : '') +
-        `. SFU cost per subscriber at LiveKit's ${(livekit.packetsOut / livekit.subscribers).toFixed(0)} packets/s: ` +
-        `${(100 / ours.subsPerCore).toFixed(2)} % of a core (LiveKit: ${(100 / theirs.subsPerCore).toFixed(2)} %) and ` +
-        `${perSubscriberMb.toFixed(2)} MB.`,
+    // The engine's work is per packet, and the publisher's rate moves with the machine's load, so fit CPU
+    // (idle subtracted) against forwarded packets/s over every passing step: % of a core per packet/s.
+    const points = passing.map(
+      (row) => [row.packetsPerSecond, row.sfuCpuPercent - idle.sfuCpuPercent] as const,
     );
-    console.log(
-      '\n| per SFU core (least-squares fit over the passing steps, idle subtracted) | scenecast SFU | LiveKit (c2-standard-16) | ratio |\n| --- | ---: | ---: | ---: |',
-    );
-    for (const [label, key] of [
-      ['forwarded Mbit/s', 'mbpsPerCore'],
-      ['forwarded packets/s', 'packetsPerCore'],
-      ["subscribers (at LiveKit's packet rate)", 'subsPerCore'],
-    ] as const)
-      console.log(
-        `| ${label} | ${ours[key].toFixed(0)} | ${theirs[key].toFixed(0)} | ${(ours[key] / theirs[key]).toFixed(3)}x |`,
+    const slope =
+      points.reduce((a, [x, y]) => a + x * y, 0) /
+      Math.max(
+        1e-9,
+        points.reduce((a, [x]) => a + x * x, 0),
       );
+    return {
+      engine: engineName,
+      idle,
+      rows,
+      best,
+      cpuMsPer1000Packets: slope * 10_000, // (% / 100) core-seconds per packet × 1,000 packets × 1,000 ms
+      rssPerSubscriberMb: best ? (best.sfuRssMb - idle.sfuRssMb) / best.n : Number.NaN,
+    };
   } finally {
     await Promise.all(subscribers.map((s) => s.close()));
     publisher.kill('SIGTERM');
-    sfu.kill('SIGTERM');
-    await Promise.all(
-      [publisher, sfu].map(
-        (child) =>
-          new Promise((resolve) => (child.exitCode !== null ? resolve(0) : child.once('exit', resolve))),
-      ),
+    await new Promise((resolve) =>
+      publisher.exitCode !== null ? resolve(0) : publisher.once('exit', resolve),
     );
+    await engine.close();
   }
+}
+
+export async function run(): Promise<void> {
+  console.log(
+    `${windowSeconds} s window per step; publisher 1280x720 VP8 simulcast at 15 fps, top layer capped at ` +
+      "1.4 Mbit/s with an 8 % noise strip so it runs at that rate (LiveKit's load test forwards ~1.42 Mbit/s per subscriber); " +
+      `engines in turn: ${engineNames.join(', ')}`,
+  );
+  const results: EngineResult[] = [];
+  for (const engine of engineNames) results.push(await measureEngine(engine));
+  const [embedded, livekit] = results as [EngineResult, EngineResult];
+  const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '–');
+  const at = (r: EngineResult, f: (row: Row) => number, digits = 1) =>
+    r.best ? f(r.best).toFixed(digits) : 'no passing step';
+  console.log(
+    `\n| both engines, same publisher and load subscribers | embedded SFU | livekit-server | embedded/LiveKit |\n| --- | ---: | ---: | ---: |`,
+  );
+  const line = (label: string, a: string, b: string, r: string) =>
+    console.log(`| ${label} | ${a} | ${b} | ${r} |`);
+  const largest = (r: EngineResult) =>
+    r.best ? `${r.best.n}${r.rows.every(passes) ? ' (the cap of this run)' : ''}` : 'none';
+  line(
+    'largest N on 720p with loss < 1 %',
+    largest(embedded),
+    largest(livekit),
+    ratio(embedded.best?.n ?? Number.NaN, livekit.best?.n ?? Number.NaN),
+  );
+  line(
+    'forwarded Mbit/s at that N',
+    at(embedded, (row) => row.mbps),
+    at(livekit, (row) => row.mbps),
+    ratio(embedded.best?.mbps ?? Number.NaN, livekit.best?.mbps ?? Number.NaN),
+  );
+  line(
+    'forwarded packets/s at that N',
+    at(embedded, (row) => row.packetsPerSecond, 0),
+    at(livekit, (row) => row.packetsPerSecond, 0),
+    ratio(embedded.best?.packetsPerSecond ?? Number.NaN, livekit.best?.packetsPerSecond ?? Number.NaN),
+  );
+  line(
+    'engine CPU per 1,000 forwarded packets (ms, fit over passing steps)',
+    embedded.cpuMsPer1000Packets.toFixed(1),
+    livekit.cpuMsPer1000Packets.toFixed(1),
+    ratio(embedded.cpuMsPer1000Packets, livekit.cpuMsPer1000Packets),
+  );
+  line(
+    'engine RSS per subscriber (MB)',
+    embedded.rssPerSubscriberMb.toFixed(2),
+    livekit.rssPerSubscriberMb.toFixed(2),
+    ratio(embedded.rssPerSubscriberMb, livekit.rssPerSubscriberMb),
+  );
+  line(
+    'engine idle with the publisher (CPU / RSS)',
+    `${embedded.idle.sfuCpuPercent.toFixed(1)} % / ${embedded.idle.sfuRssMb.toFixed(0)} MB`,
+    `${livekit.idle.sfuCpuPercent.toFixed(1)} % / ${livekit.idle.sfuRssMb.toFixed(0)} MB`,
+    '',
+  );
 }

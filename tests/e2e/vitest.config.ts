@@ -1,4 +1,9 @@
 import { packageTestConfig } from '../../vitest.shared.js';
 
 // The whole demo show runs in these tests: give them time on a loaded 2-core machine.
-export default packageTestConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
+export default packageTestConfig({
+  testTimeout: 180_000,
+  hookTimeout: 180_000,
+  bothEngines: ['test/viewer.test.ts'],
+  livekitOnly: ['test/livekit-cluster.test.ts'],
+});

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// `npm start`: the demo show — SFU, token service (seeded), three scene cameras and the viewer — on
-// this machine, with one Ctrl-C to stop it all.
+// `npm start`: the demo show — the engine (embedded SFU, or `--engine livekit` / SCENECAST_ENGINE=livekit for
+// the real livekit-server), token service (seeded), three scene cameras and the viewer — on this machine,
+// with one Ctrl-C to stop it all.
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { devKeys, type EngineName, engineCommand, selectedEngine } from '@scenecast/engine';
 import { seedDemo } from './seed.js';
 import { httpOk, Supervisor } from './supervisor.js';
 import { viewerPreviewArgs } from './viewer.js';
@@ -12,6 +15,14 @@ import { viewerPreviewArgs } from './viewer.js';
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
 
+let engine: EngineName;
+try {
+  const { values } = parseArgs({ options: { engine: { type: 'string' } } });
+  engine = selectedEngine({ SCENECAST_ENGINE: values.engine ?? process.env.SCENECAST_ENGINE });
+} catch (error) {
+  console.error(`npm start: ${(error as Error).message} (usage: npm start [-- --engine embedded|livekit])`);
+  process.exit(2);
+}
 const host = process.env.DEMO_HOST ?? '127.0.0.1';
 const sfuPort = Number(process.env.SFU_PORT ?? 7880);
 const tokenPort = Number(process.env.TOKEN_SERVICE_PORT ?? 8080);
@@ -34,14 +45,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 
 try {
   await supervisor.start({
-    name: 'sfu',
-    command: process.execPath,
-    args: [join(packageDir('@scenecast/sfu'), 'dist', 'main.js')],
-    env: {
-      PORT: String(sfuPort),
-      LIVEKIT_WEBHOOK_URLS: `${tokenService}/v1/livekit/webhook`,
-      LOG_LEVEL: 'warn',
-    },
+    name: engine === 'livekit' ? 'livekit-server' : 'sfu',
+    ...(await engineCommand(engine, { port: sfuPort, webhookUrls: [`${tokenService}/v1/livekit/webhook`] })),
     ready: () => httpOk(`http://${host}:${sfuPort}/`),
   });
   await supervisor.start({
@@ -52,6 +57,8 @@ try {
       PORT: String(tokenPort),
       DATABASE_URL: `file:${dbFile}`,
       LIVEKIT_URL: `ws://${host}:${sfuPort}`,
+      LIVEKIT_API_KEY: devKeys.apiKey,
+      LIVEKIT_API_SECRET: devKeys.apiSecret,
       SCENECAST_ADMIN_TOKEN: adminToken,
       CORS_ORIGINS: `http://${host}:${viewerPort},http://localhost:${viewerPort}`,
       LOG_LEVEL: 'warn',
@@ -98,5 +105,5 @@ console.log(`
 
   Watch the show     http://${host}:${viewerPort}/show/demo
   Token service      ${tokenService}   (public show: ${tokenService}/v1/shows/demo, API: ${tokenService}/v1/openapi.json)
-  SFU (LiveKit API)  ws://${host}:${sfuPort}     api key devkey / secret secret
+  ${(engine === 'livekit' ? 'livekit-server' : 'SFU (LiveKit API)').padEnd(18)} ws://${host}:${sfuPort}     api key ${devKeys.apiKey} / secret ${devKeys.apiSecret}
 `);

@@ -1,11 +1,13 @@
 // `npm start` as a person runs it: the root command brings the whole demo up and prints where to look;
-// Ctrl-C (SIGINT to the terminal's process group) takes every process down with it.
+// Ctrl-C (SIGINT to the terminal's process group) takes every process down with it. On the livekit pass
+// it is `npm start -- --engine livekit`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selectedEngine } from '@scenecast/engine';
 import { waitFor } from '@scenecast/testkit';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,11 +46,14 @@ afterAll(() => {
 
 describe('npm start', () => {
   it('brings up the demo show, prints its URLs, and Ctrl-C stops every process', async () => {
-    demo = spawn(process.execPath, [join(root, 'scripts', 'cli.mjs'), 'start'], {
+    const engine = selectedEngine();
+    const args = ['start', ...(engine === 'livekit' ? ['--engine', 'livekit'] : [])];
+    demo = spawn(process.execPath, [join(root, 'scripts', 'cli.mjs'), ...args], {
       cwd: root,
       detached: true, // its own process group, as a terminal gives it
       env: {
         ...process.env,
+        SCENECAST_ENGINE: '', // the flag alone chooses the engine
         SFU_PORT: String(ports.sfu),
         TOKEN_SERVICE_PORT: String(ports.token),
         VIEWER_PORT: String(ports.viewer),

@@ -86,8 +86,9 @@ export class ParticipantPermissions {
     return this.grant.canPublish ?? true;
   }
 
+  /** Unset, it follows canPublish, as in LiveKit (a subscribe-only token cannot send data either). */
   get canPublishData(): boolean {
-    return this.grant.canPublishData ?? true;
+    return this.grant.canPublishData ?? this.canPublish;
   }
 
   get canUpdateOwnMetadata(): boolean {

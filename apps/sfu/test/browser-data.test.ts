@@ -1,9 +1,10 @@
 // Chat as the viewer app does it: livekit-client text streams and data packets on topic "chat",
-// between two browsers that may not publish media, relayed by the embedded SFU.
+// between two browsers that may not publish media, relayed by the engine.
+
+import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { launchChromium, participantToken, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSfu, startSfu } from '../src/index.js';
 
 declare const LivekitClient: typeof import('livekit-client');
 declare global {
@@ -13,14 +14,21 @@ declare global {
   }
 }
 
-let sfu: RunningSfu;
+let engine: RunningEngine;
 let page: Awaited<ReturnType<typeof serveLivekitClientPage>>;
 let browser: Browser;
 
 async function join(identity: string, grant: Record<string, unknown> = {}): Promise<Page> {
   const p = await browser.newPage();
+  if (process.env.DEBUG_TEST) p.on('console', (m) => console.log(`[${identity}] ${m.text()}`));
   await p.goto(page.url);
-  const token = await participantToken('chat', identity, { canPublish: false, ...grant });
+  // As the token service's viewer grant: no media, but chat (canPublishData must be said: unset, it
+  // follows canPublish).
+  const token = await participantToken('chat', identity, {
+    canPublish: false,
+    canPublishData: true,
+    ...grant,
+  });
   await p.evaluate(
     async ({ url, token }) => {
       const room = new LivekitClient.Room({ singlePeerConnection: false });
@@ -34,13 +42,13 @@ async function join(identity: string, grant: Record<string, unknown> = {}): Prom
       await room.connect(url, token);
       window.room = room;
     },
-    { url: sfu.url, token },
+    { url: engine.url, token },
   );
   return p;
 }
 
 beforeAll(async () => {
-  sfu = await startSfu({ port: 0 });
+  engine = await startEngine();
   page = await serveLivekitClientPage();
   browser = await launchChromium();
 });
@@ -48,10 +56,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await page?.close();
-  await sfu?.close();
+  await engine?.close();
 });
 
-describe('data through the embedded SFU', () => {
+describe('data through the engine', () => {
   it('relays chat text streams and data packets both ways, stamped with the sender identity', async () => {
     const alice = await join('alice');
     const bob = await join('bob');
@@ -94,6 +102,11 @@ describe('data through the embedded SFU', () => {
     );
     // A control message sent afterwards by someone allowed proves delivery is working meanwhile.
     const control = await join('control');
+    // Once the listener knows the sender: data that overtakes the participant update arrives without an
+    // identity (LiveKit batches participant updates, so on it this is a real race).
+    await waitFor(() => listener.evaluate(() => window.room.remoteParticipants.has('control')), {
+      what: 'the listener to see control',
+    });
     await control.evaluate(() =>
       window.room.localParticipant.publishData(new TextEncoder().encode('ok'), {
         reliable: true,

@@ -1,9 +1,10 @@
-// livekit-client in real Debian Chromium publishes a simulcast camera through the embedded SFU; a second
+// livekit-client in real Debian Chromium publishes a simulcast camera through the engine; a second
 // page subscribes, and the layer it receives follows setVideoQuality / setVideoDimensions.
+
+import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { launchChromium, participantToken, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSfu, startSfu } from '../src/index.js';
 
 declare const LivekitClient: typeof import('livekit-client');
 declare global {
@@ -12,7 +13,7 @@ declare global {
   }
 }
 
-let sfu: RunningSfu;
+let engine: RunningEngine;
 let page: Awaited<ReturnType<typeof serveLivekitClientPage>>;
 let browser: Browser;
 let publisher: Page;
@@ -57,7 +58,7 @@ async function sent(p: Page) {
 }
 
 beforeAll(async () => {
-  sfu = await startSfu({ port: 0 });
+  engine = await startEngine();
   page = await serveLivekitClientPage();
   browser = await launchChromium();
   publisher = await browser.newPage();
@@ -69,10 +70,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await page?.close();
-  await sfu?.close();
+  await engine?.close();
 });
 
-describe('livekit-client through the embedded SFU', () => {
+describe('livekit-client through the engine', () => {
   it('publishes a simulcast camera and the subscriber receives the layer it asks for', async () => {
     const pubToken = await participantToken('simulcast', 'publisher');
     const subToken = await participantToken('simulcast', 'subscriber', { canPublish: false });
@@ -94,7 +95,7 @@ describe('livekit-client through the embedded SFU', () => {
         );
         window.room = room;
       },
-      { url: sfu.url, token: pubToken },
+      { url: engine.url, token: pubToken },
     );
 
     await subscriber.evaluate(
@@ -108,7 +109,7 @@ describe('livekit-client through the embedded SFU', () => {
         await room.connect(url, token);
         window.room = room;
       },
-      { url: sfu.url, token: subToken },
+      { url: engine.url, token: subToken },
     );
 
     // Default quality is the top layer; it arrives once the publisher's bandwidth estimate allows it.

@@ -65,6 +65,16 @@ describe('config', () => {
     expect(warnings[0]).toMatch(/udp_port 7882/);
   });
 
+  it('refuses a redis (cluster) config and points to LiveKit for more than one node', () => {
+    const cluster = join(import.meta.dirname, '..', '..', '..', 'infra', 'livekit', 'cluster.yaml');
+    expect(() => loadConfig(['--config', cluster], {})).toThrow(
+      /redis: the embedded SFU runs as one node .* for more than one node run LiveKit/,
+    );
+    expect(() => loadConfig([], { LIVEKIT_CONFIG: 'redis:\n  address: 127.0.0.1:6379\n' })).toThrow(
+      /more than one node run LiveKit/,
+    );
+  });
+
   it('refuses invalid values and unknown flags with a clear message', () => {
     expect(() => loadConfig([], { LIVEKIT_CONFIG: 'port: "seven"' })).toThrow(/port/);
     expect(() => loadConfig(['--port', 'x'], {})).toThrow(/invalid port/);

@@ -1,24 +1,27 @@
-// livekit-server-sdk's RoomServiceClient and WebhookReceiver against the embedded SFU, with participants
+// livekit-server-sdk's RoomServiceClient and WebhookReceiver against the engine, with participants
 // that really joined through @livekit/rtc-node.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataPacket_Kind, TrackSource as ProtoTrackSource } from '@livekit/protocol';
 import {
   LocalVideoTrack,
+  type RemoteTrack,
   Room,
   RoomEvent,
+  TrackKind,
   TrackPublishOptions,
   TrackSource,
   VideoBufferType,
   VideoFrame,
   VideoSource,
+  VideoStream,
 } from '@livekit/rtc-node';
+import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { participantToken, publishSyntheticVideo, waitFor } from '@scenecast/testkit';
 import { AccessToken, RoomServiceClient, type WebhookEvent, WebhookReceiver } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSfu, startSfu } from '../src/index.js';
 
-let sfu: RunningSfu;
+let engine: RunningEngine;
 let api: RoomServiceClient;
 const received: WebhookEvent[] = [];
 let hooks: ReturnType<typeof createServer>;
@@ -27,8 +30,26 @@ const joined: Room[] = [];
 async function join(room: string, identity: string): Promise<Room> {
   const r = new Room();
   joined.push(r);
-  await r.connect(sfu.url, await participantToken(room, identity), { autoSubscribe: true, dynacast: false });
+  await r.connect(engine.url, await participantToken(room, identity), {
+    autoSubscribe: true,
+    dynacast: false,
+  });
   return r;
+}
+
+/** Counts the video frames a room receives, across re-subscriptions: what the engine forwards to it. */
+function countFrames(room: Room): { frames: number } {
+  const counter = { frames: 0 };
+  const count = async (track: RemoteTrack) => {
+    if (track.kind !== TrackKind.KIND_VIDEO) return;
+    const frames = new VideoStream(track).getReader();
+    while (!(await frames.read()).done) counter.frames++;
+  };
+  for (const participant of room.remoteParticipants.values())
+    for (const publication of participant.trackPublications.values())
+      if (publication.track) void count(publication.track);
+  room.on(RoomEvent.TrackSubscribed, (track) => void count(track));
+  return counter;
 }
 
 beforeAll(async () => {
@@ -45,13 +66,13 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
   const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/`;
-  sfu = await startSfu({ port: 0, webhook: { urls: [hookUrl], apiKey: 'devkey' } });
-  api = new RoomServiceClient(sfu.httpUrl, 'devkey', 'secret');
+  engine = await startEngine({ webhookUrls: [hookUrl] });
+  api = new RoomServiceClient(engine.httpUrl, engine.apiKey, engine.apiSecret);
 });
 
 afterAll(async () => {
   for (const r of joined) await r.disconnect().catch(() => undefined);
-  await sfu?.close();
+  await engine?.close();
   hooks?.close();
 });
 
@@ -98,7 +119,27 @@ describe('RoomServiceClient', () => {
         },
       );
 
-      // Muted for real: bob sees alice's track muted, not just the API's echo.
+      // The engine stops and resumes forwarding to bob: seen in the frames bob's client decodes (rtc-node
+      // reports a server-made unsubscription only at the next negotiation, on either engine).
+      const bobGets = countFrames(bob);
+      await waitFor(() => bobGets.frames > 5, { what: 'frames at bob' });
+      await api.updateSubscriptions('people', 'bob', [trackSid], false);
+      await waitFor(
+        async () => {
+          const before = bobGets.frames;
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          return bobGets.frames === before;
+        },
+        { what: 'no more frames at bob once unsubscribed' },
+      );
+      const atUnsubscribe = bobGets.frames;
+      await api.updateSubscriptions('people', 'bob', [trackSid], true);
+      await waitFor(() => bobGets.frames > atUnsubscribe + 5, {
+        what: 'frames at bob once subscribed again',
+      });
+
+      // A muted track's media stops at the engine, whatever the publisher still sends; and bob is told:
+      // he sees alice's track muted, not just the API's echo. Bob is still in the room throughout.
       const alicesTrackAsBobSees = () =>
         [...bob.remoteParticipants.values()]
           .find((p) => p.identity === 'alice')
@@ -107,18 +148,15 @@ describe('RoomServiceClient', () => {
       const muted = await api.mutePublishedTrack('people', 'alice', trackSid, true);
       expect(muted.muted).toBe(true);
       await waitFor(() => alicesTrackAsBobSees()?.muted === true, { what: "bob to see alice's track muted" });
-
-      // The SFU stops forwarding to bob, who stays in the room (rtc-node keeps no client-side flag for
-      // server-made subscription changes, so the server is asked).
-      const bobOnServer = () => sfu.rooms.get('people')?.participants.get('bob');
-      await api.updateSubscriptions('people', 'bob', [trackSid], false);
-      await waitFor(() => bobOnServer() && !bobOnServer()!.subscriptions.has(trackSid), {
-        what: 'bob, still in the room, unsubscribed',
-      });
-      await api.updateSubscriptions('people', 'bob', [trackSid], true);
-      await waitFor(() => bobOnServer()?.subscriptions.has(trackSid), {
-        what: 'bob subscribed again',
-      });
+      expect((await api.getParticipant('people', 'bob')).identity).toBe('bob');
+      await waitFor(
+        async () => {
+          const before = bobGets.frames;
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          return bobGets.frames === before;
+        },
+        { what: 'no more frames at bob once the track is muted' },
+      );
 
       const got = new Promise<{ topic?: string; text: string }>((resolve) =>
         bob.on(RoomEvent.DataReceived, (payload, _p, _kind, topic) =>
@@ -142,24 +180,25 @@ describe('RoomServiceClient', () => {
     await join('guarded', 'someone');
     const noAdmin = new AccessToken('devkey', 'secret', { identity: 'x' });
     noAdmin.addGrant({ roomJoin: true, room: 'guarded' });
-    const response = await fetch(`${sfu.httpUrl}/twirp/livekit.RoomService/ListParticipants`, {
+    const response = await fetch(`${engine.httpUrl}/twirp/livekit.RoomService/ListParticipants`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await noAdmin.toJwt()}`, 'content-type': 'application/json' },
       body: JSON.stringify({ room: 'guarded' }),
     });
-    expect(response.status).toBe(403);
-    expect((await response.json()).code).toBe('permission_denied');
+    // LiveKit answers a missing or wrong-room grant with 401 "unauthenticated" (not 403).
+    expect(response.status).toBe(401);
+    expect((await response.json()).code).toBe('unauthenticated');
     const otherRoom = new AccessToken('devkey', 'secret', { identity: 'x' });
     otherRoom.addGrant({ roomAdmin: true, room: 'elsewhere' });
-    const r2 = await fetch(`${sfu.httpUrl}/twirp/livekit.RoomService/ListParticipants`, {
+    const r2 = await fetch(`${engine.httpUrl}/twirp/livekit.RoomService/ListParticipants`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await otherRoom.toJwt()}`, 'content-type': 'application/json' },
       body: JSON.stringify({ room: 'guarded' }),
     });
-    expect(r2.status).toBe(403);
-    const wrongSecret = new RoomServiceClient(sfu.httpUrl, 'devkey', 'not-the-secret');
+    expect(r2.status).toBe(401);
+    const wrongSecret = new RoomServiceClient(engine.httpUrl, 'devkey', 'not-the-secret');
     await expect(wrongSecret.listRooms()).rejects.toMatchObject({ status: 401 });
-    const r3 = await fetch(`${sfu.httpUrl}/twirp/livekit.RoomService/NoSuchMethod`, {
+    const r3 = await fetch(`${engine.httpUrl}/twirp/livekit.RoomService/NoSuchMethod`, {
       method: 'POST',
       body: '{}',
     });

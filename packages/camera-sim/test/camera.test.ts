@@ -1,5 +1,5 @@
-// The cameras against the real embedded SFU: what a subscriber receives from each scene, at the top and
-// the lowest simulcast layer, and whether a camera outlives a restart of the SFU.
+// The cameras against the engine: what a subscriber receives from each scene, at the top and
+// the lowest simulcast layer, and whether a camera outlives a restart of the engine.
 import {
   type RemoteTrackPublication,
   type RemoteVideoTrack,
@@ -10,25 +10,25 @@ import {
   type VideoFrame,
   VideoStream,
 } from '@livekit/rtc-node';
-import { type RunningSfu, startSfu } from '@scenecast/sfu';
-import { devKey, devSecret, participantToken, setVideoQuality, waitFor } from '@scenecast/testkit';
+import { type RunningEngine, startEngine } from '@scenecast/engine';
+import { participantToken, setVideoQuality, waitFor } from '@scenecast/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCamera } from '../src/camera.js';
 import { meanRgb, type Rect } from '../src/i420.js';
 import { sceneLayout } from '../src/renderer.js';
 import { sceneForColor } from '../src/scenes.js';
 
-let sfu: RunningSfu;
+let engine: RunningEngine;
 const cleanup: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
-  sfu = await startSfu({ port: 0 });
+  engine = await startEngine();
 });
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
 });
 afterAll(async () => {
-  await sfu?.close();
+  await engine?.close();
 });
 
 function camera(
@@ -38,7 +38,7 @@ function camera(
 ) {
   return startCamera({
     scene,
-    auth: { kind: 'keys', url: sfu.url, apiKey: devKey, apiSecret: devSecret, show },
+    auth: { kind: 'keys', url: engine.url, apiKey: engine.apiKey, apiSecret: engine.apiSecret, show },
     width: options.width ?? 3840,
     height: options.height ?? 2160,
     fps: options.fps ?? 5,
@@ -62,7 +62,7 @@ async function watch(show: string, identity: string) {
       seen.frames++;
     }
   });
-  await room.connect(sfu.url, await participantToken(show, `viewer-${identity}`, { canPublish: false }));
+  await room.connect(engine.url, await participantToken(show, `viewer-${identity}`, { canPublish: false }));
   cleanup.push(() => room.disconnect());
   await waitFor(() => publication !== undefined, { what: `${identity}'s track`, timeoutMs: 20_000 });
   return { room, seen, publication: () => publication! };
@@ -141,17 +141,17 @@ describe('scene cameras', () => {
     const show = 'cameras-restart';
     const running = await camera('farm', show, { width: 640, height: 360, fps: 10 });
     await running.live(20_000);
-    const port = sfu.port;
+    const port = engine.port;
 
-    await sfu.close();
+    await engine.close();
     await new Promise((resolve) => setTimeout(resolve, 2000)); // down for a moment, as in a redeploy
-    sfu = await startSfu({ port });
+    engine = await startEngine({ port });
 
     // Either rtc-node recovers the session itself or the camera joins again: both count.
     await waitFor(
       () => running.stats.connected && running.stats.reconnects + running.stats.sdkReconnects > 0,
       {
-        what: 'the camera back on the new SFU',
+        what: 'the camera back on the restarted engine',
         timeoutMs: 60_000,
       },
     );

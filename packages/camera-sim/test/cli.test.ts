@@ -5,18 +5,18 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Room } from '@livekit/rtc-node';
-import { type RunningSfu, startSfu } from '@scenecast/sfu';
+import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { participantToken, waitFor } from '@scenecast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
-let sfu: RunningSfu;
+let engine: RunningEngine;
 
 beforeAll(async () => {
-  sfu = await startSfu({ port: 0 });
+  engine = await startEngine();
 });
 afterAll(async () => {
-  await sfu?.close();
+  await engine?.close();
 });
 
 function run(args: string[]) {
@@ -41,14 +41,14 @@ describe('scenecast-camera', () => {
       '--show',
       show,
       '--url',
-      sfu.url,
+      engine.url,
       '--width',
       '640',
       '--height',
       '360',
     ]);
     const viewer = new Room();
-    await viewer.connect(sfu.url, await participantToken(show, 'cli-viewer', { canPublish: false }));
+    await viewer.connect(engine.url, await participantToken(show, 'cli-viewer', { canPublish: false }));
     try {
       await waitFor(() => viewer.remoteParticipants.get('camera-factory')?.trackPublications.size === 1, {
         what: `the camera's track (output so far: ${camera.output().slice(-500)})`,

@@ -2,8 +2,8 @@
 // tells by its pilot tone which scene it hears. The studio's voice needs Debian's espeak-ng
 // (apt-get install -y espeak-ng); without it the voice tests fail, they do not skip.
 import { AudioStream, type RemoteAudioTrack, Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
-import { type RunningSfu, startSfu } from '@scenecast/sfu';
-import { devKey, devSecret, participantToken, waitFor } from '@scenecast/testkit';
+import { type RunningEngine, startEngine } from '@scenecast/engine';
+import { participantToken, waitFor } from '@scenecast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCamera, startCamera } from '../src/camera.js';
 import { scenePilotTones } from '../src/scenes.js';
@@ -61,14 +61,14 @@ describe('scene sound', () => {
 });
 
 describe('scene sound through the SFU', () => {
-  let sfu: RunningSfu;
+  let engine: RunningEngine;
   const cameras: RunningCamera[] = [];
   beforeAll(async () => {
-    sfu = await startSfu({ port: 0 });
+    engine = await startEngine();
   });
   afterAll(async () => {
     for (const camera of cameras) await camera.stop();
-    await sfu?.close();
+    await engine?.close();
   });
 
   it('a subscriber hears the studio voice and the farm ambience, each by its pilot tone', async () => {
@@ -76,7 +76,7 @@ describe('scene sound through the SFU', () => {
     for (const scene of ['studio', 'farm']) {
       const camera = await startCamera({
         scene,
-        auth: { kind: 'keys', url: sfu.url, apiKey: devKey, apiSecret: devSecret, show },
+        auth: { kind: 'keys', url: engine.url, apiKey: engine.apiKey, apiSecret: engine.apiSecret, show },
         width: 320,
         height: 180,
         fps: 5,
@@ -94,7 +94,7 @@ describe('scene sound through the SFU', () => {
       for await (const frame of new AudioStream(track as RemoteAudioTrack, soundSampleRate, 1))
         frames.push(frame.data);
     });
-    await room.connect(sfu.url, await participantToken(show, 'listener', { canPublish: false }));
+    await room.connect(engine.url, await participantToken(show, 'listener', { canPublish: false }));
     try {
       // Two seconds of each, after the first half second (the decoder's start).
       const enough = (identity: string) => (heard.get(identity)?.length ?? 0) >= 250;

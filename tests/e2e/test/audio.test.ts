@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningCamera, scenePilotTones, startCamera } from '@scenecast/camera-sim';
 import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
-import { type RunningSfu, startSfu } from '@scenecast/sfu';
+import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { launchChromium, waitFor } from '@scenecast/testkit';
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
 import type { Browser, Page } from 'playwright-core';
@@ -38,7 +38,7 @@ const autoplayPolicy = `{
 const artifacts = join(import.meta.dirname, '..', 'test-results');
 mkdirSync(artifacts, { recursive: true });
 
-let sfu: RunningSfu;
+let engine: RunningEngine;
 let service: RunningTokenService;
 let viewer: ChildProcess;
 let viewerUrl: string;
@@ -49,15 +49,12 @@ beforeAll(async () => {
   const state = mkdtempSync(join(tmpdir(), 'e2e-audio-'));
   const tokenPort = 22_000 + Math.floor(Math.random() * 10_000);
   const adminToken = 'e2e-admin-token-0123456789abcdef';
-  sfu = await startSfu({
-    port: 0,
-    webhook: { urls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`], apiKey: 'devkey' },
-  });
+  engine = await startEngine({ webhookUrls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`] });
   service = await startTokenService({
     port: tokenPort,
     databaseUrl: `file:${join(state, 'e2e.db')}`,
     adminToken,
-    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
+    livekit: { url: engine.url, apiKey: engine.apiKey, apiSecret: engine.apiSecret },
     logLevel: 'warn',
   });
   const seeded = await seedDemo(service.url, adminToken, join(state, 'seed.json'));
@@ -93,7 +90,7 @@ afterAll(async () => {
   await browser?.close();
   viewer?.kill();
   for (const camera of cameras) await camera.stop();
-  await sfu?.close();
+  await engine?.close();
   await service?.close();
 });
 

@@ -1,4 +1,4 @@
-// Acceptance for the viewer: real Debian Chromium against the demo show — SFU, seeded token service,
+// Acceptance for the viewer: real Debian Chromium against the demo show — the engine, seeded token service,
 // synthetic cameras (studio at 3840x2160) and the built viewer — all real, on this machine.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -6,16 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningCamera, sceneColors, startCamera } from '@scenecast/camera-sim';
 import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
-import { type RunningSfu, startSfu } from '@scenecast/sfu';
+import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { launchChromium, waitFor } from '@scenecast/testkit';
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { near, stagePicture } from './stage.js';
 
 const artifacts = join(import.meta.dirname, '..', 'test-results');
 mkdirSync(artifacts, { recursive: true });
 
-let sfu: RunningSfu;
+let engine: RunningEngine;
 let service: RunningTokenService;
 let viewer: ChildProcess;
 let viewerUrl: string;
@@ -39,39 +40,16 @@ function cameraFor(scene: string): Promise<RunningCamera> {
   });
 }
 
-/** The stage's current picture: size, and the mean color of the identifying band (top 12 %). */
-async function stagePicture(page: Page) {
-  return page.evaluate(() => {
-    const video = document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]')!;
-    const canvas = document.createElement('canvas');
-    canvas.width = 64;
-    canvas.height = 36;
-    const g = canvas.getContext('2d', { willReadFrequently: true })!;
-    g.drawImage(video, 0, 0, 64, 36);
-    const band = g.getImageData(8, 1, 48, 2).data;
-    const mean = [0, 0, 0];
-    for (let i = 0; i < band.length; i += 4)
-      for (let c = 0; c < 3; c++) mean[c]! += band[i + c]! / (band.length / 4);
-    return { width: video.videoWidth, height: video.videoHeight, band: mean.map(Math.round) };
-  });
-}
-
-const near = (a: number[], b: number[], tolerance = 40) =>
-  a.every((v, i) => Math.abs(v - b[i]!) <= tolerance);
-
 beforeAll(async () => {
   const state = mkdtempSync(join(tmpdir(), 'e2e-'));
   const tokenPort = 22_000 + Math.floor(Math.random() * 10_000);
   const adminToken = 'e2e-admin-token-0123456789abcdef';
-  sfu = await startSfu({
-    port: 0,
-    webhook: { urls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`], apiKey: 'devkey' },
-  });
+  engine = await startEngine({ webhookUrls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`] });
   service = await startTokenService({
     port: tokenPort,
     databaseUrl: `file:${join(state, 'e2e.db')}`,
     adminToken,
-    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
+    livekit: { url: engine.url, apiKey: engine.apiKey, apiSecret: engine.apiSecret },
     logLevel: 'warn',
   });
   seeded = await seedDemo(service.url, adminToken, join(state, 'seed.json'));
@@ -91,8 +69,8 @@ afterAll(async () => {
   await browser?.close();
   viewer?.kill();
   for (const camera of cameras.values()) await camera.stop();
-  // The SFU first: closing it delivers its last webhooks to a token service that is still up.
-  await sfu?.close();
+  // The engine first: closing it delivers its last webhooks to a token service that is still up.
+  await engine?.close();
   await service?.close();
 });
 
@@ -234,14 +212,12 @@ describe('viewer on the demo show', () => {
     await waitFor(async () => near((await stagePicture(page)).band, sceneColors.factory!), {
       what: 'factory on stage',
     });
-    // Restart the engine on the same port: every connection drops at once, as on a network loss.
-    const port = sfu.port;
-    await sfu.close();
+    // Kill the engine and start it again on the same port: every connection drops at once, as on a
+    // network loss. (A graceful stop differs: livekit-server first tells clients to leave.)
+    const port = engine.port;
+    await engine.kill();
     await page.locator('.banner', { hasText: 'reconnecting' }).waitFor({ timeout: 20_000 });
-    sfu = await startSfu({
-      port,
-      webhook: { urls: [`${service.url}/v1/livekit/webhook`], apiKey: 'devkey' },
-    });
+    engine = await startEngine({ port, webhookUrls: [`${service.url}/v1/livekit/webhook`] });
     await waitFor(
       async () =>
         (await page.locator('.banner').count()) === 0 &&

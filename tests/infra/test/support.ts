@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { livekitServerBin } from '@scenecast/engine';
 import { skipWhen } from '@scenecast/testkit';
 import type { TestOptions } from 'vitest';
 import { parse } from 'yaml';
@@ -36,8 +37,8 @@ export function tool(name: 'helm' | 'caddy' | 'promtool' | 'livekit-server'): {
 } {
   let path: string | undefined;
   if (name === 'livekit-server') {
-    // Built by the test command for the engine matrix (issue 16); LIVEKIT_SERVER_BIN overrides.
-    path = [process.env.LIVEKIT_SERVER_BIN, join(root, '.tools/bin/server')].find((p) => p && existsSync(p));
+    // The pinned build of the engine matrix (scripts/livekit-server.mjs; npm test builds it).
+    path = existsSync(livekitServerBin) ? livekitServerBin : undefined;
   } else if (name === 'promtool') {
     path = onPath('promtool');
   } else {
@@ -49,7 +50,7 @@ export function tool(name: 'helm' | 'caddy' | 'promtool' | 'livekit-server'): {
     name === 'promtool'
       ? 'apt-get install --no-install-recommends prometheus'
       : name === 'livekit-server'
-        ? 'the test command builds it into .tools/bin/server (or set LIVEKIT_SERVER_BIN)'
+        ? 'node scripts/livekit-server.mjs builds it'
         : `GOBIN=.tools/bin go install ${tools.go[name]}`;
   return { missing: `${name} is not installed (${how}; npm test does it)` };
 }

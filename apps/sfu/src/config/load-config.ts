@@ -93,6 +93,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig
     );
   }
   const doc = parsed.data;
+  // A `redis:` section asks for a cluster, which a single in-process SFU cannot be: refuse rather than run
+  // one node that the operator believes is many.
+  if ('redis' in raw)
+    throw new Error(
+      'redis: the embedded SFU runs as one node and does not cluster; for more than one node run LiveKit ' +
+        '(livekit-server with infra/livekit/cluster.yaml, or LiveKit Cloud)',
+    );
   const warnings = unknownKeys(raw).map((key) => `unsupported config key ignored: ${key}`);
 
   const keys = parseKeys(values.keys) ?? parseKeys(env.LIVEKIT_KEYS) ?? doc.keys ?? defaultConfig.keys;

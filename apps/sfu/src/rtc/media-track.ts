@@ -89,6 +89,7 @@ export class MediaTrack {
         info.mid = this.info.mid;
         info.mimeType = this.info.mimeType;
       }
+      this.receiver.setMuted(this.info.muted);
     }
     const quality = this.kind === 'audio' ? VideoQuality.HIGH : qualityForRid(track.rid, this.info.layers);
     const rtpReceiver = transceiver.receiver;

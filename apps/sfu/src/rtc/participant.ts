@@ -266,6 +266,7 @@ export class Participant {
     const track = this.tracks.get(sid);
     if (!track || track.info.muted === muted) return track;
     track.info.muted = muted;
+    track.receiver?.setMuted(muted);
     this.changed();
     return track;
   }

@@ -206,7 +206,7 @@ export class RoomService {
   private adminRoom(name: string, grant: VideoGrant): Room {
     requireGrant(grant.roomAdmin, 'roomAdmin');
     if (grant.room !== name)
-      throw new SfuError('permission_denied', `token is for room "${grant.room ?? ''}", not "${name}"`);
+      throw new SfuError('unauthenticated', `token is for room "${grant.room ?? ''}", not "${name}"`);
     const room = this.rooms.get(name);
     if (!room) throw new SfuError('not_found', `room "${name}" does not exist`);
     return room;
@@ -219,8 +219,9 @@ export class RoomService {
   }
 }
 
+/** A missing grant is `unauthenticated` (401), as LiveKit answers it (its twirpAuthError), not 403. */
 function requireGrant(value: boolean | undefined, name: string): void {
-  if (!value) throw new SfuError('permission_denied', `token lacks the ${name} grant`);
+  if (!value) throw new SfuError('unauthenticated', `token lacks the ${name} grant`);
 }
 
 async function readBody(req: IncomingMessage): Promise<Uint8Array> {

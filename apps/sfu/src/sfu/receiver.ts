@@ -55,6 +55,8 @@ export class TrackReceiver {
   }> = [];
   private flushScheduled = false;
   private nackTimer: NodeJS.Timeout | undefined;
+  /** A muted track's media is not forwarded, as LiveKit does; what still arrives only keeps the stats. */
+  private muted = false;
 
   constructor(
     readonly kind: MediaKind,
@@ -89,6 +91,7 @@ export class TrackReceiver {
         layer.bytes += packet.payload.length;
         metrics.packets.inc({ direction: 'incoming', kind: this.kind });
         metrics.bytes.inc({ direction: 'incoming', kind: this.kind }, packet.payload.length);
+        if (this.muted) return;
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
         // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
         // further behind (subscribers recover with NACK or a keyframe).
@@ -168,6 +171,14 @@ export class TrackReceiver {
   }
 
   /** Ask the publisher for a keyframe on one layer, at most every few hundred ms. */
+  setMuted(muted: boolean): void {
+    if (this.muted === muted) return;
+    this.muted = muted;
+    // Subscribers resume mid-stream after a gap: a keyframe lets them decode at once.
+    if (!muted && this.kind === 'video')
+      for (const quality of this.layers.keys()) this.requestKeyframe(quality);
+  }
+
   requestKeyframe(quality: VideoQuality): void {
     const layer = this.layers.get(quality);
     if (!layer || layer.ssrc === undefined || this.kind === 'audio') return;
