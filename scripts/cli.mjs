@@ -222,8 +222,9 @@ function test(extra) {
   install();
   clearTestReports();
   const livekit = livekitServer();
-  log('lint, build, typecheck');
+  log('lint (biome, knip for dead code), build, typecheck');
   if (pnpmRun(['exec', 'biome', 'check', '.']) !== 0) process.exit(1);
+  if (pnpmRun(['exec', 'knip']) !== 0) process.exit(1);
   const checks = pnpmRun(['exec', 'turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']);
   if (checks !== 0) process.exit(checks);
   // The engine matrix: every suite on the embedded SFU, then the SDK-facing ones (and the LiveKit

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ScenecastClient } from '@scenecast/contract';
 import { startTokenService } from '@scenecast/token-service';
 import autocannon from 'autocannon';
 import express from 'express';
@@ -54,22 +55,13 @@ export async function run(): Promise<void> {
     logLevel: 'warn',
     viewerTokenRateLimit: 10_000_000, // the limiter still runs; its limit must not be what we measure
   });
-  const brand = await (
-    await fetch(`${service.url}/v1/brands`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Bench' }),
-    })
-  ).json();
-  await fetch(`${service.url}/v1/shows`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${brand.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      id: 'bench',
-      title: 'Bench',
-      product: 'Ham',
-      scenes: [{ id: 'studio', kind: 'studio', label: 'S' }],
-    }),
+  const operator = new ScenecastClient({ baseUrl: service.url, key: admin });
+  const { apiKey } = await operator.createBrand({ name: 'Bench' });
+  await operator.withKey(apiKey).createShow({
+    id: 'bench',
+    title: 'Bench',
+    product: 'Ham',
+    scenes: [{ id: 'studio', kind: 'studio', label: 'S' }],
   });
 
   const bare = express();

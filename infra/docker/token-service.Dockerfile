@@ -15,10 +15,12 @@ WORKDIR /repo
 RUN corepack enable
 COPY . .
 RUN pnpm install --frozen-lockfile --filter @scenecast/token-service...
-RUN pnpm --filter @scenecast/token-service build
+# The service and the workspace package it depends on (@scenecast/contract), in dependency order.
+RUN pnpm --filter @scenecast/token-service... build
 # Production dependencies only, with the built dist/, in a folder of its own.
-# --legacy: the token service has no workspace packages among its production dependencies, so pnpm 10's
-# injected-workspace deploy is not needed. tests/infra runs this very line.
+# --legacy: its one workspace dependency, @scenecast/contract, is copied into the bundle (its built dist/) as
+# pnpm 9 did, without turning on pnpm 10's inject-workspace-packages for the whole workspace. tests/infra runs
+# this very line.
 RUN pnpm --filter @scenecast/token-service deploy --legacy --prod /out
 
 FROM ${NODE_IMAGE}

@@ -12,7 +12,8 @@ WORKDIR /repo
 RUN corepack enable
 COPY . .
 RUN pnpm install --frozen-lockfile --filter "@scenecast/${APP}..."
-RUN pnpm --filter "@scenecast/${APP}" build
+# The app and the workspace packages it imports (@scenecast/contract), in dependency order.
+RUN pnpm --filter "@scenecast/${APP}..." build
 # Only the built files go on: `pnpm deploy --prod` would bring the app's runtime dependencies, and a static
 # app has none at run time (they are bundled into dist/).
 RUN cp -r "apps/${APP}/dist" /out

@@ -1,2 +1,10 @@
+export { type DemoUrls, readBanner } from './banner.js';
 export { demoShow, type Seeded, seedDemo } from './seed.js';
-export { viewerPreviewArgs } from './viewer.js';
+export {
+  type CameraSpec,
+  demoCameras,
+  type Stack,
+  type StackOptions,
+  startStack,
+  startViewer,
+} from './stack.js';

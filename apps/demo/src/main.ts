@@ -2,18 +2,14 @@
 // `npm start`: the demo show — the engine (embedded SFU, or `--engine livekit` / SCENECAST_ENGINE=livekit for
 // the real livekit-server), token service (seeded), three scene cameras and the viewer — on this machine,
 // with one Ctrl-C to stop it all.
-import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { devKeys, type EngineName, engineCommand, selectedEngine } from '@scenecast/engine';
-import { seedDemo } from './seed.js';
-import { httpOk, Supervisor } from './supervisor.js';
-import { viewerPreviewArgs } from './viewer.js';
+import { type EngineName, selectedEngine } from '@scenecast/engine';
+import { formatBanner } from './banner.js';
+import { demoCameras, type Stack, startStack } from './stack.js';
 
-const require = createRequire(import.meta.url);
-const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
+// The demo's own parts log warnings only, unless asked for more.
+process.env.LOG_LEVEL ??= 'warn';
 
 let engine: EngineName;
 try {
@@ -23,87 +19,60 @@ try {
   console.error(`npm start: ${(error as Error).message} (usage: npm start [-- --engine embedded|livekit])`);
   process.exit(2);
 }
-const host = process.env.DEMO_HOST ?? '127.0.0.1';
-const sfuPort = Number(process.env.SFU_PORT ?? 7880);
-const tokenPort = Number(process.env.TOKEN_SERVICE_PORT ?? 8080);
-const viewerPort = Number(process.env.VIEWER_PORT ?? 5173);
+const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 /** Frame rate and studio resolution of the synthetic cameras; lower them on a slow machine. */
-const fps = process.env.DEMO_FPS ?? '15';
-const studioSize = (process.env.DEMO_STUDIO_SIZE ?? '3840x2160').split('x');
-const stateDir = resolve(process.env.DEMO_STATE_DIR ?? '.scenecast');
-const stateFile = join(stateDir, 'demo-seed.json');
-const dbFile = join(stateDir, 'demo.db');
-const tokenService = `http://${host}:${tokenPort}`;
-const adminToken = randomBytes(24).toString('hex');
+const fps = Number(process.env.DEMO_FPS ?? 15);
+const [studioWidth, studioHeight] = (process.env.DEMO_STUDIO_SIZE ?? '3840x2160').split('x').map(Number);
 
-// The seed state and the database belong together: without the one, start the other afresh.
-if (!existsSync(stateFile))
-  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
+let stack: Stack | undefined;
+let stopping = false;
+/** Set by Ctrl-C during start-up: startStack is left to finish or fail (cleaning up after itself) first. */
+let stopRequested = false;
 
-const supervisor = new Supervisor();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void supervisor.stopAll(0));
+/** Stops every part, once, and leaves with the code: Ctrl-C, or a part that keeps crashing. */
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await stack?.close().catch((error: Error) => console.error(`stopping the demo: ${error.message}`));
+  process.exit(code);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    if (stack) void stop(0);
+    else stopRequested = true;
+  });
 
 try {
-  await supervisor.start({
-    name: engine === 'livekit' ? 'livekit-server' : 'sfu',
-    ...(await engineCommand(engine, { port: sfuPort, webhookUrls: [`${tokenService}/v1/livekit/webhook`] })),
-    ready: () => httpOk(`http://${host}:${sfuPort}/`),
-  });
-  await supervisor.start({
-    name: 'token-service',
-    command: process.execPath,
-    args: [join(packageDir('@scenecast/token-service'), 'dist', 'main.js')],
-    env: {
-      PORT: String(tokenPort),
-      DATABASE_URL: `file:${dbFile}`,
-      LIVEKIT_URL: `ws://${host}:${sfuPort}`,
-      LIVEKIT_API_KEY: devKeys.apiKey,
-      LIVEKIT_API_SECRET: devKeys.apiSecret,
-      SCENECAST_ADMIN_TOKEN: adminToken,
-      CORS_ORIGINS: `http://${host}:${viewerPort},http://localhost:${viewerPort}`,
-      LOG_LEVEL: 'warn',
+  stack = await startStack({
+    engine,
+    host: process.env.DEMO_HOST ?? '127.0.0.1',
+    ports: {
+      engine: port('SFU_PORT', 7880),
+      tokenService: port('TOKEN_SERVICE_PORT', 8080),
+      viewer: port('VIEWER_PORT', 5173),
     },
-    ready: () => httpOk(`${tokenService}/readyz`),
-  });
-  const seeded = await seedDemo(tokenService, adminToken, stateFile);
-  const cameraCli = join(packageDir('@scenecast/camera-sim'), 'dist', 'cli.js');
-  for (const scene of ['studio', 'factory', 'farm']) {
-    const [width, height] = scene === 'studio' ? studioSize : ['1280', '720'];
-    await supervisor.start({
-      name: `camera ${scene}`,
-      command: process.execPath,
-      args: [
-        cameraCli,
-        '--scene',
-        scene,
-        '--feed',
-        seeded.feeds[scene]!,
-        '--width',
-        width!,
-        '--height',
-        height!,
-        '--fps',
-        fps,
-      ],
-      env: { TOKEN_SERVICE_URL: tokenService, SCENECAST_BRAND_KEY: seeded.brandKey, LOG_LEVEL: 'warn' },
-    });
-  }
-  await supervisor.start({
-    name: 'viewer',
-    command: process.execPath,
-    args: viewerPreviewArgs(host, viewerPort),
-    env: { TOKEN_SERVICE_URL: tokenService },
-    ready: () => httpOk(`http://${host}:${viewerPort}/`),
+    stateDir: resolve(process.env.DEMO_STATE_DIR ?? '.scenecast'),
+    cameras: demoCameras.map((camera) =>
+      camera.scene === 'studio'
+        ? { ...camera, width: studioWidth!, height: studioHeight!, fps }
+        : { ...camera, fps },
+    ),
+    onCrashLoop: (name) => {
+      console.error(`${name} keeps crashing; stopping the demo`);
+      void stop(1);
+    },
   });
 } catch (error) {
-  console.error(`demo failed to start: ${(error as Error).message}`);
-  await supervisor.stopAll(1);
+  if (!stopRequested) console.error(`demo failed to start: ${(error as Error).message}`);
+  process.exit(stopRequested ? 0 : 1);
 }
 
-console.log(`
-  scenecast demo is live — Ctrl-C stops everything
-
-  Watch the show     http://${host}:${viewerPort}/show/demo
-  Token service      ${tokenService}   (public show: ${tokenService}/v1/shows/demo, API: ${tokenService}/v1/openapi.json)
-  ${(engine === 'livekit' ? 'livekit-server' : 'SFU (LiveKit API)').padEnd(18)} ws://${host}:${sfuPort}     api key ${devKeys.apiKey} / secret ${devKeys.apiSecret}
-`);
+if (stopRequested) await stop(0);
+console.log(
+  formatBanner({
+    engine,
+    showUrl: stack.showUrl,
+    tokenService: stack.tokenService.url,
+    engineUrl: stack.engineUrl,
+  }),
+);

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ApiError, type endpoints, type RequestOf, type ScenecastClient } from '@scenecast/contract';
 
 /** The demo show: a ham traced from the pig farm through the curing house to the tasting studio. */
 export const demoShow = {
@@ -30,9 +31,9 @@ export const demoShow = {
       description: 'Liangtouwu pigs raised on open pasture.',
     },
   ],
-};
+} satisfies RequestOf<typeof endpoints.createShow>;
 
-const trace = [
+const trace: RequestOf<typeof endpoints.addTrace>[] = [
   {
     stage: 'farm',
     batch: 'PIG-2026-0412',
@@ -68,52 +69,41 @@ const trace = [
 
 export interface Seeded {
   brandKey: string;
+  /** The feed of each scene, by scene id. */
   feeds: Record<string, string>;
-}
-
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  key: string,
-  body?: unknown,
-  // biome-ignore lint/suspicious/noExplicitAny: JSON from our own API, read field by field below
-): Promise<{ status: number; json: any }> {
-  const response = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = response.status === 204 ? undefined : await response.json();
-  return { status: response.status, json };
 }
 
 /**
  * Creates the demo brand, show, feeds and trace through the public API (the same calls a brand makes),
- * once; later runs reuse what the state file remembers.
+ * once; later runs reuse what the state file remembers, as long as the service still knows that brand's show.
  */
-export async function seedDemo(tokenService: string, adminToken: string, stateFile: string): Promise<Seeded> {
+export async function seedDemo(api: ScenecastClient, adminToken: string, stateFile: string): Promise<Seeded> {
   if (existsSync(stateFile)) {
     const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as Seeded;
-    const check = await call(tokenService, 'GET', '/v1/shows', saved.brandKey);
-    if (check.status === 200 && check.json.shows.some((s: { id: string }) => s.id === 'demo')) return saved;
+    const known = await api
+      .withKey(saved.brandKey)
+      .listShows()
+      .then(({ shows }) => shows.some((s) => s.id === demoShow.id))
+      .catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 401) return false; // a database of another run
+        throw error;
+      });
+    if (known) return saved;
   }
-  const brand = await call(tokenService, 'POST', '/v1/brands', adminToken, { name: 'Jinhua Heritage Foods' });
-  if (brand.status !== 201) throw new Error(`could not create the demo brand: ${JSON.stringify(brand.json)}`);
-  const key = brand.json.apiKey as string;
-  const show = await call(tokenService, 'POST', '/v1/shows', key, demoShow);
-  if (show.status !== 201) throw new Error(`could not create the demo show: ${JSON.stringify(show.json)}`);
+  const { apiKey } = await api.withKey(adminToken).createBrand({ name: 'Jinhua Heritage Foods' });
+  const brand = api.withKey(apiKey);
+  await brand.createShow(demoShow);
   const feeds: Record<string, string> = {};
   for (const scene of demoShow.scenes) {
-    const feed = await call(tokenService, 'POST', '/v1/shows/demo/feeds', key, {
+    const feed = await brand.addFeed(demoShow.id, {
       sceneId: scene.id,
       label: `${scene.label} camera`,
       sourceKind: 'synthetic',
     });
-    feeds[scene.id] = feed.json.id;
+    feeds[scene.id] = feed.id;
   }
-  for (const record of trace) await call(tokenService, 'POST', '/v1/shows/demo/trace', key, record);
-  const seeded = { brandKey: key, feeds };
+  for (const record of trace) await brand.addTrace(demoShow.id, record);
+  const seeded = { brandKey: apiKey, feeds };
   mkdirSync(dirname(stateFile), { recursive: true });
   writeFileSync(stateFile, JSON.stringify(seeded, null, 2), { mode: 0o600 });
   return seeded;

@@ -3,10 +3,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 export interface ServiceSpec {
   name: string;
   command: string;
+  /** Read again at each restart: a service started on port 0 can be pinned to the port it got. */
   args: string[];
   env?: Record<string, string>;
-  /** Resolves when the service is ready to be used. */
-  ready?: () => Promise<boolean>;
+  /** Whether the service is ready, given what it has printed so far (a line with its URL, say). */
+  ready?: (output: string) => Promise<boolean> | boolean;
 }
 
 export interface RestartPolicy {
@@ -34,78 +35,107 @@ interface Running {
   spec: ServiceSpec;
   prefix: string;
   child: ChildProcess;
+  /** The child's recent output (stdout and stderr), for readiness and for errors. */
+  output: string;
   startedAt: number;
   crashes: number[];
   delayMs: number;
 }
 
 /**
- * Runs the demo's processes and prefixes their output. A process that exits unexpectedly is restarted
- * with backoff (viewers and cameras reconnect by themselves); one that keeps crashing stops the demo.
- * Ctrl-C stops them all together, so nothing is left running in the background.
+ * Runs processes and prefixes their output. A process that exits unexpectedly is restarted with backoff
+ * (viewers and cameras reconnect by themselves); one that keeps crashing is given up on (`onCrashLoop`).
+ * stopAll() stops them all together, so nothing is left running in the background.
  */
 export class Supervisor {
   private readonly services = new Map<string, Running>();
   private stopping = false;
 
   constructor(
-    private readonly policy: RestartPolicy = defaultRestartPolicy,
-    private readonly out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+    private readonly options: {
+      policy?: RestartPolicy;
+      out?: (line: string) => void;
+      /** A service crashed more often than the policy allows; it stays down. */
+      onCrashLoop?: (name: string) => void;
+    } = {},
   ) {}
 
-  async start(spec: ServiceSpec, timeoutMs = 60_000): Promise<void> {
+  private get policy(): RestartPolicy {
+    return this.options.policy ?? defaultRestartPolicy;
+  }
+
+  private out(line: string): void {
+    if (this.options.out) this.options.out(line);
+    else process.stdout.write(`${line}\n`);
+  }
+
+  /** Starts the service; resolves with what it printed until it was ready. */
+  async start(spec: ServiceSpec, timeoutMs = 60_000): Promise<string> {
     const color = colors[this.services.size % colors.length];
-    const prefix = `\x1b[${color}m${spec.name.padEnd(14)}\x1b[0m| `;
     const service: Running = {
       spec,
-      prefix,
-      child: this.spawn(spec, prefix),
+      prefix: `\x1b[${color}m${spec.name.padEnd(14)}\x1b[0m| `,
+      child: undefined as unknown as ChildProcess, // set by spawn()
+      output: '',
       startedAt: Date.now(),
       crashes: [],
       delayMs: this.policy.initialDelayMs,
     };
+    this.spawn(service);
     this.services.set(spec.name, service);
     this.watch(service);
     await this.waitReady(service, timeoutMs);
+    return service.output;
   }
 
-  private spawn(spec: ServiceSpec, prefix: string): ChildProcess {
+  /** Stops one service for good (it is not restarted); SIGKILL drops it at once, as a crash does. */
+  async stop(name: string, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    const service = this.services.get(name);
+    this.services.delete(name);
+    if (service) await terminate(service.child, signal);
+  }
+
+  private spawn(service: Running): void {
+    const { spec, prefix } = service;
     const child = spawn(spec.command, spec.args, {
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    service.child = child;
+    service.output = '';
     for (const stream of [child.stdout, child.stderr]) {
       let buffered = '';
       stream?.on('data', (chunk: Buffer) => {
+        if (service.child === child) service.output = (service.output + chunk).slice(-10_000);
         buffered += chunk.toString();
         const lines = buffered.split('\n');
         buffered = lines.pop() ?? '';
         for (const line of lines) this.out(prefix + line);
       });
     }
-    return child;
   }
 
   private watch(service: Running): void {
     service.child.once('exit', (code, signal) => {
-      if (this.stopping) return;
+      if (this.stopping || this.services.get(service.spec.name) !== service) return;
       const now = Date.now();
       if (now - service.startedAt >= this.policy.healthyAfterMs) service.delayMs = this.policy.initialDelayMs;
       service.crashes = [...service.crashes.filter((t) => now - t < this.policy.crashWindowMs), now];
       if (service.crashes.length > this.policy.maxCrashes) {
         this.out(
           `${service.prefix}exited (${signal ?? code}) ${service.crashes.length} times within ` +
-            `${this.policy.crashWindowMs / 1000} s; stopping the demo`,
+            `${this.policy.crashWindowMs / 1000} s; giving up`,
         );
-        void this.stopAll(1);
+        this.services.delete(service.spec.name);
+        this.options.onCrashLoop?.(service.spec.name);
         return;
       }
       const delay = service.delayMs;
       service.delayMs = Math.min(delay * 2, this.policy.maxDelayMs);
       this.out(`${service.prefix}exited unexpectedly (${signal ?? code}); restarting in ${delay} ms`);
       setTimeout(() => {
-        if (this.stopping) return;
-        service.child = this.spawn(service.spec, service.prefix);
+        if (this.stopping || this.services.get(service.spec.name) !== service) return;
+        this.spawn(service);
         service.startedAt = Date.now();
         this.watch(service);
         void this.waitReady(service, 60_000).then(
@@ -120,32 +150,28 @@ export class Supervisor {
     const { spec, child } = service;
     if (!spec.ready) return;
     const deadline = Date.now() + timeoutMs;
-    while (!(await spec.ready().catch(() => false))) {
+    const ready = async () => spec.ready!(service.output);
+    while (!(await ready().catch(() => false))) {
       if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`${spec.name} exited before it was ready`);
+        throw new Error(`${spec.name} exited before it was ready: ${service.output.slice(-500)}`);
       if (Date.now() > deadline) throw new Error(`${spec.name} was not ready after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
-  async stopAll(exitCode = 0): Promise<never> {
+  /** Stops every service, for good. */
+  async stopAll(): Promise<void> {
     this.stopping = true;
-    const exits = [...this.services.values()].map(
-      ({ child }) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-        }),
-    );
-    await Promise.all(exits);
-    process.exit(exitCode);
+    await Promise.all([...this.services.values()].map(({ child }) => terminate(child)));
   }
 }
 
-/** True when an HTTP GET answers 2xx. */
-export async function httpOk(url: string): Promise<boolean> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-  return response.ok;
+/** The signal (SIGTERM), then SIGKILL if it is still there 5 s later; resolves when it has exited. */
+function terminate(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
 }

@@ -7,14 +7,14 @@ import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { attributes, ScenecastClient } from '@scenecast/contract';
 import { selectedEngine } from '@scenecast/engine';
 import { waitFor } from '@scenecast/testkit';
-import { RoomServiceClient } from 'livekit-server-sdk';
+import { RoomServiceClient, TrackType } from 'livekit-server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readBanner } from '../src/banner.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const base = 30_000 + Math.floor(Math.random() * 20_000);
-const ports = { sfu: base, token: base + 1, viewer: base + 2 };
 let demo: ChildProcess | undefined;
 let output = '';
 
@@ -54,9 +54,10 @@ describe('npm start', () => {
       env: {
         ...process.env,
         SCENECAST_ENGINE: '', // the flag alone chooses the engine
-        SFU_PORT: String(ports.sfu),
-        TOKEN_SERVICE_PORT: String(ports.token),
-        VIEWER_PORT: String(ports.viewer),
+        // Any free ports: the banner says which.
+        SFU_PORT: '0',
+        TOKEN_SERVICE_PORT: '0',
+        VIEWER_PORT: '0',
         DEMO_STATE_DIR: mkdtempSync(join(tmpdir(), 'demo-')),
         DEMO_FPS: '5', // the studio stays 3840x2160; fewer frames keep the test light
       },
@@ -73,31 +74,30 @@ describe('npm start', () => {
       timeoutMs: 240_000,
       intervalMs: 500,
     });
-    const viewerUrl = `http://127.0.0.1:${ports.viewer}/show/demo`;
-    expect(output).toContain(viewerUrl);
-    expect(output).toContain(`http://127.0.0.1:${ports.token}`);
-    expect(output).toContain(`ws://127.0.0.1:${ports.sfu}`);
+    const { showUrl, tokenService, engineUrl } = readBanner(output)!;
+    const ports = [showUrl, tokenService, engineUrl].map((url) => Number(new URL(url).port));
+    expect(showUrl).toBe(`http://127.0.0.1:${ports[0]}/show/demo`);
+    expect(ports.every((port) => port > 0)).toBe(true);
 
     // The URLs work: the viewer app, the public show with its three scenes, all live from webhooks.
-    const page = await fetch(viewerUrl);
+    const page = await fetch(showUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
+    const api = new ScenecastClient({ baseUrl: tokenService });
     await waitFor(
       async () => {
-        const show = (await (await fetch(`http://127.0.0.1:${ports.token}/v1/shows/demo`)).json()) as {
-          scenes: Array<{ id: string; live: boolean }>;
-        };
+        const show = await api.getShow('demo');
         return show.scenes.length === 3 && show.scenes.every((scene) => scene.live);
       },
       { what: 'all three scenes live', timeoutMs: 60_000 },
     );
 
     // The engine sees three cameras, the studio publishing 3840x2160.
-    const rooms = new RoomServiceClient(`http://127.0.0.1:${ports.sfu}`, 'devkey', 'secret');
+    const rooms = new RoomServiceClient(engineUrl.replace(/^ws/, 'http'), 'devkey', 'secret');
     const participants = await rooms.listParticipants('demo');
-    const cameras = new Map(participants.map((p) => [p.attributes['scenecast.scene'], p]));
+    const cameras = new Map(participants.map((p) => [p.attributes[attributes.scene], p]));
     expect([...cameras.keys()].sort()).toEqual(['factory', 'farm', 'studio']);
-    const studioTrack = cameras.get('studio')!.tracks[0]!;
+    const studioTrack = cameras.get('studio')!.tracks.find((t) => t.type === TrackType.VIDEO)!;
     expect([studioTrack.width, studioTrack.height]).toEqual([3840, 2160]);
 
     // Ctrl-C.
@@ -110,6 +110,6 @@ describe('npm start', () => {
     ]);
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     await waitFor(() => !groupAlive(demo!.pid!), { what: 'every demo process gone', timeoutMs: 10_000 });
-    for (const port of Object.values(ports)) expect(await listening(port), `port ${port}`).toBe(false);
+    for (const port of ports) expect(await listening(port), `port ${port}`).toBe(false);
   }, 360_000);
 });

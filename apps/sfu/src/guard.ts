@@ -19,7 +19,7 @@ export function reportFault(
   context: object = {},
 ): void {
   metrics.callbackErrors.inc({ where });
-  mediaLog ??= log ? undefined : createLogger();
+  if (!log) mediaLog ??= createLogger();
   const logger = log ?? mediaLog!;
   const now = Date.now();
   const loud = now - (lastLogged.get(where) ?? Number.NEGATIVE_INFINITY) >= logIntervalMs;

@@ -2,6 +2,8 @@
 // with the same identity and rights, so their reconnects keep working. Issue #18: refreshing a token that
 // carried `canPublishSources` (every feed camera) threw inside a timer and took the whole SFU down.
 import { AddTrackRequest, SignalRequest, SignalResponse, TrackSource, TrackType } from '@livekit/protocol';
+import type { SceneKind } from '@scenecast/contract';
+import { feedGrant, type Grant, viewerGrant } from '@scenecast/contract/grants';
 import { devKey, devSecret, waitFor } from '@scenecast/testkit';
 import { decodeJwt } from 'jose';
 import {
@@ -33,49 +35,44 @@ interface Kind {
   refused: TrackSource;
 }
 
-// The grants scenecast's token service issues, and one carrying every field a LiveKit grant can hold.
+/** A kind from one of the grants scenecast issues (its room is the test's). */
+function issued(name: string, grant: Grant, allowed: TrackSource | undefined, refused: TrackSource): Kind {
+  const { room: _room, roomJoin: _join, ...video } = grant.video;
+  return {
+    name,
+    identity: grant.identity,
+    grant: video,
+    extra: { name: grant.name, attributes: grant.attributes },
+    allowed,
+    refused,
+  };
+}
+
+const feed = (sceneId: string, sceneKind: SceneKind) => ({
+  id: `f-${sceneId}`,
+  showId: 'show',
+  sceneId,
+  sceneKind,
+  identity: `feed-${sceneId}`,
+  label: `${sceneId} cam`,
+});
+
+// The grants scenecast's token service issues (the contract's), and one carrying every field a LiveKit
+// grant can hold.
 const kinds: Kind[] = [
-  {
-    name: 'viewer',
-    identity: 'viewer-1',
-    grant: {
-      canSubscribe: true,
-      canPublish: false,
-      canPublishSources: [],
-      canPublishData: true,
-      canUpdateOwnMetadata: false,
-    },
-    extra: { name: 'Guest', attributes: { 'scenecast.role': 'viewer' } },
-    refused: TrackSource.CAMERA,
-  },
-  {
-    name: 'studio feed (camera and microphone)',
-    identity: 'feed-studio',
-    grant: {
-      canPublish: true,
-      canPublishSources: [TrackSource.CAMERA, TrackSource.MICROPHONE],
-      canSubscribe: false,
-      canPublishData: false,
-      canUpdateOwnMetadata: false,
-    },
-    extra: { name: 'Studio cam', attributes: { 'scenecast.scene': 'studio', 'scenecast.feed': 'f1' } },
-    allowed: TrackSource.CAMERA,
-    refused: TrackSource.SCREEN_SHARE,
-  },
-  {
-    name: 'brand preview feed (camera only, subscribes)',
-    identity: 'feed-farm',
-    grant: {
-      canPublish: true,
-      canPublishSources: [TrackSource.CAMERA],
-      canSubscribe: true,
-      canPublishData: false,
-      canUpdateOwnMetadata: false,
-    },
-    extra: { name: 'Farm cam', attributes: { 'scenecast.scene': 'farm' } },
-    allowed: TrackSource.CAMERA,
-    refused: TrackSource.MICROPHONE,
-  },
+  issued('viewer', viewerGrant('show', 'viewer-1'), undefined, TrackSource.CAMERA),
+  issued(
+    'studio feed (the host: camera, microphone and chat)',
+    feedGrant(feed('studio', 'studio')),
+    TrackSource.CAMERA,
+    TrackSource.SCREEN_SHARE,
+  ),
+  issued(
+    'brand preview feed (camera only, subscribes)',
+    feedGrant(feed('farm', 'farm'), { preview: true }),
+    TrackSource.CAMERA,
+    TrackSource.MICROPHONE,
+  ),
   {
     name: 'every grant field',
     identity: 'agent-1',

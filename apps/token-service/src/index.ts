@@ -14,12 +14,19 @@ export { createApp } from './http/app.js';
 export interface RunningTokenService {
   url: string;
   store: Store;
+  /**
+   * Points the tokens issued from now on at this LiveKit URL: for an engine started after the service,
+   * because the engine needs the service's webhook URL first.
+   */
+  setLivekitUrl(url: string): void;
   close(): Promise<void>;
 }
 
 /** Opens (and migrates) the database, then serves the API. */
 export async function startTokenService(overrides: Partial<Config> = {}): Promise<RunningTokenService> {
-  const config = { ...loadConfig({ ...process.env }), ...overrides };
+  const loaded = { ...loadConfig({ ...process.env }), ...overrides };
+  // A copy of its own: setLivekitUrl changes it.
+  const config: Config = { ...loaded, livekit: { ...loaded.livekit } };
   const log = pino({
     name: 'token-service',
     level: config.logLevel,
@@ -40,6 +47,9 @@ export async function startTokenService(overrides: Partial<Config> = {}): Promis
   return {
     url: `http://${config.host}:${port}`,
     store,
+    setLivekitUrl(url) {
+      config.livekit.url = url;
+    },
     /** Graceful: stop accepting, let in-flight requests finish (up to 2 s), then close the database. */
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

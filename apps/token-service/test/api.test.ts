@@ -1,10 +1,21 @@
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiError, attributes, type ScenecastClient } from '@scenecast/contract';
 import { skipWhen } from '@scenecast/testkit';
-import { decodeJwt } from 'jose';
+import { decodeJwt, type JWTPayload } from 'jose';
 import { AccessToken, TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningTokenService } from '../src/index.js';
-import { adminToken, backends, type Client, client, demoShow, startTestService } from './helpers.js';
+import {
+  adminToken,
+  apiClient,
+  backends,
+  demoShow,
+  type RawAnswer,
+  raw,
+  startTestService,
+} from './helpers.js';
 
 const livekit = { url: 'ws://127.0.0.1:7880', apiKey: 'devkey', apiSecret: 'secret' };
 
@@ -16,7 +27,15 @@ async function webhook(event: unknown, secret = livekit.apiSecret) {
   return { body, authorization: await token.toJwt() };
 }
 
-const problem = (r: { status: number; body: any; headers: Headers }, status: number, detail?: RegExp) => {
+/** The claims of a LiveKit token we issued. */
+const claimsOf = (token: string) =>
+  decodeJwt(token) as JWTPayload & {
+    name?: string;
+    attributes: Record<string, string>;
+    video: Record<string, unknown> & { canPublishSources?: string[] };
+  };
+
+const problem = (r: RawAnswer, status: number, detail?: RegExp) => {
   expect(r.status).toBe(status);
   expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
   expect(r.body.status).toBe(status);
@@ -27,22 +46,31 @@ const problem = (r: { status: number; body: any; headers: Headers }, status: num
 for (const backend of backends) {
   describe(`API on ${backend.name}`, skipWhen(backend.skip), () => {
     let service: RunningTokenService;
-    let api: Client;
+    /** The wire, for what a typed client cannot or does not show. */
+    let call: ReturnType<typeof raw>;
+    /** The contract's client: everything it reads is checked against the contract's schemas. */
+    let anyone: ScenecastClient;
+    let brandA: ScenecastClient;
+    let brandB: ScenecastClient;
     let keyA: string;
     let keyB: string;
 
     beforeAll(async () => {
       service = await startTestService(backend, { livekit });
-      api = client(service.url);
-      keyA = (await api.call('POST', '/v1/brands', { name: 'Brand A' }, adminToken)).body.apiKey;
-      keyB = (await api.call('POST', '/v1/brands', { name: 'Brand B' }, adminToken)).body.apiKey;
+      call = raw(service.url);
+      anyone = apiClient(service);
+      const operator = apiClient(service, adminToken);
+      keyA = (await operator.createBrand({ name: 'Brand A' })).apiKey;
+      keyB = (await operator.createBrand({ name: 'Brand B' })).apiKey;
+      brandA = anyone.withKey(keyA);
+      brandB = anyone.withKey(keyB);
     });
 
     afterAll(() => service?.close());
 
     describe('brands', () => {
       it('creates a brand with the operator secret and shows its key once', async () => {
-        const r = await api.call('POST', '/v1/brands', { name: 'Tea Co' }, adminToken);
+        const r = await call('POST', '/v1/brands', { name: 'Tea Co' }, adminToken);
         expect(r.status).toBe(201);
         expect(r.body.apiKey).toMatch(/^sck_br_/);
         const rows = await service.store.db
@@ -54,38 +82,37 @@ for (const backend of backends) {
       });
 
       it('refuses a missing or wrong operator secret, and unknown fields', async () => {
-        problem(await api.call('POST', '/v1/brands', { name: 'X' }), 401);
-        problem(await api.call('POST', '/v1/brands', { name: 'X' }, 'nope-nope-nope-nope'), 401);
-        problem(await api.call('POST', '/v1/brands', { name: 'X', admin: true }, adminToken), 400, /admin/);
+        problem(await call('POST', '/v1/brands', { name: 'X' }), 401);
+        problem(await call('POST', '/v1/brands', { name: 'X' }, 'nope-nope-nope-nope'), 401);
+        problem(await call('POST', '/v1/brands', { name: 'X', admin: true }, adminToken), 400, /admin/);
       });
     });
 
     describe('shows', () => {
       it('creates a show with its scenes; the owner lists it, the public sees it without secrets', async () => {
-        const created = await api.call('POST', '/v1/shows', demoShow, keyA);
-        expect(created.status).toBe(201);
-        expect(created.body.scenes.map((s: { id: string }) => s.id)).toEqual(['studio', 'factory', 'farm']);
-        const mine = await api.call('GET', '/v1/shows', undefined, keyA);
-        expect(mine.body.shows.map((s: { id: string }) => s.id)).toContain('demo');
-        const theirs = await api.call('GET', '/v1/shows', undefined, keyB);
-        expect(theirs.body.shows.map((s: { id: string }) => s.id)).not.toContain('demo');
-        const pub = await api.call('GET', '/v1/shows/demo');
+        const created = await brandA.createShow(demoShow);
+        expect(created.scenes.map((s) => s.id)).toEqual(['studio', 'factory', 'farm']);
+        expect((await brandA.listShows()).shows.map((s) => s.id)).toContain('demo');
+        expect((await brandB.listShows()).shows.map((s) => s.id)).not.toContain('demo');
+        expect((await anyone.getShow('demo')).scenes[0]).toMatchObject({
+          id: 'studio',
+          kind: 'studio',
+          live: false,
+        });
+        // On the wire: no brand id, no feed identities.
+        const pub = await call('GET', '/v1/shows/demo');
         expect(pub.status).toBe(200);
         expect(pub.body.brandId).toBeUndefined();
-        expect(pub.body.scenes[0]).toMatchObject({ id: 'studio', kind: 'studio', live: false });
+        expect(JSON.stringify(pub.body)).not.toContain('identity');
       });
 
       it('rejects duplicates, bad JSON, unknown fields, oversized bodies and wrong content types', async () => {
-        problem(await api.call('POST', '/v1/shows', demoShow, keyA), 409, /taken/);
-        problem(await api.call('POST', '/v1/shows', '{"title": ', keyA), 400, /JSON/);
-        problem(await api.call('POST', '/v1/shows', { ...demoShow, id: 'x2', price: 3 }, keyA), 400, /price/);
-        problem(
-          await api.call('POST', '/v1/shows', { ...demoShow, id: 'x3', scenes: [] }, keyA),
-          400,
-          /scenes/,
-        );
+        problem(await call('POST', '/v1/shows', demoShow, keyA), 409, /taken/);
+        problem(await call('POST', '/v1/shows', '{"title": ', keyA), 400, /JSON/);
+        problem(await call('POST', '/v1/shows', { ...demoShow, id: 'x2', price: 3 }, keyA), 400, /price/);
+        problem(await call('POST', '/v1/shows', { ...demoShow, id: 'x3', scenes: [] }, keyA), 400, /scenes/);
         const huge = { ...demoShow, id: 'x4', title: 'a'.repeat(100_000) };
-        problem(await api.call('POST', '/v1/shows', huge, keyA), 413);
+        problem(await call('POST', '/v1/shows', huge, keyA), 413);
         const r = await fetch(`${service.url}/v1/shows`, {
           method: 'POST',
           headers: { authorization: `Bearer ${keyA}`, 'content-type': 'text/plain' },
@@ -95,12 +122,11 @@ for (const backend of backends) {
       });
 
       it('updates and deletes its own show', async () => {
-        await api.call('POST', '/v1/shows', { ...demoShow, id: 'temp' }, keyA);
-        const patched = await api.call('PATCH', '/v1/shows/temp', { status: 'live' }, keyA);
-        expect(patched.body.status).toBe('live');
-        problem(await api.call('PATCH', '/v1/shows/temp', {}, keyA), 400, /nothing to update/);
-        expect((await api.call('DELETE', '/v1/shows/temp', undefined, keyA)).status).toBe(204);
-        problem(await api.call('GET', '/v1/shows/temp'), 404);
+        await brandA.createShow({ ...demoShow, id: 'temp' });
+        expect((await brandA.updateShow('temp', { status: 'live' })).status).toBe('live');
+        problem(await call('PATCH', '/v1/shows/temp', {}, keyA), 400, /nothing to update/);
+        expect(await brandA.deleteShow('temp')).toBeUndefined();
+        problem(await call('GET', '/v1/shows/temp'), 404);
       });
     });
 
@@ -187,9 +213,9 @@ for (const backend of backends) {
         '$route: owner $own, other brand $other, no key or a bad key 401; refusals change nothing',
         async ({ request, own, other }) => {
           const show = `iso-${++shows}`;
-          expect((await api.call('POST', '/v1/shows', { ...demoShow, id: show }, keyA)).status).toBe(201);
+          expect((await call('POST', '/v1/shows', { ...demoShow, id: show }, keyA)).status).toBe(201);
           const feed = (
-            await api.call(
+            await call(
               'POST',
               `/v1/shows/${show}/feeds`,
               { sceneId: 'farm', label: 'cam', sourceKind: 'browser' },
@@ -209,63 +235,49 @@ for (const backend of backends) {
           ];
           for (const [who, key, status] of callers) {
             const before = await snapshot();
-            const r = await api.call(method, path, body, key);
+            const r = await call(method, path, body, key);
             expect({ who, status: r.status }).toEqual({ who, status });
             if (status >= 400) problem(r, status);
             else expect(JSON.stringify(r.body)).not.toContain(show);
             expect(await snapshot(), `tables after ${who}: ${method} ${path}`).toEqual(before);
           }
-          expect((await api.call(method, path, body, keyA)).status).toBe(own);
+          expect((await call(method, path, body, keyA)).status).toBe(own);
         },
       );
     });
 
     describe('scenes, trace and feeds', () => {
       it('adds a scene, a trace record tied to a scene, and a feed', async () => {
-        const scene = await api.call(
-          'POST',
-          '/v1/shows/demo/scenes',
-          { id: 'warehouse', kind: 'custom', label: 'Warehouse' },
-          keyA,
-        );
-        expect(scene.status).toBe(201);
-        const trace = await api.call(
-          'POST',
-          '/v1/shows/demo/trace',
-          {
-            stage: 'farm',
-            batch: 'PIG-2026-0412',
-            place: 'Dongyang',
-            time: '2025-09-01T08:00:00Z',
-            evidence: { name: 'Organic certificate', number: 'ORG-88231', url: 'https://example.org/cert' },
-            sceneId: 'farm',
-          },
-          keyA,
-        );
-        expect(trace.status).toBe(201);
-        const feed = await api.call(
-          'POST',
-          '/v1/shows/demo/feeds',
-          { sceneId: 'farm', label: 'Phone at the farm', sourceKind: 'browser' },
-          keyA,
-        );
-        expect(feed.status).toBe(201);
-        expect(feed.body.identity).toMatch(/^feed-/);
-        const pub = (await api.call('GET', '/v1/shows/demo')).body;
+        const scene = await brandA.addScene('demo', { id: 'warehouse', kind: 'custom', label: 'Warehouse' });
+        expect(scene).toMatchObject({ id: 'warehouse', kind: 'custom', order: 3, live: false, feeds: [] });
+        const trace = await brandA.addTrace('demo', {
+          stage: 'farm',
+          batch: 'PIG-2026-0412',
+          place: 'Dongyang',
+          time: '2025-09-01T08:00:00Z',
+          evidence: { name: 'Organic certificate', number: 'ORG-88231', url: 'https://example.org/cert' },
+          sceneId: 'farm',
+        });
+        expect(trace.id).toMatch(/^tr_/);
+        const feed = await brandA.addFeed('demo', {
+          sceneId: 'farm',
+          label: 'Phone at the farm',
+          sourceKind: 'browser',
+        });
+        expect(feed.identity).toMatch(/^feed-/);
+        const pub = await anyone.getShow('demo');
         expect(pub.trace[0]).toMatchObject({ stage: 'farm', batch: 'PIG-2026-0412', sceneId: 'farm' });
-        expect(pub.scenes.find((s: { id: string }) => s.id === 'farm').feeds[0].label).toBe(
-          'Phone at the farm',
-        );
+        expect(pub.scenes.find((s) => s.id === 'farm')!.feeds[0]!.label).toBe('Phone at the farm');
       });
 
       it('refuses a trace record or feed for a missing scene', async () => {
         problem(
-          await api.call('POST', '/v1/shows/demo/trace', { stage: 'farm', sceneId: 'nowhere' }, keyA),
+          await call('POST', '/v1/shows/demo/trace', { stage: 'farm', sceneId: 'nowhere' }, keyA),
           404,
           /scene/,
         );
         problem(
-          await api.call(
+          await call(
             'POST',
             '/v1/shows/demo/feeds',
             { sceneId: 'nowhere', label: 'x', sourceKind: 'browser' },
@@ -275,7 +287,7 @@ for (const backend of backends) {
           /scene/,
         );
         problem(
-          await api.call('POST', '/v1/shows/demo/trace', { stage: 'farm', time: 'yesterday' }, keyA),
+          await call('POST', '/v1/shows/demo/trace', { stage: 'farm', time: 'yesterday' }, keyA),
           400,
           /time/,
         );
@@ -283,59 +295,56 @@ for (const backend of backends) {
     });
 
     describe('tokens', () => {
-      it('issues a feed token that may publish only its camera and microphone into its own show, not subscribe', async () => {
-        const feed = (
-          await api.call(
-            'POST',
-            '/v1/shows/demo/feeds',
-            { sceneId: 'factory', label: 'Line cam', sourceKind: 'synthetic' },
-            keyA,
-          )
-        ).body;
-        const r = await api.call('POST', `/v1/feeds/${feed.id}/token`, {}, keyA);
-        expect(r.status).toBe(200);
-        const claims = decodeJwt(r.body.token) as any;
+      it('issues a feed token that may publish only its camera and microphone into its own show, not subscribe or chat', async () => {
+        const feed = await brandA.addFeed('demo', {
+          sceneId: 'factory',
+          label: 'Line cam',
+          sourceKind: 'synthetic',
+        });
+        const claims = claimsOf((await brandA.feedToken(feed.id)).token);
         expect(claims.sub).toBe(feed.identity);
         expect(claims.video).toMatchObject({
           room: 'demo',
           roomJoin: true,
           canPublish: true,
           canSubscribe: false,
+          canPublishData: false,
         });
         // Its ambience needs the microphone; a feed never shares a screen.
         expect(claims.video.canPublishSources).toEqual(['camera', 'microphone']);
         expect(claims.video.canPublishSources).not.toContain('screen_share');
-        expect(claims.attributes['scenecast.scene']).toBe('factory');
-        expect(claims.exp - claims.nbf).toBeLessThanOrEqual(3600);
-        const preview = decodeJwt(
-          (await api.call('POST', `/v1/feeds/${feed.id}/token`, { preview: true }, keyA)).body.token,
-        ) as any;
+        expect(claims.attributes).toEqual({
+          [attributes.scene]: 'factory',
+          [attributes.feed]: feed.id,
+          [attributes.role]: 'camera',
+        });
+        expect(claims.exp! - claims.nbf!).toBeLessThanOrEqual(3600);
+        const preview = claimsOf((await brandA.feedToken(feed.id, { preview: true })).token);
         expect(preview.video.canSubscribe).toBe(true);
-        problem(await api.call('POST', `/v1/feeds/${feed.id}/token`, {}, keyB), 404);
+        problem(await call('POST', `/v1/feeds/${feed.id}/token`, {}, keyB), 404);
       });
 
-      it('lets the studio feed publish its microphone too', async () => {
-        const feed = (
-          await api.call(
-            'POST',
-            '/v1/shows/demo/feeds',
-            { sceneId: 'studio', label: 'Host cam', sourceKind: 'browser' },
-            keyA,
-          )
-        ).body;
-        const claims = decodeJwt(
-          (await api.call('POST', `/v1/feeds/${feed.id}/token`, {}, keyA)).body.token,
-        ) as any;
+      it('makes the studio feed the host: camera, microphone, and chat', async () => {
+        const feed = await brandA.addFeed('demo', {
+          sceneId: 'studio',
+          label: 'Host cam',
+          sourceKind: 'browser',
+        });
+        const claims = claimsOf((await brandA.feedToken(feed.id)).token);
         expect(claims.video.canPublishSources).toEqual(['camera', 'microphone']);
+        expect(claims.video.canPublishData).toBe(true);
+        expect(claims.attributes[attributes.role]).toBe('host');
+        expect(claims.attributes[attributes.scene]).toBe('studio');
       });
 
       it('issues anonymous watch-and-chat viewer tokens, short-lived', async () => {
-        const a = await api.call('POST', '/v1/shows/demo/viewer-token', {});
-        const b = await api.call('POST', '/v1/shows/demo/viewer-token', { name: 'Mei' });
-        expect(a.body.identity).not.toBe(b.body.identity);
-        const claims = decodeJwt(b.body.token) as any;
+        const a = await anyone.viewerToken('demo');
+        const b = await anyone.viewerToken('demo', { name: 'Mei' });
+        expect(a.identity).not.toBe(b.identity);
+        const claims = claimsOf(b.token);
         expect(claims.name).toBe('Mei');
         expect(claims.sub).not.toContain('Mei');
+        expect(claims.attributes).toEqual({ [attributes.role]: 'viewer' });
         expect(claims.video).toMatchObject({
           room: 'demo',
           roomJoin: true,
@@ -344,9 +353,9 @@ for (const backend of backends) {
           canPublishData: true,
         });
         expect(claims.video.roomAdmin).toBeUndefined();
-        expect(claims.exp - claims.nbf).toBeLessThanOrEqual(15 * 60);
-        problem(await api.call('POST', '/v1/shows/nope/viewer-token', {}), 404);
-        problem(await api.call('POST', '/v1/shows/demo/viewer-token', { name: 'x', canPublish: true }), 400);
+        expect(claims.exp! - claims.nbf!).toBeLessThanOrEqual(15 * 60);
+        problem(await call('POST', '/v1/shows/nope/viewer-token', {}), 404);
+        problem(await call('POST', '/v1/shows/demo/viewer-token', { name: 'x', canPublish: true }), 400);
       });
 
       it("reads a viewer's body within its own small limit, as strictly as the other routes", async () => {
@@ -356,7 +365,7 @@ for (const backend of backends) {
         expect(bare.status).toBe(200);
         expect(((await bare.json()) as { identity: string }).identity).toMatch(/^viewer-[0-9a-f]{12}$/);
         // A display name is all it carries: a kilobyte is refused, declared or streamed without a length.
-        problem(await api.call('POST', path, { name: 'x'.repeat(2000) }), 413);
+        problem(await call('POST', path, { name: 'x'.repeat(2000) }), 413);
         const chunk = new TextEncoder().encode(`{"name":"${'y'.repeat(700)}`);
         const streamed = await fetch(`${service.url}${path}`, {
           method: 'POST',
@@ -371,9 +380,9 @@ for (const backend of backends) {
           duplex: 'half',
         } as RequestInit);
         expect(streamed.status).toBe(413);
-        problem(await api.call('POST', path, '{"name": '), 400, /not valid JSON/);
-        problem(await api.call('POST', path, 'null'), 400, /object/);
-        problem(await api.call('POST', path, '"Mei"'), 400, /object/);
+        problem(await call('POST', path, '{"name": '), 400, /not valid JSON/);
+        problem(await call('POST', path, 'null'), 400, /object/);
+        problem(await call('POST', path, '"Mei"'), 400, /object/);
         const text = await fetch(`${service.url}${path}`, {
           method: 'POST',
           headers: { 'content-type': 'text/plain' },
@@ -381,20 +390,17 @@ for (const backend of backends) {
         });
         expect(text.status).toBe(415);
         // Still serving after all that.
-        expect((await api.call('POST', path, { name: 'Mei' })).status).toBe(200);
+        expect((await call('POST', path, { name: 'Mei' })).status).toBe(200);
       });
 
       it('signs tokens LiveKit accepts: the SDK verifies them with our secret and rejects them with another', async () => {
-        const viewer = (await api.call('POST', '/v1/shows/demo/viewer-token', { name: 'Li' })).body;
-        const feed = (
-          await api.call(
-            'POST',
-            '/v1/shows/demo/feeds',
-            { sceneId: 'studio', label: 'Verify cam', sourceKind: 'browser' },
-            keyA,
-          )
-        ).body;
-        const feedGrant = (await api.call('POST', `/v1/feeds/${feed.id}/token`, {}, keyA)).body;
+        const viewer = await anyone.viewerToken('demo', { name: 'Li' });
+        const feed = await brandA.addFeed('demo', {
+          sceneId: 'studio',
+          label: 'Verify cam',
+          sourceKind: 'browser',
+        });
+        const feedGrant = await brandA.feedToken(feed.id);
         const verifier = new TokenVerifier(livekit.apiKey, livekit.apiSecret);
         const v = await verifier.verify(viewer.token);
         expect(v).toMatchObject({ sub: viewer.identity, iss: livekit.apiKey, name: 'Li' });
@@ -414,15 +420,14 @@ for (const backend of backends) {
       it('rate-limits viewer tokens per client', async () => {
         const limited = await startTestService(backend, { viewerTokenRateLimit: 3 });
         try {
-          const c = client(limited.url);
-          await c
-            .call('POST', '/v1/brands', { name: 'L' }, adminToken)
-            .then(async (r) => c.call('POST', '/v1/shows', { ...demoShow, id: 'limited' }, r.body.apiKey));
+          const { apiKey } = await apiClient(limited, adminToken).createBrand({ name: 'L' });
+          await apiClient(limited, apiKey).createShow({ ...demoShow, id: 'limited' });
+          const c = raw(limited.url);
           const statuses = [];
           for (let i = 0; i < 5; i++)
-            statuses.push((await c.call('POST', '/v1/shows/limited/viewer-token', {})).status);
+            statuses.push((await c('POST', '/v1/shows/limited/viewer-token', {})).status);
           expect(statuses).toEqual([200, 200, 200, 429, 429]);
-          const refused = await c.call('POST', '/v1/shows/limited/viewer-token', {});
+          const refused = await c('POST', '/v1/shows/limited/viewer-token', {});
           problem(refused, 429, /too many/);
           expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
           expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
@@ -455,7 +460,7 @@ for (const backend of backends) {
       // get the same 409 a sequential duplicate gets, not a 500 (PostgreSQL runs them truly in parallel).
       it('answers one 201 and 409s when the same show id is created at once', async () => {
         const results = await Promise.all(
-          Array.from({ length: 8 }, () => api.call('POST', '/v1/shows', { ...demoShow, id: 'race' }, keyA)),
+          Array.from({ length: 8 }, () => call('POST', '/v1/shows', { ...demoShow, id: 'race' }, keyA)),
         );
         const statuses = results.map((r) => r.status).sort();
         expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
@@ -465,7 +470,7 @@ for (const backend of backends) {
       it('answers one 201 and 409s when the same scene id is added at once', async () => {
         const scene = { id: 'race-scene', kind: 'custom', label: 'Race' };
         const results = await Promise.all(
-          Array.from({ length: 8 }, () => api.call('POST', '/v1/shows/race/scenes', scene, keyA)),
+          Array.from({ length: 8 }, () => call('POST', '/v1/shows/race/scenes', scene, keyA)),
         );
         const statuses = results.map((r) => r.status).sort();
         expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
@@ -483,12 +488,9 @@ for (const backend of backends) {
           },
           body: signed.body,
         });
-      const addFarmFeed = async (label: string) =>
-        (await api.call('POST', '/v1/shows/demo/feeds', { sceneId: 'farm', label, sourceKind: 'whip' }, keyA))
-          .body;
-      const farmFeeds = async () =>
-        (await api.call('GET', '/v1/shows/demo')).body.scenes.find((s: { id: string }) => s.id === 'farm')
-          .feeds as { id: string; live: boolean; quality: unknown }[];
+      const addFarmFeed = (label: string) =>
+        brandA.addFeed('demo', { sceneId: 'farm', label, sourceKind: 'whip' });
+      const farmFeeds = async () => (await anyone.getShow('demo')).scenes.find((s) => s.id === 'farm')!.feeds;
 
       it('turns a feed live with its quality, and offline when it leaves or the room ends', async () => {
         const feed = await addFarmFeed('Webhook cam');
@@ -538,20 +540,75 @@ for (const backend of backends) {
       });
     });
 
+    describe("the contract's client", () => {
+      it('turns a problem answer into an ApiError with status, title, detail and the failed fields', async () => {
+        const error = await brandA
+          .createShow({ ...demoShow, id: 'Not A Slug', scenes: [] })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ApiError);
+        expect(error).toMatchObject({ status: 400, title: 'Bad Request' });
+        const { issues, detail } = error as ApiError;
+        expect(issues.map((i) => i.path).sort()).toEqual(['id', 'scenes']);
+        expect(detail).toMatch(/scenes: Too small/);
+        await expect(anyone.getShow('nowhere')).rejects.toMatchObject({
+          status: 404,
+          title: 'Not Found',
+          detail: 'show "nowhere" not found',
+          issues: [],
+        });
+        await expect(anyone.listShows()).rejects.toMatchObject({
+          status: 401,
+          detail: /missing brand API key/,
+        });
+      });
+
+      it('refuses an answer that is not what the contract says, and keeps the status of one that is not a problem', async () => {
+        // A server that is not the token service: a proxy's error page, and a show without scenes.
+        const impostor = createServer((req, res) => {
+          if (req.url === '/v1/shows/demo')
+            res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"demo"}');
+          else res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>');
+        });
+        await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+        try {
+          const client = apiClient({ url: `http://127.0.0.1:${(impostor.address() as AddressInfo).port}` });
+          await expect(client.getShow('demo')).rejects.toThrow(
+            /does not match the contract: title: .*scenes:/s,
+          );
+          await expect(client.viewerToken('demo')).rejects.toMatchObject({
+            status: 502,
+            title: 'Bad Gateway',
+            detail: 'Bad Gateway',
+          });
+        } finally {
+          impostor.close();
+        }
+      });
+    });
+
     describe('operations', () => {
       it('serves health, readiness, metrics and the OpenAPI contract', async () => {
-        expect((await api.call('GET', '/healthz')).status).toBe(200);
-        expect((await api.call('GET', '/readyz')).body.ok).toBe(true);
-        expect((await api.call('GET', '/metrics')).body).toContain('token_service_');
-        const spec = (await api.call('GET', '/v1/openapi.json')).body;
+        expect((await call('GET', '/healthz')).status).toBe(200);
+        expect((await call('GET', '/readyz')).body.ok).toBe(true);
+        expect((await call('GET', '/metrics')).body).toContain('token_service_');
+        const spec = (await call('GET', '/v1/openapi.json')).body;
         expect(Object.keys(spec.paths)).toContain('/v1/shows/{id}/viewer-token');
         expect(
           spec.paths['/v1/shows'].post.requestBody.content['application/json'].schema.additionalProperties,
         ).toBe(false);
+        // Answers are described too: the public show has scenes and no brand.
+        const publicShow =
+          spec.paths['/v1/shows/{id}'].get.responses['200'].content['application/json'].schema;
+        expect(publicShow.required).toContain('scenes');
+        expect(publicShow.properties.brandId).toBeUndefined();
+        expect(spec.paths['/v1/shows/{id}'].delete.responses['204'].content).toBeUndefined();
+        expect(
+          spec.paths['/v1/brands'].post.responses.default.content['application/problem+json'].schema.required,
+        ).toEqual(['type', 'title', 'status', 'detail']);
       });
 
       it('answers unknown routes with a problem', async () => {
-        problem(await api.call('GET', '/v1/nothing'), 404, /no route/);
+        problem(await call('GET', '/v1/nothing'), 404, /no route/);
       });
 
       it('sends security headers and only allows listed origins', async () => {

@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { skipWhen, waitFor } from '@scenecast/testkit';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { adminToken, backends, client, demoShow, freshDatabase, startTestService } from './helpers.js';
+import { adminToken, backends, demoShow, freshDatabase, raw, startTestService } from './helpers.js';
 
 const main = join(import.meta.dirname, '..', 'dist', 'main.js');
 
-async function launch(databaseUrl: string, port: number): Promise<ChildProcess> {
+/** Starts dist/main.js on the port (0: any free one); resolves with its URL once it says it is ready. */
+async function launch(databaseUrl: string, port: number): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [main], {
     env: {
       ...process.env,
@@ -20,12 +21,16 @@ async function launch(databaseUrl: string, port: number): Promise<ChildProcess> 
       SCENECAST_ADMIN_TOKEN: adminToken,
       LOG_LEVEL: 'warn',
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
+  let output = '';
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
+  });
+  const url = await waitFor(() => /token service ready: (http\S+)/.exec(output)?.[1], {
     what: 'token service ready',
   });
-  return child;
+  return { child, url };
 }
 
 async function kill(child: ChildProcess): Promise<void> {
@@ -39,10 +44,10 @@ for (const backend of backends) {
   describe(`crash safety on ${backend.name}`, skipWhen(backend.skip), () => {
     it('keeps every acknowledged write after SIGKILL during a burst', async () => {
       const database = await freshDatabase(backend);
-      const port = 20_000 + Math.floor(Math.random() * 20_000);
-      const api = client(`http://127.0.0.1:${port}`);
-      let child = await launch(database.url, port);
-      const key = (await api.call('POST', '/v1/brands', { name: 'Crash' }, adminToken)).body.apiKey as string;
+      let { child, url } = await launch(database.url, 0);
+      // On the wire: the burst tells a 201 from another answer and from none.
+      const call = raw(url);
+      const key = (await call('POST', '/v1/brands', { name: 'Crash' }, adminToken)).body.apiKey as string;
 
       // Every attempt is counted by its outcome: a 201, another answer, or no answer (the process is gone).
       const writers = 8;
@@ -54,7 +59,7 @@ for (const backend of backends) {
         for (let i = 0; i < perWriter; i++) {
           const id = `crash-${w}-${i}`;
           try {
-            const r = await api.call('POST', '/v1/shows', { ...demoShow, id }, key);
+            const r = await call('POST', '/v1/shows', { ...demoShow, id }, key);
             if (r.status === 201) acknowledged.push(id);
             else otherAnswers.push(`${id}: ${r.status} ${JSON.stringify(r.body)}`);
           } catch {
@@ -72,9 +77,10 @@ for (const backend of backends) {
       expect(unanswered).toHaveLength(writers);
       expect(acknowledged.length).toBeLessThan(writers * perWriter - writers);
 
-      child = await launch(database.url, port);
+      // Restarted on the same port, so the calls find it where it was.
+      ({ child } = await launch(database.url, Number(new URL(url).port)));
       try {
-        const shows = (await api.call('GET', '/v1/shows', undefined, key)).body.shows as {
+        const shows = (await call('GET', '/v1/shows', undefined, key)).body.shows as {
           id: string;
           scenes: unknown[];
         }[];

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type endpoints, type RequestOf, ScenecastClient } from '@scenecast/contract';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { type RunningTokenService, startTokenService } from '../src/index.js';
@@ -83,35 +84,39 @@ export async function startTestService(
   };
 }
 
-export interface Client {
-  call(
-    method: string,
-    path: string,
-    body?: unknown,
-    key?: string,
-  ): Promise<{ status: number; body: any; headers: Headers }>;
+/** The contract's client for a running service, with a brand's key or the operator token. */
+export const apiClient = (service: { url: string }, key?: string) =>
+  new ScenecastClient({ baseUrl: service.url, key });
+
+export interface RawAnswer {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: an answer of any shape, which the test then examines
+  body: any;
+  headers: Headers;
 }
 
-export function client(baseUrl: string): Client {
-  return {
-    async call(method, path, body, key) {
-      const headers: Record<string, string> = {};
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      if (key) headers.authorization = `Bearer ${key}`;
-      const response = await fetch(baseUrl + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // leave as text
-      }
-      return { status: response.status, body: parsed, headers: response.headers };
-    },
+/**
+ * Requests as they come over the wire, malformed ones included, for the cases a typed client cannot
+ * send (bad JSON, unknown fields, missing keys) and for the exact bytes and headers of an answer.
+ */
+export function raw(baseUrl: string) {
+  return async (method: string, path: string, body?: unknown, key?: string): Promise<RawAnswer> => {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (key) headers.authorization = `Bearer ${key}`;
+    const response = await fetch(baseUrl + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // leave as text
+    }
+    return { status: response.status, body: parsed, headers: response.headers };
   };
 }
 
@@ -124,4 +129,4 @@ export const demoShow = {
     { id: 'factory', kind: 'factory', label: 'Curing house' },
     { id: 'farm', kind: 'farm', label: 'Pig farm' },
   ],
-};
+} satisfies RequestOf<typeof endpoints.createShow>;

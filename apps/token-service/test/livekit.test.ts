@@ -1,21 +1,22 @@
 // The tokens we issue, judged by the engine (either) through the official Node SDK: viewers watch but
-// cannot publish, feeds publish but cannot subscribe, a token opens only its own show, and the engine's
-// webhooks turn a feed live and offline. What the engine holds is read back through its RoomService API.
+// cannot publish, feeds publish but cannot subscribe, a token opens only its own show, the engine's
+// webhooks turn a feed live and offline, and the studio's host chats with viewers. What the engine holds is
+// read back through its RoomService API.
 import { Room, RoomEvent } from '@livekit/rtc-node';
-import { type RunningEngine, startEngine } from '@scenecast/engine';
+import { attributes, chatTopic, roles, type ScenecastClient } from '@scenecast/contract';
+import { devKeys, type RunningEngine, startEngine } from '@scenecast/engine';
 import { publishSyntheticVideo, type SignalTap, startSignalTap, waitFor } from '@scenecast/testkit';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningTokenService } from '../src/index.js';
-import { adminToken, type Client, client, demoShow, sqlite, startTestService } from './helpers.js';
+import { adminToken, apiClient, demoShow, sqlite, startTestService } from './helpers.js';
 
 let engine: RunningEngine;
 // Between the viewer's SDK and the SFU, to read the SFU's answer to its publish.
 let tap: SignalTap;
 let roomService: RoomServiceClient;
 let service: RunningTokenService;
-let api: Client;
-let key: string;
+let brand: ScenecastClient;
 const rooms: Room[] = [];
 
 const publishCamera = (room: Room) => publishSyntheticVideo(room, { width: 320, height: 180 });
@@ -27,6 +28,9 @@ async function identitiesIn(room: string): Promise<string[]> {
   return (await roomService.listParticipants(room)).map((p) => p.identity);
 }
 
+const sceneLive = async (sceneId: string) =>
+  (await brand.getShow('demo')).scenes.find((s) => s.id === sceneId)!.live;
+
 async function join(url: string, token: string): Promise<Room> {
   const room = new Room();
   rooms.push(room);
@@ -35,21 +39,18 @@ async function join(url: string, token: string): Promise<Room> {
 }
 
 beforeAll(async () => {
-  // The engine calls our webhook endpoint; the token service points its LIVEKIT_URL at the engine.
-  const port = 21_000 + Math.floor(Math.random() * 20_000);
-  engine = await startEngine({ webhookUrls: [`http://127.0.0.1:${port}/v1/livekit/webhook`] });
-  tap = await startSignalTap(engine.url);
-  roomService = new RoomServiceClient(engine.httpUrl, engine.apiKey, engine.apiSecret);
+  // The service first, so the engine can be given its webhook URL; then the service learns the engine's URL.
   // SQLite is enough here: what is judged is the tokens and webhooks, and test/api.test.ts runs the
   // webhook endpoint's storage on both engines.
-  service = await startTestService(sqlite, {
-    port,
-    livekit: { url: engine.url, apiKey: engine.apiKey, apiSecret: engine.apiSecret },
-  });
-  api = client(service.url);
-  key = (await api.call('POST', '/v1/brands', { name: 'Integration' }, adminToken)).body.apiKey;
-  await api.call('POST', '/v1/shows', demoShow, key);
-  await api.call('POST', '/v1/shows', { ...demoShow, id: 'other-show' }, key);
+  service = await startTestService(sqlite, { livekit: { url: '', ...devKeys } });
+  engine = await startEngine({ webhookUrls: [`${service.url}/v1/livekit/webhook`] });
+  service.setLivekitUrl(engine.url);
+  tap = await startSignalTap(engine.url);
+  roomService = new RoomServiceClient(engine.httpUrl, engine.apiKey, engine.apiSecret);
+  const { apiKey } = await apiClient(service, adminToken).createBrand({ name: 'Integration' });
+  brand = apiClient(service, apiKey);
+  await brand.createShow(demoShow);
+  await brand.createShow({ ...demoShow, id: 'other-show' });
 });
 
 afterAll(async () => {
@@ -61,26 +62,20 @@ afterAll(async () => {
 
 describe('tokens against the engine', () => {
   it('a feed publishes its scene (live via webhook), cannot subscribe; a viewer receives it but cannot publish', async () => {
-    const feed = (
-      await api.call(
-        'POST',
-        '/v1/shows/demo/feeds',
-        { sceneId: 'farm', label: 'Farm phone', sourceKind: 'synthetic' },
-        key,
-      )
-    ).body;
-    const feedGrant = (await api.call('POST', `/v1/feeds/${feed.id}/token`, {}, key)).body;
+    const feed = await brand.addFeed('demo', {
+      sceneId: 'farm',
+      label: 'Farm phone',
+      sourceKind: 'synthetic',
+    });
+    const feedGrant = await brand.feedToken(feed.id);
     const camera = await join(feedGrant.url, feedGrant.token);
     const stop = await publishCamera(camera);
 
-    await waitFor(
-      async () =>
-        (await api.call('GET', '/v1/shows/demo')).body.scenes.find((s: { id: string }) => s.id === 'farm')
-          .live,
-      { what: 'the farm scene to turn live from the track_published webhook' },
-    );
+    await waitFor(() => sceneLive('farm'), {
+      what: 'the farm scene to turn live from the track_published webhook',
+    });
 
-    const viewerGrant = (await api.call('POST', '/v1/shows/demo/viewer-token', { name: 'Mei' })).body;
+    const viewerGrant = await brand.viewerToken('demo', { name: 'Mei' });
     expect(viewerGrant.url).toBe(engine.url);
     const viewer = await join(tap.url, viewerGrant.token);
     const subscribed = new Promise<string>((resolve) =>
@@ -90,7 +85,7 @@ describe('tokens against the engine', () => {
     const cameraParticipant = [...viewer.remoteParticipants.values()].find(
       (p) => p.identity === feed.identity,
     );
-    expect(cameraParticipant?.attributes['scenecast.scene']).toBe('farm');
+    expect(cameraParticipant?.attributes[attributes.scene]).toBe('farm');
 
     // The viewer's publish is refused by the SFU (NOT_ALLOWED; the SDK reports its own timeout), and after
     // those ten seconds — far longer than the camera's track took — the SFU holds no track of the viewer.
@@ -104,29 +99,15 @@ describe('tokens against the engine', () => {
     expect(held.find((p) => p.identity === feed.identity)?.tracks).toHaveLength(1);
 
     // The feed cannot subscribe: it never receives the other camera's track.
-    const other = (
-      await api.call(
-        'POST',
-        '/v1/shows/demo/feeds',
-        { sceneId: 'factory', label: 'Line', sourceKind: 'synthetic' },
-        key,
-      )
-    ).body;
-    const otherGrant = (await api.call('POST', `/v1/feeds/${other.id}/token`, {}, key)).body;
+    const other = await brand.addFeed('demo', { sceneId: 'factory', label: 'Line', sourceKind: 'synthetic' });
+    const otherGrant = await brand.feedToken(other.id);
     const otherCamera = await join(otherGrant.url, otherGrant.token);
     const stopOther = await publishCamera(otherCamera);
     let cameraGotTrack = false;
     camera.on(RoomEvent.TrackSubscribed, () => {
       cameraGotTrack = true;
     });
-    await waitFor(
-      async () =>
-        (await api.call('GET', '/v1/shows/demo')).body.scenes.find((s: { id: string }) => s.id === 'factory')
-          .live,
-      {
-        what: 'factory live',
-      },
-    );
+    await waitFor(() => sceneLive('factory'), { what: 'factory live' });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(cameraGotTrack).toBe(false);
 
@@ -134,16 +115,44 @@ describe('tokens against the engine', () => {
     stop();
     stopOther();
     await camera.disconnect();
-    await waitFor(
-      async () =>
-        !(await api.call('GET', '/v1/shows/demo')).body.scenes.find((s: { id: string }) => s.id === 'farm')
-          .live,
-      { what: 'the farm scene to go offline after the camera left' },
-    );
+    await waitFor(async () => !(await sceneLive('farm')), {
+      what: 'the farm scene to go offline after the camera left',
+    });
+  });
+
+  it("the studio's feed is the host: viewers see its role and read its chat; another camera cannot chat", async () => {
+    const host = await brand.addFeed('demo', {
+      sceneId: 'studio',
+      label: 'Host phone',
+      sourceKind: 'browser',
+    });
+    const line = await brand.addFeed('demo', { sceneId: 'factory', label: 'Line 2', sourceKind: 'browser' });
+    const viewerGrant = await brand.viewerToken('demo');
+    const viewer = await join(viewerGrant.url, viewerGrant.token);
+    const messages: Array<{ from: string; text: string }> = [];
+    viewer.registerTextStreamHandler(chatTopic, async (reader, from) => {
+      messages.push({ from: from.identity, text: await reader.readAll() });
+    });
+    const hostGrant = await brand.feedToken(host.id);
+    const hostRoom = await join(hostGrant.url, hostGrant.token);
+    const lineGrant = await brand.feedToken(line.id);
+    const lineRoom = await join(lineGrant.url, lineGrant.token);
+
+    await hostRoom.localParticipant!.sendText('Welcome to the tasting!', { topic: chatTopic });
+    await lineRoom.localParticipant!.sendText('not allowed', { topic: chatTopic }).catch(() => undefined);
+    await waitFor(() => messages.length > 0, { what: "the host's message at the viewer" });
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // time for a refused message to arrive anyway
+    expect(messages).toEqual([{ from: host.identity, text: 'Welcome to the tasting!' }]);
+    const seen = viewer.remoteParticipants.get(host.identity)!;
+    expect(seen.attributes[attributes.role]).toBe(roles.host);
+    expect(viewer.remoteParticipants.get(line.identity)!.attributes[attributes.role]).toBe(roles.camera);
+    await hostRoom.disconnect();
+    await lineRoom.disconnect();
+    await viewer.disconnect();
   });
 
   it('a token for one show cannot join another', async () => {
-    const grant = (await api.call('POST', '/v1/shows/demo/viewer-token', {})).body;
+    const grant = await brand.viewerToken('demo');
     // The URL asks for the other show: the SDK lands in the token's show, and the SFU agrees.
     const viaUrl = await join(`${grant.url}/?room=other-show`, grant.token);
     expect(viaUrl.name).toBe('demo');
@@ -153,7 +162,7 @@ describe('tokens against the engine', () => {
 
     // The token rewritten to name the other show (its signature kept): the SFU refuses it with 401.
     const [header, payload, signature] = grant.token.split('.');
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     const forged = [
       header,
       Buffer.from(JSON.stringify({ ...claims, video: { ...claims.video, room: 'other-show' } })).toString(
@@ -165,7 +174,7 @@ describe('tokens against the engine', () => {
     expect(await identitiesIn('other-show')).not.toContain(grant.identity);
 
     // The other show is open to its own tokens: the refusals above are about the token, not the show.
-    const own = (await api.call('POST', '/v1/shows/other-show/viewer-token', {})).body;
+    const own = await brand.viewerToken('other-show');
     const room = await join(own.url, own.token);
     expect(room.name).toBe('other-show');
     expect(await identitiesIn('other-show')).toEqual([own.identity]);

@@ -1,5 +1,5 @@
+import { type PublicShow, ScenecastClient } from '@scenecast/contract';
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
-import { fetchShow, fetchViewerToken, type Show } from './api';
 import { AudioControls } from './components/AudioControls';
 import { Chat } from './components/Chat';
 import { SceneRail } from './components/SceneRail';
@@ -21,6 +21,9 @@ declare global {
   }
 }
 
+/** The token service, on this page's origin (the dev and preview servers proxy /v1 to it). */
+const api = new ScenecastClient();
+
 function useShowRoom(showRoom: ShowRoom) {
   const version = useSyncExternalStore(
     (listener) => showRoom.subscribe(listener),
@@ -31,7 +34,7 @@ function useShowRoom(showRoom: ShowRoom) {
 }
 
 export function App({ showId }: { showId: string }) {
-  const [show, setShow] = useState<Show>();
+  const [show, setShow] = useState<PublicShow>();
   const [error, setError] = useState<string>();
   const showRoom = useMemo(() => new ShowRoom(), []);
   const { status, feeds } = useShowRoom(showRoom);
@@ -46,12 +49,12 @@ export function App({ showId }: { showId: string }) {
     window.scenecast = { switches: [], zooms: [], audioOutput: showRoom.audio.output };
     (async () => {
       try {
-        const loaded = await fetchShow(showId);
+        const loaded = await api.getShow(showId);
         if (cancelled) return;
         setShow(loaded);
         const first = [...loaded.scenes].sort((a, b) => a.order - b.order)[0];
         setSelected((current) => current ?? first?.id);
-        if (!cancelled) await showRoom.connect(() => fetchViewerToken(showId));
+        if (!cancelled) await showRoom.connect(() => api.viewerToken(showId));
       } catch (e) {
         if (!cancelled) setError((e as Error).message);
       }

@@ -14,7 +14,8 @@ import {
   VideoFrame,
   VideoSource,
 } from '@livekit/rtc-node';
-import { AccessToken } from 'livekit-server-sdk';
+import { cameraIdentity, ScenecastClient, schemas } from '@scenecast/contract';
+import { feedGrant, signGrant } from '@scenecast/contract/grants';
 import { type Logger, pino } from 'pino';
 import { SceneRenderer } from './renderer.js';
 import { SceneSound, type SoundKind, soundSampleRate } from './sound.js';
@@ -22,9 +23,12 @@ import { SceneSound, type SoundKind, soundSampleRate } from './sound.js';
 /** Where the camera gets its right to publish: a ready token, a feed of the token service, or API keys. */
 export type CameraAuth =
   | { kind: 'token'; url: string; token: string }
-  /** `POST {tokenServiceUrl}/v1/feeds/{feedId}/token` with `Authorization: Bearer {brandKey}` → `{ url, token, identity }`. */
+  /** The feed's token from the token service (the brand's key may ask for it). */
   | { kind: 'feed'; tokenServiceUrl: string; brandKey: string; feedId: string }
-  /** Mints its own token: identity `camera-<scene>` (or `identity`), attribute `scenecast.scene=<scene>`. */
+  /**
+   * Mints its own token, with exactly the grant the token service gives a feed of this scene (the contract's
+   * feedGrant): identity `camera-<scene>` (or `identity`), which is also its feed id.
+   */
   | { kind: 'keys'; url: string; apiKey: string; apiSecret: string; show: string; identity?: string };
 
 export interface CameraOptions {
@@ -120,6 +124,9 @@ export function cameraLogger(name: string): Logger {
   return pino({ name, level: process.env.LOG_LEVEL ?? 'info' });
 }
 
+/** A minted token's lifetime, as the token service's feed tokens: each (re)connection mints a fresh one. */
+const keysTokenTtlSeconds = 3600;
+
 async function credentials(
   auth: CameraAuth,
   scene: string,
@@ -127,43 +134,22 @@ async function credentials(
   switch (auth.kind) {
     case 'token':
       return { url: auth.url, token: auth.token };
-    case 'feed': {
-      const response = await fetch(
-        `${auth.tokenServiceUrl.replace(/\/$/, '')}/v1/feeds/${encodeURIComponent(auth.feedId)}/token`,
-        {
-          method: 'POST',
-          headers: { authorization: `Bearer ${auth.brandKey}`, 'content-type': 'application/json' },
-          body: '{}',
-          signal: AbortSignal.timeout(10_000),
-        },
+    case 'feed':
+      return new ScenecastClient({ baseUrl: auth.tokenServiceUrl, key: auth.brandKey }).feedToken(
+        auth.feedId,
       );
-      if (!response.ok)
-        throw new Error(`feed token refused (${response.status}): ${(await response.text()).slice(0, 300)}`);
-      const body = (await response.json()) as { url?: unknown; token?: unknown; identity?: unknown };
-      if (typeof body.url !== 'string' || typeof body.token !== 'string')
-        throw new Error('feed token response has no url/token');
-      return {
-        url: body.url,
-        token: body.token,
-        identity: typeof body.identity === 'string' ? body.identity : undefined,
-      };
-    }
     case 'keys': {
-      const identity = auth.identity ?? `camera-${scene}`;
-      const token = new AccessToken(auth.apiKey, auth.apiSecret, {
+      const identity = auth.identity ?? cameraIdentity(scene);
+      const kind = schemas.sceneKind.safeParse(scene);
+      const grant = feedGrant({
+        id: identity,
+        showId: auth.show,
+        sceneId: scene,
+        sceneKind: kind.success ? kind.data : 'custom',
         identity,
-        name: `${scene} camera`,
-        ttl: '6h',
-        attributes: { 'scenecast.scene': scene },
+        label: `${scene} camera`,
       });
-      token.addGrant({
-        roomJoin: true,
-        room: auth.show,
-        canPublish: true,
-        canSubscribe: false,
-        canPublishData: false,
-      });
-      return { url: auth.url, token: await token.toJwt(), identity };
+      return { url: auth.url, token: await signGrant(auth, grant, keysTokenTtlSeconds), identity };
     }
   }
 }

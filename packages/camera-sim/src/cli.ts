@@ -11,7 +11,8 @@ auth, one of:
                                                          (env TOKEN_SERVICE_URL, SCENECAST_BRAND_KEY)
   --token <jwt> --url <ws url>                          a ready token
   --show demo --url ws://127.0.0.1:7880 --api-key devkey --api-secret secret [--identity camera-<scene>]
-                                                         mint one (env LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)
+                                                         mint one with the token service's feed grant
+                                                         (env LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)
 other:     --no-dynacast          keep every simulcast layer encoding even when nobody watches
            --no-audio             publish no microphone track (default: the studio speaks with
                                   espeak-ng, other scenes publish ambience; each over its pilot tone)

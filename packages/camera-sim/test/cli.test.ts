@@ -4,7 +4,8 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Room } from '@livekit/rtc-node';
+import { Room, TrackKind } from '@livekit/rtc-node';
+import { attributes, roles } from '@scenecast/contract';
 import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { participantToken, waitFor } from '@scenecast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,9 +51,23 @@ describe('scenecast-camera', () => {
     const viewer = new Room();
     await viewer.connect(engine.url, await participantToken(show, 'cli-viewer', { canPublish: false }));
     try {
-      await waitFor(() => viewer.remoteParticipants.get('camera-factory')?.trackPublications.size === 1, {
-        what: `the camera's track (output so far: ${camera.output().slice(-500)})`,
+      // The camera publishes its picture and its sound (the factory's pilot tone).
+      const kinds = () =>
+        [...(viewer.remoteParticipants.get('camera-factory')?.trackPublications.values() ?? [])]
+          .map((publication) => (publication.kind === TrackKind.KIND_VIDEO ? 'video' : 'audio'))
+          .sort()
+          .join(',');
+      await waitFor(() => kinds() === 'audio,video', {
+        what: "the camera's video and audio tracks",
         timeoutMs: 30_000,
+      }).catch((error: Error) => {
+        throw new Error(`${error.message} (${kinds()}); the camera printed: ${camera.output().slice(-500)}`);
+      });
+      // Its own token carries the token service's feed grant: the scene, the feed, the role.
+      expect(viewer.remoteParticipants.get('camera-factory')!.attributes).toEqual({
+        [attributes.scene]: 'factory',
+        [attributes.feed]: 'camera-factory',
+        [attributes.role]: roles.camera,
       });
       camera.child.kill('SIGTERM');
       const [code] = await camera.exited;

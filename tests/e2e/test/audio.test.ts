@@ -1,16 +1,15 @@
-// The show's sound in real Chromium against the demo show (real SFU, token service, cameras with their
+// The show's sound in real Chromium against the demo show (the engine, token service, cameras with their
 // sound: the studio's espeak-ng voice needs `apt-get install -y espeak-ng`). A gesture unlocks sound, as
 // in a desktop browser, and the test listens to the viewer's played output (the analyser just before the
 // speakers) for each scene's pilot tone.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningCamera, scenePilotTones, startCamera } from '@scenecast/camera-sim';
-import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
-import { type RunningEngine, startEngine } from '@scenecast/engine';
+import { scenePilotTones } from '@scenecast/camera-sim';
+import { attributes } from '@scenecast/contract';
+import { demoCameras, type Stack, startStack } from '@scenecast/demo';
 import { launchChromium, waitFor } from '@scenecast/testkit';
-import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
+import { RoomServiceClient, TrackType } from 'livekit-server-sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -38,60 +37,36 @@ const autoplayPolicy = `{
 const artifacts = join(import.meta.dirname, '..', 'test-results');
 mkdirSync(artifacts, { recursive: true });
 
-let engine: RunningEngine;
-let service: RunningTokenService;
-let viewer: ChildProcess;
+let stack: Stack;
 let viewerUrl: string;
 let browser: Browser;
-const cameras: RunningCamera[] = [];
 
 beforeAll(async () => {
-  const state = mkdtempSync(join(tmpdir(), 'e2e-audio-'));
-  const tokenPort = 22_000 + Math.floor(Math.random() * 10_000);
-  const adminToken = 'e2e-admin-token-0123456789abcdef';
-  engine = await startEngine({ webhookUrls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`] });
-  service = await startTokenService({
-    port: tokenPort,
-    databaseUrl: `file:${join(state, 'e2e.db')}`,
-    adminToken,
-    livekit: { url: engine.url, apiKey: engine.apiKey, apiSecret: engine.apiSecret },
-    logLevel: 'warn',
+  // The demo show, every camera small and at 5 fps: what is judged here is the sound.
+  stack = await startStack({
+    stateDir: mkdtempSync(join(tmpdir(), 'e2e-audio-')),
+    cameras: demoCameras.map((camera) => ({ ...camera, width: 640, height: 360, fps: 5 })),
   });
-  const seeded = await seedDemo(service.url, adminToken, join(state, 'seed.json'));
-  for (const scene of ['studio', 'factory', 'farm']) {
-    const camera = await startCamera({
-      scene,
-      auth: {
-        kind: 'feed',
-        tokenServiceUrl: service.url,
-        brandKey: seeded.brandKey,
-        feedId: seeded.feeds[scene]!,
-      },
-      width: 640,
-      height: 360,
-      fps: 5,
-    });
-    cameras.push(camera);
-    await camera.live();
-    // The feed's grant lets every scene publish its sound.
-    expect(camera.stats.audioTrackSid, `${scene} publishes audio`).toBeTruthy();
-  }
-  const viewerPort = 32_000 + Math.floor(Math.random() * 10_000);
-  viewer = spawn(process.execPath, viewerPreviewArgs('127.0.0.1', viewerPort), {
-    env: { ...process.env, TOKEN_SERVICE_URL: service.url },
-    stdio: 'ignore',
-  });
-  viewerUrl = `http://127.0.0.1:${viewerPort}/show/demo`;
-  await waitFor(async () => (await fetch(viewerUrl)).ok, { what: 'the viewer to serve' });
+  viewerUrl = stack.showUrl;
+  // The feed's grant lets every scene publish its sound: the engine holds a camera and a microphone track
+  // for each.
+  const engine = new RoomServiceClient(stack.engineUrl.replace(/^ws/, 'http'), 'devkey', 'secret');
+  await waitFor(
+    async () => {
+      const cameras = (await engine.listParticipants('demo')).filter((p) => p.attributes[attributes.scene]);
+      return (
+        cameras.length === 3 &&
+        cameras.every((p) => p.tracks.some((t) => t.type === TrackType.AUDIO && !t.muted))
+      );
+    },
+    { what: 'every scene publishing its sound' },
+  );
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  viewer?.kill();
-  for (const camera of cameras) await camera.stop();
-  await engine?.close();
-  await service?.close();
+  await stack?.close();
 });
 
 async function openShow(): Promise<Page & { consoleErrors: string[] }> {

@@ -2,13 +2,13 @@
 // as it scales past one machine. The cameras publish through node A; the viewers' URL is a load balancer
 // that sends them to node B while it is up. Every scene plays and switches, RoomService on either node
 // lists the show's room, and when node B stops its viewers are back, playing and switching, within 10 s.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningCamera, sceneColors, startCamera } from '@scenecast/camera-sim';
-import { seedDemo, viewerPreviewArgs } from '@scenecast/demo';
+import { attributes, ScenecastClient } from '@scenecast/contract';
+import { seedDemo, startViewer } from '@scenecast/demo';
 import { type RunningEngine, type RunningRedis, startEngine, startRedis } from '@scenecast/engine';
 import { launchChromium, waitFor } from '@scenecast/testkit';
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
@@ -25,7 +25,7 @@ let nodeA: RunningEngine;
 let nodeB: RunningEngine;
 let balancer: Balancer;
 let service: RunningTokenService;
-let viewer: ChildProcess;
+let viewer: Awaited<ReturnType<typeof startViewer>>;
 let viewerUrl: string;
 let browser: Browser;
 const cameras: RunningCamera[] = [];
@@ -99,29 +99,27 @@ function startNode(name: string, webhookUrl: string): Promise<RunningEngine> {
 
 beforeAll(async () => {
   const state = mkdtempSync(join(tmpdir(), 'cluster-'));
-  const tokenPort = 24_000 + Math.floor(Math.random() * 8_000);
-  const webhookUrl = `http://127.0.0.1:${tokenPort}/v1/livekit/webhook`;
+  const adminToken = 'cluster-admin-token-0123456789ab';
+  // The token service first, so the nodes can be given its webhook URL; then it learns the balancer's URL.
+  service = await startTokenService({
+    port: 0,
+    databaseUrl: `file:${join(state, 'cluster.db')}`,
+    adminToken,
+    livekit: { url: '', ...keys },
+    logLevel: 'warn',
+  });
+  const webhookUrl = `${service.url}/v1/livekit/webhook`;
   redis = await startRedis();
   nodeA = await startNode('node-a', webhookUrl);
   nodeB = await startNode('node-b', webhookUrl);
   balancer = await startBalancer([nodeB.port, nodeA.port]);
-  const adminToken = 'cluster-admin-token-0123456789ab';
-  service = await startTokenService({
-    port: tokenPort,
-    databaseUrl: `file:${join(state, 'cluster.db')}`,
-    adminToken,
-    livekit: { url: balancer.url, ...keys },
-    logLevel: 'warn',
-  });
-  const seeded = await seedDemo(service.url, adminToken, join(state, 'seed.json'));
+  service.setLivekitUrl(balancer.url);
+  const api = new ScenecastClient({ baseUrl: service.url });
+  const seeded = await seedDemo(api, adminToken, join(state, 'seed.json'));
+  const brand = api.withKey(seeded.brandKey);
   // The cameras take their feed tokens from the token service and publish through node A.
   for (const scene of scenes) {
-    const response = await fetch(`${service.url}/v1/feeds/${seeded.feeds[scene]}/token`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${seeded.brandKey}`, 'content-type': 'application/json' },
-      body: '{}',
-    });
-    const { token } = (await response.json()) as { token: string };
+    const { token } = await brand.feedToken(seeded.feeds[scene]!);
     cameras.push(
       await startCamera({
         scene,
@@ -132,19 +130,14 @@ beforeAll(async () => {
       }),
     );
   }
-  const viewerPort = 34_000 + Math.floor(Math.random() * 8_000);
-  viewer = spawn(process.execPath, viewerPreviewArgs('127.0.0.1', viewerPort), {
-    env: { ...process.env, TOKEN_SERVICE_URL: service.url },
-    stdio: 'ignore',
-  });
-  viewerUrl = `http://127.0.0.1:${viewerPort}/show/demo`;
-  await waitFor(async () => (await fetch(viewerUrl)).ok, { what: 'the viewer to serve' });
+  viewer = await startViewer({ tokenServiceUrl: service.url });
+  viewerUrl = `${viewer.url}/show/demo`;
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  viewer?.kill();
+  await viewer?.close();
   for (const camera of cameras) await camera.stop();
   await nodeB?.close();
   await nodeA?.close();
@@ -183,7 +176,7 @@ describe('two-node LiveKit cluster (livekit only)', () => {
       const api = new RoomServiceClient(node.httpUrl, keys.apiKey, keys.apiSecret);
       expect((await api.listRooms()).map((r) => r.name)).toContain('demo');
       const participants = await api.listParticipants('demo');
-      expect(participants.filter((p) => p.attributes['scenecast.scene']).length).toBe(3);
+      expect(participants.filter((p) => p.attributes[attributes.scene]).length).toBe(3);
       expect(participants.some((p) => p.permission?.canPublish === false)).toBe(true); // the viewer
     }
 

@@ -10,19 +10,21 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ScenecastClient } from '@scenecast/contract';
+import { type DemoUrls, readBanner } from '@scenecast/demo';
 import { launchChromium, waitFor } from '@scenecast/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const artifacts = join(import.meta.dirname, '..', 'test-results');
-const base = 30_000 + Math.floor(Math.random() * 20_000);
-const ports = { sfu: base, token: base + 1, viewer: base + 2 };
 const phaseMs = 60_000;
 mkdirSync(artifacts, { recursive: true });
 let demo: ChildProcess | undefined;
 let browser: Browser | undefined;
 let output = '';
+/** Where the demo says its parts are, from its banner. */
+let urls: DemoUrls;
 
 afterAll(async () => {
   await browser?.close();
@@ -75,9 +77,7 @@ async function stagePlays(page: Page, what: string, timeoutMs = 20_000): Promise
 }
 
 async function scenesLive(): Promise<boolean> {
-  const show = (await (await fetch(`http://127.0.0.1:${ports.token}/v1/shows/demo`)).json()) as {
-    scenes: Array<{ live: boolean }>;
-  };
+  const show = await new ScenecastClient({ baseUrl: urls.tokenService }).getShow('demo');
   return show.scenes.length === 3 && show.scenes.every((scene) => scene.live);
 }
 
@@ -98,9 +98,10 @@ describe('the demo left running', () => {
       detached: true,
       env: {
         ...process.env,
-        SFU_PORT: String(ports.sfu),
-        TOKEN_SERVICE_PORT: String(ports.token),
-        VIEWER_PORT: String(ports.viewer),
+        // Any free ports: the banner says which (a restarted SFU comes back on the port it got).
+        SFU_PORT: '0',
+        TOKEN_SERVICE_PORT: '0',
+        VIEWER_PORT: '0',
         DEMO_STATE_DIR: mkdtempSync(join(tmpdir(), 'soak-')),
         DEMO_FPS: '5',
         DEMO_STUDIO_SIZE: '1280x720',
@@ -114,7 +115,7 @@ describe('the demo left running', () => {
       stream?.on('data', (chunk) => {
         output += chunk;
       });
-    await waitFor(() => output.includes('scenecast demo is live'), {
+    urls = await waitFor(() => readBanner(output), {
       what: `the demo's banner (output so far: ${output.slice(-800)})`,
       timeoutMs: 120_000,
       intervalMs: 500,
@@ -123,7 +124,7 @@ describe('the demo left running', () => {
 
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`http://127.0.0.1:${ports.viewer}/show/demo`);
+    await page.goto(urls.showUrl);
     await stagePlays(page, 'the stage playing', 60_000);
 
     // A minute: 30 refreshes, every original token long expired.
@@ -149,7 +150,7 @@ describe('the demo left running', () => {
     expect(exits, output.slice(-3000)).toHaveLength(1);
     expect(exits[0]).toMatch(/^\S*sfu/);
     expect(output).not.toContain('stopping the demo');
-    const metrics = await (await fetch(`http://127.0.0.1:${ports.sfu}/metrics`)).text();
+    const metrics = await (await fetch(`${urls.engineUrl.replace(/^ws/, 'http')}/metrics`)).text();
     expect(metrics).not.toMatch(/livekit_callback_error_total\{where="token_refresh"\} [1-9]/);
   }, 420_000);
 });

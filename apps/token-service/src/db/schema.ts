@@ -1,4 +1,5 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { SceneKind, ShowStatus, SourceKind } from '@scenecast/contract';
+import type { Generated, Selectable } from 'kysely';
 
 export interface BrandTable {
   id: string;
@@ -13,7 +14,7 @@ export interface ShowTable {
   brand_id: string;
   title: string;
   product: string;
-  status: 'draft' | 'live' | 'ended';
+  status: ShowStatus;
   created_at: string;
   updated_at: string;
 }
@@ -21,7 +22,7 @@ export interface ShowTable {
 export interface SceneTable {
   show_id: string;
   id: string;
-  kind: 'studio' | 'factory' | 'farm' | 'custom';
+  kind: SceneKind;
   label: string;
   position: number;
   location: string | null;
@@ -33,7 +34,7 @@ export interface FeedTable {
   show_id: string;
   scene_id: string;
   label: string;
-  source_kind: 'browser' | 'synthetic' | 'whip';
+  source_kind: SourceKind;
   identity: string;
   live: Generated<number>;
   last_seen_at: string | null;
@@ -69,5 +70,3 @@ export type ShowRow = Selectable<ShowTable>;
 export type SceneRow = Selectable<SceneTable>;
 export type FeedRow = Selectable<FeedTable>;
 export type TraceRow = Selectable<TraceTable>;
-export type NewTrace = Insertable<TraceTable>;
-export type ShowUpdate = Updateable<ShowTable>;

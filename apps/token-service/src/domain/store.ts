@@ -1,7 +1,21 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type {
+  CreatedBrand,
+  CreateShow,
+  Feed,
+  FeedInput,
+  FeedQuality,
+  PublicShow,
+  Scene,
+  SceneInput,
+  Show,
+  TraceInput,
+  TraceRecord,
+  UpdateShow,
+} from '@scenecast/contract';
+import type { FeedGrantInput } from '@scenecast/contract/grants';
 import type { Kysely } from 'kysely';
 import type { Brand, Database, FeedRow, SceneRow, ShowRow, TraceRow } from '../db/schema.js';
-import type { CreateShow, FeedInput, SceneInput, TraceInput, UpdateShow } from './schemas.js';
 
 /** A domain rule was broken; the HTTP layer turns it into a problem response with this status. */
 export class DomainError extends Error {
@@ -11,13 +25,6 @@ export class DomainError extends Error {
   ) {
     super(message);
   }
-}
-
-export interface FeedQuality {
-  width: number;
-  height: number;
-  layers: number;
-  mimeType: string;
 }
 
 const now = () => new Date().toISOString();
@@ -43,7 +50,7 @@ async function claimingKey<T>(write: Promise<T>, conflict: string): Promise<T> {
 }
 const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
-function sceneView(scene: SceneRow, feeds: FeedRow[]) {
+function sceneView(scene: SceneRow, feeds: FeedRow[]): Scene {
   const own = feeds.filter((f) => f.scene_id === scene.id);
   return {
     id: scene.id,
@@ -64,7 +71,7 @@ function sceneView(scene: SceneRow, feeds: FeedRow[]) {
   };
 }
 
-function traceView(t: TraceRow) {
+function traceView(t: TraceRow): TraceRecord {
   return {
     id: t.id,
     stage: t.stage,
@@ -88,14 +95,13 @@ export class Store {
 
   // ---- brands ----
 
-  async createBrand(
-    name: string,
-  ): Promise<{ brand: Pick<Brand, 'id' | 'name' | 'created_at'>; apiKey: string }> {
+  /** A brand and its API key; the key is returned this once, only its hash is kept. */
+  async createBrand(name: string): Promise<CreatedBrand> {
     const id = `br_${shortId()}`;
     const secret = randomBytes(24).toString('base64url');
     const brand = { id, name, key_hash: hashSecret(secret), created_at: now() };
     await this.db.insertInto('brands').values(brand).execute();
-    return { brand: { id, name, created_at: brand.created_at }, apiKey: `sck_${id}.${secret}` };
+    return { id, name, createdAt: brand.created_at, apiKey: `sck_${id}.${secret}` };
   }
 
   /** Finds the brand an API key belongs to, comparing hashes in constant time. */
@@ -114,7 +120,7 @@ export class Store {
 
   // ---- shows ----
 
-  async createShow(brandId: string, input: CreateShow) {
+  async createShow(brandId: string, input: CreateShow): Promise<Show> {
     const id = input.id ?? `show-${shortId()}`;
     const sceneIds = input.scenes.map((s, i) => s.id ?? `${s.kind}-${i + 1}`);
     if (new Set(sceneIds).size !== sceneIds.length) throw new DomainError(422, 'scene ids must be unique');
@@ -144,7 +150,7 @@ export class Store {
     return this.ownerView(brandId, id);
   }
 
-  async listShows(brandId: string) {
+  async listShows(brandId: string): Promise<Show[]> {
     const shows = await this.db
       .selectFrom('shows')
       .selectAll()
@@ -166,11 +172,11 @@ export class Store {
     return show;
   }
 
-  async ownerView(brandId: string, showId: string) {
+  async ownerView(brandId: string, showId: string): Promise<Show> {
     return this.describe(await this.ownedShow(brandId, showId));
   }
 
-  async updateShow(brandId: string, showId: string, patch: UpdateShow) {
+  async updateShow(brandId: string, showId: string, patch: UpdateShow): Promise<Show> {
     await this.ownedShow(brandId, showId);
     await this.db
       .updateTable('shows')
@@ -187,7 +193,7 @@ export class Store {
   }
 
   /** What anyone with the link may see: no brand, no feed identities. */
-  async publicView(showId: string) {
+  async publicView(showId: string): Promise<PublicShow> {
     const show = await this.db.selectFrom('shows').selectAll().where('id', '=', showId).executeTakeFirst();
     if (!show) throw new DomainError(404, `show "${showId}" not found`);
     const { brandId: _brand, ...view } = await this.describe(show);
@@ -202,7 +208,7 @@ export class Store {
 
   // ---- scenes, trace, feeds ----
 
-  async addScene(brandId: string, showId: string, input: SceneInput) {
+  async addScene(brandId: string, showId: string, input: SceneInput): Promise<Scene> {
     await this.ownedShow(brandId, showId);
     const scenes = await this.db
       .selectFrom('scenes')
@@ -223,7 +229,7 @@ export class Store {
     return view.scenes.find((s) => s.id === id)!;
   }
 
-  async addTrace(brandId: string, showId: string, input: TraceInput) {
+  async addTrace(brandId: string, showId: string, input: TraceInput): Promise<TraceRecord> {
     await this.ownedShow(brandId, showId);
     if (input.sceneId) await this.requireScene(showId, input.sceneId);
     const count = await this.db
@@ -249,7 +255,7 @@ export class Store {
     return traceView(row);
   }
 
-  async addFeed(brandId: string, showId: string, input: FeedInput) {
+  async addFeed(brandId: string, showId: string, input: FeedInput): Promise<Feed> {
     await this.ownedShow(brandId, showId);
     await this.requireScene(showId, input.sceneId);
     const id = `fd_${shortId()}`;
@@ -275,15 +281,22 @@ export class Store {
     };
   }
 
-  /** A feed and its show's kind of scene, if the brand owns it. */
-  async ownedFeed(brandId: string, feedId: string) {
+  /** A feed with its scene's kind (what its grant depends on), if the brand owns it. */
+  async ownedFeed(brandId: string, feedId: string): Promise<FeedGrantInput> {
     const feed = await this.db
       .selectFrom('feeds')
       .innerJoin('shows', 'shows.id', 'feeds.show_id')
       .innerJoin('scenes', (join) =>
         join.onRef('scenes.show_id', '=', 'feeds.show_id').onRef('scenes.id', '=', 'feeds.scene_id'),
       )
-      .select(['feeds.id', 'feeds.show_id', 'feeds.scene_id', 'feeds.identity', 'feeds.label', 'scenes.kind'])
+      .select([
+        'feeds.id',
+        'feeds.show_id as showId',
+        'feeds.scene_id as sceneId',
+        'scenes.kind as sceneKind',
+        'feeds.identity',
+        'feeds.label',
+      ])
       .where('feeds.id', '=', feedId)
       .where('shows.brand_id', '=', brandId)
       .executeTakeFirst();
@@ -363,7 +376,7 @@ export class Store {
     if (!scene) throw new DomainError(404, `scene "${sceneId}" not found in show "${showId}"`);
   }
 
-  private async describe(show: ShowRow) {
+  private async describe(show: ShowRow): Promise<Show> {
     const [scenes, feeds, trace] = await Promise.all([
       this.db.selectFrom('scenes').selectAll().where('show_id', '=', show.id).orderBy('position').execute(),
       this.db.selectFrom('feeds').selectAll().where('show_id', '=', show.id).execute(),

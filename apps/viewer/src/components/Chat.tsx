@@ -1,16 +1,27 @@
-import type { Room } from 'livekit-client';
+import { attributes, chatTopic, roles } from '@scenecast/contract';
+import { type Participant, type Room, RoomEvent } from 'livekit-client';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 
-export const chatTopic = 'chat';
-export const maxMessageLength = 280;
+const maxMessageLength = 280;
 const minIntervalMs = 1000;
 
 interface Message {
   id: number;
+  /** The sender's identity; undefined for the viewer's own. */
+  identity?: string;
   from: string;
   text: string;
   host: boolean;
   mine: boolean;
+}
+
+/** Who sent a message, as the room knows them now: their name, and whether they are the host. */
+function sender(room: Room, identity: string): Pick<Message, 'from' | 'host'> {
+  const participant = room.remoteParticipants.get(identity);
+  return {
+    from: participant?.name || identity,
+    host: participant?.attributes[attributes.role] === roles.host,
+  };
 }
 
 /** Chat over LiveKit text streams on topic "chat": short messages, one a second, the host marked. */
@@ -25,19 +36,29 @@ export function Chat({ room }: { room: Room }) {
   useEffect(() => {
     room.registerTextStreamHandler(chatTopic, async (reader, info) => {
       const text = (await reader.readAll()).slice(0, maxMessageLength);
-      const sender = room.remoteParticipants.get(info.identity);
       setMessages((list) => [
         ...list.slice(-199),
-        {
-          id: nextId.current++,
-          from: sender?.name || info.identity,
-          text,
-          host: sender?.attributes['scenecast.role'] === 'host',
-          mine: false,
-        },
+        { id: nextId.current++, identity: info.identity, text, mine: false, ...sender(room, info.identity) },
       ]);
     });
-    return () => room.unregisterTextStreamHandler(chatTopic);
+    // A text stream and its sender's details come on different channels, so a message can arrive first:
+    // its sender's name and host mark are filled in when the room learns them.
+    const learnt = (participant: Participant) =>
+      setMessages((list) =>
+        list.map((m) => (m.identity === participant.identity ? { ...m, ...sender(room, m.identity) } : m)),
+      );
+    const changed = (_: unknown, participant: Participant) => learnt(participant);
+    room
+      .on(RoomEvent.ParticipantConnected, learnt)
+      .on(RoomEvent.ParticipantNameChanged, changed)
+      .on(RoomEvent.ParticipantAttributesChanged, changed);
+    return () => {
+      room.unregisterTextStreamHandler(chatTopic);
+      room
+        .off(RoomEvent.ParticipantConnected, learnt)
+        .off(RoomEvent.ParticipantNameChanged, changed)
+        .off(RoomEvent.ParticipantAttributesChanged, changed);
+    };
   }, [room]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll to the newest message whenever the list grows

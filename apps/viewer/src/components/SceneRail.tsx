@@ -1,20 +1,22 @@
+import type { PublicScene } from '@scenecast/contract';
 import type { RemoteVideoTrack } from 'livekit-client';
 import { useEffect, useRef } from 'react';
-import type { Scene } from '../api';
 
 function Thumbnail({ track }: { track: RemoteVideoTrack | undefined }) {
   const ref = useRef<HTMLVideoElement>(null);
   useEffect(() => {
     const video = ref.current;
-    if (!video) return;
-    video.srcObject = track ? new MediaStream([track.mediaStreamTrack]) : null;
-    if (track) void video.play().catch(() => undefined);
+    if (!video || !track) return;
+    track.attach(video);
+    return () => {
+      track.detach(video);
+    };
   }, [track]);
   return <video ref={ref} className="thumb-video" autoPlay muted playsInline tabIndex={-1} />;
 }
 
 interface Props {
-  scenes: Scene[];
+  scenes: PublicScene[];
   tracks: Map<string, RemoteVideoTrack | undefined>;
   selected: string | undefined;
   onSelect(sceneId: string): void;

@@ -52,13 +52,20 @@ export function Stage({
   const pinch = useRef<{ distance: number; zoom: number } | undefined>(undefined);
   const zoomAsk = useRef<{ at: number; width: number } | undefined>(undefined);
 
-  // Attach the new scene's track (already decoding at its thumbnail layer) and time the switch.
+  // Show the new scene's track at once: it is already decoding at its thumbnail layer.
   useEffect(() => {
     const video = videoRef.current;
-    if (!video) return;
-    video.srcObject = track ? new MediaStream([track.mediaStreamTrack]) : null;
-    if (!track || !sceneId) return;
-    void video.play().catch(() => undefined);
+    if (!video || !track) return;
+    track.attach(video);
+    return () => {
+      track.detach(video);
+    };
+  }, [track]);
+
+  // Time the switch (first frame, first sharp frame) and zooms, frame by frame.
+  useEffect(() => {
+    const video = videoRef.current;
+    if (!video || !track || !sceneId) return;
     let stopped = false;
     const timing: SwitchTiming = { sceneId };
     const started = switchedAt;

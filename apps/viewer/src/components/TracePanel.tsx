@@ -1,20 +1,23 @@
-import type { Scene, TraceRecord } from '../api';
+import { type PublicScene, schemas, type TraceRecord } from '@scenecast/contract';
 
 interface Props {
   trace: TraceRecord[];
-  scenes: Scene[];
+  scenes: PublicScene[];
   liveScenes: Set<string>;
   onWatch(sceneId: string): void;
 }
 
-const stageOrder: Record<string, number> = { farm: 0, factory: 1, studio: 2 };
+/** Where a stage sorts: the usual stages in their order (farm → factory → studio), any other after them. */
+const stageOrder = (stage: string) => {
+  const index = (schemas.traceStage.options as readonly string[]).indexOf(stage);
+  return index < 0 ? schemas.traceStage.options.length : index;
+};
 
 /** The product's provenance, farm → factory → studio; a step filmed live can be watched in one tap. */
 export function TracePanel({ trace, scenes, liveScenes, onWatch }: Props) {
   const steps = [...trace].sort(
     (a, b) =>
-      (stageOrder[a.stage] ?? 3) - (stageOrder[b.stage] ?? 3) ||
-      String(a.time ?? '').localeCompare(String(b.time ?? '')),
+      stageOrder(a.stage) - stageOrder(b.stage) || String(a.time ?? '').localeCompare(String(b.time ?? '')),
   );
   return (
     <section className="trace" aria-label="Product trace">

@@ -1,3 +1,4 @@
+import { sceneOf } from '@scenecast/contract';
 import {
   DisconnectReason,
   type Participant,
@@ -11,9 +12,6 @@ import {
   VideoQuality,
 } from 'livekit-client';
 import { type SceneAudio, ShowAudio } from './show-audio';
-
-/** The participant attribute a camera's token carries to say which scene it films. */
-export const sceneAttribute = 'scenecast.scene';
 
 export interface SceneFeed {
   sceneId: string;
@@ -212,12 +210,4 @@ export class ShowRoom {
     this.status = status;
     for (const listener of this.listeners) listener();
   }
-}
-
-function sceneOf(participant: Participant): string | undefined {
-  const attribute = participant.attributes[sceneAttribute];
-  if (attribute) return attribute;
-  // Cameras started without attributes (e.g. OBS through an ingress) can use the identity camera-<scene>.
-  const match = /^camera-(.+)$/.exec(participant.identity);
-  return match?.[1];
 }

@@ -1,25 +1,39 @@
+import { type Auth, type Endpoint, endpoints, schemas } from '@scenecast/contract';
 import { Router } from 'express';
 import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import * as schemas from '../../domain/schemas.js';
 import type { Store } from '../../domain/store.js';
 
-const body = (schema: z.ZodType) => ({
-  required: true,
-  content: {
-    'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) },
-  },
+const problemContent = {
+  'application/problem+json': { schema: z.toJSONSchema(schemas.problem, { io: 'output' }) },
+};
+const security: Record<Auth, Array<Record<string, []>> | undefined> = {
+  public: undefined,
+  brand: [{ brandKey: [] }],
+  operator: [{ operator: [] }],
+  livekit: [{ livekit: [] }],
+};
+const json = (schema: z.ZodType, io: 'input' | 'output') => ({
+  'application/json': { schema: z.toJSONSchema(schema, { io, unrepresentable: 'any' }) },
 });
-const brandAuth = [{ brandKey: [] }];
 
-/** The contract, generated from the same zod schemas that validate requests. */
+/** The OpenAPI document, generated from the contract's endpoint table and zod schemas. */
 function openApi() {
-  const op = (summary: string, extra: Record<string, unknown> = {}) => ({
-    summary,
-    responses: { default: { description: 'problem+json on error' } },
-    ...extra,
-  });
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const endpoint of Object.values(endpoints) as Endpoint[]) {
+    const { method, path, summary, auth, body, status, response } = endpoint;
+    paths[path] ??= {};
+    paths[path][method.toLowerCase()] = {
+      summary,
+      ...(security[auth] ? { security: security[auth] } : {}),
+      ...(body ? { requestBody: { required: true, content: json(body, 'input') } } : {}),
+      responses: {
+        [status]: { description: 'success', ...(response ? { content: json(response, 'output') } : {}) },
+        default: { description: 'an error, as RFC 9457 problem details', content: problemContent },
+      },
+    };
+  }
   return {
     openapi: '3.1.0',
     info: { title: 'scenecast token service', version: '1.0.0' },
@@ -27,53 +41,16 @@ function openApi() {
       securitySchemes: {
         brandKey: { type: 'http', scheme: 'bearer', description: 'brand API key' },
         operator: { type: 'http', scheme: 'bearer', description: 'SCENECAST_ADMIN_TOKEN' },
+        livekit: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description:
+            "LiveKit's webhook signature: a JWT signed with the API secret, holding the body's SHA-256",
+        },
       },
     },
-    paths: {
-      '/v1/brands': {
-        post: op('Create a brand and its API key (shown once)', {
-          security: [{ operator: [] }],
-          requestBody: body(schemas.createBrand),
-        }),
-      },
-      '/v1/shows': {
-        post: op('Create a show with its scenes', {
-          security: brandAuth,
-          requestBody: body(schemas.createShow),
-        }),
-        get: op("List the brand's shows", { security: brandAuth }),
-      },
-      '/v1/shows/{id}': {
-        get: op('Public view: scenes with live status, trace timeline'),
-        patch: op('Update title, product or status', {
-          security: brandAuth,
-          requestBody: body(schemas.updateShow),
-        }),
-        delete: op('Delete the show', { security: brandAuth }),
-      },
-      '/v1/shows/{id}/scenes': {
-        post: op('Add a scene', { security: brandAuth, requestBody: body(schemas.sceneInput) }),
-      },
-      '/v1/shows/{id}/trace': {
-        post: op('Add a trace record', { security: brandAuth, requestBody: body(schemas.traceInput) }),
-      },
-      '/v1/shows/{id}/feeds': {
-        post: op('Add a camera feed for a scene', {
-          security: brandAuth,
-          requestBody: body(schemas.feedInput),
-        }),
-      },
-      '/v1/feeds/{id}/token': {
-        post: op('Publish token for a feed', {
-          security: brandAuth,
-          requestBody: body(schemas.feedTokenRequest),
-        }),
-      },
-      '/v1/shows/{id}/viewer-token': {
-        post: op('Watch-and-chat token (rate limited)', { requestBody: body(schemas.viewerTokenRequest) }),
-      },
-      '/v1/livekit/webhook': { post: op('LiveKit webhook receiver (signed)') },
-    },
+    paths,
   };
 }
 

@@ -1,9 +1,10 @@
+import { endpoints } from '@scenecast/contract';
 import { Router } from 'express';
 import type { Config } from '../../config.js';
-import { viewerTokenRequest } from '../../domain/schemas.js';
 import type { Store } from '../../domain/store.js';
 import type { TokenIssuer } from '../../livekit/tokens.js';
 import { smallJsonBody } from '../body.js';
+import { reply, routeOf } from '../endpoint.js';
 import { sendProblem } from '../problem.js';
 import { perClientRateLimit } from '../rate-limit.js';
 
@@ -22,11 +23,13 @@ export function viewerTokenRoutes(store: Store, config: Config, tokens: TokenIss
   });
   // A viewer's request carries at most a display name.
   const body = smallJsonBody(1024);
-  router.post('/v1/shows/:id/viewer-token', limiter, body, async (req, res) => {
+  const token = endpoints.viewerToken;
+  router.post(routeOf(token), limiter, body, async (req, res) => {
     const showId = String(req.params.id);
-    const { name } = viewerTokenRequest.parse(req.body ?? {});
+    const { name } = token.body.parse(req.body ?? {});
     if (!(await store.showExists(showId))) return sendProblem(res, 404, `show "${showId}" not found`);
-    res.set('cache-control', 'no-store').json(await tokens.viewer(showId, name));
+    res.set('cache-control', 'no-store');
+    reply(res, token, await tokens.viewer(showId, name));
   });
   return router;
 }

@@ -1,9 +1,10 @@
-import { TrackType } from '@livekit/protocol';
+import { endpoints } from '@scenecast/contract';
 import { Router, text } from 'express';
-import { WebhookReceiver } from 'livekit-server-sdk';
+import { TrackType, WebhookReceiver } from 'livekit-server-sdk';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { Store } from '../../domain/store.js';
+import { routeOf } from '../endpoint.js';
 import { HttpError } from '../problem.js';
 
 /** LiveKit's webhooks keep each feed's live status and last seen quality current. */
@@ -11,7 +12,7 @@ export function webhookRoutes(store: Store, config: Config, log: Logger): Router
   const router = Router();
   const receiver = new WebhookReceiver(config.livekit.apiKey, config.livekit.apiSecret);
   router.post(
-    '/v1/livekit/webhook',
+    routeOf(endpoints.livekitWebhook),
     text({ type: ['application/webhook+json', 'application/json'], limit: '256kb' }),
     async (req, res, next) => {
       let event: Awaited<ReturnType<WebhookReceiver['receive']>>;

@@ -1,0 +1,253 @@
+// The whole demo show on one machine — the engine (embedded SFU or livekit-server), token service (seeded),
+// scene cameras and the viewer — assembled in one place for `npm start`, the end-to-end tests and the
+// benchmarks.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { endpoints, ScenecastClient } from '@scenecast/contract';
+import { devKeys, type EngineName, engineCommand, freeTcpPort, selectedEngine } from '@scenecast/engine';
+import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
+import { demoShow, type Seeded, seedDemo } from './seed.js';
+import { type ServiceSpec, Supervisor } from './supervisor.js';
+
+const require = createRequire(import.meta.url);
+
+export interface CameraSpec {
+  /** A scene of the demo show: studio, factory or farm. */
+  scene: string;
+  width: number;
+  height: number;
+  fps: number;
+}
+
+/** The demo's cameras: the studio in 4K, the others in 720p, at 15 fps. */
+export const demoCameras: CameraSpec[] = [
+  { scene: 'studio', width: 3840, height: 2160, fps: 15 },
+  { scene: 'factory', width: 1280, height: 720, fps: 15 },
+  { scene: 'farm', width: 1280, height: 720, fps: 15 },
+];
+
+export interface StackOptions {
+  /** Default SCENECAST_ENGINE (embedded when unset). */
+  engine?: EngineName;
+  /** The interface every part listens on; default 127.0.0.1. */
+  host?: string;
+  /** 0 (the default) gives a part any free port; the stack's URLs say which it got. */
+  ports?: { engine?: number; tokenService?: number; viewer?: number };
+  /** The token service's database and the seeded show's keys; a later start in the same place reuses them. */
+  stateDir: string;
+  /** Default {@link demoCameras}. */
+  cameras?: CameraSpec[];
+  /** A part kept crashing and was given up on (see Supervisor). */
+  onCrashLoop?(name: string): void;
+}
+
+export interface Stack {
+  readonly engine: EngineName;
+  readonly tokenService: RunningTokenService;
+  /** The engine's LiveKit URL, e.g. `ws://127.0.0.1:7880`; it stays the same across restarts. */
+  readonly engineUrl: string;
+  /** The viewer app, e.g. `http://127.0.0.1:5173`. */
+  readonly viewerUrl: string;
+  /** The demo show in the viewer. */
+  readonly showUrl: string;
+  /** The demo show's brand, through the contract's client. */
+  readonly brand: ScenecastClient;
+  readonly seeded: Seeded;
+  /** Starts the scene's camera; resolves when the token service reports its feed live. */
+  startCamera(scene: string): Promise<void>;
+  /** Stops the scene's camera; resolves when the token service reports its feed offline. */
+  stopCamera(scene: string): Promise<void>;
+  /** Kills the engine (SIGKILL, not restarted): every connection drops with no goodbye, as on a crash. */
+  killEngine(): Promise<void>;
+  /** Starts the engine again, on its port, after killEngine(). */
+  startEngine(): Promise<void>;
+  /** Stops everything, the token service last. */
+  close(): Promise<void>;
+}
+
+/** Polls until `check` is true; fails after `timeoutMs` with what it waited for. */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** True when an HTTP GET answers 2xx. */
+const httpOk = (url: string) =>
+  fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
+
+/** The first http(s):// or ws:// URL after `label` in a process's output. */
+const announced = (output: string, label: string) =>
+  new RegExp(`${label}\\s*((?:https?|ws)://\\S+?)/?(?:\\s|$)`).exec(stripVTControlCharacters(output))?.[1];
+
+/**
+ * The built viewer app served by `vite preview` (which proxies /v1 to the token service) under the
+ * supervisor, on the port (0: any free one); resolves with its URL. A restart comes back on that port.
+ */
+async function serveViewer(
+  supervisor: Supervisor,
+  options: { tokenServiceUrl: string; host: string; port: number },
+): Promise<string> {
+  const args = [
+    join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'),
+    ...['preview', dirname(require.resolve('@scenecast/viewer/package.json'))],
+    ...['--host', options.host, '--port', String(options.port), '--strictPort'],
+  ];
+  const url = announced(
+    await supervisor.start({
+      name: 'viewer',
+      command: process.execPath,
+      args,
+      env: { TOKEN_SERVICE_URL: options.tokenServiceUrl, NO_COLOR: '1' },
+      ready: (output) => announced(output, 'Local:') !== undefined,
+    }),
+    'Local:',
+  )!;
+  args[args.indexOf('--port') + 1] = new URL(url).port;
+  return url;
+}
+
+/**
+ * The viewer alone, for a test that runs its own engines and token service (the LiveKit cluster):
+ * `url` is where it serves, `close()` stops it.
+ */
+export async function startViewer(options: {
+  tokenServiceUrl: string;
+  host?: string;
+}): Promise<{ url: string; close(): Promise<void> }> {
+  const supervisor = new Supervisor();
+  const url = await serveViewer(supervisor, { host: '127.0.0.1', port: 0, ...options });
+  return { url, close: () => supervisor.stopAll() };
+}
+
+/**
+ * Starts the demo show. The token service runs in this process: the stack seeds it and tells it the
+ * engine's URL. The engine, the cameras and the viewer's server run as supervised processes of their own
+ * (restarted when they crash, so a fault in one never takes the show down). The token service starts
+ * first on its port, so the engine can be given its webhook URL; then it learns the engine's URL.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const engine = options.engine ?? selectedEngine();
+  const host = options.host ?? '127.0.0.1';
+  const ports = { engine: 0, tokenService: 0, viewer: 0, ...options.ports };
+  const cameraSpecs = new Map((options.cameras ?? demoCameras).map((c) => [c.scene, c]));
+  mkdirSync(options.stateDir, { recursive: true });
+  const stateFile = join(options.stateDir, 'demo-seed.json');
+  const dbFile = join(options.stateDir, 'demo.db');
+  // The seed state and the database belong together: without the one, start the other afresh.
+  if (!existsSync(stateFile))
+    for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
+
+  const supervisor = new Supervisor({ onCrashLoop: options.onCrashLoop });
+  let tokenService: RunningTokenService | undefined;
+  // The token service last: the SFU's last webhooks (feeds offline, room finished) reach it.
+  const close = async () => {
+    await supervisor.stopAll();
+    await tokenService?.close();
+  };
+
+  try {
+    const adminToken = randomBytes(24).toString('hex');
+    tokenService = await startTokenService({
+      host,
+      port: ports.tokenService,
+      databaseUrl: `file:${dbFile}`,
+      adminToken,
+      livekit: { url: '', ...devKeys },
+    });
+    const service = tokenService;
+
+    // The engine. The embedded SFU takes port 0 and says the port it got; livekit-server reads its port
+    // from its config, so it is given a free one. Restarts come back on that port, so URLs stay valid.
+    const enginePort = engine === 'livekit' && !ports.engine ? await freeTcpPort() : ports.engine;
+    const command = await engineCommand(engine, {
+      port: enginePort,
+      webhookUrls: [service.url + endpoints.livekitWebhook.path],
+      keys: devKeys,
+    });
+    const engineSpec: ServiceSpec = {
+      name: engine === 'livekit' ? 'livekit-server' : 'sfu',
+      ...command,
+      env: engine === 'embedded' ? { ...command.env, LIVEKIT_BIND: host } : command.env,
+      ready: (output) =>
+        engine === 'embedded'
+          ? announced(output, 'sfu ready:') !== undefined
+          : httpOk(`http://${host}:${enginePort}/`),
+    };
+    const engineOutput = await supervisor.start(engineSpec);
+    const engineUrl =
+      engine === 'embedded' ? announced(engineOutput, 'sfu ready:')! : `ws://${host}:${enginePort}`;
+    if (engine === 'embedded') engineSpec.env!.PORT = new URL(engineUrl).port;
+    service.setLivekitUrl(engineUrl);
+
+    const api = new ScenecastClient({ baseUrl: service.url });
+    const seeded = await seedDemo(api, adminToken, stateFile);
+    const feedLive = async (feedId: string) =>
+      (await api.getShow(demoShow.id)).scenes.some((scene) =>
+        scene.feeds.some((f) => f.id === feedId && f.live),
+      );
+    const cameraCli = join(dirname(require.resolve('@scenecast/camera-sim/package.json')), 'dist', 'cli.js');
+
+    const startCamera = async (scene: string) => {
+      const camera = cameraSpecs.get(scene);
+      const feedId = seeded.feeds[scene];
+      if (!camera || !feedId) throw new Error(`no camera for scene "${scene}" in the demo show`);
+      await supervisor.start({
+        name: `camera ${scene}`,
+        command: process.execPath,
+        args: [
+          cameraCli,
+          ...['--scene', scene, '--feed', feedId],
+          ...[
+            '--width',
+            String(camera.width),
+            '--height',
+            String(camera.height),
+            '--fps',
+            String(camera.fps),
+          ],
+        ],
+        env: { TOKEN_SERVICE_URL: service.url, SCENECAST_BRAND_KEY: seeded.brandKey },
+        ready: () => feedLive(feedId),
+      });
+    };
+
+    const [viewerUrl] = await Promise.all([
+      serveViewer(supervisor, { tokenServiceUrl: service.url, host, port: ports.viewer }),
+      ...[...cameraSpecs.keys()].map((scene) => startCamera(scene)),
+    ]);
+    return {
+      engine,
+      tokenService: service,
+      engineUrl,
+      viewerUrl,
+      showUrl: `${viewerUrl}/show/${demoShow.id}`,
+      brand: api.withKey(seeded.brandKey),
+      seeded,
+      startCamera,
+      async stopCamera(scene) {
+        await supervisor.stop(`camera ${scene}`);
+        const feedId = seeded.feeds[scene]!;
+        await until(async () => !(await feedLive(feedId)), `camera ${scene} offline`);
+      },
+      async killEngine() {
+        await supervisor.stop(engineSpec.name, 'SIGKILL');
+      },
+      async startEngine() {
+        await supervisor.start(engineSpec);
+      },
+      close,
+    };
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+}
