@@ -18,7 +18,6 @@ import {
 } from './report/report.js';
 import { networksOf, type Scenario } from './scenario.js';
 import { preflight, type Target } from './target.js';
-import { sceneOf } from './viewer/scenes.js';
 import type { CoordinatorMessage, WorkerHealth, WorkerInput, WorkerMessage } from './worker.js';
 
 export interface RunOptions {
@@ -67,7 +66,7 @@ export const targetOf = (scenario: Scenario): Target =>
 export async function runLoad(scenario: Scenario, options: RunOptions): Promise<Report> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const target = targetOf(scenario);
-  const checked = await preflight(target, sceneOf);
+  const checked = await preflight(target);
   log(
     `target ${target.url}: ${target.kind === 'livekit' ? `room ${target.room}` : `show ${target.show}`}, scenes ${checked.scenes.join(', ')}`,
   );

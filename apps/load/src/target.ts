@@ -1,8 +1,9 @@
 // Where simulated viewers get in: through the token service, as the viewer app does, or straight into any
 // LiveKit deployment with its API key (tokens minted here, with the viewer's grant).
 
+import { ApiError, ScenecastClient, sceneOf } from '@scenecast/contract';
+import { signGrant, viewerGrant } from '@scenecast/contract/grants';
 import { LoadSubscriber, SignalRejected } from '@scenecast/load-client';
-import { AccessToken } from 'livekit-server-sdk';
 import { UnreachableError, UsageError } from './errors.js';
 
 export type Target =
@@ -24,55 +25,44 @@ export class GrantDeferred extends Error {
   }
 }
 
-// TODO(contract): replace with the contract's ScenecastClient.viewerToken once packages/contract lands.
+/**
+ * A viewer token through the contract's client, as the viewer app asks for one; the answer's headers too
+ * (the rate limit's policy and Retry-After).
+ */
 async function viewerToken(
   baseUrl: string,
   show: string,
   name: string,
-): Promise<{ grant: Grant; response: Response }> {
-  const response = await fetch(
-    `${baseUrl.replace(/\/+$/, '')}/v1/shows/${encodeURIComponent(show)}/viewer-token`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ name }),
-      signal: AbortSignal.timeout(10_000),
+): Promise<{ grant: Grant; headers: Headers }> {
+  let headers = new Headers();
+  const client = new ScenecastClient({
+    baseUrl,
+    fetch: async (input, init) => {
+      const response = await fetch(input, init);
+      headers = response.headers;
+      return response;
     },
-  );
-  if (response.status === 429)
-    throw new GrantDeferred(
-      'the token service limits viewer tokens per client (429)',
-      Number(response.headers.get('retry-after') ?? 5) * 1000,
-    );
-  if (!response.ok) {
-    const body = (await response.json().catch(() => ({}))) as { detail?: string; title?: string };
-    throw new Error(
-      `viewer token refused (${response.status}): ${body.detail ?? body.title ?? response.statusText}`,
-    );
+  });
+  try {
+    const { url, token } = await client.viewerToken(show, { name });
+    return { grant: { url, token }, headers };
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 429)
+      throw new GrantDeferred(
+        'the token service limits viewer tokens per client (429)',
+        Number(headers.get('retry-after') ?? 5) * 1000,
+      );
+    if (error instanceof ApiError) throw new Error(`viewer token refused (${error.status}): ${error.detail}`);
+    throw error;
   }
-  const body = (await response.json()) as { url?: unknown; token?: unknown };
-  if (typeof body.url !== 'string' || typeof body.token !== 'string')
-    throw new Error('the token service answered a viewer token without url and token');
-  return { grant: { url: body.url, token: body.token }, response };
 }
 
-/** A token for one simulated viewer. */
+/** A token for one simulated viewer: the contract's viewer grant when minted here. */
 export async function grant(target: Target, name: string): Promise<Grant> {
   if (target.kind === 'token-service') return (await viewerToken(target.url, target.show, name)).grant;
-  const token = new AccessToken(target.apiKey, target.apiSecret, {
-    identity: `${name}-${Math.random().toString(36).slice(2, 8)}`,
-    name,
-    ttl: '6h',
-    attributes: { 'scenecast.role': 'viewer' },
-  });
-  token.addGrant({
-    roomJoin: true,
-    room: target.room,
-    canSubscribe: true,
-    canPublish: false,
-    canPublishData: true,
-  });
-  return { url: target.url, token: await token.toJwt() };
+  const identity = `${name}-${Math.random().toString(36).slice(2, 8)}`;
+  const token = await signGrant(target, viewerGrant(target.room, identity, name), 6 * 3600);
+  return { url: target.url, token };
 }
 
 const unreachable = (error: unknown) => {
@@ -91,32 +81,25 @@ export interface Preflight {
  * One viewer joins before the run: a target that cannot be reached exits 3, wrong names or credentials
  * exit 2 — each with one clear message, before a hundred viewers fail the same way.
  */
-export async function preflight(
-  target: Target,
-  sceneOf: (identity: string, attributes: Record<string, string>) => string | undefined,
-): Promise<Preflight> {
+export async function preflight(target: Target): Promise<Preflight> {
   let issued: Grant;
   let tokenLimit: Preflight['tokenLimit'];
   if (target.kind === 'token-service') {
-    const base = target.url.replace(/\/+$/, '');
-    let show: Response;
     try {
-      show = await fetch(`${base}/v1/shows/${encodeURIComponent(target.show)}`, {
-        signal: AbortSignal.timeout(10_000),
-      });
+      await new ScenecastClient({ baseUrl: target.url }).getShow(target.show);
     } catch (error) {
+      if (error instanceof ApiError && error.status === 404)
+        throw new UsageError(`show: "${target.show}" is not a show of the token service at ${target.url}`);
+      if (error instanceof ApiError)
+        throw new UnreachableError(
+          `the token service at ${target.url} answered ${error.status} for show "${target.show}": ${error.detail}`,
+        );
       throw new UnreachableError(`the token service at ${target.url} is unreachable (${unreachable(error)})`);
     }
-    if (show.status === 404)
-      throw new UsageError(`show: "${target.show}" is not a show of the token service at ${target.url}`);
-    if (!show.ok)
-      throw new UnreachableError(
-        `the token service at ${target.url} answered ${show.status} for show "${target.show}"`,
-      );
     try {
-      const { grant: g, response } = await viewerToken(base, target.show, 'scenecast-load preflight');
+      const { grant: g, headers } = await viewerToken(target.url, target.show, 'scenecast-load preflight');
       issued = g;
-      const policy = /q=(\d+);\s*w=(\d+)/.exec(response.headers.get('ratelimit-policy') ?? '');
+      const policy = /q=(\d+);\s*w=(\d+)/.exec(headers.get('ratelimit-policy') ?? '');
       if (policy) tokenLimit = { count: Number(policy[1]), windowSeconds: Number(policy[2]) };
     } catch (error) {
       if (error instanceof GrantDeferred)
@@ -145,7 +128,7 @@ export async function preflight(
   }
   const scenes = new Set<string>();
   for (const { participant } of subscriber.videoTracks()) {
-    const scene = sceneOf(participant.identity, participant.attributes);
+    const scene = sceneOf(participant);
     if (scene) scenes.add(scene);
   }
   if (scenes.size === 0)

@@ -1,29 +1,24 @@
-// scenecast-load end to end: the CLI (as QA runs it) against the real SFU, the real token service (seeded
-// with the demo show through its API) and real synthetic cameras — no mocks. Small numbers, for a 2-core
-// machine: 20 viewers for 30 s.
-import { type ChildProcess, spawn } from 'node:child_process';
+// scenecast-load end to end: the CLI (as QA runs it) against the demo show on startStack() — the real engine
+// (SCENECAST_ENGINE: the embedded SFU or livekit-server), the real token service, real synthetic cameras as
+// processes of their own and the real viewer app — no mocks. Small numbers, for a 2-core machine: 20
+// viewers for 30 s.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { seedDemo } from '@scenecast/demo';
-import { type RunningSfu, startSfu } from '@scenecast/sfu';
+import { type Stack, startStack } from '@scenecast/demo';
 import { launchChromium } from '@scenecast/testkit';
-import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/report/report.js';
 
-const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'dist', 'cli.js');
 const artifacts = join(here, '..', 'test-results');
 const work = mkdtempSync(join(tmpdir(), 'load-test-'));
 
-let sfu: RunningSfu;
-let service: RunningTokenService;
-const cameras: ChildProcess[] = [];
+let stack: Stack;
 
 /** Runs the CLI; resolves with its exit code and output. `interruptAfterMs` sends Ctrl-C (SIGINT). */
 function load(args: string[], interruptAfterMs?: number) {
@@ -54,68 +49,31 @@ async function closedPort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  const tokenPort = 22_000 + Math.floor(Math.random() * 10_000);
-  const adminToken = 'load-test-admin-token-0123456789abcdef';
-  sfu = await startSfu({
-    port: 0,
-    webhook: { urls: [`http://127.0.0.1:${tokenPort}/v1/livekit/webhook`], apiKey: 'devkey' },
-  });
-  service = await startTokenService({
-    port: tokenPort,
-    databaseUrl: `file:${join(work, 'load.db')}`,
-    adminToken,
-    livekit: { url: sfu.url, apiKey: 'devkey', apiSecret: 'secret' },
-    logLevel: 'warn',
-    // One generator asks for every viewer's token: the per-client limit is for the public, not for QA.
-    viewerTokenRateLimit: 10_000,
-  });
-  const seeded = await seedDemo(service.url, adminToken, join(work, 'seed.json'));
+  // One generator asks for every viewer's token: the per-client limit is for the public, not for QA.
+  process.env.VIEWER_TOKEN_RATE_LIMIT = '10000';
   // The studio's top layer (1280x720 at 2.5 Mbit/s, noise keeping it at that rate) does not fit 4g-poor's
-  // 1.5 Mbit/s; its middle layer (360p) does. The other scenes are small, to spare the machine.
-  const specs = [
-    { scene: 'studio', width: 1280, height: 720, fps: 10, maxBitrate: 2_500_000, noise: 0.08 },
-    { scene: 'factory', width: 640, height: 360, fps: 10 },
-    { scene: 'farm', width: 640, height: 360, fps: 10 },
-  ];
-  // Each camera a process of its own, as in production: its rendering must not stall the SFU's event loop.
-  const cameraCli = join(dirname(require.resolve('@scenecast/camera-sim/package.json')), 'dist', 'cli.js');
-  for (const { scene, width, height, fps, maxBitrate, noise } of specs)
-    cameras.push(
-      spawn(
-        process.execPath,
-        [
-          cameraCli,
-          ...['--scene', scene, '--feed', seeded.feeds[scene]!, '--token-service', service.url],
-          ...['--width', String(width), '--height', String(height), '--fps', String(fps), '--stats', '0'],
-          ...(maxBitrate ? ['--bitrate', String(maxBitrate), '--noise', String(noise)] : []),
-        ],
-        { env: { ...process.env, SCENECAST_BRAND_KEY: seeded.brandKey, LOG_LEVEL: 'warn' }, stdio: 'ignore' },
-      ),
-    );
-  // Live once the token service has heard, through the SFU's webhooks, that every feed publishes.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const show = (await (await fetch(`${service.url}/v1/shows/demo`)).json()) as {
-      scenes: Array<{ feeds: Array<{ live: boolean }> }>;
-    };
-    if (show.scenes.every((scene) => scene.feeds.some((feed) => feed.live))) break;
-    if (Date.now() > deadline) throw new Error('the cameras did not go live in 60 s');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  // 1.5 Mbit/s; its middle layer (360p) does. The other scenes are small, to spare the machine; no sound.
+  stack = await startStack({
+    stateDir: join(work, 'stack'),
+    cameras: [
+      {
+        scene: 'studio',
+        width: 1280,
+        height: 720,
+        fps: 10,
+        args: ['--bitrate', '2500000', '--noise', '0.08'],
+      },
+      { scene: 'factory', width: 640, height: 360, fps: 10 },
+      { scene: 'farm', width: 640, height: 360, fps: 10 },
+    ].map((c) => ({ ...c, args: [...(c.args ?? []), '--no-audio', '--stats', '0'] })),
+  });
 });
 
 afterAll(async () => {
-  for (const camera of cameras) camera.kill('SIGTERM');
-  await Promise.all(
-    cameras.map(
-      (c) => new Promise((resolve) => (c.exitCode !== null ? resolve(0) : c.once('exit', resolve))),
-    ),
-  );
-  await sfu?.close();
-  await service?.close();
+  await stack?.close();
 });
 
-const target = () => ['--show', 'demo', '--token-service', service.url];
+const target = () => ['--show', 'demo', '--token-service', stack.tokenService.url];
 
 describe('scenecast-load run', () => {
   const mixed = join(work, 'mixed');
@@ -260,7 +218,7 @@ describe('scenecast-load run', () => {
       '--show',
       'no-such-show',
       '--token-service',
-      service.url,
+      stack.tokenService.url,
       '--viewers',
       '2',
       '--duration',
@@ -273,7 +231,7 @@ describe('scenecast-load run', () => {
     const badKeys = await load([
       'run',
       '--livekit-url',
-      sfu.url,
+      stack.engineUrl,
       '--api-key',
       'devkey',
       '--api-secret',
@@ -391,6 +349,29 @@ describe('scenecast-load run', () => {
     const rebuilt = await load(['report', join(ab, 'report.json')]);
     expect(rebuilt.code).toBe(0);
     expect(readFileSync(join(ab, 'report.html'), 'utf8')).toContain('uPlot');
+  });
+
+  it('--browsers 1: a real Chromium viewer runs the viewer app beside the simulated ones, its timings and decoder stats in the report', async () => {
+    const out = join(work, 'browsers');
+    const { code, stdout, stderr } = await load([
+      'run',
+      ...target(),
+      ...['--viewers', '4', '--ramp', '4/s', '--duration', '25s', '--switch-every', '4s±1s'],
+      ...['--zoom-probability', '0', '--browsers', '1', '--viewer-url', stack.viewerUrl, '--out', out],
+    ]);
+    expect([0, 4], stdout + stderr).toContain(code);
+    const { browsers, metrics } = readReport(out);
+    console.log(JSON.stringify(browsers));
+    expect(metrics.viewers).toBe(4);
+    expect(browsers!.count).toBe(1);
+    expect(browsers!.join_ms).toHaveLength(1);
+    expect(browsers!.join_ms[0]).toBeGreaterThan(0);
+    // A switch every 4 s in about 20 s of watching, each timed by the viewer app itself.
+    expect(browsers!.switch_first_frame_ms.length).toBeGreaterThanOrEqual(2);
+    expect(browsers!.framesDecoded).toBeGreaterThan(100);
+    expect(browsers!.packetsReceived).toBeGreaterThan(100);
+    expect(browsers!.consoleErrors).toEqual([]);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Browser viewers');
   });
 
   it('Ctrl-C stops the run and writes the partial report', async () => {

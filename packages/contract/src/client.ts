@@ -34,6 +34,8 @@ export interface ClientOptions {
   key?: string;
   /** Per request; default 10 s. */
   timeoutMs?: number;
+  /** The fetch to call, default the global one; a caller that needs an answer's headers (rate limits) wraps it. */
+  fetch?: typeof fetch;
 }
 
 type Params = Record<string, string>;
@@ -113,7 +115,7 @@ export class ScenecastClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (endpoint.auth !== 'public' && this.options.key) headers.authorization = `Bearer ${this.options.key}`;
-    const response = await fetch(this.baseUrl + path, {
+    const response = await (this.options.fetch ?? fetch)(this.baseUrl + path, {
       method: endpoint.method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),

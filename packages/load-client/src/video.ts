@@ -100,6 +100,50 @@ const nackRttMs = 100;
 const nackMaxTries = 10;
 const nackMaxMissing = 1000;
 
+/**
+ * Freezes and pauses as the W3C webrtc-stats define them (and libwebrtc counts them): a gap between two
+ * rendered frames of at least max(3 × avg, avg + 150 ms), avg the linear mean of the last 30 gaps, is a
+ * freeze; a gap of 5 s or more is a pause (a track the SFU stopped sending), not a freeze. Frozen and
+ * paused time are each gap's whole length.
+ */
+export class FreezeCounter {
+  freezes = 0;
+  frozenMs = 0;
+  pauses = 0;
+  pausedMs = 0;
+  private readonly gaps: number[] = [];
+  private sum = 0;
+
+  /** Counts the gap since the previous rendered frame. */
+  add(gapMs: number): void {
+    if (gapMs >= pauseMs) {
+      this.pauses++;
+      this.pausedMs += gapMs;
+      return;
+    }
+    if (this.isFreeze(gapMs)) {
+      this.freezes++;
+      this.frozenMs += gapMs;
+    }
+    this.gaps.push(gapMs);
+    this.sum += gapMs;
+    if (this.gaps.length > freezeWindow) this.sum -= this.gaps.shift()!;
+  }
+
+  /** Whether a gap this long, were a frame to end it now, would be a freeze (or a pause). */
+  isFreeze(gapMs: number): boolean {
+    if (this.gaps.length < freezeMinFrames) return false; // too few frames for a mean
+    const mean = this.sum / this.gaps.length;
+    return gapMs >= Math.max(3 * mean, mean + 150);
+  }
+}
+
+/** webrtc-stats: the mean frame gap is over the last 30 frames; libwebrtc needs 5 before it judges. */
+const freezeWindow = 30;
+const freezeMinFrames = 5;
+/** webrtc-stats: a gap of 5 s or more is a pause. */
+const pauseMs = 5000;
+
 export interface FrameEvents {
   /** Ask for these (16-bit) sequence numbers again. */
   nack?(sequenceNumbers: number[]): void;
@@ -110,17 +154,15 @@ export interface FrameEvents {
 }
 
 /**
- * One received video track. Frames are shown when complete and decodable; a freeze is a gap between
- * shown frames over max(3 × the mean frame interval, mean + 150 ms) — WebRTC's definition — and its
- * whole length counts as frozen time.
+ * One received video track. Frames are shown when complete and decodable; freezes and pauses between them
+ * are counted by {@link FreezeCounter}.
  */
 export class VideoReceiver {
   readonly counter = new StreamCounter();
   /** The layer being received: the size of the last keyframe. */
   size?: VideoSize;
   framesRendered = 0;
-  freezes = 0;
-  frozenMs = 0;
+  readonly stalls = new FreezeCounter();
   /** Milliseconds shown at each layer height, and bytes received at it. */
   readonly msByHeight = new Map<number, number>();
   readonly bytesByHeight = new Map<number, number>();
@@ -138,7 +180,6 @@ export class VideoReceiver {
   private lastPli = -Infinity;
   private lastRender = 0;
   private firstRender = 0;
-  private meanInterval = 0;
 
   constructor(private readonly events: FrameEvents) {}
 
@@ -258,13 +299,7 @@ export class VideoReceiver {
       const interval = now - this.lastRender;
       const height = this.size?.height ?? 0;
       this.msByHeight.set(height, (this.msByHeight.get(height) ?? 0) + interval);
-      const mean = this.meanInterval;
-      if (mean > 0 && interval > Math.max(3 * mean, mean + 150)) {
-        this.freezes++;
-        this.frozenMs += interval;
-      } else {
-        this.meanInterval = mean > 0 ? mean + (interval - mean) / 16 : interval;
-      }
+      this.stalls.add(interval);
     }
     this.lastRender = now;
     if (this.firstRender === 0) this.firstRender = now;
@@ -276,22 +311,20 @@ export class VideoReceiver {
     for (const [timestamp, frame] of this.frames) if (now - frame.since > 2000) this.frames.delete(timestamp);
   }
 
-  /** How long this track has been shown: from its first frame to `now`. */
+  /** How long this track has played: from its first frame to `now`, less its pauses (freeze_ratio's denominator). */
   watchedMs(now: number): number {
-    return this.firstRender > 0 ? now - this.firstRender : 0;
+    return this.firstRender > 0 ? now - this.firstRender - this.stalls.pausedMs : 0;
   }
 
   /**
-   * At the end of a run a freeze still going on has not been counted by a next frame; count it now, as a
+   * At the end of a session a freeze still going on has not been ended by a next frame; count it now, as a
    * viewer looking at the screen would.
    */
   finish(now: number): void {
-    const mean = this.meanInterval;
-    if (this.lastRender === 0 || mean === 0) return;
-    const interval = now - this.lastRender;
-    if (interval > Math.max(3 * mean, mean + 150)) {
-      this.freezes++;
-      this.frozenMs += interval;
+    if (this.lastRender === 0) return;
+    const gap = now - this.lastRender;
+    if (this.stalls.isFreeze(gap)) {
+      this.stalls.add(gap);
       this.lastRender = now;
     }
   }

@@ -100,6 +100,16 @@ export function renderHtml(report: Report): string {
         }</li>`,
     )
     .join('');
+  const b = report.browsers;
+  // The browsers' own numbers: few, so each one is listed rather than summarised in percentiles.
+  const list = (values: number[]) => (values.length ? values.join(', ') : '–');
+  const browsers = b
+    ? `<h2>Browser viewers</h2>
+<p>${b.count} Chromium viewer${b.count === 1 ? '' : 's'} running the viewer app; network: ${escapeHtml(b.network)}.</p>
+<table id="browsers"><tr><th>join ms</th><th>switch, first frame ms</th><th>switch, sharp ms</th><th>zoom to top layer ms</th><th>frames decoded</th><th>freezes</th><th>frozen ms</th><th>packets lost / received</th></tr>
+<tr><td>${list(b.join_ms)}</td><td>${list(b.switch_first_frame_ms)}</td><td>${list(b.switch_sharp_ms)}</td><td>${list(b.zoom_2160_ms)}</td><td>${b.framesDecoded}</td><td>${b.freezes}</td><td>${b.frozenMs}</td><td>${b.packetsLost} / ${b.packetsReceived}</td></tr></table>
+${b.consoleErrors.length ? `<p><b>Console errors:</b></p><ul>${b.consoleErrors.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>` : ''}`
+    : '';
   const title = `scenecast-load: ${report.target.show ?? report.target.room ?? ''} — ${report.verdict}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
@@ -125,6 +135,7 @@ ${report.invalidReasons.length ? `<p><b>Invalid run:</b> ${escapeHtml(report.inv
 <table id="thresholds"><tr><th>threshold</th><th>value</th><th>result</th></tr>${verdictRows || '<tr><td colspan="3">none set</td></tr>'}</table>
 <h2>Per profile (p95 in ms)</h2>
 <table><tr><th>profile</th><th>viewers</th><th>join</th><th>switch, first frame</th><th>switch, sharp</th><th>zoom to top layer</th><th>loss</th><th>frozen</th><th>kbps p50</th><th>stage height</th><th>disconnects</th></tr>${profileRows}</table>
+${browsers}
 <h2>Generator</h2><ul>${shards}</ul>
 <h2>Errors</h2>${
     Object.keys(report.errors ?? {}).length

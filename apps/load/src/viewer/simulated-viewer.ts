@@ -3,6 +3,7 @@
 // a 4K camera), the top layer while zoomed; an action every X ± Y s, a zoom with some probability; on a lost
 // connection it joins again with a fresh token. It measures what its user would see.
 import { type TrackInfo, VideoQuality } from '@livekit/protocol';
+import { sceneOf } from '@scenecast/contract';
 import {
   Link,
   LoadSubscriber,
@@ -14,7 +15,6 @@ import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { ProfileRecorder, ViewerRow } from '../metrics.js';
 import { type Grant, GrantDeferred } from '../target.js';
-import { sceneOf } from './scenes.js';
 
 export interface Behaviour {
   switchEvery: { meanMs: number; jitterMs: number };
@@ -228,8 +228,8 @@ export class SimulatedViewer {
     let frozenMs = 0;
     for (const video of subscriber.videos.values()) {
       video.finish(now);
-      freezes += video.freezes;
-      frozenMs += video.frozenMs;
+      freezes += video.stalls.freezes;
+      frozenMs += video.stalls.frozenMs;
       recorder.counters.watchedMs += video.watchedMs(now);
     }
     const down = this.network?.down.stats;
@@ -262,7 +262,7 @@ export class SimulatedViewer {
   private scenes() {
     const scenes = new Map<string, { track: TrackInfo }>();
     for (const { participant, track } of this.subscriber?.videoTracks() ?? []) {
-      const scene = sceneOf(participant.identity, participant.attributes);
+      const scene = sceneOf(participant);
       if (scene && !scenes.has(scene)) scenes.set(scene, { track });
     }
     return scenes;
