@@ -17,6 +17,7 @@ import {
   type ShardInfo,
 } from './report/report.js';
 import { networksOf, type Scenario } from './scenario.js';
+import { SocketDropMeter } from './socket-drops.js';
 import { preflight, type Target } from './target.js';
 import type { CoordinatorMessage, WorkerHealth, WorkerInput, WorkerMessage } from './worker.js';
 
@@ -94,6 +95,7 @@ export async function runLoad(scenario: Scenario, options: RunOptions): Promise<
     inputs[id % workerCount]!.viewers.push({ id, profile, startMs: (id / scenario.ramp) * 1000 });
 
   const udpBefore = udpReceiveBufferErrors();
+  const socketDrops = new SocketDropMeter();
   const cpuBefore = process.cpuUsage();
   const startedAt = new Date(epoch);
   const latest = new Map<number, { raw: Raw; health: WorkerHealth; connected: number; started: number }>();
@@ -154,6 +156,8 @@ export async function runLoad(scenario: Scenario, options: RunOptions): Promise<
   const raw = finals.reduce((sum, f) => (f ? mergeRaw(sum, f.raw) : sum), emptyRaw());
   const health = finals.flatMap((f) => (f ? [f.health] : []));
   const udpAfter = udpReceiveBufferErrors();
+  const generatorUdpDrops = socketDrops.stop();
+  const packets = Object.values(raw.profiles).reduce((sum, p) => sum + p.counters.packets, 0);
   const seconds = (ended - epoch) / 1000;
   const cores = availableParallelism();
   const cpuCores = (cpu.user + cpu.system) / 1e6 / seconds;
@@ -165,7 +169,8 @@ export async function runLoad(scenario: Scenario, options: RunOptions): Promise<
     cpuCores: Math.round(cpuCores * 100) / 100,
     cpuPercent: Math.round((cpuCores / cores) * 1000) / 10,
     udpReceiveBufferErrors: udpBefore !== null && udpAfter !== null ? udpAfter - udpBefore : null,
-    bottleneck: bottleneckOf(health),
+    generatorUdpDrops,
+    bottleneck: bottleneckOf(health, { drops: generatorUdpDrops, packets }),
     startedAt: startedAt.toISOString(),
     durationSeconds: Math.round(seconds * 10) / 10,
   };

@@ -95,9 +95,9 @@ export function renderHtml(report: Report): string {
       (s) =>
         `<li>${escapeHtml(s.shard)} (${escapeHtml(s.host)}): ${s.workers.length} workers on ${s.cores} cores, CPU ${s.cpuPercent.toFixed(
           0,
-        )} %, event-loop delay p99 ${Math.max(...s.workers.map((w) => w.eventLoopDelayMs.p99))} ms${
-          s.bottleneck.length ? ` — <b>bottleneck:</b> ${escapeHtml(s.bottleneck.join('; '))}` : ''
-        }</li>`,
+        )} %, event-loop delay p99 ${Math.max(...s.workers.map((w) => w.eventLoopDelayMs.p99))} ms, own UDP drops ${
+          s.generatorUdpDrops ?? '–'
+        }${s.bottleneck.length ? ` — <b>bottleneck:</b> ${escapeHtml(s.bottleneck.join('; '))}` : ''}</li>`,
     )
     .join('');
   const b = report.browsers;

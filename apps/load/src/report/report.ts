@@ -74,6 +74,8 @@ export interface ShardInfo {
   cpuPercent: number;
   /** Kernel UDP receive-buffer drops on the host during the run (all processes). */
   udpReceiveBufferErrors: number | null;
+  /** Datagrams the kernel dropped on the generator's own sockets, read too slowly: loss the generator made. */
+  generatorUdpDrops: number | null;
   /** Why this shard's numbers cannot be trusted; empty when they can. */
   bottleneck: string[];
   startedAt: string;
@@ -133,12 +135,23 @@ export interface Report {
 
 /** Above this share of its time busy, a worker thread delays what it measures. */
 export const maxWorkerUtilisation = 0.9;
+/** Above this share of what arrived dropped on its own sockets, the generator made the loss it measures. */
+const maxGeneratorLoss = 0.01;
 /** Event-loop delay at which the generator's own timing error is the size of what it measures. */
 export const maxEventLoopDelayMs = 200;
 
 /** Why a shard's generator, not the target, limited the run; empty when it did not. */
-export function bottleneckOf(workers: WorkerHealth[]): string[] {
+export function bottleneckOf(
+  workers: WorkerHealth[],
+  udp: { drops: number | null; packets: number },
+): string[] {
   const reasons: string[] = [];
+  if (udp.drops !== null && udp.drops > maxGeneratorLoss * (udp.packets + udp.drops))
+    reasons.push(
+      `the generator's own sockets dropped ${udp.drops} datagrams it read too slowly (${(
+        (udp.drops / (udp.packets + udp.drops)) * 100
+      ).toFixed(1)} % of what arrived, over ${maxGeneratorLoss * 100} %)`,
+    );
   for (const w of workers) {
     if (w.elu > maxWorkerUtilisation)
       reasons.push(
