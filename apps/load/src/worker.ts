@@ -122,11 +122,16 @@ for (const spec of input.viewers) {
 // Once a second: what each profile's viewers received, and the stage layer they saw.
 let lastBytes = new Map<SimulatedViewer, number>();
 let lastSample = performance.now();
+let lastT = -Infinity;
 const sampler = setInterval(() => {
   const now = performance.now();
   const seconds = (now - lastSample) / 1000;
   lastSample = now;
-  const t = Math.round((Date.now() - input.epoch) / 1000);
+  // One point per second per worker, so workers' points add up second by second: a late tick (event-loop
+  // lag) takes the next second, not the one already taken, and a skipped second repeats this tick's values.
+  const t = Math.max(Math.round((Date.now() - input.epoch) / 1000), lastT + 1);
+  const from = Number.isFinite(lastT) ? lastT + 1 : t;
+  lastT = t;
   const byProfile = new Map<string, { viewers: number; bits: number; height: number }>();
   const bytes = new Map<SimulatedViewer, number>();
   for (const viewer of viewers) {
@@ -142,14 +147,15 @@ const sampler = setInterval(() => {
     byProfile.set(profile, sum);
   }
   lastBytes = bytes;
-  for (const [profile, sum] of byProfile)
-    series.push({
-      t,
-      profile,
-      viewers: sum.viewers,
-      kbps: Math.round(sum.bits / 1000 / seconds),
-      stageHeight: sum.viewers > 0 ? Math.round(sum.height / sum.viewers) : 0,
-    });
+  for (let second = from; second <= t; second++)
+    for (const [profile, sum] of byProfile)
+      series.push({
+        t: second,
+        profile,
+        viewers: sum.viewers,
+        kbps: Math.round(sum.bits / 1000 / seconds),
+        stageHeight: sum.viewers > 0 ? Math.round(sum.height / sum.viewers) : 0,
+      });
 }, 1000);
 
 const reporter = setInterval(() => {

@@ -171,7 +171,8 @@ for (const [metric, c] of Object.entries(charts.cdfs)) chart('CDF: ' + labels[me
 chart('Received bitrate per viewer', 's', 'kbit/s', charts.kbps.names, charts.kbps.data);
 chart('Stage layer (mean height)', 's', 'px', charts.height.names, charts.height.data);
 chart('Viewers connected', 's', 'viewers', charts.viewers.names, charts.viewers.data);
-chart('Frozen time per viewer (worst first)', 'viewer', 's frozen', ['frozen s', 'freezes'], charts.freezes.data, {
+chart('Frozen time per viewer, its tracks summed (worst first)', 'viewer', 's frozen', ['frozen s', 'freezes'], charts.freezes.data, {
+  scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(1, max)] }, n: { range: (u, min, max) => [0, Math.max(1, max)] } },
   series: [{ label: 'viewer', value: (u, i) => i == null ? '' : charts.freezes.labels[i] }, { label: 'frozen s', stroke: '#c62828', fill: '#c6282855', paths: uPlot.paths.bars({ size: [0.8, 40] }) }, { label: 'freezes', stroke: '#1f77b4', scale: 'n' }],
   axes: [{ label: 'viewer' }, { label: 's frozen' }, { label: 'freezes', side: 1, scale: 'n', grid: { show: false } }],
 });
