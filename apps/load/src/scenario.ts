@@ -168,7 +168,6 @@ export const scenarioSchema = z
   });
 
 export type Scenario = z.output<typeof scenarioSchema>;
-export type ScenarioInput = z.input<typeof scenarioSchema>;
 
 /** The JSON Schema of a scenario file (its input form: durations and shares as written). */
 export const scenarioJsonSchema = () =>

@@ -99,5 +99,3 @@ export const profiles = {
     outage: { everyMs: 20_000, durationMs: 2_000 },
   },
 } satisfies Record<string, NetworkProfile>;
-
-export type ProfileName = keyof typeof profiles;
