@@ -106,14 +106,17 @@ describe('scenecast-load run', () => {
       ),
     );
     expect(stderr).not.toMatch(/internal error/);
-    // Every threshold passes. The verdict is pass — or invalid (exit 4) when this shared machine starved the
-    // generator itself (its reasons say so), which the profiles' comparison below survives.
-    expect(report.thresholds.filter((t) => !t.pass)).toEqual([]);
-    expect(
-      report.invalidReasons.every((r) => /worker|generator/.test(r)),
-      report.invalidReasons.join(),
-    ).toBe(true);
-    expect(code, stdout + stderr).toBe(report.verdict === 'invalid' ? 4 : 0);
+    // The verdict is pass (exit 0): every threshold passes. Or, when this shared machine starved the generator
+    // itself, invalid (exit 4) for that reason alone: its numbers are then not the target's, and the tool says
+    // so instead of judging them; the profiles' comparison below holds either way.
+    if (report.verdict === 'invalid') {
+      expect(code).toBe(4);
+      for (const reason of report.invalidReasons)
+        expect(reason).toMatch(/worker \d|the generator's own sockets/);
+    } else {
+      expect(code, stdout + stderr).toBe(0);
+      expect(report.thresholds.filter((t) => !t.pass)).toEqual([]);
+    }
     expect(report.schemaVersion).toBe(1);
     expect(report.metrics.viewers).toBe(20);
     expect(fast!.viewers).toBe(10);
