@@ -105,7 +105,7 @@ async function measure(engineName: EngineName): Promise<Measured> {
     const { token } = await stack.brand.viewerToken('demo'); // a viewer's token, as scenecast's viewer gets
     const naiveTimes = (await naive.evaluate(
       async ({ url, token, switches, scenes, sceneAttribute }) => {
-        const room = new LivekitClient.Room({ adaptiveStream: false, singlePeerConnection: false });
+        const room = new LivekitClient.Room({ adaptiveStream: false });
         await room.connect(url, token, { autoSubscribe: false });
         const video = document.createElement('video');
         video.muted = true;

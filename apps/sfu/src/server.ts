@@ -76,7 +76,8 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname.replace(/\/+$/, '') === '/rtc') {
+    const path = url.pathname.replace(/\/+$/, '');
+    if (path === '/rtc' || path === '/rtc/v1') {
       rtc.handleUpgrade(req, socket, head, url).catch((error: unknown) => {
         reportFault('signal_upgrade', log, error);
         socket.destroy();

@@ -12,6 +12,7 @@ import {
   RoomUpdate,
   ServerInfo,
   ServerInfo_Edition,
+  SpeakersChanged,
   SubscribedCodec,
   SubscribedQuality,
   SubscribedQualityUpdate,
@@ -23,10 +24,12 @@ import {
 import { guard } from '../guard.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
+import { observeWindowMs } from '../sfu/audio-level.js';
 import { qualities } from '../sfu/layers.js';
 import { metrics } from '../telemetry.js';
 import type { MediaTrack } from './media-track.js';
 import type { Participant, ParticipantEvents } from './participant.js';
+import { SpeakerUpdates } from './speaker-updates.js';
 
 export const serverVersion = '1.9.0';
 const pingIntervalSeconds = 5;
@@ -65,6 +68,8 @@ export class Room implements ParticipantEvents {
   readonly createdAt = Date.now();
   readonly participants = new Map<string, Participant>();
   private readonly dynacast = new Map<string, DynacastState>();
+  private readonly speakers = new SpeakerUpdates();
+  private readonly speakersTimer: NodeJS.Timeout;
   private closed = false;
 
   constructor(
@@ -72,7 +77,11 @@ export class Room implements ParticipantEvents {
     readonly options: RoomOptions,
     private readonly hooks: RoomHooks,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // One judgement per audio window, as LiveKit's audio update interval.
+    this.speakersTimer = setInterval(guard('speakers', log, this.sendSpeakers), observeWindowMs);
+    this.speakersTimer.unref();
+  }
 
   get metadata(): string {
     return this.options.metadata;
@@ -126,6 +135,8 @@ export class Room implements ParticipantEvents {
         fastPublish: p.permissions.canPublish,
       }),
     );
+    const speakers = this.speakers.current();
+    if (speakers.length > 0) p.send({ case: 'speakersChanged', value: new SpeakersChanged({ speakers }) });
     this.broadcast(p);
     this.hooks.participantJoined(this, p);
   }
@@ -347,6 +358,22 @@ export class Room implements ParticipantEvents {
     else send();
   }
 
+  /** Tells everyone who started or stopped speaking (LiveKit's SpeakersChanged). */
+  private readonly sendSpeakers = () => {
+    const levels = new Map<string, number>();
+    for (const p of this.participants.values()) {
+      if (p.hidden) continue;
+      let loudest = 0;
+      for (const track of p.tracks.values())
+        loudest = Math.max(loudest, track.receiver?.audioLevel?.level() ?? 0);
+      levels.set(p.sid, loudest);
+    }
+    const speakers = this.speakers.changes(levels);
+    if (speakers.length === 0) return;
+    const update = new SpeakersChanged({ speakers });
+    for (const p of this.participants.values()) p.send({ case: 'speakersChanged', value: update });
+  };
+
   // ---- helpers ----
 
   private visibleOthers(p: Participant): Participant[] {
@@ -365,6 +392,7 @@ export class Room implements ParticipantEvents {
   close(reason = DisconnectReason.ROOM_DELETED): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.speakersTimer);
     for (const p of [...this.participants.values()]) this.remove(p, reason);
     for (const state of this.dynacast.values()) if (state.timer) clearTimeout(state.timer);
     this.dynacast.clear();

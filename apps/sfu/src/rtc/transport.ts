@@ -8,6 +8,7 @@ import {
   type RTCRtpHeaderExtensionParameters,
   type RtpPacket,
   useAbsSendTime,
+  useAudioLevelIndication,
   useH264,
   useNACK,
   useOPUS,
@@ -91,7 +92,8 @@ function headerExtensions(): {
   video: RTCRtpHeaderExtensionParameters[];
 } {
   return {
-    audio: [useSdesMid(), useAbsSendTime()],
+    // Audio levels: the publisher's own loudness per packet, for active speakers (sfu/audio-level).
+    audio: [useSdesMid(), useAbsSendTime(), useAudioLevelIndication()],
     video: [
       useSdesMid(),
       useSdesRTPStreamId(),

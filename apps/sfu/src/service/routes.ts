@@ -14,7 +14,7 @@ export interface HttpContext {
   log: Logger;
 }
 
-/** Plain HTTP endpoints: health, `/rtc/validate`, Prometheus metrics and the Twirp server API. */
+/** Plain HTTP endpoints: health, `/rtc/validate` (and v1's), Prometheus metrics and the Twirp server API. */
 export function createHttpHandler(ctx: HttpContext) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -31,7 +31,7 @@ export function createHttpHandler(ctx: HttpContext) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
       return;
     }
-    if (req.method === 'GET' && path === '/rtc/validate') {
+    if (req.method === 'GET' && (path === '/rtc/validate' || path === '/rtc/v1/validate')) {
       const { status, body } = await ctx.rtc.validate(url, req.headers.authorization);
       res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
       return;

@@ -55,7 +55,6 @@ export class ShowRoom {
   readonly room = new Room({
     adaptiveStream: false,
     dynacast: false,
-    singlePeerConnection: false,
     webAudioMix: { audioContext: this.audio.context },
   });
   private listeners = new Set<() => void>();
