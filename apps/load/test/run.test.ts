@@ -199,10 +199,18 @@ describe('scenecast-load run', () => {
       ...['--threshold', 'switch_first_frame_ms.p95<0', '--threshold', 'bitrate_kbps.p50>1000000000'],
       ...['--threshold', 'join_failures<5', '--out', out],
     ]);
-    expect(code, stdout).toBe(1);
-    expect(stdout).toMatch(/failed thresholds: switch_first_frame_ms\.p95<0, bitrate_kbps\.p50>1000000000\n/);
     const report = readReport(out);
-    expect(report.verdict).toBe('fail');
+    // Exit 1, verdict fail — unless this shared machine starved the generator: then invalid (exit 4) wins, for
+    // that reason only, and the failing thresholds are still named.
+    if (report.verdict === 'invalid') {
+      expect(code).toBe(4);
+      for (const reason of report.invalidReasons)
+        expect(reason).toMatch(/worker \d|the generator's own sockets/);
+    } else {
+      expect(code, stdout).toBe(1);
+      expect(report.verdict).toBe('fail');
+    }
+    expect(stdout).toMatch(/failed thresholds: switch_first_frame_ms\.p95<0, bitrate_kbps\.p50>1000000000\n/);
     expect(report.thresholds.map((t) => t.pass)).toEqual([false, false, true]);
   });
 
