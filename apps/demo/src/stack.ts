@@ -20,6 +20,8 @@ export interface CameraSpec {
   width: number;
   height: number;
   fps: number;
+  /** More scenecast-camera flags, e.g. `--bitrate`, `--noise` or `--no-audio` for a load test. */
+  args?: string[];
 }
 
 /** The demo's cameras: the studio in 4K, the others in 720p, at 15 fps. */
@@ -225,6 +227,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             '--fps',
             String(camera.fps),
           ],
+          ...(camera.args ?? []),
         ],
         env: { TOKEN_SERVICE_URL: service.url, SCENECAST_BRAND_KEY: seeded.brandKey },
         ready: () => feedLive(feedId),

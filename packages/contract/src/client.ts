@@ -39,6 +39,8 @@ export interface ClientOptions {
   csrfToken?: string;
   /** Per request; default 10 s. */
   timeoutMs?: number;
+  /** The fetch to call, default the global one; a caller that needs an answer's headers (rate limits) wraps it. */
+  fetch?: typeof fetch;
 }
 
 type Params = Record<string, string>;
@@ -175,7 +177,7 @@ export class ScenecastClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (endpoint.auth !== 'public' && this.options.key) headers.authorization = `Bearer ${this.options.key}`;
     if (endpoint.method !== 'GET' && this.options.csrfToken) headers[csrfHeader] = this.options.csrfToken;
-    const response = await fetch(this.baseUrl + path, {
+    const response = await (this.options.fetch ?? fetch)(this.baseUrl + path, {
       method: endpoint.method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
