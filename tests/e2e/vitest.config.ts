@@ -4,6 +4,6 @@ import { packageTestConfig } from '../../vitest.shared.js';
 export default packageTestConfig({
   testTimeout: 180_000,
   hookTimeout: 180_000,
-  bothEngines: ['test/viewer.test.ts'],
+  bothEngines: ['test/viewer.test.ts', 'test/console.test.ts'],
   livekitOnly: ['test/livekit-cluster.test.ts'],
 });

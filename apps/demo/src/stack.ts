@@ -1,5 +1,5 @@
 // The whole demo show on one machine — the engine (embedded SFU or livekit-server), token service (seeded),
-// chat moderator, scene cameras and the viewer — assembled in one place for `npm start`, the end-to-end tests and the
+// chat moderator, scene cameras, the viewer and the brand console — assembled in one place for `npm start`, the end-to-end tests and the
 // benchmarks.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -20,6 +20,8 @@ export interface CameraSpec {
   width: number;
   height: number;
   fps: number;
+  /** More scenecast-camera flags, e.g. `--bitrate`, `--noise` or `--no-audio` for a load test. */
+  args?: string[];
 }
 
 /** The demo's cameras: the studio in 4K, the others in 720p, at 15 fps. */
@@ -35,7 +37,7 @@ export interface StackOptions {
   /** The interface every part listens on; default 127.0.0.1. */
   host?: string;
   /** 0 (the default) gives a part any free port; the stack's URLs say which it got. */
-  ports?: { engine?: number; tokenService?: number; viewer?: number };
+  ports?: { engine?: number; tokenService?: number; viewer?: number; console?: number };
   /** The token service's database and the seeded show's keys; a later start in the same place reuses them. */
   stateDir: string;
   /** Default {@link demoCameras}. */
@@ -53,6 +55,8 @@ export interface Stack {
   readonly viewerUrl: string;
   /** The demo show in the viewer. */
   readonly showUrl: string;
+  /** The brand console (and its publish page), e.g. `http://127.0.0.1:5174`. */
+  readonly consoleUrl: string;
   /** The demo show's brand, through the contract's client. */
   readonly brand: ScenecastClient;
   readonly seeded: Seeded;
@@ -88,29 +92,37 @@ const httpOk = (url: string) =>
 const announced = (output: string, label: string) =>
   new RegExp(`${label}\\s*((?:https?|ws)://\\S+?)/?(?:\\s|$)`).exec(stripVTControlCharacters(output))?.[1];
 
+/** The browser apps `npm start` serves, each from its build. */
+const webApps = {
+  viewer: () => dirname(require.resolve('@scenecast/viewer/package.json')),
+  console: () => dirname(require.resolve('@scenecast/console/package.json')),
+};
+type WebApp = keyof typeof webApps;
+
 /**
- * The built viewer app served by `vite preview` (which proxies /v1 to the token service) under the
+ * A built web app served by `vite preview` (which proxies /v1 to the token service) under the
  * supervisor, on the port (0: any free one); resolves with its URL. A restart comes back on that port.
- * `livekitUrl`: the one place besides its own origin the page may connect to (its Content-Security-Policy).
  */
-async function serveViewer(
+async function serveApp(
   supervisor: Supervisor,
-  options: { tokenServiceUrl: string; livekitUrl: string; host: string; port: number },
+  app: WebApp,
+  options: { tokenServiceUrl: string; host: string; port: number; env?: Record<string, string> },
 ): Promise<string> {
   const args = [
     join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'),
-    ...['preview', dirname(require.resolve('@scenecast/viewer/package.json'))],
+    ...['preview', webApps[app]()],
     ...['--host', options.host, '--port', String(options.port), '--strictPort'],
   ];
-  const url = announced(
+  // vite announces a loopback host as "Local:", any other (a network namespace's host side) as "Network:".
+  const appUrl = (output: string) => announced(output, 'Local:') ?? announced(output, 'Network:');
+  const url = appUrl(
     await supervisor.start({
-      name: 'viewer',
+      name: app,
       command: process.execPath,
       args,
-      env: { TOKEN_SERVICE_URL: options.tokenServiceUrl, LIVEKIT_URL: options.livekitUrl, NO_COLOR: '1' },
-      ready: (output) => announced(output, 'Local:') !== undefined,
+      env: { TOKEN_SERVICE_URL: options.tokenServiceUrl, NO_COLOR: '1', ...options.env },
+      ready: (output) => appUrl(output) !== undefined,
     }),
-    'Local:',
   )!;
   args[args.indexOf('--port') + 1] = new URL(url).port;
   return url;
@@ -126,7 +138,13 @@ export async function startViewer(options: {
   host?: string;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const supervisor = new Supervisor();
-  const url = await serveViewer(supervisor, { host: '127.0.0.1', port: 0, ...options });
+  // LIVEKIT_URL: the one place besides its own origin the page may connect to (its Content-Security-Policy).
+  const url = await serveApp(supervisor, 'viewer', {
+    host: options.host ?? '127.0.0.1',
+    port: 0,
+    tokenServiceUrl: options.tokenServiceUrl,
+    env: { LIVEKIT_URL: options.livekitUrl },
+  });
   return { url, close: () => supervisor.stopAll() };
 }
 
@@ -139,7 +157,7 @@ export async function startViewer(options: {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const engine = options.engine ?? selectedEngine();
   const host = options.host ?? '127.0.0.1';
-  const ports = { engine: 0, tokenService: 0, viewer: 0, ...options.ports };
+  const ports = { engine: 0, tokenService: 0, viewer: 0, console: 0, ...options.ports };
   const cameraSpecs = new Map((options.cameras ?? demoCameras).map((c) => [c.scene, c]));
   mkdirSync(options.stateDir, { recursive: true });
   const stateFile = join(options.stateDir, 'demo-seed.json');
@@ -232,19 +250,33 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             '--fps',
             String(camera.fps),
           ],
+          ...(camera.args ?? []),
         ],
         env: { TOKEN_SERVICE_URL: service.url, SCENECAST_BRAND_KEY: seeded.brandKey },
         ready: () => feedLive(feedId),
       });
     };
 
-    const [viewerUrl] = await Promise.all([
-      serveViewer(supervisor, {
+    // The console after the viewer: it links each show to it. Publish links point at the console.
+    // The viewer's server names the engine in its CSP (LIVEKIT_URL).
+    const serveApps = async () => {
+      const viewerUrl = await serveApp(supervisor, 'viewer', {
         tokenServiceUrl: service.url,
-        livekitUrl: engineUrl,
         host,
         port: ports.viewer,
-      }),
+        env: { LIVEKIT_URL: engineUrl },
+      });
+      const consoleUrl = await serveApp(supervisor, 'console', {
+        tokenServiceUrl: service.url,
+        host,
+        port: ports.console,
+        env: { VIEWER_URL: viewerUrl },
+      });
+      service.setConsoleUrl(consoleUrl);
+      return { viewerUrl, consoleUrl };
+    };
+    const [{ viewerUrl, consoleUrl }] = await Promise.all([
+      serveApps(),
       ...[...cameraSpecs.keys()].map((scene) => startCamera(scene)),
     ]);
     return {
@@ -253,6 +285,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       engineUrl,
       viewerUrl,
       showUrl: `${viewerUrl}/show/${demoShow.id}`,
+      consoleUrl,
       brand: api.withKey(seeded.brandKey),
       seeded,
       startCamera,

@@ -18,6 +18,23 @@ export const metrics = {
   nacks: counter('livekit_nack_total', 'NACK feedback received from subscribers'),
   plis: counter('livekit_pli_total', 'Keyframe requests sent to publishers'),
   layerSwitches: counter('livekit_layer_switch_total', 'Simulcast layer switches made for subscribers'),
+  layerSwitchWait: new Histogram({
+    name: 'livekit_layer_switch_wait_seconds',
+    help:
+      'Time a subscriber waited for a simulcast layer switch: from asking (or the layer becoming the goal) to ' +
+      'forwarding it (outcome reached), or to asking for something else first (superseded)',
+    labelNames: ['outcome'],
+    buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30],
+    registers: [registry],
+  }),
+  keyframeRerequests: counter(
+    'livekit_keyframe_rerequest_total',
+    'Keyframe requests sent again because the one before went unanswered past the time keyframes take',
+  ),
+  dynacastRenewals: counter(
+    'livekit_dynacast_renew_total',
+    'Times a publisher was told again which layers are needed because a subscriber kept waiting for one',
+  ),
   congestionSwitches: counter(
     'livekit_congestion_layer_change_total',
     "Layer ceiling changes from subscribers' packet loss",

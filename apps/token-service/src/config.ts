@@ -54,6 +54,9 @@ export const configEnv = z.object({
   VIEWER_TOKEN_SHOW_RATE_LIMIT: z.coerce.number().int().positive().default(12_000),
   VIEWER_TOKEN_TTL: ttl.prefault('15m'),
   FEED_TOKEN_TTL: ttl.prefault('1h'),
+  SESSION_TTL: ttl.prefault('8h'),
+  PUBLISH_LINK_TTL: ttl.prefault('30m'),
+  CONSOLE_URL: z.url().default('http://127.0.0.1:5174'),
   TRUST_PROXY: trustProxy.prefault('loopback'),
   /** `true`: brands may link evidence over plain http: (an old certificate site); https: only otherwise. */
   EVIDENCE_ALLOW_HTTP: z.stringbool().default(false),
@@ -79,6 +82,12 @@ export interface Config {
   viewerTokenRateWindowSeconds: number;
   viewerTokenTtlSeconds: number;
   feedTokenTtlSeconds: number;
+  /** How long a console sign-in lasts. */
+  sessionTtlSeconds: number;
+  /** How long a publish link works, unless its request asks for less (or more, up to a day). */
+  publishLinkTtlSeconds: number;
+  /** Where the console is served: publish links point at its publish page. */
+  consoleUrl: string;
   /** Express `trust proxy`: hops, or the proxies (named ranges, addresses, CIDRs) allowed to set X-Forwarded-For. */
   trustProxy: number | string[];
   /** Evidence links may be http: as well as https:. */
@@ -106,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     viewerTokenRateWindowSeconds: 60,
     viewerTokenTtlSeconds: e.VIEWER_TOKEN_TTL,
     feedTokenTtlSeconds: e.FEED_TOKEN_TTL,
+    sessionTtlSeconds: e.SESSION_TTL,
+    publishLinkTtlSeconds: e.PUBLISH_LINK_TTL,
+    consoleUrl: e.CONSOLE_URL.replace(/\/+$/, ''),
     trustProxy: e.TRUST_PROXY,
     evidenceAllowHttp: e.EVIDENCE_ALLOW_HTTP,
     logLevel: e.LOG_LEVEL,

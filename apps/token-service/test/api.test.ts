@@ -196,13 +196,43 @@ for (const backend of backends) {
           own: 200,
           other: 404,
         },
+        {
+          route: 'PATCH /v1/shows/:id/scenes/:sceneId',
+          request: (show) => ['PATCH', `/v1/shows/${show}/scenes/farm`, { label: 'Renamed' }],
+          own: 200,
+          other: 404,
+        },
+        {
+          route: 'DELETE /v1/shows/:id/scenes/:sceneId',
+          request: (show) => ['DELETE', `/v1/shows/${show}/scenes/farm`],
+          own: 204,
+          other: 404,
+        },
+        {
+          route: 'DELETE /v1/feeds/:id',
+          request: (_show, feed) => ['DELETE', `/v1/feeds/${feed}`],
+          own: 204,
+          other: 404,
+        },
+        {
+          route: 'POST /v1/feeds/:id/publish-link',
+          request: (_show, feed) => ['POST', `/v1/feeds/${feed}/publish-link`, {}],
+          own: 201,
+          other: 404,
+        },
+        {
+          route: 'POST /v1/shows/:id/monitor-token',
+          request: (show) => ['POST', `/v1/shows/${show}/monitor-token`],
+          own: 200,
+          other: 404,
+        },
       ];
 
       /** Every row of every table, in a stable order. */
       const snapshot = async () => {
         const db = service.store.db;
         const tables = await Promise.all(
-          (['brands', 'shows', 'scenes', 'feeds', 'trace_records'] as const).map((table) =>
+          (['brands', 'shows', 'scenes', 'feeds', 'trace_records', 'publish_codes'] as const).map((table) =>
             db.selectFrom(table).selectAll().execute(),
           ),
         );

@@ -62,7 +62,7 @@ export async function freshDatabase(backend: Backend): Promise<TestDatabase> {
 export async function startTestService(
   backend: Backend,
   overrides: Record<string, unknown> = {},
-): Promise<RunningTokenService> {
+): Promise<RunningTokenService & { databaseUrl: string }> {
   const database = await freshDatabase(backend);
   const service = await startTokenService({
     port: 0,
@@ -77,6 +77,7 @@ export async function startTestService(
   });
   return {
     ...service,
+    databaseUrl: database.url,
     async close() {
       await service.close();
       await database.drop();

@@ -1,5 +1,5 @@
 import { honouringRetryAfter, type PublicShow, ScenecastClient } from '@scenecast/contract';
-import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { AudioControls } from './components/AudioControls';
 import { Chat } from './components/Chat';
 import { SceneRail } from './components/SceneRail';
@@ -10,7 +10,7 @@ import { ShowRoom } from './live/show-room';
 
 declare global {
   interface Window {
-    /** Read by tests and the benchmark: the last switch and zoom latencies the stage measured. */
+    /** Read by tests and the benchmark: every switch (numbered from 1) and zoom latency the stage measured. */
     scenecast?: {
       switches: SwitchTiming[];
       zooms: number[];
@@ -42,7 +42,8 @@ export function App({ showId }: { showId: string }) {
   const showRoom = useMemo(() => new ShowRoom(), []);
   const { status, feeds } = useShowRoom(showRoom);
   const [selected, setSelected] = useState<string>();
-  const [switchedAt, setSwitchedAt] = useState<number>();
+  const [switchTiming, setSwitchTiming] = useState<SwitchTiming>();
+  const switchCount = useRef(0);
   const [lastSwitch, setLastSwitch] = useState<SwitchTiming>();
   const [lastZoom, setLastZoom] = useState<number>();
   const [statsOpen, setStatsOpen] = useState(false);
@@ -79,7 +80,10 @@ export function App({ showId }: { showId: string }) {
   const select = useCallback(
     (sceneId: string) => {
       if (sceneId === selected) return;
-      setSwitchedAt(performance.now());
+      switchCount.current += 1;
+      const timing: SwitchTiming = { switch: switchCount.current, sceneId, startedAt: performance.now() };
+      window.scenecast?.switches.push(timing);
+      setSwitchTiming(timing);
       setSelected(sceneId);
       if (window.scenecast) window.scenecast.selected = sceneId;
     },
@@ -108,12 +112,8 @@ export function App({ showId }: { showId: string }) {
     [showRoom, selected],
   );
 
-  // The stage reports one timing object per switch, first at its first frame, again when sharp.
-  const onSwitchTiming = useCallback((timing: SwitchTiming) => {
-    setLastSwitch({ ...timing });
-    const log = window.scenecast?.switches;
-    if (log && !log.includes(timing)) log.push(timing);
-  }, []);
+  // The stage fills in the switch's timing at its first frame and again when sharp.
+  const onSwitchTiming = useCallback((timing: SwitchTiming) => setLastSwitch({ ...timing }), []);
 
   const onZoomTiming = useCallback((ms: number) => {
     setLastZoom(ms);
@@ -174,7 +174,7 @@ export function App({ showId }: { showId: string }) {
             track={stageTrack}
             connection={status}
             topWidth={selected ? feeds.get(selected)?.publication.dimensions?.width : undefined}
-            switchedAt={switchedAt}
+            switchTiming={switchTiming}
             onNeed={onNeed}
             onSwitchTiming={onSwitchTiming}
             onZoomTiming={onZoomTiming}

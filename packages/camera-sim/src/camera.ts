@@ -89,9 +89,29 @@ export interface CameraStats {
   frameMs: number;
 }
 
+/** One simulcast layer as the camera's encoder sends it (its WebRTC outbound-rtp stats). */
+export interface CameraLayer {
+  /** q, h or f. */
+  rid: string;
+  width: number;
+  height: number;
+  framesPerSecond: number;
+  /** What the encoder was given for this layer (bit/s); 0 when the uplink estimate leaves none for it. */
+  targetBitrate: number;
+  /** Enabled by the camera (dynacast turns off the layers no subscriber needs). */
+  active: boolean;
+  /** Why the encoder sends less than asked: none, cpu, bandwidth or other. */
+  limitation: string;
+}
+
 export interface RunningCamera {
   stats: CameraStats;
   renderer: SceneRenderer;
+  /**
+   * What the camera sends on each simulcast layer now, lowest first (empty while not publishing): a layer
+   * can be off (dynacast) or starved (a low uplink estimate), so this is where "which layers exist" is read.
+   */
+  layers(): Promise<CameraLayer[]>;
   /** Resolves when the camera is publishing (at once if it is); rejects after `timeoutMs`. */
   live(timeoutMs?: number): Promise<void>;
   /** Unpublishes, leaves the room and releases the video source. Idempotent. */
@@ -153,6 +173,11 @@ async function credentials(
     }
   }
 }
+
+/** The simulcast rids rtc-node publishes, lowest layer first. */
+const ridOrder = ['q', 'h', 'f'];
+/** rtc-node's QualityLimitationReason, by value. */
+const limitations = ['none', 'cpu', 'bandwidth', 'other'];
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -393,6 +418,27 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
   return {
     stats,
     renderer,
+    async layers() {
+      const current = room;
+      if (!current?.isConnected) return [];
+      const { publisherStats } = await current.getRtcStats();
+      const layers: CameraLayer[] = [];
+      for (const { stats: entry } of publisherStats) {
+        if (entry.case !== 'outboundRtp' || entry.value.stream?.kind !== 'video') continue;
+        const out = entry.value.outbound;
+        if (!out) continue;
+        layers.push({
+          rid: out.rid ?? '',
+          width: out.frameWidth ?? 0,
+          height: out.frameHeight ?? 0,
+          framesPerSecond: out.framesPerSecond ?? 0,
+          targetBitrate: out.targetBitrate ?? 0,
+          active: out.active ?? false,
+          limitation: limitations[out.qualityLimitationReason ?? 0] ?? 'other',
+        });
+      }
+      return layers.sort((a, b) => ridOrder.indexOf(a.rid) - ridOrder.indexOf(b.rid));
+    },
     live(timeoutMs = 30_000) {
       if (stats.connected) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {

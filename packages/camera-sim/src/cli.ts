@@ -18,7 +18,8 @@ other:     --no-dynacast          keep every simulcast layer encoding even when 
                                   espeak-ng, other scenes publish ambience; each over its pilot tone)
            --noise <fraction>     bottom fraction of the picture made of fresh noise each frame, so the
                                   encoder spends its whole bitrate (load tests; default 0)
-           --stats <s>            log frames/s and this process's CPU every s seconds (default 30, 0 = off)
+           --stats <s>            log frames/s, this process's CPU and each simulcast layer's state
+                                  every s seconds (default 30, 0 = off)
            --duration <s>         stop after s seconds
            --snapshot <file.png>  render one frame to a PNG and exit (no LiveKit)
 Stops cleanly on SIGINT/SIGTERM (unpublish, leave, release). Logs are pino JSON; LOG_LEVEL sets the level.`;
@@ -130,11 +131,12 @@ let lastAt = performance.now();
 let lastFrames = 0;
 const statsTimer =
   statsSeconds > 0
-    ? setInterval(() => {
+    ? setInterval(async () => {
         const cpu = process.cpuUsage(lastCpu);
         const now = performance.now();
         const seconds = (now - lastAt) / 1000;
         const { stats } = camera;
+        const layers = await camera.layers().catch(() => []);
         log.info(
           {
             fps: Number(((stats.framesSent - lastFrames) / seconds).toFixed(1)),
@@ -144,6 +146,12 @@ const statsTimer =
             connected: stats.connected,
             reconnects: stats.reconnects,
             rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
+            // Each simulcast layer: size, frames/s, the encoder's bitrate, off (dynacast), what limits it.
+            layers: layers.map(
+              (l) =>
+                `${l.rid} ${l.width}x${l.height} ${l.framesPerSecond} fps ${Math.round(l.targetBitrate / 1000)} kbit/s` +
+                `${l.active ? '' : ' off'}${l.limitation === 'none' ? '' : ` (${l.limitation})`}`,
+            ),
           },
           'stats',
         );

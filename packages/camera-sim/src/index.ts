@@ -1,5 +1,6 @@
 export {
   type CameraAuth,
+  type CameraLayer,
   type CameraOptions,
   type CameraStats,
   cameraLogger,

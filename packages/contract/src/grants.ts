@@ -36,6 +36,28 @@ export function viewerGrant(showId: string, identity: string, name = 'Guest'): G
   };
 }
 
+/**
+ * Monitor: the brand's console measuring what its feeds really deliver — subscribes in one show, publishes
+ * nothing, sends no data, and is hidden (viewers and cameras never see it; it counts as no participant).
+ */
+export function monitorGrant(showId: string, identity: string): Grant {
+  return {
+    identity,
+    name: 'console',
+    attributes: { [attributes.role]: roles.monitor },
+    video: {
+      roomJoin: true,
+      room: showId,
+      hidden: true,
+      canSubscribe: true,
+      canPublish: false,
+      canPublishSources: [],
+      canPublishData: false,
+      canUpdateOwnMetadata: false,
+    },
+  };
+}
+
 export interface FeedGrantInput {
   id: string;
   showId: string;

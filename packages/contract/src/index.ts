@@ -2,10 +2,12 @@ export { ApiError, type ClientOptions, ScenecastClient } from './client.js';
 export {
   type Auth,
   clientIdHeader,
+  csrfHeader,
   type Endpoint,
   endpoints,
   type RequestOf,
   type ResponseOf,
+  sessionCookie,
 } from './endpoints.js';
 export {
   attributes,
@@ -34,15 +36,19 @@ export type {
   PublicFeedStatus,
   PublicScene,
   PublicShow,
+  PublishGrant,
+  PublishLink,
   Scene,
   SceneInput,
   SceneKind,
+  Session,
   Show,
   ShowList,
   ShowStatus,
   SourceKind,
   TraceInput,
   TraceRecord,
+  UpdateScene,
   UpdateShow,
 } from './schemas.js';
 export * as schemas from './schemas.js';

@@ -19,6 +19,8 @@ export const roles = {
   camera: 'camera',
   /** The chat moderator (apps/moderator). */
   moderator: 'moderator',
+  /** The brand's console watching its feeds' health: hidden, subscribes only. */
+  monitor: 'monitor',
 } as const;
 export type Role = (typeof roles)[keyof typeof roles];
 

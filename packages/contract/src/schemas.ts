@@ -112,6 +112,21 @@ export const chatPolicyInput = z.strictObject({
   action: chatAction,
 });
 
+export const updateScene = z
+  .strictObject({ label: text(80).optional(), order: z.number().int().min(0).max(1000).optional() })
+  .refine((v) => Object.keys(v).length > 0, 'nothing to update');
+
+/** A brand signs in to the console with its API key; it gets a session cookie, never kept by the page. */
+export const signIn = z.strictObject({ key: z.string().trim().min(1, 'enter your brand key').max(200) });
+
+/** How long a publish link works; the service's PUBLISH_LINK_TTL when left out. */
+export const publishLinkRequest = z.strictObject({
+  expiresInSeconds: z.number().int().min(1).max(86_400).optional(),
+});
+
+/** The secret part of a publish link (after `#` in its URL, so it never reaches a server's access log). */
+export const publishCodeExchange = z.strictObject({ code: z.string().trim().min(1).max(200) });
+
 // ---- responses: what the service answers (unknown fields are dropped, so it may add some later) ----
 
 const nullable = z.string().nullable();
@@ -201,6 +216,29 @@ export const chatPolicy = z.object({ blockedWords: z.array(z.string()), action: 
 /** A LiveKit access token and where to use it. */
 export const issuedToken = z.object({ url: z.string(), token: z.string(), identity: z.string() });
 
+/** A console session: the brand, and the CSRF token every cookie-authenticated write must send. */
+export const session = z.object({
+  brand: z.object({ id: z.string(), name: z.string() }),
+  /** Send as the `x-csrf-token` header on every POST, PATCH, PUT and DELETE made with the session cookie. */
+  csrfToken: z.string(),
+  expiresAt: z.string(),
+});
+
+/** A link a phone opens to publish one feed, without signing in: short-lived, for that feed only. */
+export const publishLink = z.object({ url: z.string(), expiresAt: z.string() });
+
+/** What a publish link's code is exchanged for: that feed's token, and what the page shows about it. */
+export const publishGrant = issuedToken.extend({
+  feed: z.object({
+    id: z.string(),
+    label: z.string(),
+    sceneId: z.string(),
+    showId: z.string(),
+    showTitle: z.string(),
+  }),
+  expiresAt: z.string(),
+});
+
 /** RFC 9457 problem details: every error answer; `issues` lists what failed validation. */
 export const problem = z.object({
   type: z.string(),
@@ -224,6 +262,7 @@ export type UpdateShow = z.output<typeof updateShow>;
 export type TraceInput = z.output<typeof traceInput>;
 export type FeedInput = z.output<typeof feedInput>;
 export type ChatPolicyInput = z.output<typeof chatPolicyInput>;
+export type UpdateScene = z.output<typeof updateScene>;
 
 // Responses.
 export type CreatedBrand = z.output<typeof createdBrand>;
@@ -240,3 +279,6 @@ export type Feed = z.output<typeof feed>;
 export type IssuedToken = z.output<typeof issuedToken>;
 export type ChatPolicy = z.output<typeof chatPolicy>;
 export type Problem = z.output<typeof problem>;
+export type Session = z.output<typeof session>;
+export type PublishLink = z.output<typeof publishLink>;
+export type PublishGrant = z.output<typeof publishGrant>;

@@ -25,7 +25,14 @@ export const near = (a: number[], b: number[], tolerance = 40) =>
 declare global {
   interface Window {
     scenecast?: {
-      switches: { sceneId: string; firstFrameMs?: number; sharpFrameMs?: number }[];
+      /** One per switch, numbered from 1, created when the viewer asks (startedAt: performance.now()). */
+      switches: {
+        switch: number;
+        sceneId: string;
+        startedAt: number;
+        firstFrameMs?: number;
+        sharpFrameMs?: number;
+      }[];
       zooms: number[];
     };
   }

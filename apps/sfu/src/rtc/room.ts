@@ -19,7 +19,7 @@ import {
   TrackUnpublishedResponse,
   type UpdateSubscription,
   type UpdateTrackSettings,
-  type VideoQuality,
+  VideoQuality,
 } from '@livekit/protocol';
 import { guard } from '../guard.js';
 import { newId } from '../ids.js';
@@ -37,6 +37,8 @@ const pingIntervalSeconds = 5;
 const pingTimeoutSeconds = 15;
 /** Downgrades of the layers a publisher must send wait this long, so a flapping viewer does not thrash it. */
 const dynacastDowngradeDelayMs = 3000;
+/** A publisher is told its needed layers again at most this often when subscribers keep waiting for one. */
+const dynacastRenewIntervalMs = 1000;
 
 export interface RoomOptions {
   emptyTimeout: number;
@@ -59,6 +61,7 @@ export interface RoomHooks {
 interface DynacastState {
   sent: VideoQuality | undefined | null;
   timer?: NodeJS.Timeout;
+  renewedAt?: number;
 }
 
 /**
@@ -203,6 +206,7 @@ export class Room implements ParticipantEvents {
     }
     this.hooks.trackPublished(this, p, track);
     this.sendDynacast(p, track);
+    if (track.receiver) track.receiver.onLayerWanted = () => this.renewDynacast(p, track);
   }
 
   onTrackUnpublished(p: Participant, track: MediaTrack): void {
@@ -342,28 +346,72 @@ export class Room implements ParticipantEvents {
     const send = () => {
       state.timer = undefined;
       state.sent = needed;
-      const subscribed = qualities.map(
-        (quality) => new SubscribedQuality({ quality, enabled: needed !== undefined && quality <= needed }),
-      );
-      publisher.send({
-        case: 'subscribedQualityUpdate',
-        value: new SubscribedQualityUpdate({
-          trackSid: track.sid,
-          subscribedQualities: subscribed,
-          subscribedCodecs: [
-            new SubscribedCodec({
-              codec: track.info.mimeType.replace(/^video\//, ''),
-              qualities: subscribed,
-            }),
-          ],
-        }),
-      });
+      publisher.send({ case: 'subscribedQualityUpdate', value: subscribedQualityUpdate(track, needed) });
     };
     // Upgrades go out at once; downgrades (and the first "nobody needs this yet") wait, in case it flaps.
     const isDowngrade =
       needed === undefined || (state.sent !== null && state.sent !== undefined && needed < state.sent);
     if (isDowngrade) state.timer = setTimeout(guard('dynacast', this.log, send), dynacastDowngradeDelayMs);
     else send();
+  }
+
+  /**
+   * A subscriber keeps waiting for a layer this publisher is not sending: tell the publisher again which
+   * layers are needed, in case it missed the update (it was reconnecting) or has not acted on it.
+   */
+  private renewDynacast(publisher: Participant, track: MediaTrack): void {
+    const state = this.dynacast.get(track.sid);
+    if (!state || state.sent === null || state.sent === undefined) return;
+    const now = performance.now();
+    if (state.renewedAt !== undefined && now - state.renewedAt < dynacastRenewIntervalMs) return;
+    state.renewedAt = now;
+    metrics.dynacastRenewals.inc();
+    this.log.debug(
+      { track: track.sid, needed: state.sent },
+      'dynacast renewed: a subscriber waits for a layer',
+    );
+    publisher.send({ case: 'subscribedQualityUpdate', value: subscribedQualityUpdate(track, state.sent) });
+  }
+
+  /**
+   * The SFU's view of this room (`GET /debug/rooms`, as LiveKit's): each video track's layers (announced
+   * size, frames and keyframes as they arrive, keyframe requests) and what dynacast asked its publisher
+   * for, and each subscriber's down tracks.
+   */
+  debugInfo(now = performance.now()) {
+    const name = (q: VideoQuality | null | undefined) =>
+      q === null || q === undefined ? null : VideoQuality[q];
+    const participants = [...this.participants.values()].map((p) => ({
+      identity: p.identity,
+      sid: p.sid,
+      tracks: [...p.tracks.values()]
+        .filter((t) => t.kind === 'video')
+        .map((t) => ({
+          sid: t.sid,
+          dynacast: name(this.dynacast.get(t.sid)?.sent),
+          layers: (t.receiver?.layerStates(now) ?? []).map((l) => {
+            const announced = t.info.layers.find((a) => a.quality === l.quality);
+            return { ...l, quality: name(l.quality), width: announced?.width, height: announced?.height };
+          }),
+        })),
+      subscriptions: [...p.subscriptions.values()]
+        .filter((s) => s.track.kind === 'video')
+        .map((s) => {
+          const state = s.downTrack.state(now);
+          return {
+            trackSid: s.track.sid,
+            publisherSid: s.publisherSid,
+            // The section it is sent on: how a client's stats name it (on /rtc/v1 a receiver's track id is the client's own).
+            mid: s.transceiver.mid,
+            ...state,
+            current: name(state.current),
+            target: name(state.target),
+            cap: name(state.cap),
+            goal: name(state.goal),
+          };
+        }),
+    }));
+    return { name: this.name, sid: this.sid, participants };
   }
 
   /** Tells everyone who started or stopped speaking (LiveKit's SpeakersChanged). */
@@ -405,4 +453,21 @@ export class Room implements ParticipantEvents {
     for (const state of this.dynacast.values()) if (state.timer) clearTimeout(state.timer);
     this.dynacast.clear();
   }
+}
+
+/** Dynacast: the layers of `track` its publisher must send, those up to `needed` (none when undefined). */
+function subscribedQualityUpdate(
+  track: MediaTrack,
+  needed: VideoQuality | undefined,
+): SubscribedQualityUpdate {
+  const subscribed = qualities.map(
+    (quality) => new SubscribedQuality({ quality, enabled: needed !== undefined && quality <= needed }),
+  );
+  return new SubscribedQualityUpdate({
+    trackSid: track.sid,
+    subscribedQualities: subscribed,
+    subscribedCodecs: [
+      new SubscribedCodec({ codec: track.info.mimeType.replace(/^video\//, ''), qualities: subscribed }),
+    ],
+  });
 }

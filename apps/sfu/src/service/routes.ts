@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApiKeys } from '../auth.js';
+import { type ApiKeys, bearer, verifyToken } from '../auth.js';
+import { asSfuError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { RoomManager } from '../rtc/room-manager.js';
 import { registry } from '../telemetry.js';
@@ -14,7 +15,10 @@ export interface HttpContext {
   log: Logger;
 }
 
-/** Plain HTTP endpoints: health, `/rtc/validate` (and v1's), Prometheus metrics and the Twirp server API. */
+/**
+ * Plain HTTP endpoints: health, `/rtc/validate` (and v1's), Prometheus metrics, the SFU's view of its
+ * rooms (`/debug/rooms`, as LiveKit's, for a token that may list rooms) and the Twirp server API.
+ */
 export function createHttpHandler(ctx: HttpContext) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -38,6 +42,21 @@ export function createHttpHandler(ctx: HttpContext) {
     }
     if (req.method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+      return;
+    }
+    if (req.method === 'GET' && path === '/debug/rooms') {
+      try {
+        const { grant } = await verifyToken(bearer(req.headers.authorization), ctx.keys);
+        if (!grant.roomList) {
+          res.writeHead(403, { 'content-type': 'text/plain' }).end('the token may not list rooms (roomList)');
+          return;
+        }
+      } catch (error) {
+        res.writeHead(401, { 'content-type': 'text/plain' }).end(asSfuError(error).message);
+        return;
+      }
+      const rooms = ctx.rooms.list().map((room) => room.debugInfo());
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(rooms));
       return;
     }
     const twirp = /^\/twirp\/livekit\.RoomService\/(\w+)$/.exec(path);

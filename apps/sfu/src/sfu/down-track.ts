@@ -4,7 +4,18 @@ import { guard } from '../guard.js';
 import { metrics } from '../telemetry.js';
 import { LossBasedCap } from './congestion.js';
 import { Forwarder } from './forwarder.js';
+import { LayerSwitch, type SwitchState } from './layer-switch.js';
 import type { PacketSink, TrackReceiver } from './receiver.js';
+
+/** The SFU's view of one down track, for `/debug/rooms` and the tests' failure reports. */
+export interface DownTrackState {
+  current: VideoQuality | undefined;
+  target: VideoQuality;
+  cap: VideoQuality;
+  goal: VideoQuality;
+  paused: boolean;
+  switch: SwitchState;
+}
 
 /**
  * One subscriber's copy of a published track: the I/O around its `Forwarder`. Writes the packets the
@@ -15,6 +26,7 @@ export class DownTrack implements PacketSink {
   private closed = false;
   private readonly forwarder: Forwarder;
   private readonly congestion = new LossBasedCap();
+  private readonly layerSwitch = new LayerSwitch();
   private sentInWindow = 0;
   private nackedInWindow = 0;
 
@@ -45,7 +57,7 @@ export class DownTrack implements PacketSink {
         }),
       );
     // The room attaches it to the receiver (Room.subscribe); it starts at a keyframe of its target.
-    receiver.requestKeyframe(target);
+    this.stepSwitch();
   }
 
   /**
@@ -68,7 +80,8 @@ export class DownTrack implements PacketSink {
     const cap = this.congestion.report(Math.max(report.fractionLost / 256, nackRatio), current);
     if (cap === undefined) return;
     metrics.congestionSwitches.inc({ direction: cap < before ? 'down' : 'up' });
-    this.receiver.requestKeyframe(this.forwarder.setCap(cap));
+    this.forwarder.setCap(cap);
+    this.restartSwitch();
   }
 
   /** The layer currently forwarded, undefined until the first keyframe. */
@@ -85,27 +98,60 @@ export class DownTrack implements PacketSink {
   }
 
   setTarget(quality: VideoQuality): void {
-    const keyframe = this.forwarder.setTarget(quality);
-    if (keyframe !== undefined) this.receiver.requestKeyframe(keyframe);
+    if (this.forwarder.setTarget(quality)) this.restartSwitch();
   }
 
   setPaused(paused: boolean): void {
-    const keyframe = this.forwarder.setPaused(paused);
-    if (keyframe !== undefined) this.receiver.requestKeyframe(keyframe);
+    if (this.forwarder.setPaused(paused)) this.restartSwitch();
+  }
+
+  /** The subscriber wants something else: a pending switch ends superseded, the new one starts now. */
+  private restartSwitch(now = performance.now()): void {
+    const ended = this.layerSwitch.restart(now);
+    if (ended) metrics.layerSwitchWait.observe({ outcome: ended.outcome }, ended.waitMs / 1000);
+    this.stepSwitch(now);
+  }
+
+  /** Ask for the keyframes the pending switch needs, and record the ones that end. */
+  private stepSwitch(now = performance.now()): void {
+    const forwarder = this.forwarder;
+    if (forwarder.kind !== 'video' || forwarder.isPaused || this.closed) return;
+    const wanted = forwarder.wantedQuality;
+    const goal = forwarder.goal(now);
+    const step = this.layerSwitch.step(now, forwarder.currentQuality, goal, wanted);
+    for (const quality of step.request) this.receiver.requestKeyframe(quality);
+    if (step.renew) this.receiver.wantLayer(wanted);
+    if (step.ended)
+      metrics.layerSwitchWait.observe({ outcome: step.ended.outcome }, step.ended.waitMs / 1000);
+  }
+
+  /** The SFU's view of this down track. */
+  state(now = performance.now()): DownTrackState {
+    const forwarder = this.forwarder;
+    return {
+      current: forwarder.currentQuality,
+      target: forwarder.targetQuality,
+      cap: forwarder.capQuality,
+      goal: forwarder.goal(now),
+      paused: forwarder.isPaused,
+      switch: this.layerSwitch.state(now),
+    };
   }
 
   write(quality: VideoQuality, packet: RtpPacket, keyframe: boolean): void {
     if (this.closed) return;
     const { header } = packet;
+    const now = performance.now();
     const forwarding = this.forwarder.forward(
       quality,
       header.sequenceNumber,
       header.timestamp,
       keyframe,
       packet.payload.length === 0,
+      now,
     );
-    if (forwarding.keyframeRequest !== undefined) this.receiver.requestKeyframe(forwarding.keyframeRequest);
     if (forwarding.switched) metrics.layerSwitches.inc();
+    this.stepSwitch(now);
     if (!forwarding.header) return;
     const out = packet.clone();
     out.header.sequenceNumber = forwarding.header.sequenceNumber;
@@ -125,5 +171,7 @@ export class DownTrack implements PacketSink {
   /** Stop sending; the room detaches it from the receiver. */
   close(): void {
     this.closed = true;
+    const ended = this.layerSwitch.restart(performance.now());
+    if (ended) metrics.layerSwitchWait.observe({ outcome: ended.outcome }, ended.waitMs / 1000);
   }
 }

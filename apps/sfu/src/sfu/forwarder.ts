@@ -5,20 +5,22 @@ import { type MungedHeader, RtpMunger } from './rtp-munger.js';
 /** How long the layer chosen from the live layers and the congestion cap is reused before it is redone. */
 const targetRefreshMs = 250;
 
-/** What to do with one packet: send it with this header (else drop it), and whether to ask for a keyframe. */
+/** What to do with one packet: send it with this header (else drop it). */
 export interface Forwarding {
   header: MungedHeader | undefined;
-  /** A layer to ask the publisher for a keyframe of. */
-  keyframeRequest: VideoQuality | undefined;
   /** The packet started a different layer than the one forwarded before. */
   switched: boolean;
 }
 
 /**
  * The decisions of one down track, free of I/O (as LiveKit's forwarder): which simulcast layer to
- * forward, switching only at a keyframe of the wanted layer, and the munged header of each packet so the
- * subscriber sees one continuous stream. The wanted layer is the subscriber's target, lowered to the
- * congestion cap, or the nearest live layer when the publisher has paused that one.
+ * forward, and the munged header of each packet so the subscriber sees one continuous stream. The wanted
+ * layer is the subscriber's target lowered to the congestion cap; the goal is the wanted layer, or the
+ * nearest live one when the publisher is not sending it. Switches happen only at a keyframe, and (as
+ * LiveKit's simulcast selector) at a keyframe of any layer on the way to the goal: a layer above the
+ * forwarded one and at most the wanted one, or, going down, one between the goal and the forwarded one. So
+ * a keyframe that brings the subscriber closer is never dropped for not being the goal's — when the goal
+ * was paused and is resuming, or has stopped but still looks live. `LayerSwitch` asks for the keyframes.
  */
 export class Forwarder {
   private current: VideoQuality | undefined;
@@ -49,33 +51,40 @@ export class Forwarder {
     return this.target;
   }
 
+  /** The layer the subscriber should get: its target, lowered to the congestion cap. */
+  get wantedQuality(): VideoQuality {
+    return Math.min(this.target, this.cap) as VideoQuality;
+  }
+
+  get capQuality(): VideoQuality {
+    return this.cap;
+  }
+
   get isPaused(): boolean {
     return this.paused;
   }
 
-  /** The subscriber asked for another layer; returns the layer to ask a keyframe of, if any. */
-  setTarget(quality: VideoQuality, now = performance.now()): VideoQuality | undefined {
-    if (quality === this.target) return undefined;
+  /** The subscriber asked for another layer; returns whether that changed anything. */
+  setTarget(quality: VideoQuality): boolean {
+    if (quality === this.target) return false;
     this.target = quality;
     this.effectiveAt = Number.NEGATIVE_INFINITY;
-    return quality === this.current ? undefined : this.effectiveTarget(now);
+    return true;
   }
 
-  /** The congestion cap changed; returns the layer to ask a keyframe of. */
-  setCap(cap: VideoQuality, now = performance.now()): VideoQuality {
+  /** The congestion cap changed. */
+  setCap(cap: VideoQuality): void {
     this.cap = cap;
     this.effectiveAt = Number.NEGATIVE_INFINITY;
-    return this.effectiveTarget(now);
   }
 
-  /** Pause or resume; a resume starts again at a keyframe (returned: the layer to ask one of). */
-  setPaused(paused: boolean, now = performance.now()): VideoQuality | undefined {
-    if (paused === this.paused) return undefined;
+  /** Pause or resume (a resume starts again at a keyframe); returns whether that changed anything. */
+  setPaused(paused: boolean): boolean {
+    if (paused === this.paused) return false;
     this.paused = paused;
-    if (paused) return undefined;
     // Whatever was sent before is stale for the decoder.
-    this.current = undefined;
-    return this.effectiveTarget(now);
+    if (!paused) this.current = undefined;
+    return true;
   }
 
   /** One packet of layer `quality`; `keyframe` when it starts a keyframe of that layer. */
@@ -87,30 +96,35 @@ export class Forwarder {
     padding: boolean,
     now = performance.now(),
   ): Forwarding {
-    const result: Forwarding = { header: undefined, keyframeRequest: undefined, switched: false };
+    const result: Forwarding = { header: undefined, switched: false };
     if (this.paused) return result;
     if (quality !== this.current) {
       // Audio has one layer, and every packet of it decodes on its own.
-      const audio = this.kind === 'audio';
-      if (!audio && quality !== this.effectiveTarget(now)) return result;
-      if (!audio && !keyframe) {
-        result.keyframeRequest = quality;
-        return result;
-      }
+      if (this.kind === 'video' && !(keyframe && this.bringsCloser(quality, now))) return result;
       this.munger.switchTo(sequenceNumber, timestamp, this.clockRate, now);
       result.switched = this.current !== undefined;
       this.current = quality;
-    } else if (this.kind === 'video' && this.effectiveTarget(now) !== quality) {
-      result.keyframeRequest = this.effective;
     }
     result.header = this.munger.map(sequenceNumber, timestamp, padding, now);
     return result;
   }
 
-  private effectiveTarget(now: number): VideoQuality {
+  /** Whether a keyframe of `quality` moves the subscriber towards the goal (see the class comment). */
+  private bringsCloser(quality: VideoQuality, now: number): boolean {
+    const goal = this.goal(now);
+    const current = this.current;
+    if (current === undefined || quality > current) return quality <= Math.max(goal, this.wantedQuality);
+    return quality >= goal;
+  }
+
+  /**
+   * The layer this down track is switching to: the wanted layer, or the nearest live one below it (else
+   * above it) when the publisher is not sending it. Redone at most every 250 ms.
+   */
+  goal(now = performance.now()): VideoQuality {
     if (now - this.effectiveAt < targetRefreshMs) return this.effective;
     this.effectiveAt = now;
-    const wanted = Math.min(this.target, this.cap) as VideoQuality;
+    const wanted = this.wantedQuality;
     const live = this.liveQualities(now);
     if (live.length === 0 || live.includes(wanted)) {
       this.effective = wanted;

@@ -4,6 +4,7 @@ import { guard, reportFault } from '../guard.js';
 import { metrics } from '../telemetry.js';
 import { AudioLevel } from './audio-level.js';
 import { isKeyframe } from './keyframe.js';
+import { type KeyframeRequestState, KeyframeRequests } from './keyframe-requests.js';
 import { NackGenerator, nackIntervalMs } from './nack-generator.js';
 
 /** Decided once, from the track's announced type (rtc/media-track); everything below reads it from here. */
@@ -27,12 +28,29 @@ interface Layer {
   upstream: Upstream;
   nack: NackGenerator | undefined;
   lastPacketAt: number;
-  lastKeyframeRequestAt: number;
+  /** Arrival times of the last few keyframes, oldest first. */
+  keyframesAt: number[];
+  lastTimestamp: number | undefined;
+  frames: number;
+  keyframeRequests: KeyframeRequests;
   bytes: number;
 }
 
+/** One layer as the debug view shows it (times in ms ago, rounded). */
+export interface LayerState {
+  quality: VideoQuality;
+  ssrc: number | undefined;
+  /** Frames that began arriving on this layer so far (RTP timestamps seen). */
+  frames: number;
+  lastPacketMs: number | undefined;
+  /** How long ago the last few keyframes arrived, newest first. */
+  keyframesMs: number[];
+  keyframeRequests: KeyframeRequestState;
+}
+
 const layerStaleMs = 1500;
-const keyframeRequestIntervalMs = 300;
+/** Keyframe arrival times kept per layer, for the debug view. */
+const keyframesKept = 8;
 /** Longest stretch of forwarding before reading the socket again. */
 const fanOutSliceMs = 2;
 /** Packets a receiver may hold for forwarding: about a second of a 4K top layer. */
@@ -56,6 +74,11 @@ export class TrackReceiver {
   }> = [];
   private flushScheduled = false;
   private nackTimer: NodeJS.Timeout | undefined;
+  /**
+   * Set by the room: a subscriber has been waiting for a layer the publisher is not sending, so the
+   * publisher should be told again which layers are needed (dynacast).
+   */
+  onLayerWanted: ((quality: VideoQuality) => void) | undefined;
   /** A muted track's media is not forwarded, as LiveKit does; what still arrives only keeps the stats. */
   private muted = false;
   /** How loud an audio track is now, from the publisher's per-packet levels (when it sends them). */
@@ -79,7 +102,10 @@ export class TrackReceiver {
       upstream,
       nack: undefined,
       lastPacketAt: 0,
-      lastKeyframeRequestAt: 0,
+      keyframesAt: [],
+      lastTimestamp: undefined,
+      frames: 0,
+      keyframeRequests: new KeyframeRequests(),
       bytes: 0,
     };
     if (video) layer.nack = new NackGenerator();
@@ -106,6 +132,18 @@ export class TrackReceiver {
             this.audioLevel.observe(extension.payload[0]! & 0x7f);
         }
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
+        if (video) {
+          if (packet.header.timestamp !== layer.lastTimestamp) {
+            layer.lastTimestamp = packet.header.timestamp;
+            layer.frames += 1;
+            layer.keyframeRequests.frame(layer.lastPacketAt);
+          }
+          if (keyframe) {
+            layer.keyframesAt.push(layer.lastPacketAt);
+            if (layer.keyframesAt.length > keyframesKept) layer.keyframesAt.shift();
+            layer.keyframeRequests.keyframe(layer.lastPacketAt);
+          }
+        }
         // Overloaded beyond catching up: drop the oldest rather than grow without bound and fall ever
         // further behind (subscribers recover with NACK or a keyframe).
         if (this.pending.length >= maxPending) {
@@ -183,7 +221,27 @@ export class TrackReceiver {
     return this.layers.has(quality);
   }
 
-  /** Ask the publisher for a keyframe on one layer, at most every few hundred ms. */
+  /** A subscriber waits for a layer that is not arriving (see `onLayerWanted`). */
+  wantLayer(quality: VideoQuality): void {
+    this.onLayerWanted?.(quality);
+  }
+
+  /** Each layer's SSRC, frames so far, how long ago its last packet and keyframes came, its keyframe requests. */
+  layerStates(now = performance.now()): LayerState[] {
+    const ago = (at: number) => (at > 0 ? Math.round(now - at) : undefined);
+    return [...this.layers.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([quality, layer]) => ({
+        quality,
+        ssrc: layer.ssrc,
+        frames: layer.frames,
+        lastPacketMs: ago(layer.lastPacketAt),
+        keyframesMs: layer.keyframesAt.map((at) => Math.round(now - at)).reverse(),
+        keyframeRequests: layer.keyframeRequests.state(),
+      }));
+  }
+
+  /** Mute or unmute the track: while muted nothing is forwarded. */
   setMuted(muted: boolean): void {
     if (this.muted === muted) return;
     this.muted = muted;
@@ -192,13 +250,17 @@ export class TrackReceiver {
       for (const quality of this.layers.keys()) this.requestKeyframe(quality);
   }
 
+  /**
+   * A subscriber needs a keyframe of one layer: the publisher is asked when no request is out, and asked
+   * again when the one out is overdue (KeyframeRequests), so every subscriber of the layer shares them.
+   */
   requestKeyframe(quality: VideoQuality): void {
     const layer = this.layers.get(quality);
     if (!layer || layer.ssrc === undefined || this.kind === 'audio') return;
-    const now = performance.now();
-    if (now - layer.lastKeyframeRequestAt < keyframeRequestIntervalMs) return;
-    layer.lastKeyframeRequestAt = now;
+    const request = layer.keyframeRequests.request(performance.now());
+    if (!request) return;
     metrics.plis.inc();
+    if (request.repeat) metrics.keyframeRerequests.inc();
     layer.upstream.sendPli(layer.ssrc);
   }
 

@@ -64,6 +64,23 @@ export interface ChatPolicyTable {
   action: ChatPolicy['action'];
 }
 
+/** A console sign-in: the cookie's secret and the CSRF token are kept only as SHA-256 hashes. */
+export interface SessionTable {
+  id_hash: string;
+  brand_id: string;
+  csrf_hash: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** A publish link's code (hashed): one feed, until it expires or its feed is removed. */
+export interface PublishCodeTable {
+  code_hash: string;
+  feed_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   brands: BrandTable;
   shows: ShowTable;
@@ -71,6 +88,8 @@ export interface Database {
   feeds: FeedTable;
   trace_records: TraceTable;
   chat_policies: ChatPolicyTable;
+  sessions: SessionTable;
+  publish_codes: PublishCodeTable;
 }
 
 export type Brand = Selectable<BrandTable>;

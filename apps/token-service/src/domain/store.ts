@@ -13,6 +13,7 @@ import type {
   Show,
   TraceInput,
   TraceRecord,
+  UpdateScene,
   UpdateShow,
 } from '@scenecast/contract';
 import { showLimits } from '@scenecast/contract';
@@ -23,7 +24,7 @@ import type { Brand, Database, FeedRow, SceneRow, ShowRow, TraceRow } from '../d
 /** A domain rule was broken; the HTTP layer turns it into a problem response with this status. */
 export class DomainError extends Error {
   constructor(
-    readonly status: 404 | 409 | 422,
+    readonly status: 404 | 409 | 410 | 422,
     message: string,
   ) {
     super(message);
@@ -51,7 +52,7 @@ async function claimingKey<T>(write: Promise<T>, conflict: string): Promise<T> {
     throw taken ? new DomainError(409, conflict) : error;
   }
 }
-const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 function sceneView(scene: SceneRow, feeds: FeedRow[]): Scene {
   const own = feeds.filter((f) => f.scene_id === scene.id);
@@ -71,6 +72,21 @@ function sceneView(scene: SceneRow, feeds: FeedRow[]): Scene {
       lastSeenAt: f.last_seen_at,
       quality: f.quality ? (JSON.parse(f.quality) as FeedQuality) : null,
     })),
+  };
+}
+
+/** A trace record's columns from its input (the same for adding and replacing). */
+function traceFields(input: TraceInput) {
+  return {
+    stage: input.stage,
+    batch: input.batch ?? null,
+    place: input.place ?? null,
+    happened_at: input.time ?? null,
+    description: input.description ?? null,
+    evidence_name: input.evidence?.name ?? null,
+    evidence_number: input.evidence?.number ?? null,
+    evidence_url: input.evidence?.url ?? null,
+    scene_id: input.sceneId ?? null,
   };
 }
 
@@ -234,6 +250,39 @@ export class Store {
     return view.scenes.find((s) => s.id === id)!;
   }
 
+  async updateScene(brandId: string, showId: string, sceneId: string, patch: UpdateScene): Promise<Scene> {
+    await this.ownedShow(brandId, showId);
+    await this.requireScene(showId, sceneId);
+    await this.db
+      .updateTable('scenes')
+      .set({
+        ...(patch.label ? { label: patch.label } : {}),
+        ...(patch.order !== undefined ? { position: patch.order } : {}),
+      })
+      .where('show_id', '=', showId)
+      .where('id', '=', sceneId)
+      .execute();
+    await this.touch(showId);
+    const view = await this.ownerView(brandId, showId);
+    return view.scenes.find((s) => s.id === sceneId)!;
+  }
+
+  /** Removes a scene with its feeds (cascade); a show keeps at least one scene. */
+  async deleteScene(brandId: string, showId: string, sceneId: string): Promise<void> {
+    await this.ownedShow(brandId, showId);
+    await this.requireScene(showId, sceneId);
+    const scenes = await this.db.selectFrom('scenes').select('id').where('show_id', '=', showId).execute();
+    if (scenes.length === 1) throw new DomainError(409, 'a show keeps at least one scene');
+    await this.db.deleteFrom('scenes').where('show_id', '=', showId).where('id', '=', sceneId).execute();
+    await this.db
+      .updateTable('trace_records')
+      .set({ scene_id: null })
+      .where('show_id', '=', showId)
+      .where('scene_id', '=', sceneId)
+      .execute();
+    await this.touch(showId);
+  }
+
   async addTrace(brandId: string, showId: string, input: TraceInput): Promise<TraceRecord> {
     await this.ownedShow(brandId, showId);
     if (input.sceneId) await this.requireScene(showId, input.sceneId);
@@ -250,19 +299,33 @@ export class Store {
     const row: TraceRow = {
       id: `tr_${shortId()}`,
       show_id: showId,
-      stage: input.stage,
-      batch: input.batch ?? null,
-      place: input.place ?? null,
-      happened_at: input.time ?? null,
-      description: input.description ?? null,
-      evidence_name: input.evidence?.name ?? null,
-      evidence_number: input.evidence?.number ?? null,
-      evidence_url: input.evidence?.url ?? null,
-      scene_id: input.sceneId ?? null,
+      ...traceFields(input),
       position: Number(count.n),
     };
     await this.db.insertInto('trace_records').values(row).execute();
     return traceView(row);
+  }
+
+  async updateTrace(
+    brandId: string,
+    showId: string,
+    traceId: string,
+    input: TraceInput,
+  ): Promise<TraceRecord> {
+    await this.ownedShow(brandId, showId);
+    if (input.sceneId) await this.requireScene(showId, input.sceneId);
+    const row = await this.ownedTrace(showId, traceId);
+    const updated: TraceRow = { ...row, ...traceFields(input) };
+    await this.db.updateTable('trace_records').set(traceFields(input)).where('id', '=', traceId).execute();
+    await this.touch(showId);
+    return traceView(updated);
+  }
+
+  async deleteTrace(brandId: string, showId: string, traceId: string): Promise<void> {
+    await this.ownedShow(brandId, showId);
+    await this.ownedTrace(showId, traceId);
+    await this.db.deleteFrom('trace_records').where('id', '=', traceId).execute();
+    await this.touch(showId);
   }
 
   // ---- chat ----
@@ -346,6 +409,12 @@ export class Store {
     return feed;
   }
 
+  /** Removes a feed; its publish links go with it (cascade). */
+  async deleteFeed(brandId: string, feedId: string): Promise<void> {
+    const feed = await this.ownedFeed(brandId, feedId);
+    await this.db.deleteFrom('feeds').where('id', '=', feed.id).execute();
+  }
+
   /**
    * Whether a show exists, for the hot public token path: answers from a 5-second cache so a burst of
    * viewers joining costs one query. A deleted show may thus get tokens for up to 5 s — harmless, since a
@@ -406,6 +475,21 @@ export class Store {
       location: s.location ?? null,
       description: s.description ?? null,
     };
+  }
+
+  private async touch(showId: string): Promise<void> {
+    await this.db.updateTable('shows').set({ updated_at: now() }).where('id', '=', showId).execute();
+  }
+
+  private async ownedTrace(showId: string, traceId: string): Promise<TraceRow> {
+    const row = await this.db
+      .selectFrom('trace_records')
+      .selectAll()
+      .where('id', '=', traceId)
+      .where('show_id', '=', showId)
+      .executeTakeFirst();
+    if (!row) throw new DomainError(404, `trace record "${traceId}" not found in show "${showId}"`);
+    return row;
   }
 
   private async requireScene(showId: string, sceneId: string): Promise<void> {

@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { Access } from '../domain/access.js';
 import type { Store } from '../domain/store.js';
 import { tokenIssuer } from '../livekit/tokens.js';
 import { serviceMetrics } from './metrics.js';
@@ -10,6 +11,7 @@ import { problemHandler, sendProblem } from './problem.js';
 import { brandRoutes } from './routes/brands.js';
 import { feedRoutes } from './routes/feeds.js';
 import { opsRoutes } from './routes/ops.js';
+import { sessionRoutes } from './routes/session.js';
 import { showRoutes } from './routes/shows.js';
 import { viewerTokenRoutes } from './routes/viewer.js';
 import { webhookRoutes } from './routes/webhook.js';
@@ -20,6 +22,7 @@ export function createApp(store: Store, config: Config, log: Logger): Express {
   const app = express();
   const tokens = tokenIssuer(config);
   const metrics = serviceMetrics(store);
+  const access = new Access(store.db);
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   // Every response is dynamic (the public ones no-store): hashing each body for an ETag is wasted work.
@@ -41,8 +44,9 @@ export function createApp(store: Store, config: Config, log: Logger): Express {
     next();
   });
   app.use(brandRoutes(store, config.adminToken));
-  app.use(showRoutes(store, config));
-  app.use(feedRoutes(store, tokens));
+  app.use(sessionRoutes(store, access, config));
+  app.use(showRoutes(store, access, tokens, config));
+  app.use(feedRoutes(store, access, tokens, config));
   app.use((req, res) => sendProblem(res, 404, `no route for ${req.method} ${req.path}`));
   app.use(problemHandler(log));
   return app;

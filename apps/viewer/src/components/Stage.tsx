@@ -2,8 +2,17 @@ import type { RemoteVideoTrack } from 'livekit-client';
 import { type PointerEvent, useCallback, useEffect, useRef, useState, type WheelEvent } from 'react';
 import type { ConnectionStatus } from '../live/show-room';
 
+/**
+ * One scene switch, created when the viewer asks for it (so a switch left before its first frame is there
+ * too) and filled in by the stage: ms from the ask to the first frame of the new scene, and to the first
+ * frame at the layer the stage needs.
+ */
 export interface SwitchTiming {
+  /** 1 for the viewer's first switch, then counting. */
+  switch: number;
   sceneId: string;
+  /** When the viewer asked (performance.now()). */
+  startedAt: number;
   firstFrameMs?: number;
   sharpFrameMs?: number;
 }
@@ -16,8 +25,8 @@ interface Props {
   connection: ConnectionStatus;
   /** Width of the feed's top layer: "sharp" means the layer the stage needs, capped by what exists. */
   topWidth: number | undefined;
-  /** When the viewer asked for this scene (performance.now()), to time the switch. */
-  switchedAt: number | undefined;
+  /** The switch that brought this scene, to time (undefined for the scene shown first). */
+  switchTiming: SwitchTiming | undefined;
   /** The stage needs this many device pixels (its size times zoom). */
   onNeed(width: number, height: number): void;
   onSwitchTiming(timing: SwitchTiming): void;
@@ -39,7 +48,7 @@ export function Stage({
   track,
   connection,
   topWidth,
-  switchedAt,
+  switchTiming,
   onNeed,
   onSwitchTiming,
   onZoomTiming,
@@ -67,13 +76,13 @@ export function Stage({
     const video = videoRef.current;
     if (!video || !track || !sceneId) return;
     let stopped = false;
-    const timing: SwitchTiming = { sceneId };
-    const started = switchedAt;
+    // The same switch's timing even when this effect runs again for it: it is filled in once.
+    const timing = switchTiming?.sceneId === sceneId ? switchTiming : undefined;
     const onFrame = (now: number, meta: VideoFrameCallbackMetadata) => {
       if (stopped) return;
       if (badgeRef.current) badgeRef.current.textContent = `${meta.width}×${meta.height}`;
-      if (started !== undefined && timing.firstFrameMs === undefined) {
-        timing.firstFrameMs = now - started;
+      if (timing && timing.firstFrameMs === undefined) {
+        timing.firstFrameMs = now - timing.startedAt;
         onSwitchTiming(timing);
       }
       const box = boxRef.current;
@@ -81,8 +90,8 @@ export function Stage({
       // Sharp = a layer close to what the unzoomed stage needs (the SFU serves one at least 60 % of the
       // stage width), capped by the feed's top layer and by 1280 (2160p is only fetched on zoom).
       const sharpWidth = Math.min(0.6 * needed, topWidth ?? 1280, 1280);
-      if (started !== undefined && timing.sharpFrameMs === undefined && meta.width >= sharpWidth - 1) {
-        timing.sharpFrameMs = now - started;
+      if (timing && timing.sharpFrameMs === undefined && meta.width >= sharpWidth - 1) {
+        timing.sharpFrameMs = now - timing.startedAt;
         onSwitchTiming(timing);
       }
       const ask = zoomAsk.current;
@@ -96,7 +105,7 @@ export function Stage({
     return () => {
       stopped = true;
     };
-  }, [track, sceneId, topWidth, switchedAt, onSwitchTiming, onZoomTiming]);
+  }, [track, sceneId, topWidth, switchTiming, onSwitchTiming, onZoomTiming]);
 
   // Tell the room how many pixels we need; zooming past the current layer asks for a sharper one.
   useEffect(() => {
@@ -231,6 +240,9 @@ export function Stage({
         <video
           ref={videoRef}
           data-testid="stage-video"
+          // Which LiveKit track it shows, for tests: the browser's track id is the SFU's track sid only
+          // on /rtc (v0); on /rtc/v1 the client maps tracks by mid.
+          data-track-sid={track?.sid}
           className="stage-video"
           autoPlay
           muted
