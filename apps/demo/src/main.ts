@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: the demo show — the engine (embedded SFU, or `--engine livekit` / SCENECAST_ENGINE=livekit for
-// the real livekit-server), token service (seeded), three scene cameras, the viewer and the brand console — on this machine,
-// with one Ctrl-C to stop it all.
+// the real livekit-server), token service (seeded), chat moderator, three scene cameras, the viewer and the brand
+// console — on this machine, with one Ctrl-C to stop it all.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type EngineName, selectedEngine } from '@scenecast/engine';

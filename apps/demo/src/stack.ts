@@ -1,5 +1,5 @@
 // The whole demo show on one machine — the engine (embedded SFU or livekit-server), token service (seeded),
-// scene cameras, the viewer and the brand console — assembled in one place for `npm start`, the end-to-end tests and the
+// chat moderator, scene cameras, the viewer and the brand console — assembled in one place for `npm start`, the end-to-end tests and the
 // benchmarks.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -134,10 +134,17 @@ async function serveApp(
  */
 export async function startViewer(options: {
   tokenServiceUrl: string;
+  livekitUrl: string;
   host?: string;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const supervisor = new Supervisor();
-  const url = await serveApp(supervisor, 'viewer', { host: '127.0.0.1', port: 0, ...options });
+  // LIVEKIT_URL: the one place besides its own origin the page may connect to (its Content-Security-Policy).
+  const url = await serveApp(supervisor, 'viewer', {
+    host: options.host ?? '127.0.0.1',
+    port: 0,
+    tokenServiceUrl: options.tokenServiceUrl,
+    env: { LIVEKIT_URL: options.livekitUrl },
+  });
   return { url, close: () => supervisor.stopAll() };
 }
 
@@ -203,6 +210,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const api = new ScenecastClient({ baseUrl: service.url });
     const seeded = await seedDemo(api, adminToken, stateFile);
+    // The chat moderator: viewers and the host chat through it (apps/moderator), on either engine.
+    await supervisor.start({
+      name: 'moderator',
+      command: process.execPath,
+      args: [join(dirname(require.resolve('@scenecast/moderator/package.json')), 'dist', 'main.js')],
+      env: {
+        HOST: host,
+        PORT: '0',
+        LIVEKIT_URL: engineUrl,
+        LIVEKIT_API_KEY: devKeys.apiKey,
+        LIVEKIT_API_SECRET: devKeys.apiSecret,
+        TOKEN_SERVICE_URL: service.url,
+        SCENECAST_ADMIN_TOKEN: adminToken,
+      },
+      ready: (output) => output.includes('scenecast moderator ready'),
+    });
     const feedLive = async (feedId: string) =>
       (await api.getShow(demoShow.id)).scenes.some((scene) =>
         scene.feeds.some((f) => f.id === feedId && f.live),
@@ -235,11 +258,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
 
     // The console after the viewer: it links each show to it. Publish links point at the console.
+    // The viewer's server names the engine in its CSP (LIVEKIT_URL).
     const serveApps = async () => {
       const viewerUrl = await serveApp(supervisor, 'viewer', {
         tokenServiceUrl: service.url,
         host,
         port: ports.viewer,
+        env: { LIVEKIT_URL: engineUrl },
       });
       const consoleUrl = await serveApp(supervisor, 'console', {
         tokenServiceUrl: service.url,

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { attributes, ScenecastClient } from '@scenecast/contract';
+import { attributes, moderatorIdentity, ScenecastClient } from '@scenecast/contract';
 import { selectedEngine } from '@scenecast/engine';
 import { waitFor } from '@scenecast/testkit';
 import { RoomServiceClient, TrackType } from 'livekit-server-sdk';
@@ -103,10 +103,20 @@ describe('npm start', () => {
       { what: 'all three scenes live', timeoutMs: 60_000 },
     );
 
-    // The engine sees three cameras, the studio publishing 3840x2160.
+    // The engine sees three cameras, the studio publishing 3840x2160, and the chat moderator.
     const rooms = new RoomServiceClient(engineUrl.replace(/^ws/, 'http'), 'devkey', 'secret');
-    const participants = await rooms.listParticipants('demo');
-    const cameras = new Map(participants.map((p) => [p.attributes[attributes.scene], p]));
+    const participants = await waitFor(
+      async () => {
+        const all = await rooms.listParticipants('demo');
+        return all.some((p) => p.identity === moderatorIdentity) && all;
+      },
+      { what: 'the chat moderator in the show' },
+    );
+    const cameras = new Map(
+      participants
+        .filter((p) => p.attributes[attributes.scene])
+        .map((p) => [p.attributes[attributes.scene], p]),
+    );
     expect([...cameras.keys()].sort()).toEqual(['factory', 'farm', 'studio']);
     const studioTrack = cameras.get('studio')!.tracks.find((t) => t.type === TrackType.VIDEO)!;
     expect([studioTrack.width, studioTrack.height]).toEqual([3840, 2160]);

@@ -7,6 +7,7 @@ import { RoomService } from './service/room-service.js';
 import { createHttpHandler } from './service/routes.js';
 import { defaultSessionTimings, RtcService, type SessionTimings } from './service/rtc-service.js';
 import { WebhookNotifier } from './service/webhooks.js';
+import { type DataLimits, defaultDataLimits } from './sfu/data-limiter.js';
 import { registry } from './telemetry.js';
 
 export interface SfuConfig {
@@ -20,6 +21,8 @@ export interface SfuConfig {
   room: { emptyTimeout: number; departureTimeout: number; maxParticipants: number };
   /** Token refresh, resume window and signal timeout; the defaults are LiveKit's. */
   session?: Partial<SessionTimings>;
+  /** Each participant's data limits (src/sfu/data-limiter.ts); defaults in `defaultDataLimits`. */
+  data?: Partial<DataLimits>;
   logger?: Logger;
 }
 
@@ -59,7 +62,11 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
       : undefined,
     log,
   );
-  const rooms = new RoomManager(config.room, webhooks, log);
+  const rooms = new RoomManager(
+    { ...config.room, data: { ...defaultDataLimits, ...config.data } },
+    webhooks,
+    log,
+  );
   const rtc = new RtcService(rooms, keys, config.rtc, log, {
     ...defaultSessionTimings,
     ...config.session,

@@ -1,6 +1,13 @@
 // A typed client for the token service, on fetch alone so it runs in browsers and Node alike. Hand-written
 // because it is small: the endpoint table does the work a client generator or RPC library would.
-import { csrfHeader, type Endpoint, endpoints, type RequestOf, type ResponseOf } from './endpoints.js';
+import {
+  clientIdHeader,
+  csrfHeader,
+  type Endpoint,
+  endpoints,
+  type RequestOf,
+  type ResponseOf,
+} from './endpoints.js';
 import { problem } from './schemas.js';
 
 /** A problem+json answer (RFC 9457): what went wrong, and for a validation error, which fields. */
@@ -12,18 +19,23 @@ export class ApiError extends Error {
     readonly title: string,
     readonly detail: string,
     readonly issues: ReadonlyArray<{ path: string; message: string }> = [],
+    /** When to ask again (a 429's or 503's Retry-After, in seconds); undefined when it did not say. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(detail);
   }
 
   /** Reads an error response; one that is not problem+json (a proxy's error page) keeps its status text. */
   static async from(response: Response): Promise<ApiError> {
+    const retryAfter = response.headers.get('retry-after');
+    const retryAfterSeconds = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) : undefined;
     const body = problem.safeParse(await response.json().catch(() => undefined));
     if (!body.success) {
       const status = response.statusText || `HTTP ${response.status}`;
-      return new ApiError(response.status, status, status);
+      return new ApiError(response.status, status, status, [], retryAfterSeconds);
     }
-    return new ApiError(response.status, body.data.title, body.data.detail, body.data.issues);
+    const { title, detail, issues } = body.data;
+    return new ApiError(response.status, title, detail, issues, retryAfterSeconds);
   }
 }
 
@@ -39,6 +51,8 @@ export interface ClientOptions {
   csrfToken?: string;
   /** Per request; default 10 s. */
   timeoutMs?: number;
+  /** This client's id for the viewer-token rate limit ({@link clientIdHeader}); a viewer's tab sets one. */
+  clientId?: string;
   /** The fetch to call, default the global one; a caller that needs an answer's headers (rate limits) wraps it. */
   fetch?: typeof fetch;
 }
@@ -101,6 +115,10 @@ export class ScenecastClient {
     return this.call(endpoints.createBrand, {}, body);
   }
 
+  chatPolicy(showId: string) {
+    return this.call(endpoints.chatPolicy, { id: showId });
+  }
+
   // ---- brand ----
 
   createShow(body: RequestOf<typeof endpoints.createShow>) {
@@ -133,6 +151,10 @@ export class ScenecastClient {
 
   addTrace(showId: string, body: RequestOf<typeof endpoints.addTrace>) {
     return this.call(endpoints.addTrace, { id: showId }, body);
+  }
+
+  setChatPolicy(showId: string, body: RequestOf<typeof endpoints.setChatPolicy>) {
+    return this.call(endpoints.setChatPolicy, { id: showId }, body);
   }
 
   updateTrace(showId: string, traceId: string, body: RequestOf<typeof endpoints.updateTrace>) {
@@ -176,6 +198,7 @@ export class ScenecastClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (endpoint.auth !== 'public' && this.options.key) headers.authorization = `Bearer ${this.options.key}`;
+    if (this.options.clientId) headers[clientIdHeader] = this.options.clientId;
     if (endpoint.method !== 'GET' && this.options.csrfToken) headers[csrfHeader] = this.options.csrfToken;
     const response = await (this.options.fetch ?? fetch)(this.baseUrl + path, {
       method: endpoint.method,

@@ -27,6 +27,13 @@ export interface Endpoint {
 }
 
 /**
+ * The header a viewer names itself with for the viewer-token rate limit: a random id per browser tab
+ * (16–64 of A–Z, a–z, 0–9, `_`, `-`). Viewers behind one carrier NAT share an address but not this id; a
+ * client that sends none, or another shape, is limited per address.
+ */
+export const clientIdHeader = 'scenecast-client-id';
+
+/**
  * Every endpoint of the token service: the routes serve them, the client calls them, the OpenAPI
  * document lists them, all from this table.
  */
@@ -139,6 +146,23 @@ export const endpoints = {
     body: schemas.feedInput,
     status: 201,
     response: schemas.feed,
+  },
+  setChatPolicy: {
+    method: 'PUT',
+    path: '/v1/shows/{id}/chat-policy',
+    summary: "Set the show's chat word list (what the moderator masks or drops)",
+    auth: 'brand',
+    body: schemas.chatPolicyInput,
+    status: 200,
+    response: schemas.chatPolicy,
+  },
+  chatPolicy: {
+    method: 'GET',
+    path: '/v1/shows/{id}/chat-policy',
+    summary: "The show's chat word list, for the chat moderator",
+    auth: 'operator',
+    status: 200,
+    response: schemas.chatPolicy,
   },
   feedToken: {
     method: 'POST',

@@ -1,6 +1,7 @@
 export { ApiError, type ClientOptions, ScenecastClient } from './client.js';
 export {
   type Auth,
+  clientIdHeader,
   csrfHeader,
   type Endpoint,
   endpoints,
@@ -8,8 +9,21 @@ export {
   type ResponseOf,
   sessionCookie,
 } from './endpoints.js';
-export { attributes, cameraIdentity, chatTopic, type Role, roles, sceneOf } from './livekit.js';
+export {
+  attributes,
+  cameraIdentity,
+  chatAttributes,
+  chatKinds,
+  chatTopic,
+  moderatorIdentity,
+  type Role,
+  roles,
+  sceneOf,
+} from './livekit.js';
+export { honouringRetryAfter } from './retry.js';
 export type {
+  ChatPolicy,
+  ChatPolicyInput,
   CreateBrand,
   CreatedBrand,
   CreateShow,
@@ -38,3 +52,5 @@ export type {
   UpdateShow,
 } from './schemas.js';
 export * as schemas from './schemas.js';
+export { showLimits } from './schemas.js';
+export { hiddenCharacter, visibleText } from './text.js';

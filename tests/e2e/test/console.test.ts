@@ -110,7 +110,7 @@ describe('brand console', () => {
     await console_.fill('#new-trace-stage', 'farm');
     await console_.fill('#new-trace-batch', 'PIG-IB-77');
     await console_.fill('#new-trace-evidenceName', 'Acorn certificate');
-    await console_.fill('#new-trace-evidenceUrl', 'not a link');
+    await console_.fill('#new-trace-evidenceUrl', 'javascript:alert(1)');
     await console_.click('button:text("Add record")');
     const urlError = console_.locator('#new-trace-evidenceUrl-error');
     await urlError.waitFor();

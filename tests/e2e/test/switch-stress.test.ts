@@ -407,7 +407,7 @@ beforeAll(async () => {
     { what: 'the three cameras published', timeoutMs: 60_000 },
   );
   poller = setInterval(() => void sampleArrivals().catch(() => undefined), 200);
-  viewer = await startViewer({ tokenServiceUrl: service.url });
+  viewer = await startViewer({ tokenServiceUrl: service.url, livekitUrl: sfuUrl });
   viewerUrl = `${viewer.url}/show/demo`;
   await waitFor(async () => (await fetch(viewerUrl).catch(() => undefined))?.ok, { what: 'the viewer' });
   browser = await launchChromium();

@@ -25,6 +25,7 @@ import { guard } from '../guard.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
 import { observeWindowMs } from '../sfu/audio-level.js';
+import { DataLimiter, type DataLimits } from '../sfu/data-limiter.js';
 import { qualities } from '../sfu/layers.js';
 import { metrics } from '../telemetry.js';
 import type { MediaTrack } from './media-track.js';
@@ -44,6 +45,8 @@ export interface RoomOptions {
   departureTimeout: number;
   maxParticipants: number;
   metadata: string;
+  /** What each participant may send as data (src/sfu/data-limiter.ts). */
+  data: DataLimits;
 }
 
 /** What the room reports upward: the room manager turns these into webhooks and bookkeeping. */
@@ -71,6 +74,7 @@ export class Room implements ParticipantEvents {
   readonly createdAt = Date.now();
   readonly participants = new Map<string, Participant>();
   private readonly dynacast = new Map<string, DynacastState>();
+  private readonly dataLimiter: DataLimiter<Participant>;
   private readonly speakers = new SpeakerUpdates();
   private readonly speakersTimer: NodeJS.Timeout;
   private closed = false;
@@ -81,6 +85,10 @@ export class Room implements ParticipantEvents {
     private readonly hooks: RoomHooks,
     private readonly log: Logger,
   ) {
+    this.dataLimiter = new DataLimiter(options.data, (p) => {
+      log.warn({ participant: p.identity }, 'data flood: participant disconnected');
+      this.remove(p, DisconnectReason.PARTICIPANT_REMOVED);
+    });
     // One judgement per audio window, as LiveKit's audio update interval.
     this.speakersTimer = setInterval(guard('speakers', log, this.sendSpeakers), observeWindowMs);
     this.speakersTimer.unref();
@@ -226,7 +234,7 @@ export class Room implements ParticipantEvents {
 
   /** Route a data packet: stamp the sender (clients must not spoof it), then deliver to its audience. */
   onData(p: Participant, kind: DataPacket_Kind, payload: Uint8Array): void {
-    if (!p.permissions.canPublishData) return;
+    if (!p.permissions.canPublishData || !this.dataLimiter.admit(p, payload.byteLength)) return;
     let packet: DataPacket;
     try {
       packet = DataPacket.fromBinary(payload);

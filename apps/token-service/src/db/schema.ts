@@ -1,4 +1,4 @@
-import type { SceneKind, ShowStatus, SourceKind } from '@scenecast/contract';
+import type { ChatPolicy, SceneKind, ShowStatus, SourceKind } from '@scenecast/contract';
 import type { Generated, Selectable } from 'kysely';
 
 export interface BrandTable {
@@ -57,6 +57,13 @@ export interface TraceTable {
   position: number;
 }
 
+export interface ChatPolicyTable {
+  show_id: string;
+  /** JSON: the words, as the brand gave them. */
+  blocked_words: string;
+  action: ChatPolicy['action'];
+}
+
 /** A console sign-in: the cookie's secret and the CSRF token are kept only as SHA-256 hashes. */
 export interface SessionTable {
   id_hash: string;
@@ -80,6 +87,7 @@ export interface Database {
   scenes: SceneTable;
   feeds: FeedTable;
   trace_records: TraceTable;
+  chat_policies: ChatPolicyTable;
   sessions: SessionTable;
   publish_codes: PublishCodeTable;
 }

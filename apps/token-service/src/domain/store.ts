@@ -1,5 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type {
+  ChatPolicy,
+  ChatPolicyInput,
   CreatedBrand,
   CreateShow,
   Feed,
@@ -14,6 +16,7 @@ import type {
   UpdateScene,
   UpdateShow,
 } from '@scenecast/contract';
+import { showLimits } from '@scenecast/contract';
 import type { FeedGrantInput } from '@scenecast/contract/grants';
 import type { Kysely } from 'kysely';
 import type { Brand, Database, FeedRow, SceneRow, ShowRow, TraceRow } from '../db/schema.js';
@@ -231,6 +234,8 @@ export class Store {
       .select(['id', 'position'])
       .where('show_id', '=', showId)
       .execute();
+    if (scenes.length >= showLimits.scenes)
+      throw new DomainError(409, `this show has ${showLimits.scenes} scenes, the most a show may have`);
     const id = input.id ?? `${input.kind}-${scenes.length + 1}`;
     const taken = `scene "${id}" already exists in this show`;
     if (scenes.some((s) => s.id === id)) throw new DomainError(409, taken);
@@ -286,6 +291,11 @@ export class Store {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('show_id', '=', showId)
       .executeTakeFirstOrThrow();
+    if (Number(count.n) >= showLimits.traceRecords)
+      throw new DomainError(
+        409,
+        `this show has ${showLimits.traceRecords} trace records, the most a show may have`,
+      );
     const row: TraceRow = {
       id: `tr_${shortId()}`,
       show_id: showId,
@@ -316,6 +326,38 @@ export class Store {
     await this.ownedTrace(showId, traceId);
     await this.db.deleteFrom('trace_records').where('id', '=', traceId).execute();
     await this.touch(showId);
+  }
+
+  // ---- chat ----
+
+  async setChatPolicy(brandId: string, showId: string, policy: ChatPolicyInput): Promise<ChatPolicy> {
+    await this.ownedShow(brandId, showId);
+    const row = {
+      show_id: showId,
+      blocked_words: JSON.stringify(policy.blockedWords),
+      action: policy.action,
+    };
+    await this.db
+      .insertInto('chat_policies')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('show_id').doUpdateSet({ blocked_words: row.blocked_words, action: row.action }),
+      )
+      .execute();
+    return { blockedWords: policy.blockedWords, action: policy.action };
+  }
+
+  /** A show's word list; none set: no words. */
+  async chatPolicy(showId: string): Promise<ChatPolicy> {
+    if (!(await this.showExists(showId))) throw new DomainError(404, `show "${showId}" not found`);
+    const row = await this.db
+      .selectFrom('chat_policies')
+      .selectAll()
+      .where('show_id', '=', showId)
+      .executeTakeFirst();
+    return row
+      ? { blockedWords: JSON.parse(row.blocked_words) as string[], action: row.action }
+      : { blockedWords: [], action: 'mask' };
   }
 
   async addFeed(brandId: string, showId: string, input: FeedInput): Promise<Feed> {

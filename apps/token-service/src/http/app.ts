@@ -45,7 +45,7 @@ export function createApp(store: Store, config: Config, log: Logger): Express {
   });
   app.use(brandRoutes(store, config.adminToken));
   app.use(sessionRoutes(store, access, config));
-  app.use(showRoutes(store, access, tokens));
+  app.use(showRoutes(store, access, tokens, config));
   app.use(feedRoutes(store, access, tokens, config));
   app.use((req, res) => sendProblem(res, 404, `no route for ${req.method} ${req.path}`));
   app.use(problemHandler(log));

@@ -56,7 +56,7 @@ export function requireBrand(store: Store, access: Access): RequestHandler {
 export function requireAdmin(adminToken: string | undefined): RequestHandler {
   return (req, _res, next) => {
     if (!adminToken)
-      return next(new HttpError(403, 'brand creation is disabled: SCENECAST_ADMIN_TOKEN is not set'));
+      return next(new HttpError(403, 'operator endpoints are disabled: SCENECAST_ADMIN_TOKEN is not set'));
     const given = Buffer.from(bearer(req.headers.authorization) ?? '');
     const expected = Buffer.from(adminToken);
     const ok = given.length === expected.length && timingSafeEqual(given, expected);

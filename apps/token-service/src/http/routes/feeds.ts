@@ -8,7 +8,7 @@ import type { TokenIssuer } from '../../livekit/tokens.js';
 import { requireBrand } from '../auth.js';
 import { reply, routeOf } from '../endpoint.js';
 import { sendProblem } from '../problem.js';
-import { perClientRateLimit } from '../rate-limit.js';
+import { clientAddress, rateLimit } from '../rate-limit.js';
 
 /** A token from a publish link joins within minutes or not at all. */
 const publishTokenTtlSeconds = 600;
@@ -50,11 +50,17 @@ export function feedRoutes(store: Store, access: Access, tokens: TokenIssuer, co
   });
 
   // Public: whoever holds the link publishes that one feed. Limited per client against guessing.
-  const limiter = perClientRateLimit({
-    limit: 30,
-    windowMs: 60_000,
-    name: 'publish-token',
-    onLimited: (res) => sendProblem(res, 429, 'too many publish-link requests; try again in a minute'),
+  const limiter = rateLimit({
+    quotas: [
+      {
+        name: 'publish-token',
+        limit: 30,
+        windowMs: 60_000,
+        key: clientAddress,
+        refusal: 'too many publish-link requests; try again in a minute',
+      },
+    ],
+    onLimited: (res, detail) => sendProblem(res, 429, detail),
   });
   router.post(routeOf(e.publishToken), limiter, async (req, res) => {
     const { code } = e.publishToken.body.parse(req.body ?? {});

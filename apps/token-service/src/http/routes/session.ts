@@ -6,7 +6,7 @@ import type { Store } from '../../domain/store.js';
 import { requireBrand, sessionOf } from '../auth.js';
 import { reply, routeOf } from '../endpoint.js';
 import { HttpError, sendProblem } from '../problem.js';
-import { perClientRateLimit } from '../rate-limit.js';
+import { clientAddress, rateLimit } from '../rate-limit.js';
 
 /** httpOnly (no script reads it), SameSite=Strict (no other site's request carries it), Secure over https. */
 const cookieOptions = (req: Request) =>
@@ -22,11 +22,17 @@ const sessionView = (brand: { id: string; name: string }, csrfToken: string, exp
 export function sessionRoutes(store: Store, access: Access, config: Config): Router {
   const router = Router();
   // Guessing keys is the attack here: a few tries a minute per client is plenty for a person.
-  const limiter = perClientRateLimit({
-    limit: 20,
-    windowMs: 60_000,
-    name: 'sign-in',
-    onLimited: (res) => sendProblem(res, 429, 'too many sign-in attempts; try again in a minute'),
+  const limiter = rateLimit({
+    quotas: [
+      {
+        name: 'sign-in',
+        limit: 20,
+        windowMs: 60_000,
+        key: clientAddress,
+        refusal: 'too many sign-in attempts; try again in a minute',
+      },
+    ],
+    onLimited: (res, detail) => sendProblem(res, 429, detail),
   });
   const noStore = (res: Response) => res.set('cache-control', 'no-store');
 
