@@ -1,3 +1,4 @@
+import { securityHeaders } from '@scenecast/viewer/csp';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type PreviewServer, type ViteDevServer } from 'vite';
 
@@ -20,9 +21,13 @@ function serveSettings(server: ViteDevServer | PreviewServer) {
   });
 }
 
+// The preview server (`npm start`) serves the built console under the web apps' one policy: the console's
+// monitor and the publish page connect to the engine, so LIVEKIT_URL names it.
+const livekitUrl = process.env.LIVEKIT_URL ?? 'ws://127.0.0.1:7880';
+
 export default defineConfig({
   plugins: [react(), consoleSettings],
   server: { proxy },
-  preview: { proxy },
+  preview: { proxy, headers: securityHeaders({ livekitUrl }) },
   build: { sourcemap: true },
 });

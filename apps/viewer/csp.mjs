@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The Content-Security-Policy of scenecast's web apps (the viewer; the console later): the one source of
+// The Content-Security-Policy of scenecast's web apps (the viewer and the console): the one source of
 // truth for every server that serves them — the viewer's vite preview (`npm start`) and the production web
 // server config (infra/), which prints it with `node apps/viewer/csp.mjs <LiveKit URL>`.
 // Plain JavaScript, so a web server's build stage can run it with Node and nothing else (types: csp.d.mts).

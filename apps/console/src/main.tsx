@@ -1,3 +1,5 @@
+// Before any schema is built: the page runs under a CSP without eval (see @scenecast/contract/jitless).
+import '@scenecast/contract/jitless';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ConsoleApp } from './console/ConsoleApp';

@@ -270,7 +270,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         tokenServiceUrl: service.url,
         host,
         port: ports.console,
-        env: { VIEWER_URL: viewerUrl },
+        env: { VIEWER_URL: viewerUrl, LIVEKIT_URL: engineUrl },
       });
       service.setConsoleUrl(consoleUrl);
       return { viewerUrl, consoleUrl };

@@ -1,6 +1,7 @@
-// The viewer under its Content-Security-Policy (#20), in real Chromium, served as `npm start` serves it
-// (vite preview with apps/viewer/vite.config.ts): the page works — scenes live, the stage playing, chat
-// through the moderator — without one violation, while script injected into the page is blocked.
+// The viewer and the console under their Content-Security-Policy (#20), in real Chromium, served as
+// `npm start` serves them (vite preview with each app's vite.config.ts): the viewer works — scenes live, the
+// stage playing, chat through the moderator — and the console — sign-in, a show's live feeds with the
+// monitor's thumbnails, QR codes — without one violation, while script injected into either page is blocked.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,9 +53,13 @@ async function newPage(): Promise<Page> {
   return page;
 }
 
-/** Serves the show's HTML with `inject` added to it, as a stored XSS would; `keepPolicy: false` drops the header. */
-async function injectIntoPage(page: Page, inject: string, { keepPolicy = true } = {}): Promise<void> {
-  await page.route(viewerUrl, async (route) => {
+/** Serves a page's HTML with `inject` added to it, as a stored XSS would; `keepPolicy: false` drops the header. */
+async function injectIntoPage(
+  page: Page,
+  inject: string,
+  { keepPolicy = true, url = viewerUrl } = {},
+): Promise<void> {
+  await page.route(url, async (route) => {
     const response = await route.fetch();
     const headers = { ...response.headers() };
     if (!keepPolicy) delete headers['content-security-policy'];
@@ -191,6 +196,58 @@ describe('the viewer under its Content-Security-Policy', () => {
     expect(await page.evaluate(() => window.violations.map((v) => v.directive))).toContain(
       'require-trusted-types-for',
     );
+    await page.close();
+  });
+});
+
+describe('the console under the same policy', () => {
+  it('is served with it, naming the page itself and the LiveKit URL only', async () => {
+    const response = await fetch(stack.consoleUrl);
+    for (const [name, value] of Object.entries(securityHeaders({ livekitUrl: stack.engineUrl })))
+      expect(response.headers.get(name), name).toBe(value);
+  });
+
+  it("works under it: sign-in, the show's feeds live with the monitor's pictures, QR codes — not one violation", async () => {
+    const page = await newPage();
+    await page.goto(stack.consoleUrl);
+    await page.fill('#brand-key', stack.seeded.brandKey);
+    await page.click('button[type=submit]');
+    await page.locator('[data-testid=brand-name]').waitFor();
+    await page.goto(`${stack.consoleUrl}/shows/demo`);
+    await waitFor(async () => (await page.locator('[data-testid=feed][data-live=true]').count()) === 3, {
+      what: 'three live feeds',
+      timeoutMs: 60_000,
+    });
+    // The console's own hidden participant shows each live feed's picture (its connection to the engine).
+    await waitFor(
+      () =>
+        page.evaluate(() =>
+          [...document.querySelectorAll<HTMLVideoElement>('[data-testid=feed] video')].some(
+            (v) => v.videoWidth > 0,
+          ),
+        ),
+      { what: "a feed's picture from the monitor", timeoutMs: 60_000 },
+    );
+    await waitFor(
+      () =>
+        page.evaluate(() =>
+          [...document.querySelectorAll<HTMLImageElement>('img.qr')].some((i) => i.naturalWidth > 0),
+        ),
+      { what: 'a QR code drawn' },
+    );
+    expect(JSON.stringify(await page.evaluate(() => window.violations))).toBe('[]');
+    await page.close();
+  });
+
+  it('blocks script injected into the console', async () => {
+    const page = await newPage();
+    await injectIntoPage(page, injection, { url: stack.consoleUrl });
+    await page.goto(stack.consoleUrl);
+    await waitFor(async () => (await page.evaluate(() => window.violations.length)) >= 2, {
+      what: 'the two violations reported',
+    });
+    expect(await page.evaluate(() => window.injected)).toBeUndefined();
+    await page.locator('#brand-key').waitFor(); // its own script still runs
     await page.close();
   });
 });
