@@ -6,4 +6,6 @@ export default packageTestConfig({
   hookTimeout: 180_000,
   bothEngines: ['test/viewer.test.ts', 'test/console.test.ts'],
   livekitOnly: ['test/livekit-cluster.test.ts'],
+  // Issue #15: still finds about one browser switch in a hundred late (over 2 s) — see the issue.
+  stress: ['test/switch-stress.test.ts'],
 });
