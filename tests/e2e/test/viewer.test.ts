@@ -48,6 +48,11 @@ async function openShow(): Promise<Page> {
   await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
     what: 'three live scenes',
     timeoutMs: 60_000,
+  }).catch(async (error: Error) => {
+    const live = await page.locator('.badge.live').count();
+    throw new Error(
+      `${error.message} (${live} live; the page's errors: ${errors.join(' | ').slice(0, 1500)})`,
+    );
   });
   return page;
 }
@@ -191,6 +196,11 @@ describe('viewer on the demo show', () => {
         near((await stagePicture(page)).band, sceneColors.factory!),
       { what: 'the banner gone and the factory back on stage', timeoutMs: 60_000 },
     );
+    // And the cameras are back in the restarted engine: the page sees every scene's track again.
+    await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
+      what: 'every camera back after the restart',
+      timeoutMs: 30_000,
+    });
     await page.close();
   });
 
