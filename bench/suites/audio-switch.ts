@@ -11,6 +11,7 @@ import { attributes } from '@scenecast/contract';
 import { demoCameras, startStack } from '@scenecast/demo';
 import { type EngineName, engineNames } from '@scenecast/engine';
 import { launchChromium, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
+import { percentile } from '../percentile.js';
 
 type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>['newPage']>>;
 const studioTone = scenePilotTones.studio!;
@@ -23,11 +24,6 @@ declare const LivekitClient: typeof import('livekit-client');
 /** The naive page's state, kept on its window between evaluations. */
 type NaiveWindow = Window & {
   naive: { room: import('livekit-client').Room; context: AudioContext; analyser: AnalyserNode };
-};
-
-const percentile = (xs: number[], p: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 };
 
 /**
