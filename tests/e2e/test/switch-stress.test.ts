@@ -537,7 +537,23 @@ describe('scene switches converge under stress', () => {
       await stageTimingAgrees(page, switches, selected, seen);
       await sleep(dwellMs());
     }
-    console.log(`viewer: ${tally}\n  ${await switchMetrics()}`);
+    // What the decoder went through over the whole run: keyframe requests it sent and freezes it counted.
+    const decoder = await page.evaluate(async () => {
+      const sum = {
+        pliCount: 0,
+        freezeCount: 0,
+        totalFreezesDuration: 0,
+        framesDropped: 0,
+        keyFramesDecoded: 0,
+      };
+      for (const pc of (window as unknown as { connections: RTCPeerConnection[] }).connections)
+        (await pc.getStats()).forEach((r) => {
+          if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
+          for (const key of Object.keys(sum) as Array<keyof typeof sum>) sum[key] += r[key] ?? 0;
+        });
+      return sum;
+    });
+    console.log(`viewer: ${tally}\n  decoder: ${JSON.stringify(decoder)}\n  ${await switchMetrics()}`);
     expect(tally.failures).toEqual([]);
     // Not a vacuous pass: most switches got the layer asked for (cameras that send only their lowest
     // layer the whole time — an overloaded machine — would make every switch trivially converge).
