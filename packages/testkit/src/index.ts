@@ -10,3 +10,4 @@ export { publishSyntheticVideo } from './synthetic-video.js';
 export { devKey, devSecret, participantToken } from './tokens.js';
 export { setVideoQuality } from './video-quality.js';
 export { waitFor } from './wait.js';
+export { publishWhipFromChromium, type WhipPublisher, type WhipPublisherOptions } from './whip-publisher.js';
