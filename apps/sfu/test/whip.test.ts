@@ -197,6 +197,26 @@ describe('WHIP ingest', () => {
       await simulcast.stop();
     }
   });
+
+  it('publishes H.264 (what OBS sends), forwarded as H.264', async () => {
+    const viewer = await watch('whip-h264', 'encoder');
+    const h264 = await publishWhipFromChromium({
+      endpoint: whip,
+      token: await participantToken('whip-h264', 'encoder'),
+      codec: 'h264',
+      width: 640,
+      height: 360,
+    });
+    try {
+      await framesFlow(viewer, 'H.264 frames at the viewer');
+      const encoder = await api.getParticipant('whip-h264', 'encoder');
+      expect(encoder.tracks.find((t) => t.type === TrackType.VIDEO)?.mimeType.toLowerCase()).toBe(
+        'video/h264',
+      );
+    } finally {
+      await h264.stop();
+    }
+  });
 });
 
 describe('WHIP refusals', () => {

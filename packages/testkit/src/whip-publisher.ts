@@ -14,6 +14,8 @@ export interface WhipPublisherOptions {
   token: string;
   /** Three layers, rids q/h/f (quarter, half, full size), as an encoder with simulcast sends them. */
   simulcast?: boolean;
+  /** The video codec offered first (what OBS sends is H.264); Chromium's default otherwise (VP8). */
+  codec?: 'vp8' | 'h264';
   width?: number;
   height?: number;
 }
@@ -31,27 +33,29 @@ export interface WhipPublisher {
  * `peerConnectionFactory` adds the simulcast encodings the client has no option for.
  */
 const publishScript = `
-async function publish({ endpoint, token, simulcast, width, height }) {
+async function publish({ endpoint, token, simulcast, codec, width, height }) {
   const stream = await navigator.mediaDevices.getUserMedia({
     video: { width: { exact: width }, height: { exact: height }, frameRate: 30 },
     audio: true,
   });
   const factory = (config) => {
     const pc = new RTCPeerConnection(config);
-    if (!simulcast) return pc;
     const addTrack = pc.addTrack.bind(pc);
-    pc.addTrack = (track, ...streams) =>
-      track.kind !== 'video'
-        ? addTrack(track, ...streams)
-        : pc.addTransceiver(track, {
-            direction: 'sendonly',
-            streams,
-            sendEncodings: [
-              { rid: 'q', scaleResolutionDownBy: 4 },
-              { rid: 'h', scaleResolutionDownBy: 2 },
-              { rid: 'f' },
-            ],
-          }).sender;
+    pc.addTrack = (track, ...streams) => {
+      if (track.kind !== 'video') return addTrack(track, ...streams);
+      const sendEncodings = simulcast
+        ? [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }]
+        : undefined;
+      const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams, sendEncodings });
+      if (codec) {
+        const codecs = RTCRtpSender.getCapabilities('video').codecs;
+        const first = codecs.filter((c) => c.mimeType.toLowerCase() === 'video/' + codec &&
+          (codec !== 'h264' || /packetization-mode=1/.test(c.sdpFmtpLine ?? '') && /profile-level-id=42e01f/.test(c.sdpFmtpLine ?? '')));
+        if (first.length === 0) throw new Error('WHIPClient: this browser cannot send ' + codec);
+        transceiver.setCodecPreferences([...first, ...codecs.filter((c) => !first.includes(c))]);
+      }
+      return transceiver.sender;
+    };
     return pc;
   };
   const client = new WHIP.WHIPClient({ endpoint, opts: { authkey: token, iceServers: [] }, peerConnectionFactory: factory });
@@ -115,6 +119,7 @@ export async function publishWhipFromChromium(options: WhipPublisherOptions): Pr
         endpoint: options.endpoint,
         token: options.token,
         simulcast: options.simulcast ?? false,
+        codec: options.codec,
         width: options.width ?? 1280,
         height: options.height ?? 720,
       })})`,

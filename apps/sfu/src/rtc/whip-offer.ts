@@ -7,6 +7,7 @@ type Codecs = { audio: RTCRtpCodecParameters[]; video: RTCRtpCodecParameters[] }
 
 /** A WHIP offer's media sections that send (audio or video), after the checks of `readWhipOffer`. */
 export interface WhipOffer {
+  /** The offer as it is answered: each sending section keeps only its chosen codec (and that codec's RTX). */
   sdp: string;
   media: MediaDescription[];
 }
@@ -21,7 +22,9 @@ const sends = (m: MediaDescription) =>
  * Checks a WHIP client's offer before anyone joins, so a bad one changes nothing: it must parse as SDP
  * (`v=0`, ICE credentials, a DTLS fingerprint) and send at least one audio or video section, each in a
  * codec this SFU forwards (werift's own compatibility rule against our codec table, so H.264 profiles
- * are matched as the negotiation will match them).
+ * are matched as the negotiation will match them). Each section keeps only the first codec it lists that
+ * we forward: an encoder lists what it means to send first, and werift would answer in the order of
+ * our codec table instead (livekit-server answers in the offerer's order).
  */
 export function readWhipOffer(sdp: string, supported: Codecs): WhipOffer {
   if (!/^v=0\r?\n/.test(sdp)) throw new SfuError('malformed', 'malformed SDP offer: it must start with v=0');
@@ -50,7 +53,8 @@ export function readWhipOffer(sdp: string, supported: Codecs): WhipOffer {
         }),
     );
     const primary = offered.filter((c) => !/\/(rtx|red|ulpfec|flexfec-03)$/i.test(c.mimeType));
-    if (!primary.some((codec) => supported[kind].some((ours) => isCodecCompatible(codec, ours)))) {
+    const chosen = primary.find((codec) => supported[kind].some((ours) => isCodecCompatible(codec, ours)));
+    if (!chosen) {
       const names = primary.map((c) => `${c.mimeType}${c.parameters ? ` (${c.parameters})` : ''}`);
       const ours = supported[kind]
         .filter((c) => !c.mimeType.endsWith('/rtx'))
@@ -60,8 +64,19 @@ export function readWhipOffer(sdp: string, supported: Codecs): WhipOffer {
         `unsupported codec: the ${kind} section offers ${names.join(', ') || 'no codec'}; supported: ${[...new Set(ours)].join(', ')}`,
       );
     }
+    keepOnly(m, chosen.payloadType);
   }
-  return { sdp, media };
+  return { sdp: sdpTransform.write(parsed), media };
+}
+
+/** Drops every codec of a section but `payload` and the RTX that repairs it. */
+function keepOnly(m: MediaDescription, payload: number): void {
+  const rtx = m.fmtp?.find((f) => f.config.split(';').includes(`apt=${payload}`))?.payload;
+  const kept = new Set([payload, ...(rtx === undefined ? [] : [rtx])]);
+  m.rtp = m.rtp.filter((r) => kept.has(r.payload));
+  m.fmtp = m.fmtp.filter((f) => kept.has(f.payload));
+  if (m.rtcpFb) m.rtcpFb = m.rtcpFb.filter((f) => f.payload === '*' || kept.has(Number(f.payload)));
+  m.payloads = [...kept].join(' ');
 }
 
 /** The rids a section sends, in the order of its `a=simulcast:send` line (`~` marks a paused one). */
