@@ -7,6 +7,7 @@ import { RoomService } from './service/room-service.js';
 import { createHttpHandler } from './service/routes.js';
 import { defaultSessionTimings, RtcService, type SessionTimings } from './service/rtc-service.js';
 import { WebhookNotifier } from './service/webhooks.js';
+import { WhipService } from './service/whip-service.js';
 import { type DataLimits, defaultDataLimits } from './sfu/data-limiter.js';
 import { registry } from './telemetry.js';
 
@@ -72,7 +73,8 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
     ...config.session,
   });
   const roomService = new RoomService(rooms, keys);
-  const handle = createHttpHandler({ rooms, rtc, roomService, keys, log });
+  const whip = new WhipService(rooms, keys, config.rtc, log);
+  const handle = createHttpHandler({ rooms, rtc, roomService, whip, keys, log });
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {

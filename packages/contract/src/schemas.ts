@@ -239,6 +239,13 @@ export const publishGrant = issuedToken.extend({
   expiresAt: z.string(),
 });
 
+/**
+ * Where a WHIP encoder (OBS 30+, a hardware encoder) publishes a feed of `sourceKind: whip`: the server
+ * URL and its bearer token. The stream key is shown this once (only its hash is kept); asking again
+ * replaces it, and revoking it disconnects the encoder.
+ */
+export const whipSettings = z.object({ url: z.string(), streamKey: z.string() });
+
 /** RFC 9457 problem details: every error answer; `issues` lists what failed validation. */
 export const problem = z.object({
   type: z.string(),
@@ -282,3 +289,4 @@ export type Problem = z.output<typeof problem>;
 export type Session = z.output<typeof session>;
 export type PublishLink = z.output<typeof publishLink>;
 export type PublishGrant = z.output<typeof publishGrant>;
+export type WhipSettings = z.output<typeof whipSettings>;

@@ -11,3 +11,4 @@ export { devKey, devSecret, participantToken } from './tokens.js';
 export { tonePower } from './tone.js';
 export { setVideoQuality } from './video-quality.js';
 export { waitFor } from './wait.js';
+export { publishWhipFromChromium, type WhipPublisher, type WhipPublisherOptions } from './whip-publisher.js';

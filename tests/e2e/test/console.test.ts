@@ -221,6 +221,36 @@ describe('brand console', () => {
     await phonePage.context().close();
   });
 
+  it('gives an OBS / encoder feed its WHIP settings: the server URL and a stream key, shown once', async () => {
+    await console_
+      .locator('[data-testid=scene][data-scene=factory] button:text("Add an OBS / encoder feed")')
+      .click();
+    const encoder = console_.locator('[data-testid=feed][data-scene=factory]', {
+      has: console_.locator('[data-testid=whip-settings]'),
+    });
+    await encoder.locator('button:text("OBS / encoder settings")').click();
+    const url = await encoder.locator('[data-testid=whip-url]').inputValue();
+    const key = await encoder.locator('[data-testid=whip-key]').inputValue();
+    expect(url).toBe(`${stack.tokenService.url}/v1/whip`);
+    expect(key).toMatch(/^[\w-]{40,}$/);
+    await expect(encoder.locator('.whip-recommended').textContent()).resolves.toMatch(/Keyframe interval1 s/);
+    await console_.screenshot({ path: join(artifacts, 'console-whip.png'), fullPage: true });
+    // The key shown is the one the service takes (a malformed offer reaches the engine: 400, not 401) …
+    const post = (bearer: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/sdp', authorization: `Bearer ${bearer}` },
+        body: 'v=0\r\nnot an offer',
+      }).then((r) => r.status);
+    expect(await post(key)).toBe(400);
+    // … until a new one replaces it.
+    await encoder.locator('button:text("New stream key")').click();
+    await waitFor(async () => (await encoder.locator('[data-testid=whip-key]').inputValue()) !== key, {
+      what: 'a new stream key',
+    });
+    expect(await post(key)).toBe(401);
+  });
+
   it("keeps a second brand out of it all, through the console's own requests", async () => {
     const other = await stack.tokenService.store.createBrand('Other Brand');
     const { context, page } = await signedIn(other.apiKey, 'Other Brand');
