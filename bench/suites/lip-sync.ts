@@ -158,8 +158,8 @@ async function measure(engineName: EngineName): Promise<number[]> {
       what: `${events + 2} flashes and beeps`,
       timeoutMs: (events + 10) * eventEveryMs,
     }).catch(async (error: Error) => {
-      const seen = await page.evaluate('`${window.flashes.length} flashes, ${window.beeps.length} beeps`');
-      throw new Error(`${error.message} (${engineName}: ${seen})`);
+      const seen = (await page.evaluate('[window.flashes.length, window.beeps.length]')) as number[];
+      throw new Error(`${error.message} (${engineName}: ${seen[0]} flashes, ${seen[1]} beeps)`);
     });
     const { flashes, beeps } = (await page.evaluate(
       '({ flashes: window.flashes, beeps: window.beeps })',
