@@ -346,6 +346,17 @@ export class Participant {
 
   // ---- lifecycle ----
 
+  /**
+   * Whether a resume can bring this session back. Not once a peer connection failed (ICE): werift's ICE
+   * restart on a transport whose DTLS is still up skips ICE (`RTCPeerConnection.connect` returns early),
+   * so the connection says "connected" again with no nominated pair and no consent to send (RFC 7675) and
+   * werift drops every packet — seen in the slow-link test's outage (after the restart: ICE "completed",
+   * nominated none, consent false). Such a client's resume is refused, so it reconnects in full.
+   */
+  get resumable(): boolean {
+    return !this.transports.some((transport) => transport.failed);
+  }
+
   /** Resume after a signal reconnect: restart ICE on our side so the client's new path is found. */
   resume(): void {
     if (this.singlePeerConnection) return; // the client restarts ICE with its next offer
