@@ -4,9 +4,9 @@
 // the workers' measurements are untouched.
 import { readFile } from 'node:fs/promises';
 
-export type MemorySource = { kind: 'metrics'; url: string } | { kind: 'pid'; pid: number };
+type MemorySource = { kind: 'metrics'; url: string } | { kind: 'pid'; pid: number };
 
-export interface MemorySample {
+interface MemorySample {
   /** Seconds since the run started. */
   t: number;
   rssBytes: number;

@@ -108,7 +108,7 @@ export interface ReportMeta {
 }
 
 /** The target SFU's RSS over the run (sfu-memory.ts). */
-export interface SfuReport extends SfuMemory {
+interface SfuReport extends SfuMemory {
   /** Growth from once every viewer joined to the end, in percent (medians of the first and last tenth). */
   rss_growth_pct: number | null;
 }

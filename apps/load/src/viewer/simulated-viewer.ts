@@ -208,8 +208,10 @@ export class SimulatedViewer {
     const joinTimer = setTimeout(() => this.expire('join_ms'), joinTimeoutMs);
     this.scheduleAction();
     if (this.options.behaviour.chat > 0) {
-      // The chat's data channel opens with the session, as the viewer app's does: not on the first message.
-      subscriber.openData().catch((error: Error) => recorder.error(`chat: ${error.message}`));
+      // The chat's data channel opens with the session, as the viewer app's does (not on the first message):
+      // where the show has a moderator to chat through.
+      if (this.moderated())
+        subscriber.openData().catch((error: Error) => recorder.error(`chat: ${error.message}`));
       this.scheduleChat();
     }
     const stop = new Promise<string>((resolve) => {
@@ -392,8 +394,7 @@ export class SimulatedViewer {
     const subscriber = this.subscriber;
     if (!subscriber || this.stopped) return;
     this.scheduleChat();
-    const moderated = [...subscriber.participants.values()].some((p) => p.identity === moderatorIdentity);
-    if (!moderated) return;
+    if (!this.moderated()) return;
     const { recorder, id } = this.options;
     const seq = ++this.chatSeq;
     // (Sent at once: the data channel opened with the session; a message while it is still opening waits.)
@@ -411,6 +412,10 @@ export class SimulatedViewer {
         destinationIdentities: [moderatorIdentity],
       })
       .catch((error: Error) => recorder.error(`chat: ${error.message}`));
+  }
+
+  private moderated(): boolean {
+    return [...(this.subscriber?.participants.values() ?? [])].some((p) => p.identity === moderatorIdentity);
   }
 
   /** What the moderator relays: another viewer's message is timed; this viewer's own one is delivered. */
