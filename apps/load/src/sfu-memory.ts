@@ -16,7 +16,7 @@ export interface SfuMemory {
   /** Where it was read: the metrics URL, or `pid N`. */
   source: string;
   samples: MemorySample[];
-  /** Why sampling failed, when it did (the run goes on without it). */
+  /** The first read that failed, if one did (sampling goes on). */
   error?: string;
 }
 

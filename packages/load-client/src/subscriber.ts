@@ -385,7 +385,15 @@ export class LoadSubscriber {
    */
   openData(timeoutMs = 10_000): Promise<void> {
     if (this.closed) return Promise.reject(new Error('not connected'));
-    this.publisher ??= this.openPublisher(timeoutMs);
+    if (!this.publisher) {
+      const publisher = this.openPublisher(timeoutMs);
+      this.publisher = publisher;
+      // One that did not open is dropped, so the next message tries afresh.
+      publisher.reliable.catch(() => {
+        if (this.publisher === publisher) this.publisher = undefined;
+        void publisher.pc.close().catch(() => undefined);
+      });
+    }
     return this.publisher.reliable.then(() => undefined);
   }
 
