@@ -3,9 +3,10 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { csrfHeader } from '@scenecast/contract';
+import { AudioStream, type RemoteAudioTrack, Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
+import { attributes, csrfHeader } from '@scenecast/contract';
 import { type Stack, startStack } from '@scenecast/demo';
-import { launchChromium, waitFor } from '@scenecast/testkit';
+import { launchChromium, participantToken, waitFor } from '@scenecast/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -218,6 +219,71 @@ describe('brand console', () => {
     const reopened = await phone(url);
     await reopened.waitForSelector('[data-testid=publish-error] h1:text("This publish link is not valid")');
     await reopened.context().close();
+    await phonePage.context().close();
+  });
+
+  it("sends the studio phone's microphone: a subscriber hears it, the mute button silences it", async () => {
+    const studio = feedRow(console_, 'studio');
+    await studio.locator('button:text("Publish from a device")').click();
+    const link = studio.locator('[data-testid=publish-link]');
+    await link.waitFor();
+    const phonePage = await phone((await link.getAttribute('href'))!);
+    const start = phonePage.locator('[data-testid=start-publishing]');
+    await waitFor(() => start.isEnabled(), { what: 'the camera and microphone ready' });
+    // The level meter moves with Chromium's fake microphone (a beep each second).
+    const meter = phonePage.locator('[data-testid=mic-level]');
+    await waitFor(async () => Number(await meter.getAttribute('aria-valuenow')) > 5, {
+      what: "the phone's microphone level above 5 %",
+    });
+
+    // A subscriber in the show's room, listening to the studio's sound as 48 kHz mono, 10 ms per frame.
+    const ear = new Room();
+    /** The RMS of each frame received, from 0 to 1. */
+    const heard: number[] = [];
+    ear.on(RoomEvent.TrackSubscribed, async (track, _publication, participant) => {
+      if (track.kind !== TrackKind.KIND_AUDIO || participant.attributes[attributes.scene] !== 'studio')
+        return;
+      for await (const frame of new AudioStream(track as RemoteAudioTrack, 48_000, 1)) {
+        let sum = 0;
+        for (const sample of frame.data) sum += (sample / 32768) ** 2;
+        heard.push(Math.sqrt(sum / frame.data.length));
+      }
+    });
+    await ear.connect(stack.engineUrl, await participantToken(showId, 'ear', { canPublish: false }));
+    try {
+      await start.click();
+      await waitFor(async () => (await studio.getAttribute('data-live')) === 'true', {
+        what: 'the studio feed live in the console',
+        timeoutMs: 60_000,
+      });
+      // Three seconds of sound: the beeps come through echo cancellation and noise suppression.
+      await waitFor(() => heard.length >= 300, { what: '3 s of the studio phone sound', timeoutMs: 30_000 });
+      const loud = (frames: number[]) => frames.filter((rms) => rms > 0.01).length;
+      expect(loud(heard.slice(-300)), 'frames with the beep in the last 3 s').toBeGreaterThan(5);
+
+      // Muted: what still arrives is silence (or nothing at all, with DTX).
+      await phonePage.click('[data-testid=mute-microphone]');
+      expect(await phonePage.getAttribute('[data-testid=mute-microphone]', 'aria-pressed')).toBe('true');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const mutedFrom = heard.length;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(loud(heard.slice(mutedFrom)), 'frames with sound while muted').toBe(0);
+      // Unmuted: the beep again.
+      await phonePage.click('[data-testid=mute-microphone]');
+      const unmutedFrom = heard.length;
+      await waitFor(() => loud(heard.slice(unmutedFrom)) > 5, {
+        what: 'the beep again after unmuting',
+        timeoutMs: 15_000,
+      });
+      await phonePage.screenshot({ path: join(artifacts, 'publish-studio.png') });
+    } finally {
+      await ear.disconnect();
+    }
+    await phonePage.click('button:text("Stop")');
+    await waitFor(async () => (await studio.getAttribute('data-live')) === 'false', {
+      what: 'the studio feed offline after stop',
+      timeoutMs: 30_000,
+    });
     await phonePage.context().close();
   });
 

@@ -1,8 +1,10 @@
 import type { PublishGrant } from '@scenecast/contract';
 import {
   ConnectionState,
+  createLocalAudioTrack,
   createLocalVideoTrack,
   DisconnectReason,
+  type LocalAudioTrack,
   type LocalVideoTrack,
   Room,
   RoomEvent,
@@ -39,11 +41,14 @@ function layersFor(height: number) {
 
 /**
  * One feed's camera on this device: a preview first, then published into the show's room with simulcast
- * under the feed's token. livekit-client reconnects by itself after a network drop; this says so.
+ * under the feed's token; a studio feed (the host) sends its microphone too. livekit-client reconnects by
+ * itself after a network drop; this says so.
  */
 export class Publisher {
   readonly room = new Room({ adaptiveStream: false, dynacast: true });
   private track?: LocalVideoTrack;
+  /** The host's voice: only a studio feed opens the microphone. */
+  microphone?: LocalAudioTrack;
   private facing: 'user' | 'environment' = 'environment';
   private wakeLock?: WakeLockSentinel;
   /** The simulcast layers published, the capture's own on top. */
@@ -69,6 +74,13 @@ export class Publisher {
       resolution: { width: 3840, height: 2160, frameRate: 30 },
     });
     this.track.attach(video);
+    if (this.grant.feed.sceneKind === 'studio' && !this.microphone)
+      // A phone held by the host: its speaker must not come back into the microphone, nor the room's noise.
+      this.microphone = await createLocalAudioTrack({
+        echoCancellation: true,
+        noiseSuppression: true,
+        autoGainControl: true,
+      });
   }
 
   get capture() {
@@ -89,12 +101,19 @@ export class Publisher {
       simulcast: true,
       videoSimulcastLayers: layers,
     });
+    if (this.microphone)
+      await this.room.localParticipant.publishTrack(this.microphone, {
+        source: Track.Source.Microphone,
+        dtx: true,
+        red: true,
+      });
     this.wakeLock = await navigator.wakeLock?.request('screen').catch(() => undefined);
     this.onState('live');
   }
 
   async stop(): Promise<void> {
-    if (this.track) await this.room.localParticipant.unpublishTrack(this.track, false).catch(() => undefined);
+    for (const track of [this.track, this.microphone])
+      if (track) await this.room.localParticipant.unpublishTrack(track, false).catch(() => undefined);
     await this.room.disconnect();
     await this.wakeLock?.release().catch(() => undefined);
     this.wakeLock = undefined;
@@ -111,6 +130,11 @@ export class Publisher {
   async setPaused(paused: boolean): Promise<void> {
     if (paused) await this.track?.mute();
     else await this.track?.unmute();
+  }
+
+  async setMicrophoneMuted(muted: boolean): Promise<void> {
+    if (muted) await this.microphone?.mute();
+    else await this.microphone?.unmute();
   }
 
   async sent(): Promise<SentLayer[]> {
@@ -131,5 +155,6 @@ export class Publisher {
   close(): void {
     void this.stop();
     this.track?.stop();
+    this.microphone?.stop();
   }
 }

@@ -74,6 +74,7 @@ export function feedRoutes(store: Store, access: Access, tokens: TokenIssuer, co
         id: feed.id,
         label: feed.label,
         sceneId: feed.sceneId,
+        sceneKind: feed.sceneKind,
         showId: feed.showId,
         showTitle: feed.showTitle,
       },
