@@ -4,11 +4,13 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AudioStream, type RemoteAudioTrack, Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
+import { sceneColors, writeY4m } from '@scenecast/camera-sim';
 import { attributes, csrfHeader } from '@scenecast/contract';
 import { type Stack, startStack } from '@scenecast/demo';
 import { launchChromium, participantToken, waitFor } from '@scenecast/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { near, stagePicture } from './stage.js';
 
 const artifacts = join(import.meta.dirname, '..', 'test-results');
 mkdirSync(artifacts, { recursive: true });
@@ -20,9 +22,22 @@ let console_: Page;
 let showId: string;
 
 beforeAll(async () => {
-  // No synthetic cameras: the only camera here is the phone page's.
-  stack = await startStack({ stateDir: mkdtempSync(join(tmpdir(), 'console-e2e-')), cameras: [] });
-  browser = await launchChromium();
+  const stateDir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
+  // No synthetic cameras: the only camera here is the phone page's. Its camera is a 4K camera: the farm's
+  // picture from camera-sim as a clip Chromium loops (four frames, 50 MB), so what the viewer shows is
+  // told apart from Chromium's own test pattern by the farm's band.
+  const [, clip] = await Promise.all([
+    startStack({ stateDir, cameras: [] }).then((s) => (stack = s)),
+    writeY4m({
+      scene: 'farm',
+      width: 3840,
+      height: 2160,
+      frames: 4,
+      fps: 5,
+      path: join(stateDir, 'farm.y4m'),
+    }),
+  ]);
+  browser = await launchChromium([`--use-file-for-fake-video-capture=${clip}`]);
 });
 
 afterAll(async () => {
@@ -170,6 +185,8 @@ describe('brand console', () => {
       const v = document.querySelector('video')!;
       return { width: v.videoWidth, height: v.videoHeight };
     });
+    // The phone's 4K camera is captured, published and reported at its size.
+    expect(capture).toEqual({ width: 3840, height: 2160 });
     expect({ width: Number(width), height: Number(height) }).toEqual(capture);
     // What the phone says it sends is real sender stats.
     await waitFor(
@@ -194,6 +211,31 @@ describe('brand console', () => {
 
     await console_.screenshot({ path: join(artifacts, 'console.png'), fullPage: true });
     await phonePage.screenshot({ path: join(artifacts, 'publish.png') });
+
+    // A viewer of the show sees the farm and zooms to the phone's full 3840-wide picture: the farm's band,
+    // so the picture is the phone's clip, not Chromium's pattern.
+    const viewer = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await viewer.goto(`${stack.viewerUrl}/show/${encodeURIComponent(showId)}`);
+    await viewer.click('[data-scene="farm"]');
+    await waitFor(async () => near((await stagePicture(viewer)).band, sceneColors.farm!), {
+      what: "the phone's farm picture on the viewer's stage",
+      timeoutMs: 30_000,
+    });
+    for (let i = 0; i < 5; i++) await viewer.click('[data-testid="zoom-in"]');
+    await waitFor(
+      async () => {
+        const picture = await stagePicture(viewer);
+        return picture.width === 3840 && picture.height === 2160 && near(picture.band, sceneColors.farm!);
+      },
+      { what: "the phone's 3840x2160 farm picture on the zoomed stage", timeoutMs: 60_000 },
+    ).catch(async (error: Error) => {
+      throw new Error(
+        `${error.message}; the stage shows ${JSON.stringify(await stagePicture(viewer))}; ` +
+          `the phone says: ${await phonePage.textContent('[data-testid=sent]')}`,
+      );
+    });
+    await viewer.screenshot({ path: join(artifacts, 'console-viewer-zoomed.png') });
+    await viewer.close();
 
     // Stop: the feed goes offline in the console.
     await phonePage.click('button:text("Stop")');
@@ -232,7 +274,7 @@ describe('brand console', () => {
     await waitFor(() => start.isEnabled(), { what: 'the camera and microphone ready' });
     // The level meter moves with Chromium's fake microphone (a beep each second).
     const meter = phonePage.locator('[data-testid=mic-level]');
-    await waitFor(async () => Number(await meter.getAttribute('aria-valuenow')) > 5, {
+    await waitFor(async () => (await meter.evaluate((m: HTMLMeterElement) => m.value)) > 5, {
       what: "the phone's microphone level above 5 %",
     });
 

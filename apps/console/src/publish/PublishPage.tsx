@@ -113,7 +113,7 @@ export function PublishPage() {
               sent.reduce((sum, l) => sum + l.targetBitrate, 0) / 1000,
             )} kbps · ${sent.length} of ${publisher?.layerCount} layers${
               sent.length < (publisher?.layerCount ?? 0) ? ' (the rest pause while nobody watches them)' : ''
-            }`
+            }${top.limitedBy !== 'none' ? ` · limited by ${top.limitedBy}` : ''}`
           : publisher?.capture
             ? `Camera ${publisher.capture.width}×${publisher.capture.height}`
             : ' '}

@@ -30,6 +30,8 @@ export interface SentLayer {
   fps: number;
   /** Bits per second the encoder aims for. */
   targetBitrate: number;
+  /** What keeps the encoder below what it was asked for: 'cpu', 'bandwidth', or 'none'. */
+  limitedBy: string;
 }
 
 /** The simulcast layers under the top one (LiveKit sends the capture itself on top): 2160p → 720p, 180p. */
@@ -148,6 +150,7 @@ export class Publisher {
         height: s.frameHeight,
         fps: Math.round(s.framesPerSecond ?? 0),
         targetBitrate: s.targetBitrate ?? 0,
+        limitedBy: s.qualityLimitationReason ?? 'none',
       }))
       .sort((a, b) => b.width - a.width);
   }
