@@ -131,6 +131,14 @@ describe('brand console', () => {
     const urlError = console_.locator('#new-trace-evidenceUrl-error');
     await urlError.waitFor();
     expect(await urlError.textContent()).toMatch(/URL/i);
+    // The viewer's own trace panel previews the record as typed, before it is saved; the refused link is
+    // plain text there, as the viewer would show it.
+    const preview = console_.locator('[data-testid=trace-preview] .trace');
+    await waitFor(async () => ((await preview.textContent()) ?? '').includes('PIG-IB-77'), {
+      what: 'the unsaved record in the trace preview',
+    });
+    expect(await preview.locator('.trace-step.stage-farm').count()).toBe(1);
+    expect(await preview.locator('a').count()).toBe(0);
     expect((await stack.brand.listShows()).shows.find((s) => s.id === showId)!.trace).toEqual([]);
     await console_.fill('#new-trace-evidenceUrl', 'https://example.org/acorn/77');
     await console_.selectOption('#new-trace-scene', 'farm');
@@ -138,6 +146,13 @@ describe('brand console', () => {
     await waitFor(async () => (await console_.locator('[data-testid=trace-record]').count()) === 2, {
       what: 'the saved record and a new form',
     });
+    await waitFor(
+      async () => (await preview.locator('a[href="https://example.org/acorn/77"]').count()) === 1,
+      {
+        what: "the saved record's evidence link in the preview",
+      },
+    );
+    await console_.screenshot({ path: join(artifacts, 'console-trace.png'), fullPage: true });
     const show = (await stack.brand.listShows()).shows.find((s) => s.id === showId)!;
     expect(show.scenes.map((s) => s.id)).toEqual(['studio', 'factory', 'farm']);
     expect(show.trace).toMatchObject([
