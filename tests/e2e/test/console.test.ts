@@ -1,6 +1,7 @@
 // Acceptance for the brand console and the phone's publish page: real Debian Chromium (fake camera) against
 // the real token service and engine that `npm start` runs, through the console's own pages and requests.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AudioStream, type RemoteAudioTrack, Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
@@ -44,6 +45,29 @@ afterAll(async () => {
   await browser?.close();
   await stack?.close();
 });
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's serious and critical findings on the page as it is now (WCAG 2 A/AA and best practice). Run
+ * through the DevTools protocol, as the console's CSP would refuse an injected script tag.
+ */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const { axe } = window as unknown as {
+      axe: {
+        run(): Promise<{
+          violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+        }>;
+      };
+    };
+    return (await axe.run()).violations;
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
 
 /** A new browser profile (its own cookies), signed in to the console with a brand key. */
 async function signedIn(key: string, name: string): Promise<{ context: BrowserContext; page: Page }> {
@@ -105,6 +129,7 @@ describe('brand console', () => {
     await wrong.fill('#brand-key', 'sck_br_nope.not-a-real-key-at-all');
     await wrong.click('button[type=submit]');
     await wrong.waitForSelector('.field-error:text("that brand key is not valid")');
+    expect(await accessibilityProblems(wrong), 'the sign-in page, with its error').toEqual([]);
     await other.close();
 
     // The demo show is listed; a new one with the three scenes.
@@ -153,6 +178,7 @@ describe('brand console', () => {
       },
     );
     await console_.screenshot({ path: join(artifacts, 'console-trace.png'), fullPage: true });
+    expect(await accessibilityProblems(console_), 'the show editor').toEqual([]);
     const show = (await stack.brand.listShows()).shows.find((s) => s.id === showId)!;
     expect(show.scenes.map((s) => s.id)).toEqual(['studio', 'factory', 'farm']);
     expect(show.trace).toMatchObject([
@@ -178,6 +204,7 @@ describe('brand console', () => {
     const phonePage = await phone(url);
     const start = phonePage.locator('[data-testid=start-publishing]');
     await waitFor(() => start.isEnabled(), { what: 'the camera preview ready' });
+    expect(await accessibilityProblems(phonePage), 'the publish page').toEqual([]);
     await start.click();
     await waitFor(async () => (await phonePage.textContent('[data-testid=publish-state]')) === 'Live', {
       what: 'the phone live',
@@ -292,6 +319,7 @@ describe('brand console', () => {
     await waitFor(async () => (await meter.evaluate((m: HTMLMeterElement) => m.value)) > 5, {
       what: "the phone's microphone level above 5 %",
     });
+    expect(await accessibilityProblems(phonePage), "the studio's publish page, its microphone").toEqual([]);
 
     // A subscriber in the show's room, listening to the studio's sound as 48 kHz mono, 10 ms per frame.
     const ear = new Room();
@@ -390,6 +418,7 @@ describe('brand console', () => {
     await expired.waitForSelector('[data-testid=publish-error] h1:text("This publish link has expired")');
     expect(await expired.locator('[data-testid=start-publishing]').count()).toBe(0);
     await expired.screenshot({ path: join(artifacts, 'publish-expired.png') });
+    expect(await accessibilityProblems(expired), 'the expired-link page').toEqual([]);
     await expired.goto(`${stack.consoleUrl}/publish#not-a-real-code`);
     await expired.reload();
     await expired.waitForSelector('[data-testid=publish-error] h1:text("This publish link is not valid")');
