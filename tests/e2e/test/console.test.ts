@@ -286,16 +286,19 @@ describe('brand console', () => {
       timeoutMs: 30_000,
     });
 
-    // Live again, then revoked from the console: the engine disconnects the phone, its link stops working.
+    // Live again, then its key rotated from the console: the engine disconnects the phone (RoomService
+    // RemoveParticipant), which says so, and its link stops working.
     await start.click();
     await waitFor(async () => (await farm.getAttribute('data-live')) === 'true', {
       what: 'the farm feed live again',
       timeoutMs: 60_000,
     });
-    await farm.locator('button:text("Revoke links and disconnect")').click();
+    await farm.locator('button:text("Rotate key and disconnect")').click();
     await phonePage.waitForSelector('[data-testid=publish-error] h1:text("Publishing was revoked")', {
       timeout: 30_000,
     });
+    expect(await phonePage.textContent('[data-testid=publish-error] p')).toMatch(/rotated its key/);
+    await phonePage.screenshot({ path: join(artifacts, 'publish-rotated.png') });
     await waitFor(async () => (await farm.getAttribute('data-live')) === 'false', {
       what: 'the farm feed offline after revoking',
       timeoutMs: 30_000,

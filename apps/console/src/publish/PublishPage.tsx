@@ -60,7 +60,8 @@ export function PublishPage() {
       if (s === 'revoked')
         setFailure({
           title: 'Publishing was revoked',
-          detail: 'The show team disconnected this camera and revoked its link. Ask them for a new one.',
+          detail:
+            'The show team disconnected this camera and rotated its key: this link no longer works. Ask them for a new one.',
         });
     });
     setPublisher(p);
