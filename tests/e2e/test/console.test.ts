@@ -1,7 +1,6 @@
 // Acceptance for the brand console and the phone's publish page: real Debian Chromium (fake camera) against
 // the real token service and engine that `npm start` runs, through the console's own pages and requests.
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AudioStream, type RemoteAudioTrack, Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
@@ -9,6 +8,7 @@ import { sceneColors, writeY4m } from '@scenecast/camera-sim';
 import { attributes, csrfHeader } from '@scenecast/contract';
 import { type Stack, startStack } from '@scenecast/demo';
 import { launchChromium, participantToken, waitFor } from '@scenecast/testkit';
+import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { near, stagePicture } from './stage.js';
@@ -46,14 +46,12 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 /**
  * axe-core's serious and critical findings on the page as it is now (WCAG 2 A/AA and best practice). Run
  * through the DevTools protocol, as the console's CSP would refuse an injected script tag.
  */
 async function accessibilityProblems(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
+  await page.evaluate(axe.source);
   const violations = await page.evaluate(async () => {
     const { axe } = window as unknown as {
       axe: {
