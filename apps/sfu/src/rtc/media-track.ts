@@ -3,6 +3,7 @@ import {
   AudioTrackFeature,
   SimulcastCodecInfo,
   TrackInfo,
+  TrackSource,
   TrackType,
   VideoLayer,
   VideoLayer_Mode,
@@ -20,6 +21,23 @@ import { qualityForRid } from '../sfu/layers.js';
 import { type MediaKind, TrackReceiver } from '../sfu/receiver.js';
 
 /** The request's audio features, with its older flags folded in as LiveKit does. */
+/**
+ * The sync group of a track without one of its own, as livekit-server names it: a camera and its
+ * microphone play in step (lip-sync), a screen share and its sound likewise.
+ */
+function streamFromSource(source: TrackSource): string {
+  switch (source) {
+    case TrackSource.CAMERA:
+    case TrackSource.MICROPHONE:
+      return 'camera';
+    case TrackSource.SCREEN_SHARE:
+    case TrackSource.SCREEN_SHARE_AUDIO:
+      return 'screen';
+    default:
+      return 'unknown';
+  }
+}
+
 function audioFeatures(request: AddTrackRequest): AudioTrackFeature[] {
   const features = new Set(request.audioFeatures);
   if (request.disableDtx) features.add(AudioTrackFeature.TF_NO_DTX);
@@ -52,7 +70,7 @@ export class MediaTrack {
       layers: request.layers.map((layer) => new VideoLayer(layer)),
       disableRed: request.disableRed,
       encryption: request.encryption,
-      stream: request.stream,
+      stream: request.stream || streamFromSource(request.source),
       audioFeatures: audioFeatures(request),
       backupCodecPolicy: request.backupCodecPolicy,
       codecs: request.simulcastCodecs
