@@ -190,6 +190,10 @@ export class ScenecastClient {
     return this.call(endpoints.revokeWhip, { id: feedId });
   }
 
+  rotateFeedKey(feedId: string) {
+    return this.call(endpoints.rotateFeedKey, { id: feedId });
+  }
+
   deleteFeed(feedId: string) {
     return this.call(endpoints.deleteFeed, { id: feedId });
   }

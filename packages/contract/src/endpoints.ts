@@ -238,6 +238,15 @@ export const endpoints = {
     auth: 'streamKey',
     status: 200,
   },
+  rotateFeedKey: {
+    method: 'POST',
+    path: '/v1/feeds/{id}/rotate',
+    summary:
+      "Rotate a feed's key: a new identity, so its publish links and every token issued before stop working; the camera publishing it is disconnected",
+    auth: 'brand',
+    status: 200,
+    response: schemas.feed,
+  },
   publishToken: {
     method: 'POST',
     path: '/v1/publish-links/token',

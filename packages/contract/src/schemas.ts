@@ -233,6 +233,8 @@ export const publishGrant = issuedToken.extend({
     id: z.string(),
     label: z.string(),
     sceneId: z.string(),
+    /** A studio feed is the host: the publish page sends its microphone too. */
+    sceneKind,
     showId: z.string(),
     showTitle: z.string(),
   }),

@@ -211,13 +211,13 @@ function FeedRow({
           type="button"
           className="secondary small"
           onClick={() =>
-            context.client.revokePublishing(feed.id).then(() => {
+            context.client.rotateFeedKey(feed.id).then(() => {
               setLink(undefined);
               return onChanged();
             }, context.fail)
           }
         >
-          Revoke links and disconnect
+          Rotate key and disconnect
         </button>
         <button
           type="button"

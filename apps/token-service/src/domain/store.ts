@@ -409,6 +409,44 @@ export class Store {
     return feed;
   }
 
+  /**
+   * A new identity for a feed (its key): tokens carry the identity, so every token issued before names one
+   * no feed has any more (the webhook removes such a camera). Returns the feed as it is now and the
+   * identity it had.
+   */
+  async rotateFeedIdentity(brandId: string, feedId: string): Promise<{ feed: Feed; previous: string }> {
+    const owned = await this.ownedFeed(brandId, feedId);
+    const identity = `feed-${shortId()}`;
+    await this.db.updateTable('feeds').set({ identity, live: 0 }).where('id', '=', owned.id).execute();
+    const row = await this.db
+      .selectFrom('feeds')
+      .select(['label', 'source_kind'])
+      .where('id', '=', owned.id)
+      .executeTakeFirstOrThrow();
+    return {
+      feed: {
+        id: owned.id,
+        showId: owned.showId,
+        sceneId: owned.sceneId,
+        label: row.label,
+        sourceKind: row.source_kind,
+        identity,
+        live: false,
+      },
+      previous: owned.identity,
+    };
+  }
+
+  /** The identity feed `feedId` has now (after any rotation), or undefined for no such feed. */
+  async feedIdentity(feedId: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('feeds')
+      .select('identity')
+      .where('id', '=', feedId)
+      .executeTakeFirst();
+    return row?.identity;
+  }
+
   /** Removes a feed; its publish links go with it (cascade). */
   async deleteFeed(brandId: string, feedId: string): Promise<void> {
     const feed = await this.ownedFeed(brandId, feedId);
