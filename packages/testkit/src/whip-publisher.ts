@@ -23,6 +23,8 @@ export interface WhipPublisherOptions {
 export interface WhipPublisher {
   /** The session's resource (the answer's `Location`, made absolute). */
   resourceUrl: string;
+  /** When the client began its POST (ms since the epoch, this machine's clock). */
+  postedAt: number;
   page: Page;
   /** DELETE the resource (the client's own `destroy()`), then close the browser. */
   stop(): Promise<void>;
@@ -60,6 +62,7 @@ async function publish({ endpoint, token, simulcast, codec, width, height }) {
   };
   const client = new WHIP.WHIPClient({ endpoint, opts: { authkey: token, iceServers: [] }, peerConnectionFactory: factory });
   window.whip = client;
+  window.whipPostAt = Date.now();
   await client.ingest(stream);
   return client.getResourceUrl();
 }`;
@@ -127,6 +130,7 @@ export async function publishWhipFromChromium(options: WhipPublisherOptions): Pr
     const resourceUrl = await Promise.race([ingest, refused]);
     return {
       resourceUrl,
+      postedAt: (await page.evaluate('window.whipPostAt')) as number,
       page,
       async stop() {
         await page.evaluate('window.whip.destroy()').catch(() => undefined);
