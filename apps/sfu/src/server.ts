@@ -10,6 +10,7 @@ import { WebhookNotifier } from './service/webhooks.js';
 import { WhipService } from './service/whip-service.js';
 import { type DataLimits, defaultDataLimits } from './sfu/data-limiter.js';
 import { registry } from './telemetry.js';
+import { enlargeUdpBuffers } from './rtc/udp-buffers.js';
 
 export interface SfuConfig {
   /** HTTP and WebSocket port; 0 picks a free one. */
@@ -52,6 +53,7 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
     room: { ...defaultConfig.room, ...overrides.room },
   };
   const log = config.logger ?? createLogger();
+  enlargeUdpBuffers(log);
   const keys = new Map(Object.entries(config.keys));
   const webhookSecret = config.webhook ? keys.get(config.webhook.apiKey) : undefined;
   if (config.webhook && webhookSecret === undefined) {

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { PacketStatus, RtcpTransportLayerFeedback, type TransportWideCC } from 'werift';
-import { packStatusChunks, TwccFeedback } from '../src/sfu/twcc-responder.js';
+import { ArrivalClock, packStatusChunks, TwccFeedback } from '../src/sfu/twcc-responder.js';
 
 const { TypeTCCPacketNotReceived: lost, TypeTCCPacketReceivedSmallDelta: small } = PacketStatus;
 const large = PacketStatus.TypeTCCPacketReceivedLargeDelta;
@@ -112,5 +112,51 @@ describe('TwccFeedback', () => {
     twcc.record(2, 128_250, mediaSsrc);
     // base 0 (after 65535), count 3 | reference 2, feedback count 256 = 0 | one-bit vector 1,0,1 | deltas 0, 1
     expect(bytes(twcc.take()!)).toBe(`${head(5)} 00000003 00000200 a8000001`);
+  });
+});
+
+describe('arrival clock (event-loop stalls filtered, queueing kept)', () => {
+  /** abs-send-time (6.18 fixed-point seconds, 24 bits) of a send time in µs. */
+  const absSendTime = (us: number) => Math.round((us / 1e6) * 2 ** 18) % 2 ** 24;
+  const packetEveryUs = 2_000;
+
+  it('reads a 400 ms stall of the event loop as no delay: the burst keeps its send spacing', () => {
+    const clock = new ArrivalClock();
+    const oneWayUs = 5_000;
+    const reported: number[] = [];
+    for (let sendUs = 0; sendUs < 3_000_000; sendUs += packetEveryUs) {
+      // From 2.0 s to 2.4 s the loop is stalled: everything sent then is read at 2.4 s.
+      const readUs = sendUs >= 2_000_000 && sendUs < 2_400_000 ? 2_400_000 + oneWayUs : sendUs + oneWayUs;
+      reported.push(clock.arrival(readUs, absSendTime(sendUs)) - sendUs);
+    }
+    const delays = reported.slice(100); // once the clock has seen a second
+    expect(Math.max(...delays) - Math.min(...delays)).toBeLessThanOrEqual(10);
+  });
+
+  it('reports queueing that persists: a delay growing 50 ms a second grows as fast, a second late', () => {
+    const clock = new ArrivalClock();
+    const reported = new Map<number, number>();
+    for (let sendUs = 0; sendUs < 6_000_000; sendUs += packetEveryUs) {
+      const queueUs = sendUs < 2_000_000 ? 0 : (sendUs - 2_000_000) * 0.05;
+      reported.set(sendUs, clock.arrival(sendUs + 5_000 + queueUs, absSendTime(sendUs)) - sendUs);
+    }
+    const at = (s: number) => reported.get(s * 1_000_000)!;
+    const queued = (s: number) => 5_000 + Math.max(0, s - 2) * 50_000;
+    for (const s of [3, 4, 5]) expect(Math.abs(at(s) - queued(s - 1))).toBeLessThan(3_000);
+    expect(at(5) - at(4)).toBeGreaterThan(45_000);
+  });
+
+  it('follows abs-send-time across its 64 s wrap', () => {
+    const clock = new ArrivalClock();
+    const wrapUs = (2 ** 24 * 1e6) / 2 ** 18;
+    const start = wrapUs - 100_000;
+    for (let sendUs = start; sendUs < start + 200_000; sendUs += packetEveryUs) {
+      const arrival = clock.arrival(sendUs + 5_000, absSendTime(sendUs));
+      expect(Math.abs(arrival - (sendUs + 5_000))).toBeLessThan(10);
+    }
+  });
+
+  it('without abs-send-time, is the time the loop read the packet', () => {
+    expect(new ArrivalClock().arrival(1_234_567.4, undefined)).toBe(1_234_567);
   });
 });

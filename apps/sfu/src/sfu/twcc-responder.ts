@@ -210,19 +210,23 @@ export function packStatusChunks(
 }
 
 const absSendTimeWrapUs = (2 ** 24 * 1e6) / 2 ** 18; // 64 s
-const lowerEnvelopeUs = 150_000;
+/** Longer than the event-loop stalls a busy 2-core host shows (up to ~400 ms seen while it encodes 4K). */
+const lowerEnvelopeUs = 1_000_000;
 
 /**
  * Estimates when a packet reached the host rather than when the event loop got to it. JavaScript sees
- * packets in bursts (a busy loop delays some by tens of ms), which a send-side estimator would read as
- * congestion. With the sender's abs-send-time, the arrival is the send time plus the lowest one-way
- * offset seen over the last 150 ms: loop jitter is filtered out, while queueing that persists (real
- * congestion) still raises the offset and is reported.
+ * packets in bursts (a busy loop delays some by hundreds of ms), which a send-side estimator would read
+ * as congestion and cut its estimate for. With the sender's abs-send-time, the arrival is the send time
+ * plus the lowest one-way offset seen over the last second: loop stalls shorter than that are filtered
+ * out, while queueing that persists (real congestion) still raises the offset, with the same slope a
+ * second later, and is reported. (A 150 ms window let a 380 ms stall through: it emptied the window.)
  */
-class ArrivalClock {
+export class ArrivalClock {
   private lastSendUs: number | undefined;
   private sendEpochUs = 0;
+  /** A monotonic deque: offsets increase front to back, so the front is the window's minimum. */
   private window: Array<{ atUs: number; offsetUs: number }> = [];
+  private head = 0;
 
   arrival(nowUs: number, absSendTime: number | undefined): number {
     if (absSendTime === undefined) return Math.round(nowUs);
@@ -233,10 +237,14 @@ class ArrivalClock {
     }
     this.lastSendUs = Math.max(this.lastSendUs ?? sendUs, sendUs);
     const offsetUs = nowUs - sendUs;
+    while (this.window.length > this.head && this.window[this.window.length - 1]!.offsetUs >= offsetUs)
+      this.window.pop();
     this.window.push({ atUs: nowUs, offsetUs });
-    while (this.window.length > 0 && nowUs - this.window[0]!.atUs > lowerEnvelopeUs) this.window.shift();
-    let minOffset = offsetUs;
-    for (const entry of this.window) if (entry.offsetUs < minOffset) minOffset = entry.offsetUs;
-    return Math.round(Math.min(nowUs, sendUs + minOffset));
+    while (nowUs - this.window[this.head]!.atUs > lowerEnvelopeUs) this.head++;
+    if (this.head > 1024) {
+      this.window = this.window.slice(this.head);
+      this.head = 0;
+    }
+    return Math.round(Math.min(nowUs, sendUs + this.window[this.head]!.offsetUs));
   }
 }
