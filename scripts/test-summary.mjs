@@ -44,7 +44,9 @@ export function summarize(reports) {
         if (test.status === 'passed') summary.passed++;
         else if (test.status === 'failed') {
           summary.failed++;
-          summary.failures.push(`${name}: ${test.fullName ?? test.title}: ${firstLine(test.failureMessages)}`);
+          summary.failures.push(
+            `${name}: ${test.fullName ?? test.title}: ${firstLine(test.failureMessages)}`,
+          );
           explained = true;
         } else {
           summary.skipped++;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { reportFault } from './guard.js';
 import { createLogger, type Logger } from './logging.js';
 import { RoomManager } from './rtc/room-manager.js';
+import { enlargeUdpBuffers } from './rtc/udp-buffers.js';
 import { RoomService } from './service/room-service.js';
 import { createHttpHandler } from './service/routes.js';
 import { defaultSessionTimings, RtcService, type SessionTimings } from './service/rtc-service.js';
@@ -10,7 +11,6 @@ import { WebhookNotifier } from './service/webhooks.js';
 import { WhipService } from './service/whip-service.js';
 import { type DataLimits, defaultDataLimits } from './sfu/data-limiter.js';
 import { registry } from './telemetry.js';
-import { enlargeUdpBuffers } from './rtc/udp-buffers.js';
 
 export interface SfuConfig {
   /** HTTP and WebSocket port; 0 picks a free one. */
