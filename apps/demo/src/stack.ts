@@ -123,9 +123,10 @@ async function serveApp(
     ...['preview', webApps[app]()],
     ...['--host', options.host, '--port', String(options.port), '--strictPort'],
   ];
-  // vite announces a loopback host as "Local:", any other (a network namespace's host side) as "Network:".
+  // vite announces a loopback host as "Local:", any other (a network namespace's host side) as "Network:",
+  // sometimes beside a "Local:" localhost; the URL is the host asked for, on the port it announced.
   const appUrl = (output: string) => announced(output, 'Local:') ?? announced(output, 'Network:');
-  const url = appUrl(
+  const announcedUrl = appUrl(
     await supervisor.start({
       name: app,
       command: process.execPath,
@@ -134,8 +135,9 @@ async function serveApp(
       ready: (output) => appUrl(output) !== undefined,
     }),
   )!;
-  args[args.indexOf('--port') + 1] = new URL(url).port;
-  return url;
+  const { protocol, port } = new URL(announcedUrl);
+  args[args.indexOf('--port') + 1] = port;
+  return `${protocol}//${options.host}:${port}`;
 }
 
 /**
@@ -259,7 +261,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         command: process.execPath,
         args: [
           cameraCli,
-          ...['--scene', scene, '--feed', feedId],
+          // The engine itself, not the pages' URL the token carries (with https, the console's proxy).
+          ...['--scene', scene, '--feed', feedId, '--url', engineUrl],
           ...[
             '--width',
             String(camera.width),
