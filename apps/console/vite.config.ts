@@ -10,8 +10,9 @@ const tokenService = process.env.TOKEN_SERVICE_URL ?? 'http://127.0.0.1:8080';
 // WebSocket) proxied on this origin too — an https page may open only wss:, and a phone that accepted this
 // origin's certificate warning trusts nothing else.
 const engineProxy = process.env.ENGINE_PROXY_URL;
+// xfwd: the token service learns the request came over TLS (X-Forwarded-Proto), so the session cookie is Secure.
 const proxy = {
-  '/v1': { target: tokenService, changeOrigin: true },
+  '/v1': { target: tokenService, changeOrigin: true, xfwd: true },
   ...(engineProxy && { '/rtc': { target: engineProxy.replace(/^ws/, 'http'), ws: true } }),
 };
 const https = process.env.TLS_CERT_FILE

@@ -194,6 +194,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       databaseUrl: `file:${dbFile}`,
       adminToken,
       livekit: { url: '', ...devKeys },
+      // The console's proxy reaches it from `host` (not loopback, on a LAN address): its X-Forwarded-Proto
+      // says https, and the session cookie is then Secure.
+      trustProxy: ['loopback', host],
     });
     const service = tokenService;
 

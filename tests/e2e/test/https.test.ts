@@ -70,6 +70,15 @@ describe('npm start -- --https', () => {
     }
     // The pages reach the engine on the console's origin, over wss.
     expect(stack.publicEngineUrl).toBe(stack.consoleUrl.replace(/^https/, 'wss'));
+    // Signing in through the console's https origin gives a Secure session cookie.
+    // (Its requests go from Node, not through Chromium: told to accept the certificate on their own.)
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const signIn = await context.request.post(`${stack.consoleUrl}/v1/session`, {
+      data: { key: stack.seeded.brandKey },
+    });
+    expect(signIn.status()).toBe(200);
+    expect(signIn.headers()['set-cookie']).toMatch(/; Secure/i);
+    await context.close();
     const link = await stack.brand.publishLink(stack.seeded.feeds.farm!);
     expect(link.url).toMatch(new RegExp(`^${stack.consoleUrl}/publish#`));
   });
