@@ -205,13 +205,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const enginePort = engine === 'livekit' && !ports.engine ? await freeTcpPort() : ports.engine;
     const command = await engineCommand(engine, {
       port: enginePort,
+      host,
       webhookUrls: [service.url + endpoints.livekitWebhook.path],
       keys: devKeys,
     });
     const engineSpec: ServiceSpec = {
       name: engine === 'livekit' ? 'livekit-server' : 'sfu',
       ...command,
-      env: engine === 'embedded' ? { ...command.env, LIVEKIT_BIND: host } : command.env,
+      env: command.env,
       ready: (output) =>
         engine === 'embedded'
           ? announced(output, 'sfu ready:') !== undefined
