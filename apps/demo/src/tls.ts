@@ -28,6 +28,15 @@ function sans(cert: X509Certificate): string[] {
   return (cert.subjectAltName ?? '').split(', ').map((entry) => entry.replace(/^(IP Address|DNS):/, ''));
 }
 
+/** The certificate in the file, or undefined when it is not one (damaged: a new one replaces it). */
+function readable(file: string): X509Certificate | undefined {
+  try {
+    return new X509Certificate(readFileSync(file));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The certificate for `host` (and 127.0.0.1, localhost) in `stateDir`: the kept one while it covers them and
  * has a week left, else a new one (a year, like a browser's limit for a server certificate).
@@ -36,7 +45,7 @@ export async function demoCertificate(stateDir: string, host: string): Promise<D
   const certFile = join(stateDir, 'tls-cert.pem');
   const keyFile = join(stateDir, 'tls-key.pem');
   const names = [...new Set([host, '127.0.0.1', 'localhost'])];
-  const kept = existsSync(certFile) && existsSync(keyFile) && new X509Certificate(readFileSync(certFile));
+  const kept = existsSync(certFile) && existsSync(keyFile) && readable(certFile);
   const weekAhead = Date.now() + 7 * 86_400_000;
   if (kept && names.every((n) => sans(kept).includes(n)) && new Date(kept.validTo).getTime() > weekAhead)
     return { certFile, keyFile, fingerprint: kept.fingerprint256, names: sans(kept) };

@@ -1,7 +1,7 @@
 // The demo's TLS certificate (`npm start -- --https`): made with the names a phone and this machine use,
 // kept across starts, and made anew when the LAN address changes.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,5 +32,13 @@ describe('demo certificate', () => {
     const moved = await demoCertificate(stateDir, '198.51.100.3');
     expect(moved.fingerprint).not.toBe(before.fingerprint);
     expect(moved.names).toEqual(['198.51.100.3', '127.0.0.1', 'localhost']);
+  });
+
+  it('replaces a damaged certificate file', async () => {
+    const before = await demoCertificate(stateDir, '192.0.2.7');
+    writeFileSync(before.certFile, 'not a certificate');
+    const after = await demoCertificate(stateDir, '192.0.2.7');
+    expect(after.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(new X509Certificate(readFileSync(after.certFile)).fingerprint256).toBe(after.fingerprint);
   });
 });
