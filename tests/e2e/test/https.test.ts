@@ -76,7 +76,7 @@ describe('npm start -- --https', () => {
     const signIn = await context.request.post(`${stack.consoleUrl}/v1/session`, {
       data: { key: stack.seeded.brandKey },
     });
-    expect(signIn.status()).toBe(200);
+    expect(signIn.status()).toBe(201);
     expect(signIn.headers()['set-cookie']).toMatch(/; Secure/i);
     await context.close();
     const link = await stack.brand.publishLink(stack.seeded.feeds.farm!);
