@@ -2,9 +2,16 @@
 // a participant like any camera for a LiveKit subscriber and RoomService; refusals say why; a burst of
 // malformed requests leaves a running ingest flowing. Both engines (livekit-server answers WHIP natively).
 import { TrackSource as ProtoTrackSource, TrackType } from '@livekit/protocol';
-import { type RemoteTrack, Room, RoomEvent, TrackKind, VideoStream } from '@livekit/rtc-node';
+import { Room } from '@livekit/rtc-node';
 import { type RunningEngine, startEngine } from '@scenecast/engine';
-import { participantToken, publishWhipFromChromium, type WhipPublisher, waitFor } from '@scenecast/testkit';
+import {
+  countVideoFrames,
+  type FrameCounter,
+  participantToken,
+  publishWhipFromChromium,
+  type WhipPublisher,
+  waitFor,
+} from '@scenecast/testkit';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -25,22 +32,10 @@ afterAll(async () => {
 });
 
 /** A viewer in the room that counts the video frames it decodes from `identity`. */
-async function watch(room: string, identity: string): Promise<{ frames: number; width: number }> {
-  const counter = { frames: 0, width: 0 };
+async function watch(room: string, identity: string): Promise<FrameCounter> {
   const r = new Room();
   joined.push(r);
-  r.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _publication, participant) => {
-    if (track.kind !== TrackKind.KIND_VIDEO || participant.identity !== identity) return;
-    void (async () => {
-      const reader = new VideoStream(track).getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        counter.frames++;
-        counter.width = value.frame.width;
-      }
-    })();
-  });
+  const counter = countVideoFrames(r, identity);
   viewers += 1;
   await r.connect(engine.url, await participantToken(room, `viewer-${viewers}`, { canPublish: false }), {
     autoSubscribe: true,

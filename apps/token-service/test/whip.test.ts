@@ -3,10 +3,16 @@
 // bearer, the service swaps it for a feed token and passes the offer to the engine's own /whip/v1 (either
 // engine), and a LiveKit viewer receives the feed. Wrong, replaced and revoked keys are refused; revoking
 // disconnects the live encoder; a malformed offer gets the engine's reason.
-import { type RemoteTrack, Room, RoomEvent, TrackKind, VideoStream } from '@livekit/rtc-node';
+import { Room } from '@livekit/rtc-node';
 import { attributes, type Feed, type ScenecastClient } from '@scenecast/contract';
 import { devKeys, type RunningEngine, startEngine } from '@scenecast/engine';
-import { publishWhipFromChromium, type WhipPublisher, waitFor } from '@scenecast/testkit';
+import {
+  countVideoFrames,
+  type FrameCounter,
+  publishWhipFromChromium,
+  type WhipPublisher,
+  waitFor,
+} from '@scenecast/testkit';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningTokenService } from '../src/index.js';
@@ -37,23 +43,11 @@ afterAll(async () => {
 });
 
 /** A viewer of the show (the service's own viewer token) counting the frames it decodes from the feed. */
-async function watchFeed(): Promise<{ frames: number; width: number }> {
-  const counter = { frames: 0, width: 0 };
+async function watchFeed(): Promise<FrameCounter> {
   const grant = await apiClient(service).viewerToken('demo', {});
   const room = new Room();
   rooms.push(room);
-  room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _publication, participant) => {
-    if (track.kind !== TrackKind.KIND_VIDEO || participant.identity !== feed.identity) return;
-    void (async () => {
-      const reader = new VideoStream(track).getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        counter.frames++;
-        counter.width = value.frame.width;
-      }
-    })();
-  });
+  const counter = countVideoFrames(room, feed.identity);
   await room.connect(grant.url, grant.token, { autoSubscribe: true, dynacast: false });
   return counter;
 }

@@ -9,6 +9,7 @@ export { skipWhen } from './skip.js';
 export { publishSyntheticVideo } from './synthetic-video.js';
 export { devKey, devSecret, participantToken } from './tokens.js';
 export { publishTone, tonePower } from './tone.js';
+export { countVideoFrames, type FrameCounter } from './video-frames.js';
 export { setVideoQuality } from './video-quality.js';
 export { waitFor } from './wait.js';
 export { publishWhipFromChromium, type WhipPublisher, type WhipPublisherOptions } from './whip-publisher.js';
