@@ -5,10 +5,14 @@ import { TrackSource as ProtoTrackSource, TrackType } from '@livekit/protocol';
 import { Room } from '@livekit/rtc-node';
 import { type RunningEngine, startEngine } from '@scenecast/engine';
 import {
+  type CandidateListener,
   countVideoFrames,
   type FrameCounter,
+  listenForChecks,
   participantToken,
   publishWhipFromChromium,
+  trickleFragment,
+  trickleOffer,
   type WhipPublisher,
   waitFor,
 } from '@scenecast/testkit';
@@ -274,5 +278,99 @@ describe('WHIP refusals', () => {
     expect(answer.status).toBe(engine.engine === 'embedded' ? 403 : 503);
     expect(answer.error).not.toBe('');
     expect(viewer.frames).toBe(0);
+  });
+});
+
+describe('WHIP trickle ICE (PATCH, RFC 9725 §4.3)', () => {
+  let token: string;
+  let resource: string;
+  let etag: string;
+  const listeners: CandidateListener[] = [];
+  afterAll(() => {
+    for (const l of listeners) l.close();
+  });
+  const patch = (body: string, headers: Record<string, string>) =>
+    fetch(resource, {
+      method: 'PATCH',
+      headers: {
+        'content-type': 'application/trickle-ice-sdpfrag',
+        authorization: `Bearer ${token}`,
+        ...headers,
+      },
+      body,
+    });
+  const candidateSocket = async () => {
+    const listener = await listenForChecks();
+    listeners.push(listener);
+    return listener;
+  };
+
+  beforeAll(async () => {
+    token = await participantToken('whip-trickle', 'encoder');
+    const created = await post(trickleOffer, { authorization: `Bearer ${token}` });
+    expect(created.status, await created.clone().text()).toBe(201);
+    resource = new URL(created.headers.get('location')!, whip).toString();
+    etag = created.headers.get('etag') ?? '';
+    expect(etag).not.toBe('');
+  });
+
+  it('answers a PATCH whose If-Match is the session’s ETag with 204, and the candidate reaches the session', async () => {
+    const socket = await candidateSocket();
+    const answer = await patch(trickleFragment([socket.candidate]), { 'if-match': etag });
+    expect(answer.status).toBe(204);
+    expect(await answer.text()).toBe('');
+    expect(answer.headers.get('etag')).toBeNull(); // §4.3.2: a trickle's answer carries no ETag
+    // The engine now runs ICE connectivity checks against the trickled candidate.
+    await waitFor(() => socket.checks > 0, { what: 'a STUN check at the trickled candidate' });
+  });
+
+  it('refuses a PATCH without If-Match with 428', async () => {
+    const answer = await patch(trickleFragment([(await candidateSocket()).candidate]), {});
+    expect(answer.status).toBe(428);
+  });
+
+  it('refuses another session’s entity tag with 412, and uses none of its candidates', async () => {
+    const socket = await candidateSocket();
+    const answer = await patch(trickleFragment([socket.candidate]), { 'if-match': '"another-session"' });
+    // livekit-server compares them, but answers a mismatch with 500 ("ice session mismatch").
+    if (engine.engine !== 'embedded') return expect(answer.status).toBe(500);
+    expect(answer.status).toBe(412);
+    expect(((await answer.json()) as { error: string }).error).toMatch(/If-Match/);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(socket.checks).toBe(0);
+  });
+
+  it('refuses a malformed fragment with 400 and a reason, and changes nothing', async () => {
+    const socket = await candidateSocket();
+    const malformed = `${trickleFragment([socket.candidate])}this is not SDP\r\n`;
+    const answer = await patch(malformed, { 'if-match': etag });
+    const badCandidate = await patch(trickleFragment(['candidate:garbage']), { 'if-match': etag });
+    // livekit-server skips the lines it cannot read and drops a candidate it cannot parse: 204 for both.
+    if (engine.engine !== 'embedded') expect([answer.status, badCandidate.status]).toEqual([204, 204]);
+    else {
+      expect(answer.status).toBe(400);
+      expect(((await answer.json()) as { error: string }).error).toMatch(/^malformed SDP fragment: line 7/);
+      expect(badCandidate.status).toBe(400);
+      expect(((await badCandidate.json()) as { error: string }).error).toMatch(/invalid candidate/);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(socket.checks).toBe(0);
+    }
+    // The session is as it was: its ETag still trickles.
+    const again = await patch(trickleFragment([(await candidateSocket()).candidate]), { 'if-match': etag });
+    expect(again.status).toBe(204);
+  });
+
+  it('answers an ICE restart (If-Match: *, new credentials) with 422: not supported, POST again', async () => {
+    const restart = trickleFragment([(await candidateSocket()).candidate], {
+      ufrag: 'restartufrag',
+      pwd: 'restartpasswordrestartpw',
+    });
+    const answer = await patch(restart, { 'if-match': '*' });
+    // livekit-server restarts ICE: 200 and its answer fragment.
+    if (engine.engine !== 'embedded') return expect(answer.status).toBe(200);
+    expect(answer.status).toBe(422);
+    expect(((await answer.json()) as { error: string }).error).toMatch(/ICE restart is not supported/);
+    const again = await patch(trickleFragment([(await candidateSocket()).candidate]), { 'if-match': etag });
+    expect(again.status).toBe(204);
   });
 });

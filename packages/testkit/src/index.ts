@@ -13,3 +13,9 @@ export { countVideoFrames, type FrameCounter } from './video-frames.js';
 export { setVideoQuality } from './video-quality.js';
 export { waitFor } from './wait.js';
 export { publishWhipFromChromium, type WhipPublisher, type WhipPublisherOptions } from './whip-publisher.js';
+export {
+  type CandidateListener,
+  listenForChecks,
+  trickleFragment,
+  trickleOffer,
+} from './whip-trickle.js';
