@@ -91,6 +91,10 @@ describe('WHIP ingest', () => {
     expect(new URL(publisher.resourceUrl).pathname).toMatch(/^\/whip\/v1\/PA_\w+$/);
     await framesFlow(viewer, 'the encoder’s frames at the viewer');
     expect(viewer.width).toBe(640);
+    // The client trickled its candidates (If-Match: the session's ETag), each answered 204.
+    const patches = await publisher.patchStatuses();
+    expect(patches.length).toBeGreaterThan(0);
+    expect(new Set(patches)).toEqual(new Set([204]));
     const [encoder] = await api
       .listParticipants('whip-show')
       .then((all) => all.filter((p) => p.identity === 'encoder'));

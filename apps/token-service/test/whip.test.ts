@@ -106,6 +106,10 @@ describe('WHIP ingest through the stream key', () => {
       // The session's resource is the service's: PATCH and DELETE come here, with the key.
       expect(publisher.resourceUrl).toMatch(new RegExp(`^${service.url}/v1/whip/PA_\\w+$`));
       await waitFor(() => viewer.frames >= 10, { what: 'the encoder’s frames at the viewer' });
+      // Its candidates trickled through us (If-Match: our sealed ETag), each answered 204.
+      const patches = await publisher.patchStatuses();
+      expect(patches.length).toBeGreaterThan(0);
+      expect(new Set(patches)).toEqual(new Set([204]));
       const participant = await feedInRoom();
       expect(participant?.attributes[attributes.feed]).toBe(feed.id);
       expect(participant?.attributes[attributes.scene]).toBe('factory');
