@@ -142,8 +142,8 @@ describe('scenecast-load run', () => {
     expect(poor!.network_loss_ratio!).toBeGreaterThan(0.01);
     expect(poor!.loss_ratio!).toBeGreaterThanOrEqual(fast!.loss_ratio!);
     expect(poor!.nacks).toBeGreaterThan(fast!.nacks);
-    // (The scenes' own top layers differ — 720p studio, 360p factory and farm — so compare the studio's 720p share.)
-    expect(poor!.layers['720'] ?? 0).toBeLessThan(fast!.layers['720'] ?? 0);
+    // The mean height on stage over every sample, not one layer's share: the studio's 720p share is a few
+    // per cent on both links (viewers spend most of the run on other scenes or zoomed), so either can be larger.
     expect(poor!.stage_height_mean!).toBeLessThan(fast!.stage_height_mean!);
     expect(report.raw.viewers).toHaveLength(20);
     expect(report.raw.series.length).toBeGreaterThan(20);
