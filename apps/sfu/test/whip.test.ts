@@ -10,6 +10,7 @@ import {
   type FrameCounter,
   listenForChecks,
   participantToken,
+  patchWhipSession,
   publishWhipFromChromium,
   trickleFragment,
   trickleOffer,
@@ -294,15 +295,7 @@ describe('WHIP trickle ICE (PATCH, RFC 9725 §4.3)', () => {
     for (const l of listeners) l.close();
   });
   const patch = (body: string, headers: Record<string, string>) =>
-    fetch(resource, {
-      method: 'PATCH',
-      headers: {
-        'content-type': 'application/trickle-ice-sdpfrag',
-        authorization: `Bearer ${token}`,
-        ...headers,
-      },
-      body,
-    });
+    patchWhipSession(resource, token, body, headers);
   const candidateSocket = async () => {
     const listener = await listenForChecks();
     listeners.push(listener);

@@ -11,6 +11,7 @@ import {
   countVideoFrames,
   type FrameCounter,
   listenForChecks,
+  patchWhipSession,
   publishWhipFromChromium,
   trickleFragment,
   trickleOffer,
@@ -173,15 +174,7 @@ describe('WHIP trickle ICE through the stream key (PATCH, RFC 9725 §4.3)', () =
     return listener;
   };
   const patch = (body: string, headers: Record<string, string>) =>
-    fetch(resource, {
-      method: 'PATCH',
-      headers: {
-        'content-type': 'application/trickle-ice-sdpfrag',
-        authorization: `Bearer ${streamKey}`,
-        ...headers,
-      },
-      body,
-    });
+    patchWhipSession(resource, streamKey, body, headers);
   const problem = async (answer: Response) => {
     expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     return ((await answer.json()) as { detail: string }).detail;

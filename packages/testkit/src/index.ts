@@ -17,6 +17,7 @@ export { publishWhipFromChromium, type WhipPublisher, type WhipPublisherOptions 
 export {
   type CandidateListener,
   listenForChecks,
+  patchWhipSession,
   trickleFragment,
   trickleOffer,
 } from './whip-trickle.js';

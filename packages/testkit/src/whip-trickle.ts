@@ -70,3 +70,21 @@ export async function listenForChecks(): Promise<CandidateListener> {
   });
   return listener;
 }
+
+/** A trickle PATCH of a WHIP session, with `bearer` (an access token, or a stream key) and extra headers. */
+export function patchWhipSession(
+  resource: string,
+  bearer: string,
+  fragment: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(resource, {
+    method: 'PATCH',
+    headers: {
+      'content-type': 'application/trickle-ice-sdpfrag',
+      authorization: `Bearer ${bearer}`,
+      ...headers,
+    },
+    body: fragment,
+  });
+}
