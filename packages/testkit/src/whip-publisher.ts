@@ -70,7 +70,14 @@ async function publish({ endpoint, token, simulcast, codec, width, height }) {
   const whipProtocol = {
     sendOffer: (url, _token, sdp) =>
       fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp', ...auth() }, body: sdp }),
-    getConfiguration: (url) => fetch(url, { method: 'OPTIONS', headers: auth() }),
+    // The client trickles only where the OPTIONS answer's Access-Control-Allow-Methods lists PATCH, which a
+    // page cannot read cross-origin; every endpoint the tests publish to takes PATCH, so the client is told.
+    async getConfiguration(url) {
+      const response = await fetch(url, { method: 'OPTIONS', headers: auth() });
+      const headers = new Headers(response.headers);
+      headers.set('access-control-allow-methods', 'GET, POST, PATCH, DELETE, OPTIONS');
+      return new Response(null, { status: response.status, headers });
+    },
     delete: (url) => fetch(url, { method: 'DELETE', headers: auth() }),
     async updateIce(url, etag, fragment) {
       const headers = { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': etag, ...auth() };
