@@ -2,9 +2,21 @@
 // a participant like any camera for a LiveKit subscriber and RoomService; refusals say why; a burst of
 // malformed requests leaves a running ingest flowing. Both engines (livekit-server answers WHIP natively).
 import { TrackSource as ProtoTrackSource, TrackType } from '@livekit/protocol';
-import { type RemoteTrack, Room, RoomEvent, TrackKind, VideoStream } from '@livekit/rtc-node';
+import { Room } from '@livekit/rtc-node';
 import { type RunningEngine, startEngine } from '@scenecast/engine';
-import { participantToken, publishWhipFromChromium, type WhipPublisher, waitFor } from '@scenecast/testkit';
+import {
+  type CandidateListener,
+  countVideoFrames,
+  type FrameCounter,
+  listenForChecks,
+  participantToken,
+  patchWhipSession,
+  publishWhipFromChromium,
+  trickleFragment,
+  trickleOffer,
+  type WhipPublisher,
+  waitFor,
+} from '@scenecast/testkit';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -25,22 +37,10 @@ afterAll(async () => {
 });
 
 /** A viewer in the room that counts the video frames it decodes from `identity`. */
-async function watch(room: string, identity: string): Promise<{ frames: number; width: number }> {
-  const counter = { frames: 0, width: 0 };
+async function watch(room: string, identity: string): Promise<FrameCounter> {
   const r = new Room();
   joined.push(r);
-  r.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _publication, participant) => {
-    if (track.kind !== TrackKind.KIND_VIDEO || participant.identity !== identity) return;
-    void (async () => {
-      const reader = new VideoStream(track).getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        counter.frames++;
-        counter.width = value.frame.width;
-      }
-    })();
-  });
+  const counter = countVideoFrames(r, identity);
   viewers += 1;
   await r.connect(engine.url, await participantToken(room, `viewer-${viewers}`, { canPublish: false }), {
     autoSubscribe: true,
@@ -92,6 +92,11 @@ describe('WHIP ingest', () => {
     expect(new URL(publisher.resourceUrl).pathname).toMatch(/^\/whip\/v1\/PA_\w+$/);
     await framesFlow(viewer, 'the encoder’s frames at the viewer');
     expect(viewer.width).toBe(640);
+    // The client trickled its candidates (If-Match: the session's ETag), each answered 204.
+    const patches = await publisher.patchStatuses();
+    expect(patches.length).toBeGreaterThan(0);
+    // livekit-server takes a fragment of one media section (the bundle's); this client writes one per section: 400.
+    expect(new Set(patches)).toEqual(new Set([engine.engine === 'embedded' ? 204 : 400]));
     const [encoder] = await api
       .listParticipants('whip-show')
       .then((all) => all.filter((p) => p.identity === 'encoder'));
@@ -279,5 +284,93 @@ describe('WHIP refusals', () => {
     expect(answer.status).toBe(engine.engine === 'embedded' ? 403 : 503);
     expect(answer.error).not.toBe('');
     expect(viewer.frames).toBe(0);
+  });
+});
+
+describe('WHIP trickle ICE (PATCH, RFC 9725 §4.3)', () => {
+  let token: string;
+  let resource: string;
+  let etag: string;
+  const listeners: CandidateListener[] = [];
+  afterAll(() => {
+    for (const l of listeners) l.close();
+  });
+  const patch = (body: string, headers: Record<string, string>) =>
+    patchWhipSession(resource, token, body, headers);
+  const candidateSocket = async () => {
+    const listener = await listenForChecks();
+    listeners.push(listener);
+    return listener;
+  };
+
+  beforeAll(async () => {
+    token = await participantToken('whip-trickle', 'encoder');
+    const created = await post(trickleOffer, { authorization: `Bearer ${token}` });
+    expect(created.status, await created.clone().text()).toBe(201);
+    resource = new URL(created.headers.get('location')!, whip).toString();
+    etag = created.headers.get('etag') ?? '';
+    expect(etag).not.toBe('');
+  });
+
+  it('answers a PATCH whose If-Match is the session’s ETag with 204, and the candidate reaches the session', async () => {
+    const socket = await candidateSocket();
+    const answer = await patch(trickleFragment([socket.candidate]), { 'if-match': etag });
+    expect(answer.status).toBe(204);
+    expect(await answer.text()).toBe('');
+    expect(answer.headers.get('etag')).toBeNull(); // §4.3.2: a trickle's answer carries no ETag
+    // The engine now runs ICE connectivity checks against the trickled candidate.
+    await waitFor(() => socket.checks > 0, { what: 'a STUN check at the trickled candidate' });
+  });
+
+  it('refuses a PATCH without If-Match with 428', async () => {
+    const answer = await patch(trickleFragment([(await candidateSocket()).candidate]), {});
+    expect(answer.status).toBe(428);
+  });
+
+  it('refuses another session’s entity tag with 412, and uses none of its candidates', async () => {
+    const socket = await candidateSocket();
+    const answer = await patch(trickleFragment([socket.candidate]), { 'if-match': '"another-session"' });
+    // livekit-server compares them, but answers a mismatch with 500 ("ice session mismatch").
+    if (engine.engine !== 'embedded') return expect(answer.status).toBe(500);
+    expect(answer.status).toBe(412);
+    expect(((await answer.json()) as { error: string }).error).toMatch(/If-Match/);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(socket.checks).toBe(0);
+  });
+
+  it('refuses a malformed fragment with 400 and a reason, and changes nothing', async () => {
+    const socket = await candidateSocket();
+    const malformed = `${trickleFragment([socket.candidate])}this is not SDP\r\n`;
+    const answer = await patch(malformed, { 'if-match': etag });
+    const badCandidate = await patch(trickleFragment(['candidate:garbage']), { 'if-match': etag });
+    // livekit-server skips the lines it cannot read and drops a candidate it cannot parse: 204 for both.
+    if (engine.engine !== 'embedded') expect([answer.status, badCandidate.status]).toEqual([204, 204]);
+    else {
+      expect(answer.status).toBe(400);
+      expect(((await answer.json()) as { error: string }).error).toMatch(
+        /^malformed SDP fragment: line 6 is not an SDP line/,
+      );
+      expect(badCandidate.status).toBe(400);
+      expect(((await badCandidate.json()) as { error: string }).error).toMatch(/invalid candidate/);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(socket.checks).toBe(0);
+    }
+    // The session is as it was: its ETag still trickles.
+    const again = await patch(trickleFragment([(await candidateSocket()).candidate]), { 'if-match': etag });
+    expect(again.status).toBe(204);
+  });
+
+  it('answers an ICE restart (If-Match: *, new credentials) with 422: not supported, POST again', async () => {
+    const restart = trickleFragment([(await candidateSocket()).candidate], {
+      ufrag: 'restartufrag',
+      pwd: 'restartpasswordrestartpw',
+    });
+    const answer = await patch(restart, { 'if-match': '*' });
+    // livekit-server restarts ICE: 200 and its answer fragment.
+    if (engine.engine !== 'embedded') return expect(answer.status).toBe(200);
+    expect(answer.status).toBe(422);
+    expect(((await answer.json()) as { error: string }).error).toMatch(/ICE restart is not supported/);
+    const again = await patch(trickleFragment([(await candidateSocket()).candidate]), { 'if-match': etag });
+    expect(again.status).toBe(204);
   });
 });

@@ -3,10 +3,21 @@
 // bearer, the service swaps it for a feed token and passes the offer to the engine's own /whip/v1 (either
 // engine), and a LiveKit viewer receives the feed. Wrong, replaced and revoked keys are refused; revoking
 // disconnects the live encoder; a malformed offer gets the engine's reason.
-import { type RemoteTrack, Room, RoomEvent, TrackKind, VideoStream } from '@livekit/rtc-node';
+import { Room } from '@livekit/rtc-node';
 import { attributes, type Feed, type ScenecastClient } from '@scenecast/contract';
 import { devKeys, type RunningEngine, startEngine } from '@scenecast/engine';
-import { publishWhipFromChromium, type WhipPublisher, waitFor } from '@scenecast/testkit';
+import {
+  type CandidateListener,
+  countVideoFrames,
+  type FrameCounter,
+  listenForChecks,
+  patchWhipSession,
+  publishWhipFromChromium,
+  trickleFragment,
+  trickleOffer,
+  type WhipPublisher,
+  waitFor,
+} from '@scenecast/testkit';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningTokenService } from '../src/index.js';
@@ -37,23 +48,11 @@ afterAll(async () => {
 });
 
 /** A viewer of the show (the service's own viewer token) counting the frames it decodes from the feed. */
-async function watchFeed(): Promise<{ frames: number; width: number }> {
-  const counter = { frames: 0, width: 0 };
+async function watchFeed(): Promise<FrameCounter> {
   const grant = await apiClient(service).viewerToken('demo', {});
   const room = new Room();
   rooms.push(room);
-  room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _publication, participant) => {
-    if (track.kind !== TrackKind.KIND_VIDEO || participant.identity !== feed.identity) return;
-    void (async () => {
-      const reader = new VideoStream(track).getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        counter.frames++;
-        counter.width = value.frame.width;
-      }
-    })();
-  });
+  const counter = countVideoFrames(room, feed.identity);
   await room.connect(grant.url, grant.token, { autoSubscribe: true, dynacast: false });
   return counter;
 }
@@ -108,6 +107,11 @@ describe('WHIP ingest through the stream key', () => {
       // The session's resource is the service's: PATCH and DELETE come here, with the key.
       expect(publisher.resourceUrl).toMatch(new RegExp(`^${service.url}/v1/whip/PA_\\w+$`));
       await waitFor(() => viewer.frames >= 10, { what: 'the encoder’s frames at the viewer' });
+      // Its candidates trickled through us (If-Match: our sealed ETag), each answered 204.
+      const patches = await publisher.patchStatuses();
+      expect(patches.length).toBeGreaterThan(0);
+      // livekit-server takes a fragment of one media section (the bundle's); this client writes one per section: 400.
+      expect(new Set(patches)).toEqual(new Set([engine.engine === 'embedded' ? 204 : 400]));
       const participant = await feedInRoom();
       expect(participant?.attributes[attributes.feed]).toBe(feed.id);
       expect(participant?.attributes[attributes.scene]).toBe('factory');
@@ -157,5 +161,89 @@ describe('WHIP ingest through the stream key', () => {
     });
     expect(again.status).toBe(401);
     expect((await offer(url, streamKey, 'v=0\r\n')).status).toBe(401);
+  });
+});
+
+describe('WHIP trickle ICE through the stream key (PATCH, RFC 9725 §4.3)', () => {
+  let streamKey: string;
+  let resource: string;
+  let etag: string;
+  const listeners: CandidateListener[] = [];
+  const candidate = async () => {
+    const listener = await listenForChecks();
+    listeners.push(listener);
+    return listener;
+  };
+  const patch = (body: string, headers: Record<string, string>) =>
+    patchWhipSession(resource, streamKey, body, headers);
+  const problem = async (answer: Response) => {
+    expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    return ((await answer.json()) as { detail: string }).detail;
+  };
+
+  beforeAll(async () => {
+    const settings = await brand.whipSettings(feed.id);
+    streamKey = settings.streamKey;
+    const created = await offer(settings.url, streamKey, trickleOffer);
+    expect(created.status, await created.clone().text()).toBe(201);
+    resource = new URL(created.headers.get('location')!, settings.url).toString();
+    expect(resource).toMatch(new RegExp(`^${service.url}/v1/whip/PA_\\w+$`));
+    etag = created.headers.get('etag') ?? '';
+  });
+  afterAll(async () => {
+    for (const l of listeners) l.close();
+    await fetch(resource, { method: 'DELETE', headers: { authorization: `Bearer ${streamKey}` } });
+    await waitFor(async () => !(await feedInRoom()), { what: 'the trickle session ended' });
+  });
+
+  it('answers a PATCH with the session’s ETag 204, and the candidate reaches the engine’s session', async () => {
+    expect(etag).toMatch(/^"[\w-]+\.[\w-]+"$/);
+    const socket = await candidate();
+    const answer = await patch(trickleFragment([socket.candidate]), { 'if-match': etag });
+    expect(answer.status).toBe(204);
+    expect(await answer.text()).toBe('');
+    await waitFor(() => socket.checks > 0, { what: 'the engine’s STUN check at the trickled candidate' });
+  });
+
+  it('answers a PATCH without If-Match 428 and one with another tag 412, as problems, using no candidate', async () => {
+    const socket = await candidate();
+    const fragment = trickleFragment([socket.candidate]);
+    const none = await patch(fragment, {});
+    expect(none.status).toBe(428);
+    expect(await problem(none)).toMatch(/entity tag/);
+    for (const wrong of ['"another-session"', etag.replace(/\.[\w-]+"$/, '.forged"'), 'W/' + etag]) {
+      const answer = await patch(fragment, { 'if-match': wrong });
+      expect(answer.status, wrong).toBe(412);
+      expect(await problem(answer)).toMatch(/If-Match/);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(socket.checks).toBe(0);
+  });
+
+  it('answers a malformed fragment 400 with the engine’s reason, and the session trickles on', async () => {
+    const answer = await patch('this is not SDP\r\n', { 'if-match': etag });
+    expect(answer.status).toBe(400);
+    // The embedded SFU names the line; livekit-server says "invalid sdp fragment".
+    expect(await problem(answer)).toMatch(
+      /(malformed SDP fragment: line 1 is not an SDP line|invalid sdp fragment)/,
+    );
+    const socket = await candidate();
+    expect((await patch(trickleFragment([socket.candidate]), { 'if-match': etag })).status).toBe(204);
+    await waitFor(() => socket.checks > 0, { what: 'a STUN check after the malformed PATCH' });
+  });
+
+  it('answers an ICE restart (If-Match: *) 422 where the engine cannot restart ICE', async () => {
+    const restart = trickleFragment([(await candidate()).candidate], {
+      ufrag: 'restartufrag',
+      pwd: 'restartpasswordrestartpw',
+    });
+    const answer = await patch(restart, { 'if-match': '*' });
+    // livekit-server restarts ICE: 200, its fragment and its ETag, sealed.
+    if (engine.engine !== 'embedded') {
+      expect(answer.status).toBe(200);
+      return expect(answer.headers.get('etag')).toMatch(/^"[\w-]+\.[\w-]+"$/);
+    }
+    expect(answer.status).toBe(422);
+    expect(await problem(answer)).toMatch(/ICE restart is not supported/);
   });
 });

@@ -26,6 +26,8 @@ export interface WhipPublisher {
   /** When the client began its POST (ms since the epoch, this machine's clock). */
   postedAt: number;
   page: Page;
+  /** The status of each trickle PATCH the client has sent so far (If-Match: the session's ETag). */
+  patchStatuses(): Promise<number[]>;
   /** DELETE the resource (the client's own `destroy()`), then close the browser. */
   stop(): Promise<void>;
 }
@@ -60,7 +62,31 @@ async function publish({ endpoint, token, simulcast, codec, width, height }) {
     };
     return pc;
   };
-  const client = new WHIP.WHIPClient({ endpoint, opts: { authkey: token, iceServers: [] }, peerConnectionFactory: factory });
+  // The client's own protocol sends a PATCH's entity tag as an ETag request header (which a CORS preflight
+  // refuses); RFC 9725 §4.3.1 asks for If-Match. Its \`whipProtocol\` option sends the same requests, as the
+  // RFC says, and keeps each trickle PATCH's status for the test.
+  const auth = () => (token ? { authorization: 'Bearer ' + token } : {});
+  window.whipPatches = [];
+  const whipProtocol = {
+    sendOffer: (url, _token, sdp) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp', ...auth() }, body: sdp }),
+    // The client trickles only where the OPTIONS answer's Access-Control-Allow-Methods lists PATCH, which a
+    // page cannot read cross-origin; every endpoint the tests publish to takes PATCH, so the client is told.
+    async getConfiguration(url) {
+      const response = await fetch(url, { method: 'OPTIONS', headers: auth() });
+      const headers = new Headers(response.headers);
+      headers.set('access-control-allow-methods', 'GET, POST, PATCH, DELETE, OPTIONS');
+      return new Response(null, { status: response.status, headers });
+    },
+    delete: (url) => fetch(url, { method: 'DELETE', headers: auth() }),
+    async updateIce(url, etag, fragment) {
+      const headers = { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': etag, ...auth() };
+      const response = await fetch(url, { method: 'PATCH', headers, body: fragment });
+      window.whipPatches.push(response.status);
+      return response;
+    },
+  };
+  const client = new WHIP.WHIPClient({ endpoint, opts: { authkey: token, iceServers: [] }, peerConnectionFactory: factory, whipProtocol });
   window.whip = client;
   window.whipPostAt = Date.now();
   await client.ingest(stream);
@@ -98,7 +124,8 @@ async function servePage(): Promise<{ url: string; server: Server }> {
 
 /**
  * Publishes Chromium's fake camera with @eyevinn/whip-web-client — an independent WHIP client, driven only
- * through its public API (`peerConnectionFactory` adds the simulcast encodings it has no option for).
+ * through its public API (`peerConnectionFactory` adds the simulcast encodings it has no option for;
+ * `whipProtocol` sends its trickle PATCHes with If-Match, as RFC 9725 asks).
  * Resolves once the endpoint answered 201; rejects with the client's own error when it refused.
  */
 export async function publishWhipFromChromium(options: WhipPublisherOptions): Promise<WhipPublisher> {
@@ -132,6 +159,7 @@ export async function publishWhipFromChromium(options: WhipPublisherOptions): Pr
       resourceUrl,
       postedAt: (await page.evaluate('window.whipPostAt')) as number,
       page,
+      patchStatuses: async () => (await page.evaluate('window.whipPatches')) as number[],
       async stop() {
         await page.evaluate('window.whip.destroy()').catch(() => undefined);
         await close();

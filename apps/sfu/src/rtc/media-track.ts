@@ -97,6 +97,15 @@ export class MediaTrack {
     return this.info.type === TrackType.AUDIO ? 'audio' : 'video';
   }
 
+  /**
+   * Whether this track's audio may go as RED (Opus with redundancy), as LiveKit decides it: wherever the
+   * publisher offers it, unless the track asked for none (`disableRed`). The publisher answer keeps or
+   * drops RED by this (sdp.ts), and the track is announced by it.
+   */
+  get takesRed(): boolean {
+    return this.kind === 'audio' && !this.info.disableRed;
+  }
+
   get published(): boolean {
     return this.receiver !== undefined;
   }
@@ -114,7 +123,7 @@ export class MediaTrack {
       );
       // Opus in RED reaches us unpacked (werift delivers the Opus); the track is announced as LiveKit
       // announces it, by the codec negotiated on the wire.
-      const red = transceiver.codecs[0]?.mimeType.toLowerCase() === 'audio/red' && !this.info.disableRed;
+      const red = this.takesRed && transceiver.codecs[0]?.mimeType.toLowerCase() === 'audio/red';
       this.info.mimeType = red ? 'audio/red' : mimeType.toLowerCase();
       this.info.mid = transceiver.mid ?? '';
       for (const info of this.info.codecs) {

@@ -126,3 +126,46 @@ export function whipTrackRequests(offer: WhipOffer): AddTrackRequest[] {
     });
   });
 }
+
+/** A trickle PATCH's body (RFC 8840 `application/trickle-ice-sdpfrag`), after the checks of `readTrickleFragment`. */
+export interface TrickleFragment {
+  /** The ICE credentials it names, if any (the session's own, or new ones for an ICE restart). */
+  ufrag?: string;
+  pwd?: string;
+  /** Each `a=candidate` line (without `a=`), with the `a=mid` of its section. */
+  candidates: { candidate: string; sdpMid?: string }[];
+}
+
+/** RFC 8839 §5.1's candidate-attribute, to its `typ`: what werift needs to use a candidate. */
+const candidateLine =
+  /^candidate:\S{1,32} \d{1,3} (udp|tcp) \d{1,10} \S+ \d{1,5} typ (host|srflx|prflx|relay)( .*)?$/i;
+
+/**
+ * Checks a trickle fragment whole before any of it is used, so a malformed one changes nothing: every
+ * line an SDP line, every candidate well-formed, and at least one candidate or `a=end-of-candidates`.
+ * Hand-read: the grammar is five attributes, and sdp-transform skips lines it cannot parse silently.
+ */
+export function readTrickleFragment(text: string): TrickleFragment {
+  const fragment: TrickleFragment = { candidates: [] };
+  let mid: string | undefined;
+  let ended = false;
+  for (const [index, line] of text.split(/\r?\n/).entries()) {
+    if (line === '') continue;
+    if (!/^[a-z]=/.test(line))
+      throw new SfuError('malformed', `malformed SDP fragment: line ${index + 1} is not an SDP line`);
+    if (line.startsWith('m=')) mid = undefined;
+    else if (line.startsWith('a=mid:')) mid = line.slice('a=mid:'.length).trim();
+    else if (line.startsWith('a=ice-ufrag:')) fragment.ufrag = line.slice('a=ice-ufrag:'.length).trim();
+    else if (line.startsWith('a=ice-pwd:')) fragment.pwd = line.slice('a=ice-pwd:'.length).trim();
+    else if (line.startsWith('a=end-of-candidates')) ended = true;
+    else if (line.startsWith('a=candidate:')) {
+      const candidate = line.slice(2).trim();
+      if (!candidateLine.test(candidate))
+        throw new SfuError('malformed', `malformed SDP fragment: invalid candidate on line ${index + 1}`);
+      fragment.candidates.push({ candidate, sdpMid: mid });
+    }
+  }
+  if (fragment.candidates.length === 0 && !ended)
+    throw new SfuError('malformed', 'malformed SDP fragment: no candidate and no end-of-candidates');
+  return fragment;
+}

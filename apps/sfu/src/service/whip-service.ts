@@ -8,7 +8,7 @@ import { Participant } from '../rtc/participant.js';
 import type { Room } from '../rtc/room.js';
 import type { RoomManager } from '../rtc/room-manager.js';
 import { type RtcConfig, supportedCodecs } from '../rtc/transport.js';
-import { readWhipOffer, whipTrackRequests } from '../rtc/whip-offer.js';
+import { readTrickleFragment, readWhipOffer, whipTrackRequests } from '../rtc/whip-offer.js';
 import { readBody } from './room-service.js';
 import { participantKinds } from './rtc-service.js';
 
@@ -79,11 +79,7 @@ export class WhipService {
       const error = asSfuError(thrown);
       if (error.code === 'internal') this.log.error({ err: thrown }, 'whip request failed');
       else this.log.debug({ err: error.message, method: req.method }, 'whip request refused');
-      if (!res.headersSent) {
-        res
-          .writeHead(whipStatus[error.code], { 'content-type': 'application/json' })
-          .end(JSON.stringify({ error: error.message }));
-      }
+      if (!res.headersSent) refuse(res, whipStatus[error.code], error.message);
     }
   }
 
@@ -135,55 +131,45 @@ export class WhipService {
     }
     this.superviseConnection(room, participant);
     this.log.info({ room: roomName, participant: identity, sid: participant.sid }, 'whip session created');
-    const etag = iceUfrag(answer);
     res
       .writeHead(201, {
         'content-type': 'application/sdp',
         location: `${whipPath}/${participant.sid}`,
-        ...(etag ? { etag } : {}),
+        etag: sessionTag(participant),
       })
       .end(answer);
   }
 
   /**
-   * Trickle ICE (an `application/trickle-ice-sdpfrag` with the ETag of the session as If-Match).
-   * An ICE restart (`If-Match: *`) is refused: werift cannot restart ICE on the answering side; an encoder
-   * that lost its path POSTs again, which replaces its session (same identity).
+   * A PATCH (RFC 9725 §4.3): trickle ICE, an `application/trickle-ice-sdpfrag` whose If-Match is the
+   * session's ETag (428 without one, 412 for another session's) -> its candidates reach the session, 204.
+   * An ICE restart (`If-Match: *`, new credentials) is 422, as the RFC asks of a session that trickles but
+   * cannot restart (werift cannot restart ICE on the answering side): an encoder that lost its path POSTs
+   * again, which replaces its session (same identity). A malformed fragment is 400 and changes nothing.
    */
   private async patch(req: IncomingMessage, res: ServerResponse, sid: string): Promise<void> {
     requireContentType(req, 'application/trickle-ice-sdpfrag');
     const ifMatch = req.headers['if-match'];
-    if (!ifMatch) {
-      res
-        .writeHead(428, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ error: 'missing entity tag' }));
-      return;
-    }
+    if (!ifMatch) return refuse(res, 428, 'missing entity tag: send the ETag of the session as If-Match');
     const { participant } = await this.session(req, sid);
-    const fragment = Buffer.from(await readBody(req)).toString('utf8');
-    if (ifMatch === '*') {
-      res
-        .writeHead(501, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ error: 'ICE restart is not supported: POST a new offer' }));
-      return;
+    const body = Buffer.from(await readBody(req)).toString('utf8');
+    if (ifMatch.trim() === '*')
+      return refuse(res, 422, 'ICE restart is not supported: POST a new offer to replace the session');
+    if (!entityTags(ifMatch).includes(sessionTag(participant)))
+      return refuse(res, 412, 'the If-Match entity tag is not this session’s ETag');
+    const fragment = readTrickleFragment(body);
+    const remote = iceUfrag(participant.publisher.pc.remoteDescription?.sdp ?? '');
+    if (fragment.ufrag !== undefined && fragment.ufrag !== remote)
+      throw new SfuError(
+        'invalid_argument',
+        'ICE credential mismatch: the fragment names other ICE credentials',
+      );
+    for (const { candidate, sdpMid } of fragment.candidates) {
+      // RFC 9725 §4.3.2: a candidate the session cannot use is dropped silently, the PATCH still succeeds.
+      await participant.publisher
+        .addIceCandidate({ candidate, sdpMid, sdpMLineIndex: sdpMid === undefined ? 0 : undefined })
+        .catch((error: Error) => this.log.debug({ err: error.message, sid }, 'trickled candidate dropped'));
     }
-    const ours = iceUfrag(participant.publisher.pc.localDescription?.sdp ?? '');
-    if (ifMatch.replace(/^W\//, '').replaceAll('"', '') !== ours)
-      throw new SfuError('invalid_argument', 'ICE credential mismatch');
-    let mid: string | undefined;
-    let found = false;
-    for (const line of fragment.split(/\r?\n/)) {
-      if (line.startsWith('a=mid:')) mid = line.slice('a=mid:'.length).trim();
-      if (!line.startsWith('a=candidate:')) continue;
-      found = true;
-      await participant.publisher.addIceCandidate({
-        candidate: line.slice(2).trim(),
-        sdpMid: mid,
-        sdpMLineIndex: mid ? undefined : 0,
-      });
-    }
-    if (!found && !/^a=end-of-candidates/m.test(fragment))
-      throw new SfuError('invalid_argument', 'invalid SDP fragment: no candidate');
     res.writeHead(204).end();
   }
 
@@ -227,7 +213,29 @@ function requireContentType(req: IncomingMessage, expected: string): void {
     throw new SfuError('malformed', `unsupported content-type: ${req.headers['content-type'] ?? ''}`);
 }
 
-/** The ICE ufrag of a description: LiveKit's entity tag for a session's ICE credentials. */
+/** The ICE ufrag of a description. */
 function iceUfrag(sdp: string): string | undefined {
   return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
+}
+
+/** The session's ETag: a strong entity tag of its ICE credentials (our ufrag), as LiveKit tags them. */
+function sessionTag(participant: Participant): string {
+  return `"${iceUfrag(participant.publisher.pc.localDescription?.sdp ?? '') ?? participant.sid}"`;
+}
+
+/**
+ * The entity tags of an If-Match (RFC 9110 §13.1.1: a list; a weak tag never matches strongly). A bare
+ * value is taken as quoted: livekit-server's ETag is unquoted, and encoders echo what they were given.
+ */
+function entityTags(ifMatch: string): string[] {
+  return ifMatch
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== '' && !tag.startsWith('W/'))
+    .map((tag) => (tag.startsWith('"') ? tag : `"${tag}"`));
+}
+
+/** A refusal as LiveKit's WHIP service writes it: `{ "error": reason }`. */
+function refuse(res: ServerResponse, status: number, reason: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: reason }));
 }

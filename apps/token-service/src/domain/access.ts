@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FeedGrantInput } from '@scenecast/contract/grants';
 import type { Kysely } from 'kysely';
 import type { Brand, Database } from '../db/schema.js';
-import { DomainError, hashSecret } from './store.js';
+import { DomainError, feedGrants, hashSecret } from './store.js';
 
 const secret = () => randomBytes(32).toString('base64url');
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
@@ -118,23 +118,10 @@ export class Access {
    * expired get different answers, so the page can tell the person holding the phone which it is.
    */
   async publishFeed(code: string): Promise<PublishFeed> {
-    const row = await this.db
-      .selectFrom('publish_codes')
-      .innerJoin('feeds', 'feeds.id', 'publish_codes.feed_id')
+    const row = await feedGrants(this.db)
+      .innerJoin('publish_codes', 'publish_codes.feed_id', 'feeds.id')
       .innerJoin('shows', 'shows.id', 'feeds.show_id')
-      .innerJoin('scenes', (join) =>
-        join.onRef('scenes.show_id', '=', 'feeds.show_id').onRef('scenes.id', '=', 'feeds.scene_id'),
-      )
-      .select([
-        'feeds.id',
-        'feeds.show_id as showId',
-        'feeds.scene_id as sceneId',
-        'scenes.kind as sceneKind',
-        'feeds.identity',
-        'feeds.label',
-        'shows.title as showTitle',
-        'publish_codes.expires_at as expiresAt',
-      ])
+      .select(['shows.title as showTitle', 'publish_codes.expires_at as expiresAt'])
       .where('publish_codes.code_hash', '=', hashSecret(code))
       .executeTakeFirst();
     if (!row) throw new DomainError(404, 'this publish link is not valid (it was revoked, or mistyped)');
@@ -173,20 +160,8 @@ export class Access {
 
   /** The feed a stream key publishes; undefined for a key that never existed or was replaced or revoked. */
   async whipFeed(key: string): Promise<FeedGrantInput | undefined> {
-    return this.db
-      .selectFrom('whip_keys')
-      .innerJoin('feeds', 'feeds.id', 'whip_keys.feed_id')
-      .innerJoin('scenes', (join) =>
-        join.onRef('scenes.show_id', '=', 'feeds.show_id').onRef('scenes.id', '=', 'feeds.scene_id'),
-      )
-      .select([
-        'feeds.id',
-        'feeds.show_id as showId',
-        'feeds.scene_id as sceneId',
-        'scenes.kind as sceneKind',
-        'feeds.identity',
-        'feeds.label',
-      ])
+    return feedGrants(this.db)
+      .innerJoin('whip_keys', 'whip_keys.feed_id', 'feeds.id')
       .where('whip_keys.key_hash', '=', hashSecret(key))
       .executeTakeFirst();
   }

@@ -52,6 +52,25 @@ async function claimingKey<T>(write: Promise<T>, conflict: string): Promise<T> {
     throw taken ? new DomainError(409, conflict) : error;
   }
 }
+/**
+ * Feeds with what their grant depends on (`FeedGrantInput`: the scene's kind comes from the scene); every
+ * lookup of a feed to mint a token for (by owner, publish code or stream key) joins on from here.
+ */
+export function feedGrants(db: Kysely<Database>) {
+  return db
+    .selectFrom('feeds')
+    .innerJoin('scenes', (join) =>
+      join.onRef('scenes.show_id', '=', 'feeds.show_id').onRef('scenes.id', '=', 'feeds.scene_id'),
+    )
+    .select([
+      'feeds.id',
+      'feeds.show_id as showId',
+      'feeds.scene_id as sceneId',
+      'scenes.kind as sceneKind',
+      'feeds.identity',
+      'feeds.label',
+    ]);
+}
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 function sceneView(scene: SceneRow, feeds: FeedRow[]): Scene {
@@ -388,20 +407,8 @@ export class Store {
 
   /** A feed with its scene's kind (what its grant depends on), if the brand owns it. */
   async ownedFeed(brandId: string, feedId: string): Promise<FeedGrantInput> {
-    const feed = await this.db
-      .selectFrom('feeds')
+    const feed = await feedGrants(this.db)
       .innerJoin('shows', 'shows.id', 'feeds.show_id')
-      .innerJoin('scenes', (join) =>
-        join.onRef('scenes.show_id', '=', 'feeds.show_id').onRef('scenes.id', '=', 'feeds.scene_id'),
-      )
-      .select([
-        'feeds.id',
-        'feeds.show_id as showId',
-        'feeds.scene_id as sceneId',
-        'scenes.kind as sceneKind',
-        'feeds.identity',
-        'feeds.label',
-      ])
       .where('feeds.id', '=', feedId)
       .where('shows.brand_id', '=', brandId)
       .executeTakeFirst();

@@ -10,6 +10,7 @@ import { bearer, requireBrand } from '../auth.js';
 import { reply, routeOf } from '../endpoint.js';
 import { HttpError, sendProblem } from '../problem.js';
 import { clientAddress, rateLimit } from '../rate-limit.js';
+import { WhipEtags } from '../whip-etags.js';
 
 /** The feed token an encoder's session is admitted with: it only has to reach the engine's `/whip/v1`. */
 const whipTokenTtlSeconds = 60;
@@ -76,19 +77,30 @@ export function whipIngestRoutes(access: Access, tokens: TokenIssuer, config: Co
     onLimited: (res, detail) => sendProblem(res, 429, detail),
   });
   const body = express.raw({ type: () => true, limit: sdpLimit });
+  const etags = new WhipEtags(config.livekit.apiSecret);
 
-  /** Passes a request on to the engine with the feed's token, and its answer back. */
-  async function forward(req: Request, res: Response, enginePath: string): Promise<void> {
+  /**
+   * Passes a request on to the engine with the feed's token, and its answer back. A PATCH's If-Match must
+   * be the session's ETag as we sealed it (412 otherwise; none, or `*` for an ICE restart, the engine
+   * answers); the engine gets its own tag.
+   */
+  async function forward(req: Request, res: Response, session?: string): Promise<void> {
     const key = bearer(req.headers.authorization);
     const feed = key ? await access.whipFeed(key) : undefined;
     if (!feed)
       throw new HttpError(401, 'unknown or revoked stream key: copy the current one from the console');
     const { token } = await tokens.feed(feed, false, whipTokenTtlSeconds);
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-    for (const name of ['content-type', 'if-match'] as const) {
-      const value = req.headers[name];
-      if (value) headers[name] = value;
+    const contentType = req.headers['content-type'];
+    if (contentType) headers['content-type'] = contentType;
+    const ifMatch = req.headers['if-match'];
+    if (ifMatch && req.method === 'PATCH' && session !== undefined) {
+      const engineTag = ifMatch.trim() === '*' ? '*' : etags.open(session, ifMatch);
+      if (!engineTag) throw new HttpError(412, 'the If-Match entity tag is not this session’s ETag');
+      headers['if-match'] = engineTag;
     }
+    const enginePath =
+      session === undefined ? engineWhipPath : `${engineWhipPath}/${encodeURIComponent(session)}`;
     const payload = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
     let answer: globalThis.Response;
     try {
@@ -113,10 +125,13 @@ export function whipIngestRoutes(access: Access, tokens: TokenIssuer, config: Co
     }
     const location = answer.headers.get('location');
     if (location) res.set('location', location.replace(engineWhipPath, e.whipIngest.path));
-    for (const name of ['content-type', 'etag', 'link']) {
+    for (const name of ['content-type', 'link']) {
       const value = answer.headers.get(name);
       if (value) res.set(name, value);
     }
+    const etag = answer.headers.get('etag');
+    const named = session ?? location?.split('/').pop();
+    if (etag && named) res.set('etag', etags.seal(decodeURIComponent(named), etag));
     res.set('cache-control', 'no-store');
     res.status(answer.status).send(text);
   }
@@ -125,8 +140,8 @@ export function whipIngestRoutes(access: Access, tokens: TokenIssuer, config: Co
   router.get(paths, (_req, res) => {
     res.status(204).end();
   });
-  router.post(routeOf(e.whipIngest), limiter, body, (req, res) => forward(req, res, engineWhipPath));
-  const session = (req: Request) => `${engineWhipPath}/${encodeURIComponent(String(req.params.session))}`;
+  router.post(routeOf(e.whipIngest), limiter, body, (req, res) => forward(req, res));
+  const session = (req: Request) => String(req.params.session);
   router.patch(routeOf(e.whipTrickle), limiter, body, (req, res) => forward(req, res, session(req)));
   router.delete(routeOf(e.whipEnd), limiter, (req, res) => forward(req, res, session(req)));
   return router;
