@@ -24,6 +24,8 @@ const scene = 'farm';
 interface Run {
   /** Open → the camera preview ready (Start enabled): the baseline, no engine involved. */
   preview: number;
+  /** Open → the phone's page says Live (connected, its tracks published). */
+  phoneLive: number;
   /** Open → the feed live in the token service's (the console's) view. */
   live: number;
   /** Open → the first decoded frame at the subscriber. */
@@ -75,7 +77,11 @@ async function once(stack: Stack, browser: Browser, feedId: string): Promise<Run
     await start.waitFor({ timeout: 60_000 });
     const previewAt = Date.now();
     await start.click();
-    const [liveAt] = await Promise.all([
+    const [phoneLiveAt, liveAt] = await Promise.all([
+      page
+        .locator('[data-testid=publish-state]:text-is("Live")')
+        .waitFor({ timeout: 60_000 })
+        .then(() => Date.now()),
       when(() => feedLive(stack, feedId), 'the feed live in the console'),
       waitFor(() => firstFrameAt !== undefined, {
         what: 'the first frame at the subscriber',
@@ -84,7 +90,12 @@ async function once(stack: Stack, browser: Browser, feedId: string): Promise<Run
     ]);
     await page.click('button:text("Stop")');
     await when(async () => !(await feedLive(stack, feedId)), 'the feed offline after Stop');
-    return { preview: previewAt - openedAt, live: liveAt - openedAt, firstFrame: firstFrameAt! - openedAt };
+    return {
+      preview: previewAt - openedAt,
+      phoneLive: phoneLiveAt - openedAt,
+      live: liveAt - openedAt,
+      firstFrame: firstFrameAt! - openedAt,
+    };
   } finally {
     await context.close();
     await subscriber.disconnect();
@@ -122,6 +133,7 @@ export async function run(): Promise<void> {
   console.log('| link opened → | engine | p50 ms | p95 ms | max ms |\n| --- | --- | ---: | ---: | ---: |');
   const rows: [string, keyof Run][] = [
     ['camera preview ready (baseline, no engine)', 'preview'],
+    ["the phone's page says Live", 'phoneLive'],
     ['feed live in the console', 'live'],
     ['first frame at a subscriber', 'firstFrame'],
   ];
