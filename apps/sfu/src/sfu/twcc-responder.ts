@@ -97,10 +97,6 @@ export class TwccFeedback {
 
   constructor(private readonly senderSsrc: number) {}
 
-  get size(): number {
-    return this.arrivals.length;
-  }
-
   /** A packet with this 16-bit transport-wide sequence number arrived at `atUs`. */
   record(seq16: number, atUs: number, mediaSsrc: number): void {
     const seq = this.unwrap(seq16);
