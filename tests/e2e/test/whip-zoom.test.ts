@@ -84,9 +84,17 @@ describe('a WHIP encoder’s 4K scene in the viewer', () => {
       devKeys.apiKey,
       devKeys.apiSecret,
     );
-    const encoder = (await roomService.listParticipants('demo')).find((p) => p.identity === feed.identity);
-    expect(encoder?.attributes[attributes.scene]).toBe('factory');
-    const layers = encoder?.tracks.find((t) => t.layers.length > 0)?.layers ?? [];
+    // (livekit-server lists the track once its media arrives.)
+    const encoder = await waitFor(
+      async () => {
+        const participants = await roomService.listParticipants('demo');
+        const found = participants.find((p) => p.identity === feed.identity);
+        return found?.tracks.some((t) => t.layers.length > 0) && found;
+      },
+      { what: 'the encoder’s video track at the engine' },
+    );
+    expect(encoder.attributes[attributes.scene]).toBe('factory');
+    const layers = encoder.tracks.find((t) => t.layers.length > 0)?.layers ?? [];
     console.info(
       `${stack.engine}: the encoder's video layers ${layers.map((l) => `${l.width}x${l.height}`).join(', ')}`,
     );
