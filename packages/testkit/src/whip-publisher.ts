@@ -23,6 +23,11 @@ export interface WhipPublisherOptions {
   codec?: 'vp8' | 'h264';
   width?: number;
   height?: number;
+  /**
+   * What the browser gives up when the send estimate or the CPU is short (RTCRtpSendParameters'); its
+   * default, maintain-framerate, sends a single 4K layer at a fraction of its size until the estimate is high.
+   */
+  degradationPreference?: 'maintain-framerate' | 'maintain-resolution' | 'balanced';
   /** The fake camera's frame rate; default 30. */
   frameRate?: number;
   /**
@@ -61,7 +66,7 @@ export interface WhipPublisher {
  * `peerConnectionFactory` adds the simulcast encodings the client has no option for.
  */
 const publishScript = `
-async function publish({ endpoint, token, simulcast, layerKbps, codec, width, height, frameRate }) {
+async function publish({ endpoint, token, simulcast, layerKbps, degradationPreference, codec, width, height, frameRate }) {
   const stream = await navigator.mediaDevices.getUserMedia({
     video: { width: { exact: width }, height: { exact: height }, frameRate },
     audio: true,
@@ -77,6 +82,11 @@ async function publish({ endpoint, token, simulcast, layerKbps, codec, width, he
         ? [{ rid: 'q', scaleResolutionDownBy: 4, ...cap(0) }, { rid: 'h', scaleResolutionDownBy: 2, ...cap(1) }, { rid: 'f', ...cap(2) }]
         : undefined;
       const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams, sendEncodings });
+      if (degradationPreference) {
+        const parameters = transceiver.sender.getParameters();
+        parameters.degradationPreference = degradationPreference;
+        transceiver.sender.setParameters(parameters).catch((e) => console.error('WHIPClient: ' + e.message));
+      }
       if (codec) {
         const codecs = RTCRtpSender.getCapabilities('video').codecs;
         const first = codecs.filter((c) => c.mimeType.toLowerCase() === 'video/' + codec &&
@@ -186,6 +196,7 @@ export async function publishWhipFromChromium(options: WhipPublisherOptions): Pr
         token: options.token,
         simulcast: options.simulcast ?? false,
         layerKbps: options.layerKbps,
+        degradationPreference: options.degradationPreference,
         codec: options.codec,
         width: options.width ?? 1280,
         height: options.height ?? 720,

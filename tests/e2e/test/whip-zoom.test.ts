@@ -1,13 +1,14 @@
 // Issue #13, end to end: an encoder publishes a scene of the demo show over WHIP and a viewer zooms into it at
 // 3840x2160. The encoder is @eyevinn/whip-web-client with Chromium's fake 3840x2160 camera (simulcast: three
-// layers), posting to the token service's WHIP URL with the feed's stream key; the viewer is the built viewer
-// app. Both are pages of one Chromium (this machine runs one at a time). Both engines.
+// layers on the embedded SFU, one on livekit-server: see below), posting to the token service's WHIP URL with
+// the feed's stream key; the viewer is the built viewer app. Both are pages of one Chromium (this machine runs
+// one at a time). Both engines.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attributes } from '@scenecast/contract';
 import { demoCameras, type Stack, startStack } from '@scenecast/demo';
-import { devKeys } from '@scenecast/engine';
+import { devKeys, selectedEngine } from '@scenecast/engine';
 import {
   launchChromium,
   type OutboundLayer,
@@ -57,8 +58,13 @@ async function sent(encoder: WhipPublisher): Promise<string> {
     .join(', ');
 }
 
+// livekit-server (v1.13.5) takes a WHIP simulcast offer's three rids but refuses the second and third as a
+// "duplicate layer" (its log) and forwards only the first, so its viewers never get more than a quarter of the
+// picture (apps/sfu/README, compatibility): there the encoder sends its one 4K layer.
+const simulcast = selectedEngine() === 'embedded';
+
 describe('a WHIP encoder’s 4K scene in the viewer', () => {
-  it('publishes 3840x2160 with simulcast through the stream key; the zoomed viewer shows 2160 rows', async () => {
+  it(`publishes 3840x2160${simulcast ? ' with simulcast' : ''} through the stream key; the zoomed viewer shows 2160 rows`, async () => {
     const feed = await stack.brand.addFeed('demo', {
       sceneId: 'factory',
       label: 'Curing line (OBS)',
@@ -69,10 +75,12 @@ describe('a WHIP encoder’s 4K scene in the viewer', () => {
       browser,
       endpoint: url,
       token: streamKey,
-      simulcast: true,
+      simulcast,
       // An encoder's bitrate setting: the top layer then needs about 3 Mbps of the browser's send estimate
       // rather than the 6 its defaults ask, which a busy 2-core machine's loopback keeps reaching.
       layerKbps: [150, 500, 2500],
+      // A 4K encoder keeps its size and drops frames when short of CPU, as OBS does.
+      degradationPreference: 'maintain-resolution',
       width: 3840,
       height: 2160,
       frameRate: 10,
@@ -98,7 +106,7 @@ describe('a WHIP encoder’s 4K scene in the viewer', () => {
     console.info(
       `${stack.engine}: the encoder's video layers ${layers.map((l) => `${l.width}x${l.height}`).join(', ')}`,
     );
-    expect(layers.length).toBe(3);
+    expect(layers.length).toBe(simulcast ? 3 : 1);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors: string[] = [];
