@@ -130,7 +130,9 @@ describe('a WHIP encoder’s 4K scene in the viewer', () => {
       async () => {
         const stage = await stagePicture(page);
         if (stage.height === 2160) return stage;
-        throw new Error(`the stage at ${stage.width}x${stage.height}, the encoder sending ${await sent(publisher!)}`);
+        throw new Error(
+          `the stage at ${stage.width}x${stage.height}, the encoder sending ${await sent(publisher!)}`,
+        );
       },
       { what: '2160 rows on the zoomed stage', timeoutMs: 120_000, intervalMs: 500 },
     );
@@ -142,7 +144,9 @@ describe('a WHIP encoder’s 4K scene in the viewer', () => {
       { what: 'the stats panel at 3840×2160' },
     );
     const zooms = await page.evaluate(() => window.scenecast?.zooms ?? []);
-    console.info(`${stack.engine}: zoom to full resolution took ${zooms.map(Math.round).join(', ') || '–'} ms`);
+    console.info(
+      `${stack.engine}: zoom to full resolution took ${zooms.map(Math.round).join(', ') || '–'} ms`,
+    );
     await page.screenshot({ path: join(artifacts, `whip-zoomed-${stack.engine}.png`) });
     expect(errors).toEqual([]);
     await page.close();
