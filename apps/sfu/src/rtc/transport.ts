@@ -6,7 +6,11 @@ import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpHeaderExtensionParameters,
+  type RtcpPacket,
+  type RtpHeader,
   type RtpPacket,
+  serializeTransportWideCC,
+  uint16Add,
   useAbsSendTime,
   useH264,
   useNACK,
@@ -23,6 +27,7 @@ import {
 } from 'werift';
 import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
+import { wireOverheadBytes } from '../sfu/bitrate-meter.js';
 import { TwccResponder } from '../sfu/twcc-responder.js';
 
 export interface RtcConfig {
@@ -39,6 +44,12 @@ export interface IceCandidateJson {
   sdpMid?: string | undefined;
   sdpMLineIndex?: number | undefined;
   usernameFragment?: string | undefined;
+}
+
+/** What a subscriber's bandwidth estimate reads: each RTP packet as it leaves, each RTCP packet that arrives. */
+export interface MediaWatcher {
+  rtpSent(transportSeq: number, bytes: number, atMs: number): void;
+  rtcp(packet: RtcpPacket): void;
 }
 
 interface TransportEvents {
@@ -114,6 +125,8 @@ export class Transport extends EventEmitter<TransportEvents> {
   private restartIceNext = false;
   private closed = false;
   private readonly twcc = new Map<RTCDtlsTransport, TwccResponder>();
+  private watcher: MediaWatcher | undefined;
+  private readonly watched = new Set<RTCDtlsTransport>();
 
   constructor(
     readonly role: TransportRole,
@@ -205,6 +218,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       this.restartIceNext = false;
       const offer = await this.pc.createOffer({ iceRestart });
       await this.pc.setLocalDescription(offer);
+      this.watchDtls();
       this.offerId += 1;
       this.emit('offer', this.pc.localDescription?.sdp ?? offer.sdp, this.offerId);
     } catch (error) {
@@ -218,6 +232,46 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.negotiating = false;
   }
 
+  /** Report what this connection sends and the RTCP it gets back (the subscriber's bandwidth estimate). */
+  watchMedia(watcher: MediaWatcher): void {
+    this.watcher = watcher;
+    this.watchDtls();
+  }
+
+  /**
+   * Every RTP packet a watched DTLS transport sends passes here with its transport-wide sequence number
+   * (the header extension werift's senders stamp, negotiated on the subscriber connection so browsers send
+   * transport-cc feedback). werift stamps each packet just before this call; its RTX retransmissions reuse
+   * the original packet's extensions and so its number, and get a fresh one here, so that feedback reports
+   * them apart and they count toward what the link carries.
+   */
+  private watchDtls(): void {
+    const watcher = this.watcher;
+    if (!watcher) return;
+    for (const dtls of this.pc.dtlsTransports) {
+      if (this.watched.has(dtls)) continue;
+      this.watched.add(dtls);
+      const send = dtls.sendRtp.bind(dtls);
+      dtls.sendRtp = (payload: Buffer, header: RtpHeader) => {
+        const id = this.extensionIds().twcc;
+        const extension = id === undefined ? undefined : header.extensions.find((e) => e.id === id);
+        if (extension && extension.payload.length >= 2) {
+          let seq = extension.payload.readUInt16BE(0);
+          if (seq !== dtls.transportSequenceNumber) {
+            seq = uint16Add(dtls.transportSequenceNumber, 1);
+            dtls.transportSequenceNumber = seq;
+            header.extensions = header.extensions.map((e) =>
+              e.id === id ? { id, payload: serializeTransportWideCC(seq) } : e,
+            );
+          }
+          watcher.rtpSent(seq, header.serializeSize + payload.length + wireOverheadBytes, performance.now());
+        }
+        return send(payload, header);
+      };
+      dtls.onRtcp.subscribe(guard('bwe_rtcp', this.log, (packet: RtcpPacket) => watcher.rtcp(packet)));
+    }
+  }
+
   /** One TWCC responder per DTLS transport (bundled: one per connection) that carries media to us. */
   private startCongestionFeedback(): void {
     for (const dtls of this.pc.dtlsTransports) {
@@ -229,7 +283,7 @@ export class Transport extends EventEmitter<TransportEvents> {
   }
 
   /** Negotiated ids of the header extensions congestion feedback reads. */
-  private extensionIds(): { twcc?: number; absSendTime?: number } {
+  extensionIds(): { twcc?: number; absSendTime?: number } {
     const ids: { twcc?: number; absSendTime?: number } = {};
     for (const [id, uri] of Object.entries(this.pc.extIdUriMap)) {
       if (uri === transportWideCcUri) ids.twcc = Number(id);

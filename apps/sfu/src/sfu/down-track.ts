@@ -5,11 +5,14 @@ import { metrics } from '../telemetry.js';
 import { LossBasedCap } from './congestion.js';
 import { Forwarder } from './forwarder.js';
 import type { PacketSink, TrackReceiver } from './receiver.js';
+import type { TrackAllocation } from './stream-allocator.js';
 
 /**
  * One subscriber's copy of a published track: the I/O around its `Forwarder`. Writes the packets the
  * forwarder lets through to the werift sender (which stamps its own SSRC and answers NACKs from its
- * cache), relays keyframe requests upstream, and feeds the subscriber's loss reports to its congestion cap.
+ * cache) and relays keyframe requests upstream. Its layer ceiling comes from the subscriber's bandwidth
+ * allocator (`setAllocation`) once that subscriber's transport-cc feedback flows; before that — or for a
+ * client that sends none — from its own loss reports (`LossBasedCap`).
  */
 export class DownTrack implements PacketSink {
   private closed = false;
@@ -17,9 +20,13 @@ export class DownTrack implements PacketSink {
   private readonly congestion = new LossBasedCap();
   private sentInWindow = 0;
   private nackedInWindow = 0;
+  /** The subscriber disabled the track (UpdateTrackSettings). */
+  private disabled = false;
+  /** The bandwidth allocator's share; undefined while it does not manage this track. */
+  private allocation: TrackAllocation | undefined;
 
   constructor(
-    private readonly receiver: TrackReceiver,
+    readonly receiver: TrackReceiver,
     readonly sender: RTCRtpSender,
     target: VideoQuality,
   ) {
@@ -62,7 +69,7 @@ export class DownTrack implements PacketSink {
     if (report)
       metrics.packetLoss.observe({ direction: 'outgoing', type: 'video' }, (report.fractionLost / 256) * 100);
     const current = this.forwarder.currentQuality;
-    if (!report || current === undefined) return;
+    if (!report || current === undefined || this.allocation !== undefined) return;
     const nackRatio = sent >= 20 ? Math.min(1, nacked / sent) : 0;
     const before = this.congestion.cap;
     const cap = this.congestion.report(Math.max(report.fractionLost / 256, nackRatio), current);
@@ -80,6 +87,12 @@ export class DownTrack implements PacketSink {
     return this.forwarder.targetQuality;
   }
 
+  /** The subscriber disabled it. */
+  get isDisabled(): boolean {
+    return this.disabled;
+  }
+
+  /** Nothing is forwarded: disabled by the subscriber, or paused for want of bandwidth. */
   get isPaused(): boolean {
     return this.forwarder.isPaused;
   }
@@ -89,8 +102,28 @@ export class DownTrack implements PacketSink {
     if (keyframe !== undefined) this.receiver.requestKeyframe(keyframe);
   }
 
-  setPaused(paused: boolean): void {
-    const keyframe = this.forwarder.setPaused(paused);
+  setDisabled(disabled: boolean): void {
+    this.disabled = disabled;
+    this.updatePaused();
+  }
+
+  /**
+   * The subscriber's bandwidth allocator decides from now on: a layer caps what the forwarder picks
+   * (it still switches only at that layer's keyframe); 'paused' stops the track until bandwidth returns.
+   */
+  setAllocation(allocation: TrackAllocation): void {
+    if (allocation === this.allocation) return;
+    this.allocation = allocation;
+    if (allocation !== 'paused') {
+      const keyframe = this.forwarder.setCap(allocation);
+      if (!this.forwarder.isPaused && keyframe !== this.forwarder.currentQuality)
+        this.receiver.requestKeyframe(keyframe);
+    }
+    this.updatePaused();
+  }
+
+  private updatePaused(): void {
+    const keyframe = this.forwarder.setPaused(this.disabled || this.allocation === 'paused');
     if (keyframe !== undefined) this.receiver.requestKeyframe(keyframe);
   }
 

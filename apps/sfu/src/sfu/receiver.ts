@@ -2,6 +2,7 @@ import type { VideoQuality } from '@livekit/protocol';
 import type { MediaStreamTrack, RtpPacket } from 'werift';
 import { guard, reportFault } from '../guard.js';
 import { metrics } from '../telemetry.js';
+import { BitrateMeter, wireOverheadBytes } from './bitrate-meter.js';
 import { isKeyframe } from './keyframe.js';
 import { NackGenerator, nackIntervalMs } from './nack-generator.js';
 
@@ -27,7 +28,7 @@ interface Layer {
   nack: NackGenerator | undefined;
   lastPacketAt: number;
   lastKeyframeRequestAt: number;
-  bytes: number;
+  bitrate: BitrateMeter;
 }
 
 const layerStaleMs = 1500;
@@ -71,7 +72,7 @@ export class TrackReceiver {
       nack: undefined,
       lastPacketAt: 0,
       lastKeyframeRequestAt: 0,
-      bytes: 0,
+      bitrate: new BitrateMeter(),
     };
     if (video) layer.nack = new NackGenerator();
     this.layers.set(quality, layer);
@@ -86,7 +87,7 @@ export class TrackReceiver {
             this.nackTimer.unref();
           }
         }
-        layer.bytes += packet.payload.length;
+        layer.bitrate.add(packet.serializeSize + wireOverheadBytes, layer.lastPacketAt);
         metrics.packets.inc({ direction: 'incoming', kind: this.kind });
         metrics.bytes.inc({ direction: 'incoming', kind: this.kind }, packet.payload.length);
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
@@ -161,6 +162,11 @@ export class TrackReceiver {
       .filter(([, layer]) => now - layer.lastPacketAt < layerStaleMs)
       .map(([quality]) => quality)
       .sort((a, b) => a - b);
+  }
+
+  /** What a layer costs a subscriber, as the publisher sends it now (bit/s); undefined when unknown. */
+  bitrate(quality: VideoQuality, now = performance.now()): number | undefined {
+    return this.layers.get(quality)?.bitrate.bps(now);
   }
 
   hasLayer(quality: VideoQuality): boolean {
