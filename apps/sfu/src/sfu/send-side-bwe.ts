@@ -5,18 +5,26 @@ import type { TwccReport } from './twcc-responder.js';
 const groupMs = 5;
 /** The lowest one-way delay over this window is the path's base delay; above it is queueing. */
 const baseWindowMs = 10_000;
-/** Queueing sustained above this over `sustainMs` of groups means the link cannot carry what is sent. */
+/**
+ * Queueing sustained above this over `sustainMs` of groups means the link cannot carry what is sent,
+ * once it held for `confirmMs` of feedback (a browser that stalled reads one late burst; a queue stays).
+ */
 const congestedDelayMs = 50;
-const sustainMs = 200;
+const sustainMs = 150;
+const confirmMs = 100;
 /** Congestion is over once queueing stayed below this for `clearMs`. */
 const clearDelayMs = 25;
 const clearMs = 300;
 /** Loss over the last `lossWindowMs` of packets with a known fate that means congestion… */
 const congestedLoss = 0.1;
 const lossWindowMs = 500;
+/** What the link delivered is measured over this much of the newest arrivals. */
+const deliveryWindowMs = 500;
 const minLossPackets = 20;
 /** …unless nearly nothing arrived: that is an outage (link down), not a rate to adapt to. */
 const outageDeliveredShare = 0.25;
+/** Losses in one unbroken run over this much send time are an outage too, not congestion's drops. */
+const outageRunMs = 300;
 /** The estimate after a cut: this share of what the link delivered while congested. */
 const backoff = 0.9;
 /** While still congested this long after a cut, with queueing not falling, cut again (deeper). */
@@ -37,6 +45,8 @@ interface SentPacket {
   /** Arrival on the receiver's clock (ms), once feedback said so. */
   recvMs?: number;
   lost?: boolean;
+  /** Lost in an outage: neither loss nor delivery to the estimate. */
+  outage?: boolean;
 }
 
 interface PacketGroup {
@@ -92,6 +102,7 @@ export class SendSideBwe {
   private estimate = Number.POSITIVE_INFINITY;
   private congestion: CongestionState = 'clear';
   private lastCut: { atMs: number; queueMs: number } | undefined;
+  private overloadedSince: number | undefined;
   private lastFeedbackMs: number | undefined;
   private cluster: ProbeCluster | undefined;
 
@@ -158,16 +169,26 @@ export class SendSideBwe {
   feedback(reports: readonly TwccReport[], nowMs: number): boolean {
     if (this.highestSeq === undefined || reports.length === 0) return false;
     this.lastFeedbackMs = nowMs;
+    let run: SentPacket[] = [];
+    const endRun = () => {
+      if (run.length > 0 && run[run.length - 1]!.sentMs - run[0]!.sentMs >= outageRunMs)
+        for (const packet of run) packet.outage = true;
+      run = [];
+    };
     for (const report of reports) {
       const packet = this.at(this.highestSeq + seqDiff(report.seq, this.highestSeq & 0xffff));
       if (!packet || packet.size === 0) continue;
       if (report.atUs !== undefined) {
+        endRun();
         packet.recvMs = report.atUs / 1000;
         packet.lost = false;
+        packet.outage = false;
       } else if (packet.recvMs === undefined) {
         packet.lost = true;
+        run.push(packet);
       }
     }
+    endRun();
     this.groupArrivals();
     return this.detect(nowMs);
   }
@@ -280,35 +301,46 @@ export class SendSideBwe {
     return { min, max };
   }
 
-  /** Loss and the bitrate delivered over the newest packets whose fate is known. */
-  private lossWindow(): { loss: number; packets: number; deliveredBps: number } {
+  /** Loss over the newest packets whose fate is known. */
+  private lossWindow(): { loss: number; packets: number } {
     let arrived = 0;
     let lost = 0;
-    let bytes = 0;
-    let firstRecv = Number.POSITIVE_INFINITY;
-    let lastRecv = Number.NEGATIVE_INFINITY;
     let newestSent: number | undefined;
     for (let i = this.packets.length - 1; i >= this.start; i--) {
       const packet = this.packets[i]!;
-      if (packet.size === 0 || (packet.recvMs === undefined && !packet.lost)) continue;
+      if (packet.size === 0 || packet.outage || (packet.recvMs === undefined && !packet.lost)) continue;
       newestSent ??= packet.sentMs;
       if (newestSent - packet.sentMs > lossWindowMs) break;
-      if (packet.recvMs === undefined) {
-        lost += 1;
-        continue;
-      }
-      arrived += 1;
-      bytes += packet.size;
-      firstRecv = Math.min(firstRecv, packet.recvMs);
-      lastRecv = Math.max(lastRecv, packet.recvMs);
+      if (packet.recvMs === undefined) lost += 1;
+      else arrived += 1;
     }
     const total = arrived + lost;
-    const spanMs = lastRecv - firstRecv;
-    return {
-      loss: total > 0 ? lost / total : 0,
-      packets: total,
-      deliveredBps: arrived >= 10 && spanMs >= 50 ? (bytes * 8 * 1000) / spanMs : Number.NaN,
-    };
+    return { loss: total > 0 ? lost / total : 0, packets: total };
+  }
+
+  /**
+   * What the link delivered over the newest `deliveryWindowMs` of arrivals, bit/s (NaN when too little
+   * arrived to say). By arrival time: packets sent earlier that sat in the queue count, as they should.
+   */
+  private deliveredBps(): number {
+    let newestRecv: number | undefined;
+    let newestSent: number | undefined;
+    let firstRecv = Number.POSITIVE_INFINITY;
+    let bytes = 0;
+    let count = 0;
+    for (let i = this.packets.length - 1; i >= this.start; i--) {
+      const packet = this.packets[i]!;
+      if (packet.recvMs === undefined || packet.size === 0) continue;
+      newestRecv ??= packet.recvMs;
+      newestSent ??= packet.sentMs;
+      if (newestSent - packet.sentMs > 4 * deliveryWindowMs) break;
+      if (newestRecv - packet.recvMs > deliveryWindowMs) continue;
+      bytes += packet.size;
+      count += 1;
+      firstRecv = Math.min(firstRecv, packet.recvMs);
+    }
+    const spanMs = (newestRecv ?? 0) - firstRecv;
+    return count >= 10 && spanMs >= 50 ? (bytes * 8 * 1000) / spanMs : Number.NaN;
   }
 
   private detect(nowMs: number): boolean {
@@ -322,11 +354,13 @@ export class SendSideBwe {
     const queueMs = sustained?.min ?? 0;
     const before = { estimate: this.estimate, state: this.congestion };
     // A probe's own queueing is its result, not congestion: it is judged when the probe finishes.
-    const overloaded = (queued || lossy) && this.cluster === undefined;
+    if ((queued || lossy) && this.cluster === undefined) this.overloadedSince ??= nowMs;
+    else this.overloadedSince = undefined;
+    const overloaded = this.overloadedSince !== undefined && nowMs - this.overloadedSince >= confirmMs;
     if (this.congestion === 'clear') {
       if (overloaded) {
         this.congestion = 'congested';
-        this.cut(window.deliveredBps, false, nowMs, queueMs);
+        this.cut(this.deliveredBps(), false, nowMs, queueMs);
       }
     } else if (recent && recent.max < clearDelayMs && !lossy) {
       this.congestion = 'clear';
@@ -337,7 +371,7 @@ export class SendSideBwe {
       nowMs - this.lastCut.atMs >= recutMs &&
       queueMs >= this.lastCut.queueMs - 10
     ) {
-      this.cut(window.deliveredBps, true, nowMs, queueMs);
+      this.cut(this.deliveredBps(), true, nowMs, queueMs);
     }
     return before.estimate !== this.estimate || before.state !== this.congestion;
   }

@@ -59,11 +59,14 @@ export function allocate(tracks: readonly AllocatableTrack[], budgetBps: number)
 
   const granted = new Map<(typeof enabled)[number], VideoQuality>();
   const blocked = new Set<(typeof enabled)[number]>();
+  // The stage's floor: the middle layer, or all it asks for when that is less.
+  const floorOf = (entry: (typeof enabled)[number]) =>
+    entry.ladder.filter((q) => q <= stageFloor).pop() ?? entry.ladder[0]!;
   let left = budgetBps;
   for (const { entry, layer } of steps) {
     if (blocked.has(entry)) continue;
-    // Nothing for the rest when no stage track got even its lowest layer: video pauses entirely.
-    if (!stage.includes(entry) && !stage.some((s) => granted.has(s))) {
+    // The others get nothing while the stage is below its floor (and so when video pauses entirely).
+    if (!stage.includes(entry) && stage.some((s) => (granted.get(s) ?? -1) < floorOf(s))) {
       blocked.add(entry);
       continue;
     }
@@ -133,7 +136,7 @@ export class ProbeRegulator {
       usage + probeOverage * allocation.nextStepBps,
       Math.max(2 * estimateBps, usage + 300_000),
     );
-    const excessBps = Math.max(1, goalBps - Math.min(usage, estimateBps));
+    const excessBps = Math.max(1, goalBps - estimateBps);
     const durationMs = Math.min(
       maxProbeMs,
       Math.max(minProbeMs, (estimateBps * probeQueueBudgetMs) / excessBps),
