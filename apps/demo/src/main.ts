@@ -40,7 +40,7 @@ try {
     env: {
       PORT: String(sfuPort),
       LIVEKIT_WEBHOOK_URLS: `${tokenService}/v1/livekit/webhook`,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.SFU_LOG_LEVEL ?? 'warn',
     },
     ready: () => httpOk(`http://${host}:${sfuPort}/`),
   });

@@ -26,42 +26,77 @@ function track(
 const stage = (wanted: VideoQuality = HIGH) => track('studio', wanted);
 const thumbnails = [track('factory', LOW), track('farm', LOW)];
 
+type Shares = Record<string, VideoQuality | 'paused'>;
+
 describe('allocate', () => {
-  it.each<[string, number, Record<string, VideoQuality | 'paused'>, boolean]>([
+  // What a track has it keeps while the estimate covers it (`current`); each step above needs 15 % spare.
+  it.each<[string, number, Shares | undefined, Shares, boolean]>([
     [
       'an unbounded estimate: all they ask for',
       Number.POSITIVE_INFINITY,
+      undefined,
       { studio: HIGH, factory: LOW, farm: LOW },
       false,
     ],
-    ['8 Mbit/s: all of it', kbps(8000), { studio: HIGH, factory: LOW, farm: LOW }, false],
+    ['8 Mbit/s: all of it', kbps(8000), undefined, { studio: HIGH, factory: LOW, farm: LOW }, false],
     [
       '3 Mbit/s: the stage steps down to its floor, the thumbnails stay',
       kbps(3000),
+      { studio: HIGH, factory: LOW, farm: LOW },
       { studio: MEDIUM, factory: LOW, farm: LOW },
       true,
     ],
-    ['700 kbit/s: one thumbnail pauses', kbps(700), { studio: MEDIUM, factory: LOW, farm: 'paused' }, true],
+    [
+      '700 kbit/s: one thumbnail pauses',
+      kbps(700),
+      { studio: MEDIUM, factory: LOW, farm: LOW },
+      { studio: MEDIUM, factory: LOW, farm: 'paused' },
+      true,
+    ],
     [
       '500 kbit/s: the thumbnails pause before the stage drops below its floor',
       kbps(500),
+      { studio: MEDIUM, factory: LOW, farm: 'paused' },
       { studio: MEDIUM, factory: 'paused', farm: 'paused' },
       true,
     ],
     [
       '400 kbit/s: the stage below its floor, and nothing for the thumbnails',
       kbps(400),
+      { studio: MEDIUM, factory: 'paused', farm: 'paused' },
       { studio: LOW, factory: 'paused', farm: 'paused' },
       true,
     ],
     [
       '100 kbit/s: not even the lowest stage layer fits: all video pauses',
       kbps(100),
+      { studio: LOW, factory: 'paused', farm: 'paused' },
       { studio: 'paused', factory: 'paused', farm: 'paused' },
       true,
     ],
-  ])('%s', (_name, budget, expected, deficient) => {
-    const result = allocate([stage(), ...thumbnails], budget);
+    [
+      '700 kbit/s from nothing: a step up needs 15 % spare, so no thumbnail yet',
+      kbps(700),
+      undefined,
+      { studio: MEDIUM, factory: 'paused', farm: 'paused' },
+      true,
+    ],
+    [
+      '6.3 Mbit/s keeps the 2160p it has (5.9 used), though it could not step up to it (needs 7)',
+      kbps(6300),
+      { studio: HIGH, factory: LOW, farm: LOW },
+      { studio: HIGH, factory: LOW, farm: LOW },
+      false,
+    ],
+    [
+      '6.3 Mbit/s does not step up to 2160p',
+      kbps(6300),
+      { studio: MEDIUM, factory: LOW, farm: LOW },
+      { studio: MEDIUM, factory: LOW, farm: LOW },
+      true,
+    ],
+  ])('%s', (_name, budget, current, expected, deficient) => {
+    const result = allocate([stage(), ...thumbnails], budget, current && new Map(Object.entries(current)));
     expect(Object.fromEntries(result.tracks)).toEqual(expected);
     expect(result.deficient).toBe(deficient);
     const usage = Object.entries(expected).reduce(
@@ -85,7 +120,7 @@ describe('allocate', () => {
   });
 
   it('leaves out what the subscriber disabled, and costs it nothing', () => {
-    const result = allocate([stage(), track('factory', undefined), track('farm', LOW)], kbps(700));
+    const result = allocate([stage(), track('factory', undefined), track('farm', LOW)], kbps(800));
     expect(Object.fromEntries(result.tracks)).toEqual({ studio: MEDIUM, farm: LOW });
   });
 
@@ -101,7 +136,7 @@ describe('allocate', () => {
   });
 
   it('shares equally among tracks asked for the same layer: each gets its lowest first', () => {
-    const result = allocate([track('a', HIGH), track('b', HIGH)], kbps(700));
+    const result = allocate([track('a', HIGH), track('b', HIGH)], kbps(800));
     expect(Object.fromEntries(result.tracks)).toEqual({ a: MEDIUM, b: LOW });
   });
 
@@ -120,14 +155,15 @@ describe('ProbeRegulator', () => {
     expect(regulator.plan(heldBack, kbps(2700), 0)).toBeDefined();
   });
 
-  it('asks for the next step plus 20 %, at most twice the estimate, briefly enough to queue ~80 ms', () => {
+  it('asks for what the next step needs with its headroom plus 10 %, at most twice the estimate, briefly', () => {
     const regulator = new ProbeRegulator();
     const plan = regulator.plan(heldBack, kbps(2700), 0)!;
-    // 770 kbit/s + 1.2 × 5150 kbit/s = 6950, capped at 2 × 2700.
+    // 2160p needs (770 + 5150) / 0.85 = 6965 kbit/s, plus 10 %; capped at 2 × 2700, sent for 80 ms (the
+    // excess over the estimate, 2700 kbit/s, queues 80 ms on a 2.7 Mbit/s link).
     expect(plan.goalBps).toBe(kbps(5400));
     expect(plan.durationMs).toBeCloseTo(80, 0);
     const small = regulator.plan(heldBack, kbps(5800), 0)!;
-    expect(small.goalBps).toBeCloseTo(kbps(770 + 1.2 * 5150), -1);
+    expect(small.goalBps).toBeCloseTo((kbps(770 + 5150) / 0.85) * 1.1, -1);
     expect(small.durationMs).toBe(100);
   });
 

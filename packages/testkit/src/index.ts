@@ -5,3 +5,4 @@ export { publishSyntheticVideo } from './synthetic-video.js';
 export { devKey, devSecret, participantToken } from './tokens.js';
 export { setVideoQuality } from './video-quality.js';
 export { waitFor } from './wait.js';
+export { createNetNamespace, type NetNamespace, netNamespaceUnavailable } from './netns.js';

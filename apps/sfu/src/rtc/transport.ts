@@ -127,6 +127,8 @@ export class Transport extends EventEmitter<TransportEvents> {
   private readonly twcc = new Map<RTCDtlsTransport, TwccResponder>();
   private watcher: MediaWatcher | undefined;
   private readonly watched = new Set<RTCDtlsTransport>();
+  /** The transport-wide sequence number's extension id on what we send, once negotiated. */
+  private outgoingTwccId: number | undefined;
 
   constructor(
     readonly role: TransportRole,
@@ -193,6 +195,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       return;
     }
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    this.outgoingTwccId = undefined; // renegotiated: read it again from the senders
     this.negotiating = false;
     if (this.renegotiate) {
       this.renegotiate = false;
@@ -253,7 +256,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       this.watched.add(dtls);
       const send = dtls.sendRtp.bind(dtls);
       dtls.sendRtp = (payload: Buffer, header: RtpHeader) => {
-        const id = this.extensionIds().twcc;
+        const id = this.twccIdOnSenders();
         const extension = id === undefined ? undefined : header.extensions.find((e) => e.id === id);
         if (extension && extension.payload.length >= 2) {
           let seq = extension.payload.readUInt16BE(0);
@@ -272,6 +275,20 @@ export class Transport extends EventEmitter<TransportEvents> {
     }
   }
 
+  /** Senders stamp the extensions negotiated in the answer to our offer (werift's extIdUriMap holds offers'). */
+  private twccIdOnSenders(): number | undefined {
+    if (this.outgoingTwccId !== undefined) return this.outgoingTwccId;
+    for (const transceiver of this.pc.getTransceivers()) {
+      const extensions = (
+        transceiver.sender as unknown as { headerExtensions?: RTCRtpHeaderExtensionParameters[] }
+      ).headerExtensions;
+      const twcc = extensions?.find((e) => e.uri === transportWideCcUri);
+      if (twcc) this.outgoingTwccId = twcc.id;
+      if (twcc) break;
+    }
+    return this.outgoingTwccId;
+  }
+
   /** One TWCC responder per DTLS transport (bundled: one per connection) that carries media to us. */
   private startCongestionFeedback(): void {
     for (const dtls of this.pc.dtlsTransports) {
@@ -283,7 +300,7 @@ export class Transport extends EventEmitter<TransportEvents> {
   }
 
   /** Negotiated ids of the header extensions congestion feedback reads. */
-  extensionIds(): { twcc?: number; absSendTime?: number } {
+  private extensionIds(): { twcc?: number; absSendTime?: number } {
     const ids: { twcc?: number; absSendTime?: number } = {};
     for (const [id, uri] of Object.entries(this.pc.extIdUriMap)) {
       if (uri === transportWideCcUri) ids.twcc = Number(id);

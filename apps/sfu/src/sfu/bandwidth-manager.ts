@@ -7,7 +7,7 @@ import { connectionQuality } from './connection-quality.js';
 import type { DownTrack } from './down-track.js';
 import { Prober } from './prober.js';
 import type { MediaKind } from './receiver.js';
-import { SendSideBwe } from './send-side-bwe.js';
+import { type ProbeResult, SendSideBwe } from './send-side-bwe.js';
 import {
   type AllocatableTrack,
   type Allocation,
@@ -32,7 +32,7 @@ export interface BandwidthEvents {
 }
 
 const tickMs = 100;
-/** Layer bitrates drift: the allocation is redone this often, but only to step down (up needs a probe). */
+/** Layer bitrates drift and layers come and go: the allocation is redone this often. */
 const reallocateMs = 1000;
 /** For a layer neither measured nor announced: LiveKit's 30-fps presets, by the layer's rank. */
 const nominalBitrate: Record<VideoQuality, number> = {
@@ -71,18 +71,18 @@ export class BandwidthManager {
 
   add(track: BandwidthTrack): void {
     this.tracks.set(track.id, track);
-    this.reallocate('full');
+    this.reallocate();
   }
 
   remove(id: string): void {
     this.tracks.delete(id);
     this.allocation?.tracks.delete(id);
-    this.reallocate('full');
+    this.reallocate();
   }
 
   /** A subscriber's settings changed (layer asked for, disabled): share out again. */
   changed(): void {
-    this.reallocate('full');
+    this.reallocate();
   }
 
   // ---- MediaWatcher: what the subscriber transport reports ----
@@ -106,10 +106,10 @@ export class BandwidthManager {
           'bandwidth estimate cut',
         );
       }
-      this.reallocate('full');
+      this.reallocate();
     }
     const probe = this.bwe.probeResult();
-    if (probe) this.probed(probe.ok, probe.capacityBps, probe.goalBps);
+    if (probe) this.probed(probe, before);
   }
 
   // ---- state for others ----
@@ -161,9 +161,10 @@ export class BandwidthManager {
   private tick(): void {
     if (!this.bwe.hasFeedback || this.tracks.size === 0) return;
     const now = performance.now();
+    const estimate = this.bwe.estimateBps;
     const timedOut = this.bwe.tick(now);
-    if (timedOut) this.probed(timedOut.ok, timedOut.capacityBps, timedOut.goalBps);
-    if (now - this.allocatedAt >= reallocateMs) this.reallocate('down');
+    if (timedOut) this.probed(timedOut, estimate);
+    if (now - this.allocatedAt >= reallocateMs) this.reallocate();
     const allocation = this.allocation;
     if (!allocation || this.bwe.probing || this.bwe.state !== 'clear' || this.bwe.feedbackLost(now)) return;
     const plan = this.regulator.plan(allocation, this.budget(now), now);
@@ -179,42 +180,52 @@ export class BandwidthManager {
     );
   }
 
-  private probed(ok: boolean, capacityBps: number, goalBps: number): void {
-    const before = this.allocation;
-    this.reallocate('full');
-    const raised = raisedAny(before, this.allocation);
-    metrics.bweProbes.inc({ outcome: raised ? 'raised' : ok ? 'held' : 'failed' });
+  /** A probe finished (the estimate was `before` it): share out what it found, and schedule the next. */
+  private probed(probe: ProbeResult, before: number): void {
+    const allocation = this.allocation;
+    this.reallocate();
+    const raised = raisedAny(allocation, this.allocation);
+    metrics.bweProbes.inc({ outcome: raised ? 'raised' : probe.ok ? 'held' : 'failed' });
     this.log.debug(
-      { ok, capacityBps: Math.round(capacityBps), goalBps: Math.round(goalBps), raised },
+      {
+        ok: probe.ok,
+        capacityBps: Math.round(probe.capacityBps),
+        goalBps: Math.round(probe.goalBps),
+        estimateBps: Math.round(this.bwe.estimateBps),
+        raised,
+      },
       'probe done',
     );
-    // A probe the link carried in full may have more behind it: climb on at once.
-    this.regulator.done(raised || (ok && capacityBps >= 0.9 * goalBps), performance.now());
+    // A probe that raised the estimate well may have more behind it: climb on at once.
+    this.regulator.done(raised || this.bwe.estimateBps >= 1.1 * before, performance.now());
   }
 
   /**
-   * Share out the estimate. 'full' may step up (the estimate rose, or what is asked for changed); 'down'
-   * (the periodic redo for drifting bitrates) is applied only when it lowers some track.
+   * Share out the estimate among the video tracks (`allocate`: what a track has it keeps while the
+   * estimate covers it; more needs headroom) and hand each down track its share.
    */
-  private reallocate(mode: 'full' | 'down'): void {
+  private reallocate(): void {
     if (!this.bwe.hasFeedback) return; // not managed: the down tracks' loss-based ceiling stays in charge
     const now = performance.now();
     this.allocatedAt = now;
     const video = [...this.tracks.values()].filter((t) => t.kind === 'video');
+    const previous = this.allocation;
     const next = allocate(
       video.map((t) => this.allocatable(t, now)),
       this.budget(now),
+      previous?.tracks,
     );
-    const previous = this.allocation;
-    if (mode === 'down' && previous && !loweredAny(previous, next)) return;
     this.allocation = next;
     for (const track of video) {
       const share = next.tracks.get(track.id);
       if (share === undefined) continue; // disabled by the subscriber: nothing to share
       const before = previous?.tracks.get(track.id);
-      if (before !== share) {
-        const direction = before === undefined || order(share) > order(before) ? 'up' : 'down';
-        if (before !== undefined) metrics.allocationChanges.inc({ direction });
+      if (before !== undefined && before !== share) {
+        metrics.allocationChanges.inc({ direction: order(share) > order(before) ? 'up' : 'down' });
+        this.log.debug(
+          { track: track.id, from: before, to: share, estimateBps: Math.round(this.bwe.estimateBps) },
+          'allocation changed',
+        );
       }
       track.downTrack.setAllocation(share);
       if ((before === 'paused') !== (share === 'paused') && (before !== undefined || share === 'paused'))
@@ -256,14 +267,6 @@ export class BandwidthManager {
 }
 
 const order = (share: TrackAllocation): number => (share === 'paused' ? -1 : share);
-
-function loweredAny(before: Allocation, after: Allocation): boolean {
-  for (const [id, share] of after.tracks) {
-    const previous = before.tracks.get(id);
-    if (previous !== undefined && order(share) < order(previous)) return true;
-  }
-  return false;
-}
 
 function raisedAny(before: Allocation | undefined, after: Allocation | undefined): boolean {
   if (!after) return false;

@@ -27,6 +27,11 @@ export interface Allocation {
 
 /** The stage keeps at least this layer before the thumbnails get anything (360p/720p, not 180p). */
 const stageFloor = VideoQuality.MEDIUM;
+/**
+ * A step up (above what a track gets now) must leave this share of the estimate unused: layer bitrates
+ * swing with the picture and with keyframes, and a step that only just fits is taken back a second later.
+ */
+export const upgradeHeadroom = 0.85;
 
 /**
  * Who gets which layer within a subscriber's bandwidth (LiveKit's stream allocator, reduced to what a
@@ -34,21 +39,28 @@ const stageFloor = VideoQuality.MEDIUM;
  * thumbnails at the lowest); steps are granted in this order while they fit:
  *   1. the stage's lowest layer — when even that does not fit, all video pauses;
  *   2. the stage up to its floor (the middle layer);
- *   3. each thumbnail's lowest layer (they pause before the stage drops below its floor);
+ *   3. each thumbnail's lowest layer — none while the stage is below its floor;
  *   4. the stage up to what it asks for;  5. the others up to what they ask for.
- * A step that does not fit stops that track's climb; cheaper steps of other tracks may still fit.
+ * A step that does not fit stops that track's climb; cheaper steps of other tracks may still fit. Keeping
+ * what a track has (`current`) needs the estimate; going above it needs 15 % to spare, so an allocation
+ * does not flap as bitrates swing.
  */
-export function allocate(tracks: readonly AllocatableTrack[], budgetBps: number): Allocation {
+export function allocate(
+  tracks: readonly AllocatableTrack[],
+  budgetBps: number,
+  current?: ReadonlyMap<string, TrackAllocation>,
+): Allocation {
   const enabled = tracks
     .filter((t) => t.wanted !== undefined)
     .map((track) => ({ track, ladder: ladder(track) }));
+  type Entry = (typeof enabled)[number];
   const result: Allocation = { tracks: new Map(), usageBps: 0, deficient: false, nextStepBps: undefined };
   if (enabled.length === 0) return result;
   const top = Math.max(...enabled.map((e) => e.ladder[e.ladder.length - 1]!));
   const stage = enabled.filter((e) => e.ladder[e.ladder.length - 1] === top);
   const others = enabled.filter((e) => !stage.includes(e));
-  const steps: Array<{ entry: (typeof enabled)[number]; layer: VideoQuality }> = [];
-  const climb = (entries: typeof enabled, from: (l: VideoQuality[]) => VideoQuality[]) => {
+  const steps: Array<{ entry: Entry; layer: VideoQuality }> = [];
+  const climb = (entries: Entry[], from: (l: VideoQuality[]) => VideoQuality[]) => {
     for (const entry of entries) for (const layer of from(entry.ladder)) steps.push({ entry, layer });
   };
   climb(stage, (l) => l.slice(0, 1));
@@ -57,11 +69,11 @@ export function allocate(tracks: readonly AllocatableTrack[], budgetBps: number)
   climb(stage, (l) => l.filter((q) => q > Math.max(l[0]!, stageFloor)));
   climb(others, (l) => l.slice(1));
 
-  const granted = new Map<(typeof enabled)[number], VideoQuality>();
-  const blocked = new Set<(typeof enabled)[number]>();
+  const granted = new Map<Entry, VideoQuality>();
+  const blocked = new Set<Entry>();
   // The stage's floor: the middle layer, or all it asks for when that is less.
-  const floorOf = (entry: (typeof enabled)[number]) =>
-    entry.ladder.filter((q) => q <= stageFloor).pop() ?? entry.ladder[0]!;
+  const floorOf = (entry: Entry) => entry.ladder.filter((q) => q <= stageFloor).pop() ?? entry.ladder[0]!;
+  const reserve = Number.isFinite(budgetBps) ? (1 - upgradeHeadroom) * budgetBps : 0;
   let left = budgetBps;
   for (const { entry, layer } of steps) {
     if (blocked.has(entry)) continue;
@@ -72,7 +84,9 @@ export function allocate(tracks: readonly AllocatableTrack[], budgetBps: number)
     }
     const now = granted.get(entry);
     const cost = entry.track.bitrate(layer) - (now === undefined ? 0 : entry.track.bitrate(now));
-    if (cost > left) {
+    const had = current?.get(entry.track.id);
+    const up = had === undefined || had === 'paused' || layer > had;
+    if (cost > left - (up ? reserve : 0)) {
       blocked.add(entry);
       result.nextStepBps ??= cost;
       continue;
@@ -102,8 +116,8 @@ const firstProbeWaitMs = 1000;
 const maxProbeWaitMs = 5000;
 /** After a congestion cut, the queue needs time to drain before probing makes sense. */
 const afterCutWaitMs = 2000;
-/** A probe asks for a bit more than the next step needs, so that it still fits once measured. */
-const probeOverage = 1.2;
+/** A probe asks for a bit more than the next step needs (with its headroom), so it still fits once measured. */
+const probeOverage = 1.1;
 /** The probe's excess over the estimate may queue at most this long on a link the estimate is right about. */
 const probeQueueBudgetMs = 80;
 const minProbeMs = 20;
@@ -119,9 +133,9 @@ export interface ProbePlan {
 /**
  * When to probe for the next step up, and how hard (LiveKit's probe regulator and probe goal): only while
  * some track is held back, after a wait that doubles with each probe that did not raise the allocation,
- * to what the next step needs plus 20 %, but never more than twice the estimate — and for no longer than
- * it takes the excess to queue 80 ms on a link as slow as the estimate, so a failed probe costs a short
- * delay spike rather than frozen frames.
+ * to the estimate the next step needs (with its headroom) plus 10 %, but never more than twice the
+ * estimate — and for no longer than it takes the excess to queue 80 ms on a link as slow as the
+ * estimate, so a failed probe costs a short delay spike rather than frozen frames.
  */
 export class ProbeRegulator {
   private nextAt = 0;
@@ -132,10 +146,8 @@ export class ProbeRegulator {
       return undefined;
     if (!Number.isFinite(estimateBps)) return undefined;
     const usage = allocation.usageBps;
-    const goalBps = Math.min(
-      usage + probeOverage * allocation.nextStepBps,
-      Math.max(2 * estimateBps, usage + 300_000),
-    );
+    const needed = (usage + allocation.nextStepBps) / upgradeHeadroom;
+    const goalBps = Math.min(probeOverage * needed, Math.max(2 * estimateBps, usage + 300_000));
     const excessBps = Math.max(1, goalBps - estimateBps);
     const durationMs = Math.min(
       maxProbeMs,
