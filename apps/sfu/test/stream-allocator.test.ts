@@ -140,6 +140,12 @@ describe('allocate', () => {
     expect(Object.fromEntries(result.tracks)).toEqual({ a: MEDIUM, b: LOW });
   });
 
+  it('never pauses a subscriber that does not allow it: every track keeps its lowest layer', () => {
+    const result = allocate([stage(), ...thumbnails], kbps(100), undefined, false);
+    expect(Object.fromEntries(result.tracks)).toEqual({ studio: LOW, factory: LOW, farm: LOW });
+    expect(result.deficient).toBe(true);
+  });
+
   it('allocates nothing when nothing is subscribed', () => {
     expect(allocate([], kbps(1000)).tracks.size).toBe(0);
   });

@@ -5,12 +5,21 @@ import { SceneRail } from './components/SceneRail';
 import { Stage, type SwitchTiming } from './components/Stage';
 import { StatsPanel } from './components/StatsPanel';
 import { TracePanel } from './components/TracePanel';
-import { ShowRoom } from './live/show-room';
+import { type ConnectionStatus, ShowRoom } from './live/show-room';
 
 declare global {
   interface Window {
-    /** Read by tests and the benchmark: the last switch and zoom latencies the stage measured. */
-    scenecast?: { switches: SwitchTiming[]; zooms: number[]; selected?: string };
+    /**
+     * Read by tests and the benchmark: the last switch and zoom latencies the stage measured, and the
+     * connection as the viewer sees it (its status, and the SFU's grade of it).
+     */
+    scenecast?: {
+      switches: SwitchTiming[];
+      zooms: number[];
+      selected?: string;
+      connection?: ConnectionStatus;
+      quality?: string;
+    };
   }
 }
 
@@ -18,16 +27,21 @@ function useShowRoom(showRoom: ShowRoom) {
   const version = useSyncExternalStore(
     (listener) => showRoom.subscribe(listener),
     () =>
-      `${showRoom.status}:${[...showRoom.feeds().values()].map((f) => `${f.sceneId}=${f.track?.sid}`).join(',')}`,
+      `${showRoom.status}:${showRoom.quality}:${[...showRoom.feeds().values()]
+        .map((f) => `${f.sceneId}=${f.track?.sid}${f.paused ? '-paused' : ''}`)
+        .join(',')}`,
   );
-  return useMemo(() => ({ status: showRoom.status, feeds: showRoom.feeds(), version }), [showRoom, version]);
+  return useMemo(
+    () => ({ status: showRoom.status, quality: showRoom.quality, feeds: showRoom.feeds(), version }),
+    [showRoom, version],
+  );
 }
 
 export function App({ showId }: { showId: string }) {
   const [show, setShow] = useState<Show>();
   const [error, setError] = useState<string>();
   const showRoom = useMemo(() => new ShowRoom(), []);
-  const { status, feeds } = useShowRoom(showRoom);
+  const { status, quality, feeds } = useShowRoom(showRoom);
   const [selected, setSelected] = useState<string>();
   const [switchedAt, setSwitchedAt] = useState<number>();
   const [lastSwitch, setLastSwitch] = useState<SwitchTiming>();
@@ -56,6 +70,12 @@ export function App({ showId }: { showId: string }) {
   }, [showId, showRoom]);
 
   const scenes = useMemo(() => [...(show?.scenes ?? [])].sort((a, b) => a.order - b.order), [show]);
+
+  useEffect(() => {
+    if (!window.scenecast) return;
+    window.scenecast.connection = status;
+    window.scenecast.quality = quality;
+  }, [status, quality]);
 
   const select = useCallback(
     (sceneId: string) => {
@@ -108,7 +128,8 @@ export function App({ showId }: { showId: string }) {
 
   const tracks = new Map([...feeds.values()].map((f) => [f.sceneId, f.track]));
   const current = scenes.find((s) => s.id === selected);
-  const stageTrack = selected ? feeds.get(selected)?.track : undefined;
+  const stageFeed = selected ? feeds.get(selected) : undefined;
+  const stageTrack = stageFeed?.track;
 
   return (
     <main className="show">
@@ -117,14 +138,25 @@ export function App({ showId }: { showId: string }) {
           <h1>{show.title}</h1>
           <p className="product">{show.product}</p>
         </div>
-        <button
-          type="button"
-          className="stats-toggle"
-          aria-pressed={statsOpen}
-          onClick={() => setStatsOpen(!statsOpen)}
-        >
-          Stats
-        </button>
+        <div className="header-actions">
+          {status === 'connected' && quality !== 'unknown' && (
+            <span
+              className={`connection-quality ${quality}`}
+              data-testid="connection-quality"
+              title="Your connection"
+            >
+              Connection: {quality}
+            </span>
+          )}
+          <button
+            type="button"
+            className="stats-toggle"
+            aria-pressed={statsOpen}
+            onClick={() => setStatsOpen(!statsOpen)}
+          >
+            Stats
+          </button>
+        </div>
       </header>
       {status === 'reconnecting' && (
         <div className="banner" role="status">
@@ -146,6 +178,8 @@ export function App({ showId }: { showId: string }) {
             label={current?.label ?? ''}
             track={stageTrack}
             connection={status}
+            quality={quality}
+            paused={stageFeed?.paused ?? false}
             topWidth={selected ? feeds.get(selected)?.publication.dimensions?.width : undefined}
             switchedAt={switchedAt}
             onNeed={onNeed}

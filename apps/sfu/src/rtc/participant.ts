@@ -59,6 +59,8 @@ export interface ParticipantInit {
   permissions: ParticipantPermissions;
   autoSubscribe: boolean;
   adaptiveStream: boolean;
+  /** The client lets the SFU pause video it has no bandwidth for (`subscriber_allow_pause`, default yes). */
+  subscriberAllowPause: boolean;
   rtc: RtcConfig;
   log: Logger;
   events: ParticipantEvents;
@@ -146,6 +148,7 @@ export class Participant {
             ],
           }),
         }),
+      init.subscriberAllowPause,
     );
     this.wireTransports();
   }

@@ -25,10 +25,13 @@ export class SubscriptionManager {
     private readonly log: Logger,
     /** A subscription was paused for want of bandwidth, or resumed (StreamStateUpdate). */
     onStreamState: (subscription: SubscribedTrack, paused: boolean) => void,
+    /** The client lets the SFU pause video it has no bandwidth for (`subscriber_allow_pause`). */
+    allowPause = true,
   ) {
     this.bandwidth = new BandwidthManager(
       { streamState: (track, paused) => onStreamState(track as SubscribedTrack, paused) },
       log,
+      allowPause,
     );
     transport.watchMedia(this.bandwidth);
   }

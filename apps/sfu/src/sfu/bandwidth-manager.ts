@@ -61,6 +61,8 @@ export class BandwidthManager {
   constructor(
     private readonly events: BandwidthEvents,
     private readonly log: Logger,
+    /** The client lets video pause when even its lowest layer does not fit (`subscriber_allow_pause`). */
+    private readonly allowPause = true,
   ) {
     this.timer = setInterval(
       guard('bwe_tick', log, () => this.tick()),
@@ -214,6 +216,7 @@ export class BandwidthManager {
       video.map((t) => this.allocatable(t, now)),
       this.budget(now),
       previous?.tracks,
+      this.allowPause,
     );
     this.allocation = next;
     for (const track of video) {

@@ -43,12 +43,14 @@ export const upgradeHeadroom = 0.85;
  *   4. the stage up to what it asks for;  5. the others up to what they ask for.
  * A step that does not fit stops that track's climb; cheaper steps of other tracks may still fit. Keeping
  * what a track has (`current`) needs the estimate; going above it needs 15 % to spare, so an allocation
- * does not flap as bitrates swing.
+ * does not flap as bitrates swing. A subscriber that does not allow pausing (`subscriber_allow_pause=0`)
+ * keeps every track at its lowest layer at least, fitting or not.
  */
 export function allocate(
   tracks: readonly AllocatableTrack[],
   budgetBps: number,
   current?: ReadonlyMap<string, TrackAllocation>,
+  allowPause = true,
 ): Allocation {
   const enabled = tracks
     .filter((t) => t.wanted !== undefined)
@@ -95,7 +97,7 @@ export function allocate(
     granted.set(entry, layer);
   }
   for (const entry of enabled) {
-    const layer = granted.get(entry);
+    const layer = granted.get(entry) ?? (allowPause ? undefined : entry.ladder[0]);
     result.tracks.set(entry.track.id, layer ?? 'paused');
     if (layer !== undefined) result.usageBps += entry.track.bitrate(layer);
     if (layer !== entry.ladder[entry.ladder.length - 1]) result.deficient = true;
