@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The one vitest setup every package uses: tests under test/, one file at a time (media and browser
- * tests want both cores), quiet logs, and the JSON report the root `npm test` sums into its summary line.
+ * tests want both cores), quiet logs, and the JSON report the root `npm test` sums into its summary line
+ * (scripts/test-summary.mjs; a skipped test's reason travels in its meta, set by testkit's skipWhen).
  */
 export function packageTestConfig(options: { testTimeout?: number; hookTimeout?: number } = {}) {
   return defineConfig({

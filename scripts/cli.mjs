@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isCi, readReports, summarize, summaryLine, verdict, workspaceGroups } from './test-summary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -80,6 +81,24 @@ function ensureChromium() {
   must('apt-get', ['install', '-y', '-qq', 'chromium'], { env });
 }
 
+/**
+ * The studio camera speaks with Debian's espeak-ng (packages/camera-sim); install it when absent. Without
+ * it cameras publish ambience instead of the host's voice, and the voice tests fail (they never skip).
+ */
+function ensureEspeak() {
+  if (spawnSync('which', ['espeak-ng']).status === 0) return;
+  if (process.getuid?.() !== 0) {
+    log('espeak-ng is missing (the studio host voice): run "sudo apt-get install -y espeak-ng"');
+    return;
+  }
+  log("installing Debian espeak-ng for the studio camera's host voice (apt-get)");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['install', '-y', '-qq', 'espeak-ng'], { env }) === 0) return;
+  run('apt-get', ['update', '-qq'], { env });
+  if (run('apt-get', ['install', '-y', '-qq', 'espeak-ng'], { env }) !== 0)
+    log('could not install espeak-ng');
+}
+
 /** Debian's PostgreSQL server binaries, e.g. /usr/lib/postgresql/15/bin/initdb. */
 function hasPostgres() {
   const base = '/usr/lib/postgresql';
@@ -88,15 +107,20 @@ function hasPostgres() {
 
 /**
  * The token service's tests also run on PostgreSQL, in a throwaway cluster they start from these
- * binaries; install them through apt-get when absent. Not fatal: without them those runs are skipped.
+ * binaries; install them through apt-get when absent. Outside CI, without them those runs are skipped
+ * (and the summary says why); under CI=true a PostgreSQL that cannot be installed stops the run here.
  */
 function ensurePostgres() {
   if (hasPostgres() || process.env.TEST_DATABASE_URL) return;
+  const missing = (reason) => {
+    if (isCi()) {
+      log(`CI=true requires the token service's PostgreSQL runs: ${reason}`);
+      process.exit(1);
+    }
+    log(`${reason}: the token service tests run on SQLite only`);
+  };
   if (process.getuid?.() !== 0) {
-    log(
-      'PostgreSQL is not installed: the token service tests run on SQLite only (apt-get install postgresql)',
-    );
-    return;
+    return missing('PostgreSQL is not installed and only root can apt-get install postgresql');
   }
   log('installing Debian PostgreSQL for the token service tests (apt-get)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -107,7 +131,7 @@ function ensurePostgres() {
   } catch (error) {
     log(`apt-get failed: ${error.message}`);
   }
-  log('could not install PostgreSQL: the token service tests run on SQLite only');
+  missing('could not install PostgreSQL with apt-get');
 }
 
 // ---- infra/ checks (tests/infra): helm and caddy built from their Go modules, promtool from Debian ----
@@ -155,28 +179,8 @@ function ensureInfraTools() {
   }
 }
 
-/** Each package's vitest writes a JSON report; sum them into the one line CI reads. */
-function summarizeTests() {
-  let passed = 0;
-  let failed = 0;
-  let skipped = 0;
-  for (const group of ['apps', 'packages', 'tests']) {
-    const dir = join(root, group);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) {
-      const report = join(dir, name, 'test-results', 'vitest.json');
-      if (!existsSync(report)) continue;
-      const json = JSON.parse(readFileSync(report, 'utf8'));
-      passed += json.numPassedTests ?? 0;
-      failed += json.numFailedTests ?? 0;
-      skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
-    }
-  }
-  return { passed, failed, skipped };
-}
-
 function clearTestReports() {
-  for (const group of ['apps', 'packages', 'tests']) {
+  for (const group of workspaceGroups) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir))
@@ -186,6 +190,7 @@ function clearTestReports() {
 
 function test(extra) {
   ensureChromium();
+  ensureEspeak();
   ensurePostgres();
   ensureInfraTools();
   install();
@@ -195,13 +200,16 @@ function test(extra) {
   const checks = pnpmRun(['exec', 'turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']);
   if (checks !== 0) process.exit(checks);
   log('tests');
-  // One package at a time: browser and media tests each want both cores of a small machine.
-  const status = pnpmRun(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra], {
+  // One package at a time: browser and media tests each want both cores of a small machine. turbo.json
+  // never caches the test task, so every run really runs.
+  const runnerStatus = pnpmRun(['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra], {
     env: { ...process.env, CHROMIUM_PATH: chromiumPath },
   });
-  const { passed, failed, skipped } = summarizeTests();
-  process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
-  process.exit(status !== 0 ? status : failed > 0 ? 1 : 0);
+  const summary = summarize(readReports(root));
+  process.stdout.write(`\n${summaryLine(summary)}\n`);
+  const { status, problems } = verdict(summary, { ci: isCi(), runnerStatus });
+  for (const problem of problems) log(`FAILED: ${problem}`);
+  process.exit(status);
 }
 
 function start(extra) {

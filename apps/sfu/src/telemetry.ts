@@ -39,6 +39,7 @@ export const metrics = {
     'Packets dropped because forwarding fell a second behind',
   ),
   dataPackets: counter('livekit_data_packet_total', 'Data packets', ['direction']),
+  signalFrames: counter('livekit_signal_frame_total', 'Signalling frames received from clients'),
   signalErrors: counter('livekit_signal_error_total', 'Malformed or refused signalling messages', ['reason']),
   webhooks: counter('livekit_webhook_total', 'Webhook deliveries', ['event', 'outcome']),
   callbackErrors: counter(

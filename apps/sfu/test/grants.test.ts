@@ -2,20 +2,30 @@
 
 import { TrackSource as ProtoTrackSource } from '@livekit/protocol';
 import { Room, RoomEvent } from '@livekit/rtc-node';
-import { participantToken, publishSyntheticVideo, waitFor } from '@scenecast/testkit';
+import {
+  participantToken,
+  publishSyntheticVideo,
+  type SignalTap,
+  startSignalTap,
+  waitFor,
+} from '@scenecast/testkit';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type RunningSfu, startSfu } from '../src/index.js';
 
 let sfu: RunningSfu;
+// Participants whose publications are refused connect through the tap, to check the SFU's own answer.
+let tap: SignalTap;
 const rooms: Room[] = [];
 
 beforeAll(async () => {
   sfu = await startSfu({ port: 0 });
+  tap = await startSignalTap(sfu.url);
 });
 afterAll(async () => {
   for (const r of rooms) await r.disconnect().catch(() => undefined);
+  await tap?.close();
   await sfu?.close();
 });
 
@@ -38,6 +48,17 @@ function upgradeStatus(token: string): Promise<number> {
 
 const publish = (room: Room) => publishSyntheticVideo(room);
 
+/**
+ * The SDK's publish is refused by the SFU itself: its addTrack answered NOT_ALLOWED (the SDKs report that
+ * only as their own publication timeout, so a server that never answers must not pass), and the attempt fails.
+ */
+async function expectPublishRefused(room: Room, identity: string): Promise<void> {
+  const attempt = publish(room);
+  attempt.catch(() => undefined);
+  expect(await tap.addTrackAnswer(identity)).toBe('NOT_ALLOWED');
+  await expect(attempt).rejects.toThrow(/publication timed out/);
+}
+
 describe('admission', () => {
   it('refuses expired, wrongly signed, unknown-key and room-less tokens with 401', async () => {
     const expired = await new SignJWT({ video: { roomJoin: true, room: 'a' }, sub: 'x' })
@@ -58,9 +79,15 @@ describe('admission', () => {
   it('puts a token into its own room only: the room is in the token, not the URL', async () => {
     const r = new Room();
     rooms.push(r);
-    await r.connect(`${sfu.url}/?room=b`, await participantToken('room-a', 'visitor'));
+    // The URL asks for room-b; an SFU obeying it would put the visitor there.
+    await r.connect(`${sfu.url}/?room=room-b`, await participantToken('room-a', 'visitor'));
     expect(r.name).toBe('room-a');
     expect(sfu.rooms.get('room-b')).toBeUndefined();
+    const holding = sfu.rooms
+      .list()
+      .filter((room) => room.participants.has('visitor'))
+      .map((room) => room.name);
+    expect(holding).toEqual(['room-a']);
   });
 });
 
@@ -70,13 +97,12 @@ describe('in the room', () => {
     const viewer = new Room();
     rooms.push(watcher, viewer);
     await watcher.connect(sfu.url, await participantToken('matrix', 'watcher'));
-    await viewer.connect(sfu.url, await participantToken('matrix', 'viewer', { canPublish: false }));
+    await viewer.connect(tap.url, await participantToken('matrix', 'viewer', { canPublish: false }));
     let watcherGotTrack = false;
     watcher.on(RoomEvent.TrackSubscribed, () => {
       watcherGotTrack = true;
     });
-    await expect(publish(viewer)).rejects.toThrow();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await expectPublishRefused(viewer, 'viewer');
     expect(watcherGotTrack).toBe(false);
     expect(sfu.rooms.get('matrix')?.participants.get('viewer')?.tracks.size).toBe(0);
   });
@@ -85,10 +111,10 @@ describe('in the room', () => {
     const mic = new Room();
     rooms.push(mic);
     await mic.connect(
-      sfu.url,
+      tap.url,
       await participantToken('sources', 'mic-only', { canPublishSources: [ProtoTrackSource.MICROPHONE] }),
     );
-    await expect(publish(mic)).rejects.toThrow();
+    await expectPublishRefused(mic, 'mic-only');
     expect(sfu.rooms.get('sources')?.participants.get('mic-only')?.tracks.size).toBe(0);
   });
 

@@ -98,16 +98,25 @@ describe('RoomServiceClient', () => {
         },
       );
 
+      // Muted for real: bob sees alice's track muted, not just the API's echo.
+      const alicesTrackAsBobSees = () =>
+        [...bob.remoteParticipants.values()]
+          .find((p) => p.identity === 'alice')
+          ?.trackPublications.get(trackSid);
+      expect(alicesTrackAsBobSees()?.muted).toBe(false);
       const muted = await api.mutePublishedTrack('people', 'alice', trackSid, true);
       expect(muted.muted).toBe(true);
+      await waitFor(() => alicesTrackAsBobSees()?.muted === true, { what: "bob to see alice's track muted" });
 
+      // The SFU stops forwarding to bob, who stays in the room (rtc-node keeps no client-side flag for
+      // server-made subscription changes, so the server is asked).
+      const bobOnServer = () => sfu.rooms.get('people')?.participants.get('bob');
       await api.updateSubscriptions('people', 'bob', [trackSid], false);
-      // The SFU stops forwarding to bob (rtc-node keeps no client-side flag for server-made changes).
-      await waitFor(() => !sfu.rooms.get('people')?.participants.get('bob')?.subscriptions.has(trackSid), {
-        what: 'bob unsubscribed',
+      await waitFor(() => bobOnServer() && !bobOnServer()!.subscriptions.has(trackSid), {
+        what: 'bob, still in the room, unsubscribed',
       });
       await api.updateSubscriptions('people', 'bob', [trackSid], true);
-      await waitFor(() => sfu.rooms.get('people')?.participants.get('bob')?.subscriptions.has(trackSid), {
+      await waitFor(() => bobOnServer()?.subscriptions.has(trackSid), {
         what: 'bob subscribed again',
       });
 
@@ -149,7 +158,7 @@ describe('RoomServiceClient', () => {
     });
     expect(r2.status).toBe(403);
     const wrongSecret = new RoomServiceClient(sfu.httpUrl, 'devkey', 'not-the-secret');
-    await expect(wrongSecret.listRooms()).rejects.toThrow();
+    await expect(wrongSecret.listRooms()).rejects.toMatchObject({ status: 401 });
     const r3 = await fetch(`${sfu.httpUrl}/twirp/livekit.RoomService/NoSuchMethod`, {
       method: 'POST',
       body: '{}',

@@ -1,20 +1,31 @@
 // The tokens we issue, judged by the embedded SFU through the official Node SDK: viewers watch but
 // cannot publish, feeds publish but cannot subscribe, a token opens only its own show, and the SFU's
-// webhooks turn a feed live and offline.
+// webhooks turn a feed live and offline. What the SFU holds is read back through its RoomService API.
 import { Room, RoomEvent } from '@livekit/rtc-node';
 import { type RunningSfu, startSfu } from '@scenecast/sfu';
-import { publishSyntheticVideo, waitFor } from '@scenecast/testkit';
+import { publishSyntheticVideo, type SignalTap, startSignalTap, waitFor } from '@scenecast/testkit';
+import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningTokenService } from '../src/index.js';
 import { adminToken, type Client, client, demoShow, sqlite, startTestService } from './helpers.js';
 
 let sfu: RunningSfu;
+// Between the viewer's SDK and the SFU, to read the SFU's answer to its publish.
+let tap: SignalTap;
+let roomService: RoomServiceClient;
 let service: RunningTokenService;
 let api: Client;
 let key: string;
 const rooms: Room[] = [];
 
 const publishCamera = (room: Room) => publishSyntheticVideo(room, { width: 320, height: 180 });
+
+/** The identities the SFU holds in `room` (none when the room does not exist). */
+async function identitiesIn(room: string): Promise<string[]> {
+  const rooms = await roomService.listRooms([room]);
+  if (rooms.length === 0) return [];
+  return (await roomService.listParticipants(room)).map((p) => p.identity);
+}
 
 async function join(url: string, token: string): Promise<Room> {
   const room = new Room();
@@ -30,6 +41,8 @@ beforeAll(async () => {
     port: 0,
     webhook: { urls: [`http://127.0.0.1:${port}/v1/livekit/webhook`], apiKey: 'devkey' },
   });
+  tap = await startSignalTap(sfu.url);
+  roomService = new RoomServiceClient(sfu.httpUrl, 'devkey', 'secret');
   // SQLite is enough here: what is judged is the tokens and webhooks, and test/api.test.ts runs the
   // webhook endpoint's storage on both engines.
   service = await startTestService(sqlite, {
@@ -44,6 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const room of rooms) await room.disconnect().catch(() => undefined);
+  await tap?.close();
   await sfu?.close();
   await service?.close();
 });
@@ -70,7 +84,8 @@ describe('tokens against the embedded SFU', () => {
     );
 
     const viewerGrant = (await api.call('POST', '/v1/shows/demo/viewer-token', { name: 'Mei' })).body;
-    const viewer = await join(viewerGrant.url, viewerGrant.token);
+    expect(viewerGrant.url).toBe(sfu.url);
+    const viewer = await join(tap.url, viewerGrant.token);
     const subscribed = new Promise<string>((resolve) =>
       viewer.on(RoomEvent.TrackSubscribed, (_track, _pub, participant) => resolve(participant.identity)),
     );
@@ -80,12 +95,16 @@ describe('tokens against the embedded SFU', () => {
     );
     expect(cameraParticipant?.attributes['scenecast.scene']).toBe('farm');
 
-    // The viewer's publish is refused and nothing reaches the camera's side.
-    await expect(publishCamera(viewer)).rejects.toThrow();
-    const viewerSeenByCamera = [...camera.remoteParticipants.values()].find(
-      (p) => p.identity === viewerGrant.identity,
-    );
-    expect(viewerSeenByCamera?.trackPublications.size ?? 0).toBe(0);
+    // The viewer's publish is refused by the SFU (NOT_ALLOWED; the SDK reports its own timeout), and after
+    // those ten seconds — far longer than the camera's track took — the SFU holds no track of the viewer.
+    const attempt = publishCamera(viewer);
+    attempt.catch(() => undefined);
+    expect(await tap.addTrackAnswer(viewerGrant.identity)).toBe('NOT_ALLOWED');
+    await expect(attempt).rejects.toThrow(/publication timed out/);
+    const held = await roomService.listParticipants('demo');
+    expect(held.map((p) => p.identity)).toContain(viewerGrant.identity);
+    expect(held.find((p) => p.identity === viewerGrant.identity)?.tracks).toEqual([]);
+    expect(held.find((p) => p.identity === feed.identity)?.tracks).toHaveLength(1);
 
     // The feed cannot subscribe: it never receives the other camera's track.
     const other = (
@@ -128,13 +147,32 @@ describe('tokens against the embedded SFU', () => {
 
   it('a token for one show cannot join another', async () => {
     const grant = (await api.call('POST', '/v1/shows/demo/viewer-token', {})).body;
-    const validate = await fetch(`${sfu.url.replace('ws', 'http')}/rtc/validate?access_token=${grant.token}`);
-    expect(validate.status).toBe(200);
-    // The room is in the token, not the URL: joining "other-show" with it is impossible; forging fails.
-    const forged = grant.token.replace(/\.[^.]+$/, '.invalidsignature');
-    const refused = await fetch(`${sfu.url.replace('ws', 'http')}/rtc/validate?access_token=${forged}`);
-    expect(refused.status).toBe(401);
-    const room = await join(grant.url, grant.token);
-    expect(room.name).toBe('demo');
+    // The URL asks for the other show: the SDK lands in the token's show, and the SFU agrees.
+    const viaUrl = await join(`${grant.url}/?room=other-show`, grant.token);
+    expect(viaUrl.name).toBe('demo');
+    expect(await identitiesIn('demo')).toContain(grant.identity);
+    expect(await identitiesIn('other-show')).not.toContain(grant.identity);
+    await viaUrl.disconnect();
+
+    // The token rewritten to name the other show (its signature kept): the SFU refuses it with 401.
+    const [header, payload, signature] = grant.token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forged = [
+      header,
+      Buffer.from(JSON.stringify({ ...claims, video: { ...claims.video, room: 'other-show' } })).toString(
+        'base64url',
+      ),
+      signature,
+    ].join('.');
+    await expect(join(grant.url, forged)).rejects.toThrow(
+      /401 Unauthorized - invalid access token signature/,
+    );
+    expect(await identitiesIn('other-show')).not.toContain(grant.identity);
+
+    // The other show is open to its own tokens: the refusals above are about the token, not the show.
+    const own = (await api.call('POST', '/v1/shows/other-show/viewer-token', {})).body;
+    const room = await join(own.url, own.token);
+    expect(room.name).toBe('other-show');
+    expect(await identitiesIn('other-show')).toEqual([own.identity]);
   });
 });

@@ -2,10 +2,21 @@
 // - TEST_DATABASE_URL set: that server is used (each test service gets a fresh database on it).
 // - else, when Debian's PostgreSQL binaries are installed: a throwaway cluster in a temp dir, on a free
 //   localhost port, stopped and deleted at teardown.
-// - else: the PostgreSQL runs are skipped, and we say why.
+// - else: the PostgreSQL runs are skipped with the reason (counted in `npm test`'s summary) — except under
+//   CI=true, where a missing or broken PostgreSQL fails the run and says why.
+// No tool is looked up on PATH: the binaries by absolute path, and as root the server's tools run as the
+// `postgres` user through spawn's uid/gid (no runuser/su), so a bare PATH cannot turn these runs into skips.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,26 +54,21 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Postgres refuses to run as root; as root we run its tools as the `postgres` user Debian creates. */
-function asPostgresUser(command: string, args: string[]): [string, string[]] {
-  if (process.getuid?.() !== 0) return [command, args];
-  return ['runuser', ['-u', 'postgres', '--', command, ...args]];
+/** The `postgres` system user Debian's package creates, from /etc/passwd (no `id` on PATH needed). */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('postgres:'));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  return uid && gid ? { uid: Number(uid), gid: Number(gid) } : undefined;
 }
 
-function postgresUid(): { uid: number; gid: number } | undefined {
-  try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    return { uid, gid };
-  } catch {
-    return undefined;
-  }
+/** PostgreSQL refuses to run as root; as root its tools run as `owner`, in a directory it owns. */
+function run(command: string, args: string[], owner: { uid: number; gid: number } | undefined, cwd: string) {
+  execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, cwd, ...owner });
 }
 
-function run(command: string, args: string[]) {
-  const [cmd, argv] = asPostgresUser(command, args);
-  execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-}
+const ci = Boolean(process.env.CI) && !/^(0|false)$/i.test(process.env.CI ?? '');
 
 export default async function setup(project: TestProject) {
   const external = process.env.TEST_DATABASE_URL;
@@ -72,8 +78,9 @@ export default async function setup(project: TestProject) {
     return;
   }
   const bin = findPostgresBin();
-  const owner = process.getuid?.() === 0 ? postgresUid() : undefined;
+  const owner = process.getuid?.() === 0 ? postgresUser() : undefined;
   const skip = (reason: string) => {
+    if (ci) throw new Error(`[token-service tests] CI=true requires the PostgreSQL runs: ${reason}`);
     console.warn(`[token-service tests] PostgreSQL runs skipped: ${reason}`);
     project.provide('postgresUrl', '');
     project.provide('postgresSkipReason', reason);
@@ -96,21 +103,31 @@ export default async function setup(project: TestProject) {
   const pgCtl = join(bin, 'pg_ctl');
 
   try {
-    run(join(bin, 'initdb'), [
-      '-D',
-      data,
-      '-U',
-      'postgres',
-      `--pwfile=${pwfile}`,
-      '--auth-host=scram-sha-256',
-      '--auth-local=peer',
-      '--encoding=UTF8',
-      '--no-sync',
-    ]);
+    run(
+      join(bin, 'initdb'),
+      [
+        '-D',
+        data,
+        '-U',
+        'postgres',
+        `--pwfile=${pwfile}`,
+        '--auth-host=scram-sha-256',
+        '--auth-local=peer',
+        '--encoding=UTF8',
+        '--no-sync',
+      ],
+      owner,
+      dir,
+    );
     // Localhost only, its own socket dir; fsync off because the cluster is thrown away (the crash test
     // kills our service, never the database server).
     const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
-    run(pgCtl, ['start', '-w', '-t', '60', '-D', data, '-l', join(dir, 'postgres.log'), '-o', options]);
+    run(
+      pgCtl,
+      ['start', '-w', '-t', '60', '-D', data, '-l', join(dir, 'postgres.log'), '-o', options],
+      owner,
+      dir,
+    );
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
     rmSync(dir, { recursive: true, force: true });
@@ -122,7 +139,7 @@ export default async function setup(project: TestProject) {
 
   return () => {
     try {
-      run(pgCtl, ['stop', '-m', 'immediate', '-w', '-D', data]);
+      run(pgCtl, ['stop', '-m', 'immediate', '-w', '-D', data], owner, dir);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { fetchShow, fetchViewerToken, type Show } from './api';
+import { AudioControls } from './components/AudioControls';
 import { Chat } from './components/Chat';
 import { SceneRail } from './components/SceneRail';
 import { Stage, type SwitchTiming } from './components/Stage';
@@ -19,6 +20,8 @@ declare global {
       selected?: string;
       connection?: ConnectionStatus;
       quality?: string;
+      /** The analyser just before the speakers: what the viewer hears (tests read the pilot tones). */
+      audioOutput?: AnalyserNode;
     };
   }
 }
@@ -50,7 +53,7 @@ export function App({ showId }: { showId: string }) {
 
   useEffect(() => {
     let cancelled = false;
-    window.scenecast = { switches: [], zooms: [] };
+    window.scenecast = { switches: [], zooms: [], audioOutput: showRoom.audio.output };
     (async () => {
       try {
         const loaded = await fetchShow(showId);
@@ -77,6 +80,12 @@ export function App({ showId }: { showId: string }) {
     window.scenecast.quality = quality;
   }, [status, quality]);
 
+  // The host speaks from the studio scenes; their voice plays whatever the stage shows.
+  useEffect(() => {
+    showRoom.audio.setVoices(scenes.filter((s) => s.kind === 'studio').map((s) => s.id));
+  }, [showRoom, scenes]);
+  useEffect(() => showRoom.audio.setStage(selected), [showRoom, selected]);
+
   const select = useCallback(
     (sceneId: string) => {
       if (sceneId === selected) return;
@@ -87,17 +96,22 @@ export function App({ showId }: { showId: string }) {
     [selected],
   );
 
-  // Keys 1–9 switch scenes.
+  // Keys 1–9 switch scenes; M mutes.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.target instanceof HTMLInputElement || e.metaKey || e.ctrlKey || e.altKey) return;
+      if (e.key === 'm' || e.key === 'M') {
+        const audio = showRoom.audio;
+        if (audio.state().canPlay) audio.setMuted(!audio.state().muted);
+        return;
+      }
       const index = Number(e.key) - 1;
       const scene = scenes[index];
       if (index >= 0 && index < 9 && scene) select(scene.id);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [scenes, select]);
+  }, [scenes, select, showRoom]);
 
   const onNeed = useCallback(
     (width: number, height: number) => showRoom.setStage({ sceneId: selected, width, height }),
@@ -139,6 +153,7 @@ export function App({ showId }: { showId: string }) {
           <p className="product">{show.product}</p>
         </div>
         <div className="header-actions">
+          <AudioControls audio={showRoom.audio} onStart={() => showRoom.startAudio()} />
           {status === 'connected' && quality !== 'unknown' && (
             <span
               className={`connection-quality ${quality}`}

@@ -1,6 +1,8 @@
 import { randomFillSync } from 'node:crypto';
 import {
+  AudioSource,
   dispose,
+  LocalAudioTrack,
   type LocalTrackPublication,
   LocalVideoTrack,
   Room,
@@ -15,6 +17,7 @@ import {
 import { AccessToken } from 'livekit-server-sdk';
 import { type Logger, pino } from 'pino';
 import { SceneRenderer } from './renderer.js';
+import { SceneSound, type SoundKind, soundSampleRate } from './sound.js';
 
 /** Where the camera gets its right to publish: a ready token, a feed of the token service, or API keys. */
 export type CameraAuth =
@@ -46,6 +49,11 @@ export interface CameraOptions {
    * footage does. Default 0. The renderer never draws there, so the scene's own picture is unaffected.
    */
   noise?: number;
+  /**
+   * Publish the scene's sound as a microphone track (default on): the studio's host voice, the other
+   * scenes' ambience, each over its pilot tone (see {@link SceneSound}).
+   */
+  audio?: boolean;
   /** Reconnection after the room is lost: exponential backoff with jitter, between these bounds. */
   backoff?: { initialMs?: number; maxMs?: number };
   log?: Logger;
@@ -69,6 +77,10 @@ export interface CameraStats {
   lastError?: string;
   identity?: string;
   trackSid?: string;
+  /** What the microphone track carries (undefined when audio is off). */
+  sound?: SoundKind;
+  /** The microphone track, while published. */
+  audioTrackSid?: string;
   /** Mean time to render and capture one frame, in ms (JavaScript side; encoding happens on rtc-node's threads). */
   frameMs: number;
 }
@@ -203,7 +215,11 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
   const noiseRows = Math.floor(height * noise);
   const initialMs = options.backoff?.initialMs ?? 500;
   const maxMs = options.backoff?.maxMs ?? 15_000;
+  const sound = options.audio === false ? undefined : new SceneSound(options.scene);
+  if (sound?.fallback) log.warn({ reason: sound.fallback }, 'no host voice; the studio publishes ambience');
+  const audioSource = sound ? new AudioSource(soundSampleRate, 1, 200) : undefined;
   const stats: CameraStats = {
+    sound: sound?.kind,
     scene: options.scene,
     width,
     height,
@@ -218,6 +234,7 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
   const stopping = new AbortController();
   let room: Room | undefined;
   let track: LocalVideoTrack | undefined;
+  let audioTrack: LocalAudioTrack | undefined;
   let publication: LocalTrackPublication | undefined;
   let reconnecting: Promise<void> | undefined;
   let liveWaiters: Array<() => void> = [];
@@ -239,17 +256,38 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
     stats.frameMs = frameMsTotal / stats.framesSent;
   }, 1000 / fps);
 
+  // rtc-node paces the audio: captureFrame resolves once its 200 ms queue has room.
+  const pumping = (async () => {
+    if (!sound || !audioSource) return;
+    while (!stopping.signal.aborted) {
+      try {
+        await audioSource.captureFrame(sound.next());
+      } catch (error) {
+        if (stopping.signal.aborted) return;
+        log.warn({ err: (error as Error).message }, 'audio capture failed');
+        await sleep(100, stopping.signal);
+      }
+    }
+  })();
+
   /** Leaves a room we are done with, without waiting long for a dead server. */
-  const release = async (old: Room | undefined, oldTrack: LocalVideoTrack | undefined) => {
+  const release = async (
+    old: Room | undefined,
+    oldTrack: LocalVideoTrack | undefined,
+    oldAudio?: LocalAudioTrack,
+  ) => {
     old?.removeAllListeners();
     await bounded(old?.disconnect().catch(() => undefined) ?? Promise.resolve(), 3000);
     await bounded(oldTrack?.close(false).catch(() => undefined) ?? Promise.resolve(), 1000);
+    await bounded(oldAudio?.close(false).catch(() => undefined) ?? Promise.resolve(), 1000);
   };
 
   const connect = async (): Promise<void> => {
     const { url, token, identity } = await credentials(options.auth, options.scene);
     const next = new Room();
     let nextTrack: LocalVideoTrack | undefined;
+    let nextAudio: LocalAudioTrack | undefined;
+    let audioSid: string | undefined;
     try {
       await next.connect(url, token, { autoSubscribe: false, dynacast: options.dynacast ?? true });
       nextTrack = LocalVideoTrack.createVideoTrack(`${options.scene}-camera`, source);
@@ -264,12 +302,26 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
           degradationPreference: 2 as TrackPublishOptions['degradationPreference'], // MAINTAIN_RESOLUTION
         }),
       );
+      if (audioSource) {
+        nextAudio = LocalAudioTrack.createAudioTrack(`${options.scene}-sound`, audioSource);
+        // A token without microphone rights (an older token service) still gets the picture out.
+        audioSid = await next
+          .localParticipant!.publishTrack(
+            nextAudio,
+            new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
+          )
+          .then((published) => published.sid)
+          .catch((error: Error) => {
+            log.warn({ err: error.message }, 'publishing the sound was refused; video only');
+            return undefined;
+          });
+      }
     } catch (error) {
-      await release(next, nextTrack);
+      await release(next, nextTrack, nextAudio);
       throw error;
     }
     if (stopping.signal.aborted) {
-      await release(next, nextTrack);
+      await release(next, nextTrack, nextAudio);
       return;
     }
     next.on(RoomEvent.Reconnecting, () => log.warn('connection lost; rtc-node is reconnecting'));
@@ -292,6 +344,8 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
     });
     room = next;
     track = nextTrack;
+    audioTrack = nextAudio;
+    stats.audioTrackSid = audioSid;
     stats.identity = identity ?? next.localParticipant?.identity;
     stats.trackSid = publication?.sid;
     stats.connected = true;
@@ -308,6 +362,7 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
         fps,
         maxBitrate,
         trackSid: stats.trackSid,
+        sound: stats.sound,
       },
       'camera live',
     );
@@ -316,9 +371,11 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
   const reconnect = async (): Promise<void> => {
     const old = room;
     const oldTrack = track;
+    const oldAudio = audioTrack;
     room = undefined;
     track = undefined;
-    await release(old, oldTrack);
+    audioTrack = undefined;
+    await release(old, oldTrack, oldAudio);
     for (let attempt = 0; !stopping.signal.aborted; attempt++) {
       const ceiling = Math.min(maxMs, initialMs * 2 ** attempt);
       await sleep(ceiling / 2 + (Math.random() * ceiling) / 2, stopping.signal);
@@ -379,9 +436,12 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
             current.localParticipant!.unpublishTrack(publication.sid, false).catch(() => undefined),
             2000,
           );
-        await release(current, track);
+        await release(current, track, audioTrack);
         track = undefined;
+        audioTrack = undefined;
         await source.close().catch(() => undefined);
+        await audioSource?.close().catch(() => undefined);
+        await bounded(pumping, 1000);
         log.info({ framesSent: stats.framesSent }, 'camera stopped');
       })();
       return stopped;

@@ -13,6 +13,8 @@ auth, one of:
   --show demo --url ws://127.0.0.1:7880 --api-key devkey --api-secret secret [--identity camera-<scene>]
                                                          mint one (env LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)
 other:     --no-dynacast          keep every simulcast layer encoding even when nobody watches
+           --no-audio             publish no microphone track (default: the studio speaks with
+                                  espeak-ng, other scenes publish ambience; each over its pilot tone)
            --noise <fraction>     bottom fraction of the picture made of fresh noise each frame, so the
                                   encoder spends its whole bitrate (load tests; default 0)
            --stats <s>            log frames/s and this process's CPU every s seconds (default 30, 0 = off)
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     'brand-key': { type: 'string', default: process.env.SCENECAST_BRAND_KEY },
     feed: { type: 'string' },
     'no-dynacast': { type: 'boolean', default: false },
+    'no-audio': { type: 'boolean', default: false },
     noise: { type: 'string', default: '0' },
     stats: { type: 'string', default: '30' },
     duration: { type: 'string' },
@@ -111,6 +114,7 @@ const camera = await startCamera({
   maxBitrate: number('bitrate', values.bitrate),
   productName: values.product,
   dynacast: !values['no-dynacast'],
+  audio: !values['no-audio'],
   noise: number('noise', values.noise),
   log,
 }).catch((error: Error) => {

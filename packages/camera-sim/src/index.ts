@@ -20,5 +20,14 @@ export {
   sceneLayout,
   wedgeLineWidths,
 } from './renderer.js';
-export { lookFor, type Rgb, type SceneLook, sceneColors, sceneForColor, sceneLooks } from './scenes.js';
+export {
+  lookFor,
+  type Rgb,
+  type SceneLook,
+  sceneColors,
+  sceneForColor,
+  sceneLooks,
+  scenePilotTones,
+} from './scenes.js';
 export { pictureToPng } from './snapshot.js';
+export { hostScript, renderSpeech, SceneSound, type SoundKind, soundSampleRate } from './sound.js';

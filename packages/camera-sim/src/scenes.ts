@@ -25,6 +25,10 @@ export interface SceneLook {
   batch: string;
   certificate: string;
   origin: string;
+  /** What the scene's microphone carries: the host's voice (the studio) or a quiet ambience. */
+  sound: 'voice' | 'ambience';
+  /** A steady tone under the scene's sound (Hz), so a listener can tell which scene's audio it hears. */
+  pilotHz: number;
 }
 
 export const sceneLooks: Record<string, SceneLook> = {
@@ -40,6 +44,8 @@ export const sceneLooks: Record<string, SceneLook> = {
     batch: 'HAM-B-1187 / SLICE 0420',
     certificate: 'QS-330112-2026 / LOT 7731',
     origin: 'Jinhua, Zhejiang - studio 2',
+    sound: 'voice',
+    pilotHz: 1000,
   },
   factory: {
     name: 'FACTORY',
@@ -53,6 +59,8 @@ export const sceneLooks: Record<string, SceneLook> = {
     batch: 'HAM-B-1187 / RACK 14',
     certificate: 'HACCP ZJ-0091-4471 / CHECK 22',
     origin: 'Dongyang curing works, line 3',
+    sound: 'ambience',
+    pilotHz: 1500,
   },
   farm: {
     name: 'FARM',
@@ -66,12 +74,19 @@ export const sceneLooks: Record<string, SceneLook> = {
     batch: 'PIG-2026-0412 / PEN C',
     certificate: 'ORGANIC ORG-88231 / VET 5120',
     origin: 'Dongyang pasture, pen C',
+    sound: 'ambience',
+    pilotHz: 2000,
   },
 };
 
 /** Exact band colour per scene, for tests and for anyone checking which scene is on screen. */
 export const sceneColors: Record<string, Rgb> = Object.fromEntries(
   Object.entries(sceneLooks).map(([id, look]) => [id, look.band]),
+);
+
+/** Pilot tone per scene (Hz): which scene's audio a listener hears. */
+export const scenePilotTones: Record<string, number> = Object.fromEntries(
+  Object.entries(sceneLooks).map(([id, look]) => [id, look.pilotHz]),
 );
 
 /** A scene we have no look for still gets a stable, distinct band derived from its id. */
@@ -93,6 +108,9 @@ export function lookFor(sceneId: string): SceneLook {
     batch: `BATCH ${hash.toString(36).toUpperCase()}`,
     certificate: `CERT ${(hash >> 4).toString(36).toUpperCase()}`,
     origin: sceneId,
+    sound: 'ambience',
+    // 2500–3750 Hz: clear of the known scenes' tones.
+    pilotHz: 2500 + (hash % 6) * 250,
   };
 }
 

@@ -112,26 +112,28 @@ async function openShow(): Promise<Page> {
 }
 
 describe('viewer on the demo show', () => {
-  it('switches to each scene: its band is on the stage, within the latency the stage reports', async () => {
+  it('switches to each scene: its band replaces the one on the stage', async () => {
     const page = await openShow();
+    // The stage opens on the first scene.
+    await waitFor(async () => near((await stagePicture(page)).band, sceneColors.studio!), {
+      what: 'studio on the stage at first',
+    });
     for (const scene of ['factory', 'farm', 'studio', 'factory']) {
+      // Before: another scene's band is on the stage, so seeing this one's proves the switch.
+      const before = await stagePicture(page);
+      expect(before.width).toBeGreaterThan(0);
+      expect(near(before.band, sceneColors[scene]!), `${scene} is not on the stage yet`).toBe(false);
       await page.click(`[data-scene="${scene}"]`);
-      const picture = await waitFor(
+      await waitFor(
         async () => {
           const p = await stagePicture(page);
-          return p.width > 0 && near(p.band, sceneColors[scene]!) ? p : undefined;
+          return p.width > 0 && near(p.band, sceneColors[scene]!);
         },
         { what: `${scene}'s band on the stage`, timeoutMs: 20_000 },
       );
-      expect(picture.width).toBeGreaterThan(0);
-      const timing = await waitFor(
-        () => page.evaluate((s) => window.scenecast?.switches.findLast((t) => t.sceneId === s), scene),
-        { what: `switch timing for ${scene}` },
-      );
-      expect(timing.firstFrameMs).toBeGreaterThan(0);
-      expect(timing.firstFrameMs).toBeLessThan(5000);
     }
-    // Keyboard: the number keys switch scenes (3 = farm).
+    // Keyboard: the number keys switch scenes (3 = farm; the stage shows the factory now).
+    expect(near((await stagePicture(page)).band, sceneColors.farm!)).toBe(false);
     await page.keyboard.press('3');
     await waitFor(async () => near((await stagePicture(page)).band, sceneColors.farm!), {
       what: 'farm after pressing 3',
@@ -151,6 +153,15 @@ describe('viewer on the demo show', () => {
     await waitFor(async () => near((await stagePicture(page)).band, sceneColors.studio!), {
       what: 'studio on stage',
     });
+    // Before zooming: the unzoomed stage (1280 CSS px) keeps a layer below the 3840 top one — watched for
+    // longer than zooming in takes to bring 3840, so a stage that drifts up to it on its own fails here.
+    const widths: number[] = [];
+    for (const until = Date.now() + 8000; Date.now() < until; ) {
+      widths.push((await stagePicture(page)).width);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(Math.min(...widths)).toBeGreaterThan(0);
+    expect(Math.max(...widths), 'widest layer on the unzoomed stage').toBeLessThan(3840);
     for (let i = 0; i < 5; i++) await page.click('[data-testid="zoom-in"]');
     await waitFor(async () => (await stagePicture(page)).width === 3840, {
       what: '3840 wide when zoomed',
@@ -253,12 +264,3 @@ describe('viewer on the demo show', () => {
     await b.close();
   });
 });
-
-declare global {
-  interface Window {
-    scenecast?: {
-      switches: { sceneId: string; firstFrameMs?: number; sharpFrameMs?: number }[];
-      zooms: number[];
-    };
-  }
-}

@@ -44,7 +44,7 @@ function upstreamsByHost(config: Json): Record<string, string[]> {
   return result;
 }
 
-describe.skipIf(skipWithout(caddy))('Caddy configs with the real caddy', () => {
+describe('Caddy configs with the real caddy', skipWithout(caddy), () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it("the edge Caddyfile (infra/compose) passes caddy validate with .env.example's values", async () => {

@@ -25,7 +25,7 @@ async function ports(config: LiveKitConfig): Promise<string> {
   return output;
 }
 
-describe.skipIf(skipWithout(livekit))('LiveKit configs of infra/ with the real livekit-server', () => {
+describe('LiveKit configs of infra/ with the real livekit-server', skipWithout(livekit), () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('infra/compose/livekit.yaml: strict parse; compose publishes exactly its media ports', async () => {

@@ -7,7 +7,7 @@ import { infra, requirePath, runTool, skipWithout, tool } from './support.js';
 const promtool = tool('promtool');
 const prometheusDir = join(infra, 'observability/prometheus');
 
-describe.skipIf(skipWithout(promtool))("infra/observability/prometheus with Debian's promtool", () => {
+describe("infra/observability/prometheus with Debian's promtool", skipWithout(promtool), () => {
   it('the Prometheus config (and the rule files it loads) passes promtool check config', async () => {
     const { status, output } = await runTool(requirePath(promtool), ['check', 'config', 'prometheus.yml'], {
       cwd: prometheusDir,

@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { skipWhen } from '@scenecast/testkit';
+import type { TestOptions } from 'vitest';
 import { parse } from 'yaml';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -52,12 +54,14 @@ export function tool(name: 'helm' | 'caddy' | 'promtool' | 'livekit-server'): {
   return { missing: `${name} is not installed (${how}; npm test does it)` };
 }
 
-/** Skips a suite whose tool is missing, printing why; under CI=true the suite runs and fails instead. */
-export function skipWithout(t: { missing?: string }): boolean {
-  if (!t.missing) return false;
-  if (process.env.CI === 'true') return false;
+/**
+ * describe() options that skip a suite whose tool is missing, with the reason (npm test's summary counts it);
+ * under CI=true the suite runs and fails instead.
+ */
+export function skipWithout(t: { missing?: string }): TestOptions {
+  if (!t.missing || process.env.CI === 'true') return {};
   console.warn(`[infra tests] skipped: ${t.missing}`);
-  return true;
+  return skipWhen(t.missing);
 }
 
 export function requirePath(t: { path?: string; missing?: string }): string {

@@ -25,6 +25,7 @@ import {
   useVP8,
   useVP9,
 } from 'werift';
+import { SfuError } from '../errors.js';
 import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
 import { wireOverheadBytes } from '../sfu/bitrate-meter.js';
@@ -182,7 +183,7 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /** The client offered (publisher transport, or a subscriber answer round): answer it. */
   async handleOffer(sdp: string): Promise<string> {
-    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.applyRemote('offer', sdp);
     this.startCongestionFeedback();
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
@@ -194,7 +195,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       this.log.warn({ role: this.role, id }, 'answer without an outstanding offer ignored');
       return;
     }
-    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    await this.applyRemote('answer', sdp);
     this.outgoingTwccId = undefined; // renegotiated: read it again from the senders
     this.negotiating = false;
     if (this.renegotiate) {
@@ -204,7 +205,16 @@ export class Transport extends EventEmitter<TransportEvents> {
   }
 
   async addIceCandidate(candidate: IceCandidateJson): Promise<void> {
-    await this.pc.addIceCandidate(candidate);
+    await this.pc.addIceCandidate(candidate).catch((error: Error) => {
+      throw new SfuError('invalid_argument', `candidate refused: ${error.message}`);
+    });
+  }
+
+  /** The client's description, which werift may refuse: that is the client's error, not ours. */
+  private async applyRemote(type: 'offer' | 'answer', sdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type, sdp }).catch((error: Error) => {
+      throw new SfuError('invalid_argument', `${type} refused: ${error.message}`);
+    });
   }
 
   /** Server-side offer (subscriber transport). Coalesces requests that arrive mid-negotiation. */

@@ -243,7 +243,10 @@ export class RtcService {
         chain = chain
           .then(() => handleSignalRequest(joinedRoom, self, request))
           .catch((error: unknown) => {
-            metrics.signalErrors.inc({ reason: 'handler_error' });
+            // A request refused as invalid (an SfuError: bad JSON, an SDP or candidate werift rejects) is
+            // the client's error; anything else failed in our code.
+            const refused = error instanceof SfuError && error.code !== 'internal';
+            metrics.signalErrors.inc({ reason: refused ? 'invalid_request' : 'handler_error' });
             // debug, not warn: a hostile client must not be able to flood the logs; the metric counts it.
             this.log.debug({ err: (error as Error).message, ...context }, 'signal request failed');
           });

@@ -28,6 +28,7 @@ export class SignalConnection implements SignalSink {
 
   /** Decode one frame; undefined (and a metric) when it is not a valid SignalRequest. */
   parse(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): SignalRequest | undefined {
+    metrics.signalFrames.inc();
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     try {
       if (isBinary) return SignalRequest.fromBinary(bytes);

@@ -70,7 +70,7 @@ export function tokenIssuer(config: Config): TokenIssuer {
     },
 
     /**
-     * Feed: publishes its own camera (and, in the studio, the host's microphone) into its show, under an
+     * Feed: publishes its own camera and microphone (the studio's host, a factory's or farm's ambience) into its show, under an
      * identity bound to the feed; it subscribes to nothing unless the brand asks for a preview.
      */
     async feed(feed, preview) {
@@ -81,8 +81,8 @@ export function tokenIssuer(config: Config): TokenIssuer {
           roomJoin: true,
           room: feed.show_id,
           canPublish: true,
-          canPublishSources:
-            feed.kind === 'studio' ? [TrackSource.CAMERA, TrackSource.MICROPHONE] : [TrackSource.CAMERA],
+          // Every scene has sound (the studio its host, the others their ambience); never a screen share.
+          canPublishSources: [TrackSource.CAMERA, TrackSource.MICROPHONE],
           canSubscribe: preview,
           canPublishData: false,
           canUpdateOwnMetadata: false,

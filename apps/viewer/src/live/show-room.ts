@@ -3,6 +3,7 @@ import {
   DisconnectReason,
   type Participant,
   type ReconnectPolicy,
+  type RemoteAudioTrack,
   type RemoteParticipant,
   type RemoteTrackPublication,
   type RemoteVideoTrack,
@@ -11,6 +12,7 @@ import {
   Track,
   VideoQuality,
 } from 'livekit-client';
+import { type SceneAudio, ShowAudio } from './show-audio';
 
 /** The participant attribute a camera's token carries to say which scene it films. */
 export const sceneAttribute = 'scenecast.scene';
@@ -66,11 +68,14 @@ export interface StageRequest {
  * stage shows the instant you switch); only the stage scene is asked for more.
  */
 export class ShowRoom {
+  /** The show's sound: livekit-client plays into its context, so startAudio/canPlaybackAudio govern it. */
+  readonly audio: ShowAudio = new ShowAudio(() => this.room.canPlaybackAudio);
   readonly room = new Room({
     adaptiveStream: false,
     dynacast: false,
     singlePeerConnection: false,
     reconnectPolicy,
+    webAudioMix: { audioContext: this.audio.context },
   });
   private listeners = new Set<() => void>();
   private stage: StageRequest = { sceneId: undefined };
@@ -100,6 +105,10 @@ export class ShowRoom {
         this.quality = quality;
         this.notify();
       })
+      .on(RoomEvent.AudioPlaybackStatusChanged, () => this.audio.update())
+      .on(RoomEvent.ActiveSpeakersChanged, (speakers: Participant[]) =>
+        this.audio.setSpeakers(speakers.map((p) => p.identity)),
+      )
       .on(RoomEvent.Reconnecting, () => this.setStatus('reconnecting'))
       .on(RoomEvent.SignalReconnecting, () => this.setStatus('reconnecting'))
       .on(RoomEvent.Reconnected, () => this.setStatus('connected'))
@@ -121,7 +130,14 @@ export class ShowRoom {
   disconnect(): Promise<void> {
     this.left = true;
     clearTimeout(this.rejoinTimer);
+    this.audio.sync([]);
     return this.room.disconnect();
+  }
+
+  /** Call from a tap or key press: browsers play sound only after a gesture. */
+  async startAudio(): Promise<void> {
+    await Promise.all([this.room.startAudio(), this.audio.context.resume()]);
+    this.audio.update();
   }
 
   /**
@@ -171,9 +187,28 @@ export class ShowRoom {
     return feeds;
   }
 
+  /** Each scene's microphone track, subscribed (every scene's, so a switch need not wait for one). */
+  sceneAudio(): SceneAudio[] {
+    const audio: SceneAudio[] = [];
+    for (const participant of this.room.remoteParticipants.values()) {
+      const sceneId = sceneOf(participant);
+      const publication = participant.getTrackPublication(Track.Source.Microphone);
+      const track = publication?.audioTrack as RemoteAudioTrack | undefined;
+      if (!sceneId || !publication || !track || publication.isMuted) continue;
+      audio.push({
+        sceneId,
+        participantIdentity: participant.identity,
+        trackSid: publication.trackSid,
+        track,
+      });
+    }
+    return audio;
+  }
+
   /** Say what the stage shows and at what size; every other scene drops back to its lowest layer. */
   setStage(request: StageRequest): void {
     this.stage = request;
+    this.audio.setStage(request.sceneId);
     this.applyQualities();
   }
 
@@ -196,6 +231,7 @@ export class ShowRoom {
 
   private refresh(): void {
     this.applyQualities();
+    this.audio.sync(this.sceneAudio());
     this.notify();
   }
 
