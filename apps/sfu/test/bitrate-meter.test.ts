@@ -1,4 +1,5 @@
-// A layer's bitrate as the receiver measures it: the mean of the last 2 s, not a keyframe's burst.
+// A layer's bitrate as the receiver measures it: the highest 2-s mean of the last 8 s, so neither a
+// keyframe's burst nor an encoder's dip reads as what the layer costs.
 import { describe, expect, it } from 'vitest';
 import { BitrateMeter } from '../src/sfu/bitrate-meter.js';
 
@@ -18,6 +19,18 @@ describe('BitrateMeter', () => {
       meter.add(ms === 0 || Math.abs(ms - 2000) < 1 ? 60_000 : 8333, ms);
     expect(meter.bps(4000)! / 1e6).toBeGreaterThan(0.95);
     expect(meter.bps(4000)! / 1e6).toBeLessThan(1.3);
+  });
+
+  it('keeps the peak of the last 8 s, so a dip does not read as room to step up', () => {
+    const meter = new BitrateMeter();
+    const seen = new Map<number, number | undefined>();
+    for (let ms = 0; ms <= 16_000; ms += 100) {
+      meter.add(ms < 4000 ? 12_500 : 6_250, ms); // 1 Mbit/s for 4 s, then 0.5 Mbit/s
+      if (ms % 2000 === 0) seen.set(ms, meter.bps(ms));
+    }
+    expect(seen.get(6000)).toBe(1_000_000);
+    expect(seen.get(10_000)).toBe(1_000_000); // the 1-Mbit/s stretch is still within the last 8 s
+    expect(seen.get(14_000)).toBe(500_000);
   });
 
   it('forgets a stream that stopped', () => {

@@ -218,6 +218,19 @@ describe('SendSideBwe', () => {
     expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it('clears congestion once nothing was sent for a second (all video paused), keeping the estimate', () => {
+    const session = new Session();
+    session.run(2000);
+    session.link.rateBps = mbps(3);
+    session.run(1000);
+    expect(session.bwe.state).toBe('congested');
+    const estimate = session.bwe.estimateBps;
+    session.sendBps = 0;
+    session.run(1500);
+    expect(session.bwe.state).toBe('clear');
+    expect(session.bwe.estimateBps).toBe(estimate);
+  });
+
   it('sustained loss without queueing is congestion too', () => {
     const session = new Session();
     session.run(2000);

@@ -54,7 +54,9 @@ const cameras: RunningCamera[] = [];
 /** What the page recorded: every frame the stage presented (time, height), and the connection as it went. */
 interface Timeline {
   frames: Array<[at: number, height: number]>;
-  states: Array<[at: number, connection: string, quality: string, note: boolean, badge: string]>;
+  states: Array<
+    [at: number, connection: string, quality: string, note: boolean, badge: string, mbps: number]
+  >;
   now: number;
 }
 
@@ -87,6 +89,8 @@ async function record(p: Page): Promise<number> {
         viewer()?.quality ?? '',
         document.querySelector('[data-testid="quality-note"]') !== null,
         document.querySelector('[data-testid="resolution-badge"]')?.textContent ?? '',
+        // The stats panel's "Bitrate" (inbound-rtp of the stage, once a second), in Mbit/s.
+        Number.parseFloat(document.querySelector('[data-stat="bitrate"]')?.textContent ?? '') || 0,
       ]);
     }, 250);
     return performance.now();
@@ -114,7 +118,7 @@ function summary(t: Timeline, from: number, to: number): string {
     const state = t.states.find(([at]) => at >= s);
     lines.push(
       `${((s - from) / 1000).toFixed(0).padStart(3)}s ${String(frames.length).padStart(2)} frames ` +
-        `${[...new Set(frames.map(([, h]) => h))].join('/') || '-'} ${state ? `${state[1]} ${state[2]}${state[3] ? ' note' : ''} [${state[4]}]` : ''}`,
+        `${[...new Set(frames.map(([, h]) => h))].join('/') || '-'} ${state ? `${state[1]} ${state[2]}${state[3] ? ' note' : ''} [${state[4]}] ${state[5]} Mbit/s` : ''}`,
     );
   }
   return lines.join('\n');
@@ -214,16 +218,26 @@ describe.skipIf(skipReason !== undefined)(
 
     it('steps the stage down within 3 s of a 3 Mbit/s cap, never freezes, and is back on the top layer within 15 s of the link opening', async () => {
       await page.click('[data-scene="studio"]');
+      await page.click('.stats-toggle');
       for (let i = 0; i < 4; i++) await page.click('[data-testid="zoom-in"]');
       const started = await record(page);
       await waitFor(async () => (await timeline(page)).frames.some(([, h]) => h === top), {
         what: `the zoomed studio on its top layer (${top}p)`,
         timeoutMs: 60_000,
       });
-      await sleep(3000);
+      await sleep(5000);
+      // The cap must bind: 3 Mbit/s as in the issue, or half of what the stage receives when that is
+      // less — the cameras' encoder sends less than its 6 Mbit/s when this machine is loaded (its own
+      // bandwidth estimate toward the SFU falls), and a cap above what is sent tests nothing.
+      const before = (await timeline(page)).states.slice(-20).map((state) => state[5]);
+      const receivedMbps = before.reduce((sum, mbps) => sum + mbps, 0) / Math.max(1, before.length);
+      const capMbit = Math.min(3, Math.max(0.25, Math.round(receivedMbps * 50) / 100));
+      console.log(
+        `the stage received ${receivedMbps.toFixed(2)} Mbit/s at ${top}p: capping at ${capMbit} Mbit/s`,
+      );
 
       const capAt = (await timeline(page)).now;
-      await ns.capDownlink(3);
+      await ns.capDownlink(capMbit);
       await sleep(30_000);
       const openAt = (await timeline(page)).now;
       await ns.capDownlink(undefined);
@@ -237,7 +251,7 @@ describe.skipIf(skipReason !== undefined)(
         { what: 'the top layer back, or 20 s', timeoutMs: 40_000, intervalMs: 500 },
       );
       const t = await timeline(page);
-      const account = `\n${summary(t, capAt - 3000, t.now)}\n(cap at 3 s, link open at ${Math.round((openAt - capAt) / 1000) + 3} s)`;
+      const account = `\n${summary(t, capAt - 3000, t.now)}\n(${capMbit} Mbit/s cap at 3 s, link open at ${Math.round((openAt - capAt) / 1000) + 3} s)`;
       console.log(`slow link, seconds from 3 s before the cap:${account}`);
       await page.screenshot({ path: join(artifacts, 'slow-link.png') });
 

@@ -2,13 +2,17 @@
 export const wireOverheadBytes = 20 + 8 + 10;
 
 const bucketMs = 500;
-/** Averaged over this many whole buckets: long enough that a keyframe's burst does not read as the rate. */
-const buckets = 4;
+/** Averaged over this many whole buckets (2 s): long enough that a keyframe's burst does not read as the rate. */
+const window = 4;
+/** The rate is the highest such average over this many buckets (8 s). */
+const buckets = 16;
 
 /**
- * The bitrate of one stream (a simulcast layer as the publisher sends it), from the bytes that arrive:
- * the mean over the last 2 s of whole half-second buckets. Undefined until a second of it was seen, or
- * when it stopped (a layer the publisher paused costs nothing and its old rate says nothing).
+ * What one stream costs (a simulcast layer as the publisher sends it, or an audio track), from the bytes
+ * that arrive: the highest 2-s mean over the last 8 s. The peak, not the latest mean: a publisher's
+ * encoder swings with its own bandwidth estimate and with the picture, and an allocation made on a dip
+ * is taken back a second later. Undefined until a second of it was seen, or once it stopped (a layer the
+ * publisher paused costs nothing and its old rate says nothing).
  */
 export class BitrateMeter {
   private readonly filled: number[] = [];
@@ -23,9 +27,14 @@ export class BitrateMeter {
   bps(nowMs: number): number | undefined {
     this.roll(nowMs);
     if (this.filled.length < 2) return undefined;
-    const total = this.filled.reduce((sum, b) => sum + b, 0);
-    if (total === 0) return undefined;
-    return (total * 8 * 1000) / (this.filled.length * bucketMs);
+    // Stopped: nothing in the last window.
+    if (this.filled.slice(-window).every((b) => b === 0)) return undefined;
+    let peak = 0;
+    for (let end = Math.min(window, this.filled.length); end <= this.filled.length; end++) {
+      const span = this.filled.slice(Math.max(0, end - window), end);
+      peak = Math.max(peak, span.reduce((sum, b) => sum + b, 0) / span.length);
+    }
+    return (peak * 8 * 1000) / bucketMs;
   }
 
   private roll(nowMs: number): void {

@@ -32,6 +32,11 @@ const recutMs = 1000;
 const recutFactor = 0.85;
 /** No feedback for this long while sending: the path is down (quality "lost"); the estimate is kept. */
 const feedbackTimeoutMs = 1500;
+/**
+ * Nothing sent for this long (all video paused): whatever queue there was has drained, so congestion is
+ * over — else a paused subscriber would stay congested, and so never probe, for want of packets.
+ */
+const idleClearMs = 1000;
 /** Sent packets are remembered this long for their feedback. */
 const historyMs = 10_000;
 /** A probe cluster is finalised when every packet in it is reported, or this long after it ended. */
@@ -193,8 +198,22 @@ export class SendSideBwe {
     return this.detect(nowMs);
   }
 
-  /** Timers' share: a probe whose feedback never fully came is finalised with what did. */
+  /**
+   * Timers' share: congestion ends when nothing was sent for a while; a probe whose feedback never fully
+   * came is finalised with what did. Returns that probe's result.
+   */
   tick(nowMs: number): ProbeResult | undefined {
+    const newest = this.packets[this.packets.length - 1];
+    if (
+      this.congestion === 'congested' &&
+      this.cluster === undefined &&
+      newest &&
+      nowMs - newest.sentMs > idleClearMs
+    ) {
+      this.congestion = 'clear';
+      this.lastCut = undefined;
+      this.overloadedSince = undefined;
+    }
     const cluster = this.cluster;
     if (!cluster || cluster.endedMs === undefined || nowMs - cluster.endedMs < probeTimeoutMs)
       return undefined;
