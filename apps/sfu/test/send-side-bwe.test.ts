@@ -160,6 +160,19 @@ describe('SendSideBwe', () => {
     expect(session.bwe.estimateBps).toBeLessThan(first * 0.9);
   });
 
+  it('does not cut again on what was sent before the last cut took effect', () => {
+    const session = new Session();
+    session.run(2000);
+    session.link.rateBps = mbps(3);
+    session.run(600);
+    expect(session.bwe.state).toBe('congested');
+    const first = session.bwe.estimateBps;
+    // The allocation follows the cut at once: what is sent now fits, while the queue drains.
+    session.sendBps = mbps(1.5);
+    session.run(3000);
+    expect(session.bwe.estimateBps).toBe(first);
+  });
+
   it('a probe on the capped link measures the cap, not the goal; on the open link it reaches the goal', () => {
     const session = new Session();
     session.run(2000);
@@ -173,6 +186,7 @@ describe('SendSideBwe', () => {
     session.probe(mbps(6), 80);
     session.run(1000);
     const onCap = session.probes.at(-1)!;
+    expect(onCap.ok).toBe(false); // it queued: the link is slower than the goal
     expect(onCap.capacityBps).toBeGreaterThan(mbps(2.5));
     expect(onCap.capacityBps).toBeLessThan(mbps(3.6));
     expect(session.bwe.estimateBps).toBeLessThan(mbps(3.6));

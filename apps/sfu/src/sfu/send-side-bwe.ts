@@ -27,7 +27,10 @@ const outageDeliveredShare = 0.25;
 const outageRunMs = 300;
 /** The estimate after a cut: this share of what the link delivered while congested. */
 const backoff = 0.9;
-/** While still congested this long after a cut, with queueing not falling, cut again (deeper). */
+/**
+ * Still congested on what was sent this long after a cut (the lower layers' keyframes came, the queue
+ * had time to drain), with queueing not falling: cut again, deeper.
+ */
 const recutMs = 1000;
 const recutFactor = 0.85;
 /** No feedback for this long while sending: the path is down (quality "lost"); the estimate is kept. */
@@ -43,6 +46,8 @@ const historyMs = 10_000;
 const probeTimeoutMs = 1000;
 /** A probe whose packets were lost beyond this share failed, whatever rate the rest reached. */
 const probeMaxLoss = 0.1;
+/** A probe that built a queue longer than this did not fit: the link is slower than its goal. */
+const probeMaxQueueGrowthMs = 30;
 
 interface SentPacket {
   size: number;
@@ -261,8 +266,14 @@ export class SendSideBwe {
     }
     const loss = arrived.length + lost > 0 ? lost / (arrived.length + lost) : 1;
     const capacityBps = clusterRate(arrived);
-    const ok = arrived.length >= 2 && loss <= probeMaxLoss && this.congestion === 'clear';
-    if (ok && capacityBps > this.estimate) this.estimate = capacityBps;
+    const ok =
+      arrived.length >= 2 &&
+      loss <= probeMaxLoss &&
+      queueGrowthMs(arrived) <= probeMaxQueueGrowthMs &&
+      this.congestion === 'clear';
+    // A probe vouches for no more than the rate it tried (a short cluster can read high through a
+    // shaper's burst allowance).
+    if (ok) this.estimate = Math.max(this.estimate, Math.min(capacityBps, cluster.goalBps));
     return { goalBps: cluster.goalBps, capacityBps, loss, ok };
   }
 
@@ -387,7 +398,7 @@ export class SendSideBwe {
     } else if (
       overloaded &&
       this.lastCut &&
-      nowMs - this.lastCut.atMs >= recutMs &&
+      (this.groups[this.groups.length - 1]?.sentMs ?? 0) - this.lastCut.atMs >= recutMs &&
       queueMs >= this.lastCut.queueMs - 10
     ) {
       this.cut(this.deliveredBps(), true, nowMs, queueMs);
@@ -403,6 +414,15 @@ export class SendSideBwe {
     if (deeper && Number.isFinite(this.estimate)) next = Math.min(next, this.estimate * recutFactor);
     this.estimate = Math.min(this.estimate, next);
   }
+}
+
+/** How much the one-way delay grew over a cluster (its last packets against its first, in send order). */
+function queueGrowthMs(arrived: SentPacket[]): number {
+  const bySend = [...arrived].sort((a, b) => a.sentMs - b.sentMs);
+  const owd = (p: SentPacket) => p.recvMs! - p.sentMs;
+  const ends = Math.max(1, Math.min(3, Math.floor(bySend.length / 3)));
+  const mean = (list: SentPacket[]) => list.reduce((sum, p) => sum + owd(p), 0) / list.length;
+  return mean(bySend.slice(-ends)) - mean(bySend.slice(0, ends));
 }
 
 /** min(send rate, receive rate) of a probe cluster's packets: GCC's probe estimate. */
