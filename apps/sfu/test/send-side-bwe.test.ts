@@ -255,6 +255,15 @@ describe('SendSideBwe', () => {
     expect(session.bwe.recentLoss()).toBeGreaterThan(0.2);
   });
 
+  it('a probe during which nothing went out failed (so the next one waits)', () => {
+    const bwe = new SendSideBwe();
+    bwe.sent(1, 1200, 0);
+    bwe.startProbe(1_000_000);
+    bwe.endProbe(100);
+    expect(bwe.probeResult()).toEqual({ goalBps: 1_000_000, capacityBps: 0, loss: 1, ok: false });
+    expect(bwe.probing).toBe(false);
+  });
+
   it('ignores a sequence number it sent before, and feedback before anything was sent', () => {
     const bwe = new SendSideBwe();
     expect(bwe.feedback([{ seq: 1, atUs: 1000 }], 0)).toBe(false);

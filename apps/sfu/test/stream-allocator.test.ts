@@ -156,21 +156,31 @@ describe('ProbeRegulator', () => {
 
   it('probes only while something is held back, and not before a finite estimate', () => {
     const regulator = new ProbeRegulator();
-    expect(regulator.plan(allocate([stage(), ...thumbnails], kbps(8000)), kbps(8000), 0)).toBeUndefined();
-    expect(regulator.plan(heldBack, Number.POSITIVE_INFINITY, 0)).toBeUndefined();
-    expect(regulator.plan(heldBack, kbps(2700), 0)).toBeDefined();
+    expect(regulator.plan(allocate([stage(), ...thumbnails], kbps(8000)), kbps(8000), 0, 0)).toBeUndefined();
+    expect(regulator.plan(heldBack, Number.POSITIVE_INFINITY, 0, 0)).toBeUndefined();
+    expect(regulator.plan(heldBack, kbps(2700), 0, 0)).toBeDefined();
   });
 
   it('asks for what the next step needs with its headroom plus 10 %, at most twice the estimate, briefly', () => {
     const regulator = new ProbeRegulator();
-    const plan = regulator.plan(heldBack, kbps(2700), 0)!;
+    const plan = regulator.plan(heldBack, kbps(2700), 0, 0)!;
     // 2160p needs (770 + 5150) / 0.85 = 6965 kbit/s, plus 10 %; capped at 2 × 2700, sent for 80 ms (the
     // excess over the estimate, 2700 kbit/s, queues 80 ms on a 2.7 Mbit/s link).
     expect(plan.goalBps).toBe(kbps(5400));
     expect(plan.durationMs).toBeCloseTo(80, 0);
-    const small = regulator.plan(heldBack, kbps(5800), 0)!;
+    const small = regulator.plan(heldBack, kbps(5800), 0, 0)!;
     expect(small.goalBps).toBeCloseTo((kbps(770 + 5150) / 0.85) * 1.1, -1);
     expect(small.durationMs).toBe(100);
+  });
+
+  it('counts what is never held back (audio) in the goal: the link must carry it as well', () => {
+    const regulator = new ProbeRegulator();
+    const withAudio = regulator.plan(heldBack, kbps(5800), kbps(100), 0)!;
+    expect(withAudio.goalBps).toBeCloseTo((kbps(100) + kbps(770 + 5150) / 0.85) * 1.1, -1);
+    // Everything paused, only audio flowing: the goal still covers the audio and the stage's lowest layer.
+    const paused = allocate([stage(), ...thumbnails], kbps(100));
+    const plan = regulator.plan(paused, kbps(200), kbps(100), 0)!;
+    expect(plan.goalBps).toBeGreaterThan(kbps(100) + kbps(160) / 0.85);
   });
 
   it('waits longer after each probe that raised nothing (1, 2, 4, 5 s), and climbs on at once after one that did', () => {
@@ -180,18 +190,18 @@ describe('ProbeRegulator', () => {
     for (let i = 0; i < 4; i++) {
       regulator.done(false, now);
       const from = now;
-      while (!regulator.plan(heldBack, kbps(2700), now)) now += 100;
+      while (!regulator.plan(heldBack, kbps(2700), 0, now)) now += 100;
       waits.push(now - from);
     }
     expect(waits).toEqual([1000, 2000, 4000, 5000]);
     regulator.done(true, now);
-    expect(regulator.plan(heldBack, kbps(2700), now)).toBeDefined();
+    expect(regulator.plan(heldBack, kbps(2700), 0, now)).toBeDefined();
   });
 
   it('after a cut, lets the queue drain for 2 s first', () => {
     const regulator = new ProbeRegulator();
     regulator.cut(10_000);
-    expect(regulator.plan(heldBack, kbps(2700), 11_900)).toBeUndefined();
-    expect(regulator.plan(heldBack, kbps(2700), 12_000)).toBeDefined();
+    expect(regulator.plan(heldBack, kbps(2700), 0, 11_900)).toBeUndefined();
+    expect(regulator.plan(heldBack, kbps(2700), 0, 12_000)).toBeDefined();
   });
 });

@@ -102,7 +102,9 @@ function headerExtensions(): {
   video: RTCRtpHeaderExtensionParameters[];
 } {
   return {
-    audio: [useSdesMid(), useAbsSendTime()],
+    // transport-cc on audio too: a subscriber's bandwidth estimate must see all it receives (LiveKit's
+    // server negotiates it for both kinds).
+    audio: [useSdesMid(), useAbsSendTime(), useTransportWideCC()],
     video: [
       useSdesMid(),
       useSdesRTPStreamId(),

@@ -169,9 +169,10 @@ export class BandwidthManager {
     if (now - this.allocatedAt >= reallocateMs) this.reallocate();
     const allocation = this.allocation;
     if (!allocation || this.bwe.probing || this.bwe.state !== 'clear' || this.bwe.feedbackLost(now)) return;
-    const plan = this.regulator.plan(allocation, this.budget(now), now);
+    const audioBps = this.audioBps(now);
+    const plan = this.regulator.plan(allocation, this.bwe.estimateBps, audioBps, now);
     if (!plan) return;
-    const mediaBps = allocation.usageBps + this.audioBps(now);
+    const mediaBps = allocation.usageBps + audioBps;
     this.bwe.startProbe(plan.goalBps);
     this.log.debug({ goalBps: Math.round(plan.goalBps), durationMs: Math.round(plan.durationMs) }, 'probing');
     this.prober.run(

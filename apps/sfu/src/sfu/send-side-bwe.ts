@@ -255,7 +255,10 @@ export class SendSideBwe {
   private finishProbe(): ProbeResult | undefined {
     const cluster = this.cluster;
     this.cluster = undefined;
-    if (!cluster || cluster.lastSeq === undefined || cluster.lastSeq < cluster.firstSeq) return undefined;
+    if (!cluster || cluster.lastSeq === undefined) return undefined;
+    // Nothing went out during it (no sender could carry padding): a failed probe, to be retried later.
+    if (cluster.lastSeq < cluster.firstSeq)
+      return { goalBps: cluster.goalBps, capacityBps: 0, loss: 1, ok: false };
     const arrived: SentPacket[] = [];
     let lost = 0;
     for (let seq = cluster.firstSeq; seq <= cluster.lastSeq; seq++) {

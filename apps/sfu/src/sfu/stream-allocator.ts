@@ -143,12 +143,21 @@ export class ProbeRegulator {
   private nextAt = 0;
   private waitMs = firstProbeWaitMs;
 
-  plan(allocation: Allocation, estimateBps: number, nowMs: number): ProbePlan | undefined {
+  /**
+   * `estimateBps` is the whole link's; `unmanagedBps` what goes out besides the allocated video (audio,
+   * never held back). The goal is for the whole link too: media plus padding.
+   */
+  plan(
+    allocation: Allocation,
+    estimateBps: number,
+    unmanagedBps: number,
+    nowMs: number,
+  ): ProbePlan | undefined {
     if (!allocation.deficient || allocation.nextStepBps === undefined || nowMs < this.nextAt)
       return undefined;
     if (!Number.isFinite(estimateBps)) return undefined;
-    const usage = allocation.usageBps;
-    const needed = (usage + allocation.nextStepBps) / upgradeHeadroom;
+    const usage = allocation.usageBps + unmanagedBps;
+    const needed = unmanagedBps + (allocation.usageBps + allocation.nextStepBps) / upgradeHeadroom;
     const goalBps = Math.min(probeOverage * needed, Math.max(2 * estimateBps, usage + 300_000));
     const excessBps = Math.max(1, goalBps - estimateBps);
     const durationMs = Math.min(
