@@ -23,8 +23,11 @@ export interface NetNamespace {
   chromiumPath: string;
   /** Cap what the viewer receives (its downlink) at `mbit` Mbit/s with a 300 ms queue; undefined lifts it. */
   capDownlink(mbit: number | undefined): Promise<void>;
-  /** Cut the link both ways (an outage), or restore it. */
-  setOutage(down: boolean): Promise<void>;
+  /**
+   * Cut the link (an outage), or restore it: both ways, or only what the viewer receives (its downlink),
+   * which fails ICE on the server's side while the viewer's own checks still reach it.
+   */
+  setOutage(down: boolean, direction?: 'both' | 'downlink'): Promise<void>;
   /** Remove the qdiscs, the pair and the namespace. */
   close(): Promise<void>;
 }
@@ -107,11 +110,11 @@ export async function createNetNamespace(): Promise<NetNamespace> {
       capMbit = mbit;
       await applyDownlink();
     },
-    async setOutage(down) {
+    async setOutage(down, direction = 'both') {
       outage = down;
       await applyDownlink();
-      if (down) await ns('tc', 'qdisc', 'replace', 'dev', nsIf, 'root', ...blackhole);
-      else await ns('tc', 'qdisc', 'del', 'dev', nsIf, 'root').catch(() => undefined);
+      if (down && direction === 'both') await ns('tc', 'qdisc', 'replace', 'dev', nsIf, 'root', ...blackhole);
+      if (!down) await ns('tc', 'qdisc', 'del', 'dev', nsIf, 'root').catch(() => undefined);
     },
     close: cleanup,
   };
