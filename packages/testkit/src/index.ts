@@ -1,6 +1,7 @@
 export { chromiumArgs, chromiumPath, launchChromium } from './browser.js';
 export { serveLivekitClientPage } from './livekit-page.js';
 export { LoadSubscriber, type SubscriberCounters, vp8KeyframeSize } from './load-subscriber.js';
+export { createNetNamespace, type NetNamespace, netNamespaceUnavailable } from './netns.js';
 export { type SignalTap, startSignalTap, type TappedConnection } from './signal-tap.js';
 export { skipWhen } from './skip.js';
 export { publishSyntheticVideo } from './synthetic-video.js';

@@ -1,7 +1,12 @@
 import {
   type AddTrackRequest,
+  ConnectionQuality,
+  ConnectionQualityInfo,
   DataPacket_Kind,
+  DisconnectReason,
   type JoinResponse,
+  LeaveRequest,
+  LeaveRequest_Action,
   ParticipantInfo,
   type ParticipantInfo_Kind,
   ParticipantInfo_State,
@@ -10,6 +15,9 @@ import {
   SessionDescription,
   SignalResponse,
   SignalTarget,
+  StreamState,
+  StreamStateInfo,
+  StreamStateUpdate,
   TrickleRequest,
 } from '@livekit/protocol';
 import type { MediaStreamTrack, RTCDataChannel, RTCRtpTransceiver } from 'werift';
@@ -51,6 +59,8 @@ export interface ParticipantInit {
   permissions: ParticipantPermissions;
   autoSubscribe: boolean;
   adaptiveStream: boolean;
+  /** The client lets the SFU pause video it has no bandwidth for (`subscriber_allow_pause`, default yes). */
+  subscriberAllowPause: boolean;
   rtc: RtcConfig;
   log: Logger;
   events: ParticipantEvents;
@@ -67,6 +77,14 @@ export interface InfoUpdate {
   /** New rights (RoomService only): what they no longer cover is taken away. */
   permission?: ParticipantPermission;
 }
+
+/** The score livekit-client shows beside each grade (LiveKit's MOS scale, 1–5). */
+const qualityScores: Record<ConnectionQuality, number> = {
+  [ConnectionQuality.EXCELLENT]: 4.5,
+  [ConnectionQuality.GOOD]: 3.5,
+  [ConnectionQuality.POOR]: 2,
+  [ConnectionQuality.LOST]: 0,
+};
 
 const maxNameLength = 256;
 const maxMetadataBytes = 64 * 1024;
@@ -113,7 +131,25 @@ export class Participant {
     this.publisher = new Transport('publisher', init.rtc, this.log);
     this.subscriber = new Transport('subscriber', init.rtc, this.log);
     this.tracks = new UpTrackManager(this.permissions, this.log);
-    this.subscriptions = new SubscriptionManager(this.subscriber, init.adaptiveStream, this.log);
+    this.subscriptions = new SubscriptionManager(
+      this.subscriber,
+      init.adaptiveStream,
+      this.log,
+      (subscription, paused) =>
+        this.send({
+          case: 'streamStateUpdate',
+          value: new StreamStateUpdate({
+            streamStates: [
+              new StreamStateInfo({
+                participantSid: subscription.publisherSid,
+                trackSid: subscription.id,
+                state: paused ? StreamState.PAUSED : StreamState.ACTIVE,
+              }),
+            ],
+          }),
+        }),
+      init.subscriberAllowPause,
+    );
     this.wireTransports();
   }
 
@@ -292,7 +328,36 @@ export class Participant {
     return true;
   }
 
+  /** LiveKit's grade of this participant's connection: its primary transport, and what it receives. */
+  connectionQuality(): ConnectionQualityInfo {
+    const primary = this.subscriberPrimary ? this.subscriber : this.publisher;
+    const quality =
+      this.subscriptions.size > 0
+        ? this.subscriptions.quality()
+        : primary.connected
+          ? ConnectionQuality.EXCELLENT
+          : ConnectionQuality.LOST;
+    return new ConnectionQualityInfo({ participantSid: this.sid, quality, score: qualityScores[quality] });
+  }
+
   // ---- lifecycle ----
+
+  /**
+   * A peer connection failed (ICE): as LiveKit's server does, tell the client to resume and close its
+   * signalling, so it reconnects the socket (`reconnect=1`) and restarts ICE (`resume()`). The session and
+   * its subscriptions wait for it for the resume window.
+   */
+  requestResume(): void {
+    this.send({
+      case: 'leave',
+      value: new LeaveRequest({
+        canReconnect: true,
+        reason: DisconnectReason.CONNECTION_TIMEOUT,
+        action: LeaveRequest_Action.RESUME,
+      }),
+    });
+    this.signal?.close(1000, 'peer connection failed');
+  }
 
   /** Resume after a signal reconnect: restart ICE on our side so the client's new path is found. */
   resume(): void {

@@ -1,4 +1,7 @@
 import {
+  type ConnectionQuality,
+  type ConnectionQualityInfo,
+  ConnectionQualityUpdate,
   DataPacket,
   type DataPacket_Kind,
   DisconnectReason,
@@ -35,6 +38,12 @@ const pingTimeoutSeconds = 15;
 const dynacastDowngradeDelayMs = 3000;
 /** A publisher is told its needed layers again at most this often when subscribers keep waiting for one. */
 const dynacastRenewIntervalMs = 1000;
+/**
+ * How often connection quality is graded and sent when it changed (LiveKit: 5 s). Shorter here: the
+ * viewer's "reduced quality" note reads it, and a viewer should not wait 5 s to learn why its picture
+ * got softer.
+ */
+const connectionQualityIntervalMs = 2000;
 
 export interface RoomOptions {
   emptyTimeout: number;
@@ -68,6 +77,8 @@ export class Room implements ParticipantEvents {
   readonly createdAt = Date.now();
   readonly participants = new Map<string, Participant>();
   private readonly dynacast = new Map<string, DynacastState>();
+  private readonly qualityTimer: NodeJS.Timeout;
+  private qualitySent = new Map<Participant, ConnectionQuality>();
   private closed = false;
 
   constructor(
@@ -75,7 +86,13 @@ export class Room implements ParticipantEvents {
     readonly options: RoomOptions,
     private readonly hooks: RoomHooks,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.qualityTimer = setInterval(
+      guard('connection_quality', log, () => this.sendConnectionQuality()),
+      connectionQualityIntervalMs,
+    );
+    this.qualityTimer.unref();
+  }
 
   get metadata(): string {
     return this.options.metadata;
@@ -209,8 +226,15 @@ export class Room implements ParticipantEvents {
     this.remove(p, DisconnectReason.STATE_MISMATCH);
   }
 
+  /**
+   * Before, this only logged and waited for a resume that never came: a viewer whose downlink was
+   * saturated lost ICE consent on our side (werift fails after 30 s without a consent response) while its
+   * browser, whose checks we still answered, stayed "connected" — so nothing reconnected. Now the client is
+   * told to resume, as LiveKit's server does.
+   */
   onTransportFailed(p: Participant): void {
-    this.log.warn({ participant: p.identity }, 'peer connection failed; waiting for the client to resume');
+    this.log.warn({ participant: p.identity }, 'peer connection failed; asking the client to resume');
+    p.requestResume();
   }
 
   /** Route a data packet: stamp the sender (clients must not spoof it), then deliver to its audience. */
@@ -267,10 +291,8 @@ export class Room implements ParticipantEvents {
 
   updateTrackSettings(p: Participant, settings: UpdateTrackSettings): void {
     for (const sid of settings.trackSids) {
-      const subscription = p.subscriptions.get(sid);
-      if (!subscription) continue;
-      subscription.applySettings(settings);
-      this.subscribersChanged(subscription.track);
+      if (!p.subscriptions.applySettings(sid, settings)) continue;
+      this.subscribersChanged(p.subscriptions.get(sid)!.track);
     }
   }
 
@@ -387,10 +409,32 @@ export class Room implements ParticipantEvents {
             target: name(state.target),
             cap: name(state.cap),
             goal: name(state.goal),
+            allocation: state.allocation === 'paused' ? 'paused' : name(state.allocation),
           };
         }),
     }));
     return { name: this.name, sid: this.sid, participants };
+  }
+
+  // ---- connection quality ----
+
+  /**
+   * LiveKit's connection-quality worker: grade every active participant; when any grade changed (or a
+   * participant is new), send each participant its own grade and those of the participants it
+   * subscribes to.
+   */
+  private sendConnectionQuality(): void {
+    const grades = new Map<Participant, ConnectionQualityInfo>();
+    for (const p of this.participants.values()) if (p.isActive) grades.set(p, p.connectionQuality());
+    const changed = [...grades].some(([p, info]) => this.qualitySent.get(p) !== info.quality);
+    this.qualitySent = new Map([...grades].map(([p, info]) => [p, info.quality]));
+    if (!changed) return;
+    for (const [p, own] of grades) {
+      const updates = [own];
+      const publishers = new Set([...p.subscriptions.values()].map((s) => s.publisherSid));
+      for (const [other, info] of grades) if (other !== p && publishers.has(other.sid)) updates.push(info);
+      p.send({ case: 'connectionQuality', value: new ConnectionQualityUpdate({ updates }) });
+    }
   }
 
   // ---- helpers ----
@@ -411,6 +455,7 @@ export class Room implements ParticipantEvents {
   close(reason = DisconnectReason.ROOM_DELETED): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.qualityTimer);
     for (const p of [...this.participants.values()]) this.remove(p, reason);
     for (const state of this.dynacast.values()) if (state.timer) clearTimeout(state.timer);
     this.dynacast.clear();

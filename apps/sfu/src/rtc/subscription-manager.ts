@@ -1,5 +1,6 @@
-import { VideoQuality } from '@livekit/protocol';
+import { type ConnectionQuality, type UpdateTrackSettings, VideoQuality } from '@livekit/protocol';
 import type { Logger } from '../logging.js';
+import { BandwidthManager } from '../sfu/bandwidth-manager.js';
 import { metrics } from '../telemetry.js';
 import type { MediaTrack } from './media-track.js';
 import { preferCodec } from './sdp.js';
@@ -8,12 +9,13 @@ import type { Transport } from './transport.js';
 
 /**
  * The tracks one participant subscribes to (LiveKit's SubscriptionManager): a send-only transceiver on
- * its subscriber connection and a down track for each, renegotiated as they come and go. The room
- * decides who subscribes to what, and wires each down track to its receiver. Reads like a map of the
- * subscriptions by track sid.
+ * its subscriber connection and a down track for each, renegotiated as they come and go, and the
+ * connection's bandwidth manager that shares the link out among them. The room decides who subscribes
+ * to what, and wires each down track to its receiver. Reads like a map of the subscriptions by track sid.
  */
 export class SubscriptionManager {
   private readonly subscriptions = new Map<string, SubscribedTrack>();
+  private readonly bandwidth: BandwidthManager;
   private closed = false;
 
   constructor(
@@ -21,7 +23,32 @@ export class SubscriptionManager {
     /** The client sizes its videos (adaptiveStream): start at the lowest layer until it says more. */
     private readonly adaptiveStream: boolean,
     private readonly log: Logger,
-  ) {}
+    /** A subscription was paused for want of bandwidth, or resumed (StreamStateUpdate). */
+    onStreamState: (subscription: SubscribedTrack, paused: boolean) => void,
+    /** The client lets the SFU pause video it has no bandwidth for (`subscriber_allow_pause`). */
+    allowPause = true,
+  ) {
+    this.bandwidth = new BandwidthManager(
+      { streamState: (track, paused) => onStreamState(track as SubscribedTrack, paused) },
+      log,
+      allowPause,
+    );
+    transport.watchMedia(this.bandwidth);
+  }
+
+  /** This connection's grade for ConnectionQualityUpdate. */
+  quality(): ConnectionQuality {
+    return this.bandwidth.quality(this.transport.connected);
+  }
+
+  /** UpdateTrackSettings for one subscription; false when there is none. */
+  applySettings(trackSid: string, settings: UpdateTrackSettings): boolean {
+    const subscription = this.subscriptions.get(trackSid);
+    if (!subscription) return false;
+    subscription.applySettings(settings);
+    this.bandwidth.changed();
+    return true;
+  }
 
   get size(): number {
     return this.subscriptions.size;
@@ -55,6 +82,7 @@ export class SubscriptionManager {
       track.kind === 'audio' ? VideoQuality.HIGH : this.adaptiveStream ? VideoQuality.LOW : track.topQuality;
     const subscription = new SubscribedTrack(track, publisherSid, transceiver, initial);
     this.subscriptions.set(track.sid, subscription);
+    this.bandwidth.add(subscription);
     metrics.tracksSubscribed.inc();
     void this.transport.negotiate();
     return subscription;
@@ -65,6 +93,7 @@ export class SubscriptionManager {
     const subscription = this.subscriptions.get(trackSid);
     if (!subscription) return undefined;
     this.subscriptions.delete(trackSid);
+    this.bandwidth.remove(trackSid);
     subscription.close();
     metrics.tracksSubscribed.dec();
     if (this.closed) return subscription;
@@ -83,5 +112,6 @@ export class SubscriptionManager {
   close(): void {
     this.closed = true;
     for (const sid of [...this.subscriptions.keys()]) this.remove(sid);
+    this.bandwidth.close();
   }
 }

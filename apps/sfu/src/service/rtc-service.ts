@@ -191,6 +191,7 @@ export class RtcService {
         permissions: new ParticipantPermissions(admission.token.grant),
         autoSubscribe: params.get('auto_subscribe') !== '0',
         adaptiveStream: params.get('adaptive_stream') === '1',
+        subscriberAllowPause: params.get('subscriber_allow_pause') !== '0',
         rtc: this.rtc,
         log: this.log.child({ room: roomName }),
         events: room,
