@@ -101,22 +101,23 @@ async function serveViewer(
     ...['preview', dirname(require.resolve('@scenecast/viewer/package.json'))],
     ...['--host', options.host, '--port', String(options.port), '--strictPort'],
   ];
-  const url = announced(
+  // vite announces a loopback host as "Local:", any other (a network namespace's host side) as "Network:".
+  const viewerUrl = (output: string) => announced(output, 'Local:') ?? announced(output, 'Network:');
+  const url = viewerUrl(
     await supervisor.start({
       name: 'viewer',
       command: process.execPath,
       args,
       env: { TOKEN_SERVICE_URL: options.tokenServiceUrl, NO_COLOR: '1' },
-      ready: (output) => announced(output, 'Local:') !== undefined,
+      ready: (output) => viewerUrl(output) !== undefined,
     }),
-    'Local:',
   )!;
   args[args.indexOf('--port') + 1] = new URL(url).port;
   return url;
 }
 
 /**
- * The viewer alone, for a test that runs its own engines and token service (the LiveKit cluster):
+ * The viewer alone, for a test that runs its own engines and token service (the LiveKit cluster, the slow link):
  * `url` is where it serves, `close()` stops it.
  */
 export async function startViewer(options: {
