@@ -134,7 +134,7 @@ describe('the show sound in the viewer', () => {
     await page.close();
   });
 
-  it('tap for sound: the host, then the farm under the host without a gap; mute silences both', async () => {
+  it('tap for sound: the host (speaking dot on), then the farm under the host without a gap; mute silences both', async () => {
     const page = await openShow();
     await page.getByTestId('tap-for-sound').click();
     await page.getByTestId('mute').waitFor({ state: 'visible' });
@@ -144,6 +144,14 @@ describe('the show sound in the viewer', () => {
       what: 'the studio tone alone',
       timeoutMs: 20_000,
     });
+    // The engine's active-speaker updates light the host's dot while the studio's voice plays.
+    await waitFor(
+      async () => (await page.getByTestId('host-speaking').getAttribute('aria-label')) === 'Host speaking',
+      {
+        what: 'the host-speaking dot on',
+        timeoutMs: 15_000,
+      },
+    );
 
     // Switch to the farm: the studio tone never drops, the farm's fades in.
     await page.click('[data-scene="farm"]');

@@ -11,6 +11,7 @@ import {
   GenericNack,
   type MediaStreamTrack,
   type RTCRtpTransceiver,
+  RTP_EXTENSION_URI,
   RtcpTransportLayerFeedback,
 } from 'werift';
 import { newId } from '../ids.js';
@@ -82,6 +83,7 @@ export class MediaTrack {
         this.kind,
         mimeType,
         codec?.clockRate ?? (this.kind === 'audio' ? 48000 : 90000),
+        transceiver.headerExtensions.find((e) => e.uri === RTP_EXTENSION_URI.audioLevelIndication)?.id,
       );
       this.info.mimeType = mimeType.toLowerCase();
       this.info.mid = transceiver.mid ?? '';

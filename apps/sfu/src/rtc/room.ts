@@ -15,6 +15,7 @@ import {
   RoomUpdate,
   ServerInfo,
   ServerInfo_Edition,
+  SpeakersChanged,
   SubscribedCodec,
   SubscribedQuality,
   SubscribedQualityUpdate,
@@ -26,10 +27,12 @@ import {
 import { guard } from '../guard.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
+import { observeWindowMs } from '../sfu/audio-level.js';
 import { qualities } from '../sfu/layers.js';
 import { metrics } from '../telemetry.js';
 import type { MediaTrack } from './media-track.js';
 import type { Participant, ParticipantEvents } from './participant.js';
+import { SpeakerUpdates } from './speaker-updates.js';
 
 export const serverVersion = '1.9.0';
 const pingIntervalSeconds = 5;
@@ -79,6 +82,8 @@ export class Room implements ParticipantEvents {
   private readonly dynacast = new Map<string, DynacastState>();
   private readonly qualityTimer: NodeJS.Timeout;
   private qualitySent = new Map<Participant, ConnectionQuality>();
+  private readonly speakers = new SpeakerUpdates();
+  private readonly speakersTimer: NodeJS.Timeout;
   private closed = false;
 
   constructor(
@@ -92,6 +97,9 @@ export class Room implements ParticipantEvents {
       connectionQualityIntervalMs,
     );
     this.qualityTimer.unref();
+    // One judgement per audio window, as LiveKit's audio update interval.
+    this.speakersTimer = setInterval(guard('speakers', log, this.sendSpeakers), observeWindowMs);
+    this.speakersTimer.unref();
   }
 
   get metadata(): string {
@@ -146,6 +154,8 @@ export class Room implements ParticipantEvents {
         fastPublish: p.permissions.canPublish,
       }),
     );
+    const speakers = this.speakers.current();
+    if (speakers.length > 0) p.send({ case: 'speakersChanged', value: new SpeakersChanged({ speakers }) });
     this.broadcast(p);
     this.hooks.participantJoined(this, p);
   }
@@ -437,6 +447,22 @@ export class Room implements ParticipantEvents {
     }
   }
 
+  /** Tells everyone who started or stopped speaking (LiveKit's SpeakersChanged). */
+  private readonly sendSpeakers = () => {
+    const levels = new Map<string, number>();
+    for (const p of this.participants.values()) {
+      if (p.hidden) continue;
+      let loudest = 0;
+      for (const track of p.tracks.values())
+        loudest = Math.max(loudest, track.receiver?.audioLevel?.level() ?? 0);
+      levels.set(p.sid, loudest);
+    }
+    const speakers = this.speakers.changes(levels);
+    if (speakers.length === 0) return;
+    const update = new SpeakersChanged({ speakers });
+    for (const p of this.participants.values()) p.send({ case: 'speakersChanged', value: update });
+  };
+
   // ---- helpers ----
 
   private visibleOthers(p: Participant): Participant[] {
@@ -456,6 +482,7 @@ export class Room implements ParticipantEvents {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.qualityTimer);
+    clearInterval(this.speakersTimer);
     for (const p of [...this.participants.values()]) this.remove(p, reason);
     for (const state of this.dynacast.values()) if (state.timer) clearTimeout(state.timer);
     this.dynacast.clear();

@@ -12,6 +12,7 @@ import {
   serializeTransportWideCC,
   uint16Add,
   useAbsSendTime,
+  useAudioLevelIndication,
   useH264,
   useNACK,
   useOPUS,
@@ -104,9 +105,10 @@ function headerExtensions(): {
   video: RTCRtpHeaderExtensionParameters[];
 } {
   return {
+    // Audio levels: the publisher's own loudness per packet, for active speakers (sfu/audio-level).
     // transport-cc on audio too: a subscriber's bandwidth estimate must see all it receives (LiveKit's
     // server negotiates it for both kinds).
-    audio: [useSdesMid(), useAbsSendTime(), useTransportWideCC()],
+    audio: [useSdesMid(), useAbsSendTime(), useAudioLevelIndication(), useTransportWideCC()],
     video: [
       useSdesMid(),
       useSdesRTPStreamId(),

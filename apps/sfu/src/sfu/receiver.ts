@@ -2,6 +2,7 @@ import type { VideoQuality } from '@livekit/protocol';
 import type { MediaStreamTrack, RtpPacket } from 'werift';
 import { guard, reportFault } from '../guard.js';
 import { metrics } from '../telemetry.js';
+import { AudioLevel } from './audio-level.js';
 import { BitrateMeter, wireOverheadBytes } from './bitrate-meter.js';
 import { isKeyframe } from './keyframe.js';
 import { type KeyframeRequestState, KeyframeRequests } from './keyframe-requests.js';
@@ -83,12 +84,18 @@ export class TrackReceiver {
   onLayerWanted: ((quality: VideoQuality) => void) | undefined;
   /** A muted track's media is not forwarded, as LiveKit does; what still arrives only keeps the stats. */
   private muted = false;
+  /** How loud an audio track is now, from the publisher's per-packet levels (when it sends them). */
+  readonly audioLevel: AudioLevel | undefined;
 
   constructor(
     readonly kind: MediaKind,
     readonly mimeType: string,
     readonly clockRate: number,
-  ) {}
+    /** The negotiated id of the ssrc-audio-level header extension, if the publisher offered it. */
+    private readonly audioLevelExtensionId?: number,
+  ) {
+    if (kind === 'audio' && audioLevelExtensionId !== undefined) this.audioLevel = new AudioLevel();
+  }
 
   addLayer(quality: VideoQuality, track: MediaStreamTrack, upstream: Upstream): void {
     const video = this.kind === 'video';
@@ -121,6 +128,12 @@ export class TrackReceiver {
         metrics.packets.inc({ direction: 'incoming', kind: this.kind });
         metrics.bytes.inc({ direction: 'incoming', kind: this.kind }, packet.payload.length);
         if (this.muted) return;
+        if (this.audioLevel) {
+          const extension = packet.header.extensions.find((e) => e.id === this.audioLevelExtensionId);
+          // RFC 6464: the low 7 bits are the level in -dBov.
+          if (extension && extension.payload.length > 0)
+            this.audioLevel.observe(extension.payload[0]! & 0x7f);
+        }
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
         if (video) {
           if (packet.header.timestamp !== layer.lastTimestamp) {
