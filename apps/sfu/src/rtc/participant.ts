@@ -343,17 +343,19 @@ export class Participant {
   // ---- lifecycle ----
 
   /**
-   * A peer connection failed (ICE): as LiveKit's server does, tell the client to resume and close its
-   * signalling, so it reconnects the socket (`reconnect=1`) and restarts ICE (`resume()`). The session and
-   * its subscriptions wait for it for the resume window.
+   * A peer connection failed (ICE): tell the client to reconnect in full (new peer connections; its new
+   * session replaces this one, as a duplicate identity does) and close its signalling. LiveKit's server
+   * asks for a resume (an ICE restart) here; werift's ICE restart after a consent failure brings the
+   * connection back to "connected" without media reaching the browser again (the slow-link test's outage),
+   * so a full reconnect is the way back that works.
    */
-  requestResume(): void {
+  requestReconnect(): void {
     this.send({
       case: 'leave',
       value: new LeaveRequest({
         canReconnect: true,
         reason: DisconnectReason.CONNECTION_TIMEOUT,
-        action: LeaveRequest_Action.RESUME,
+        action: LeaveRequest_Action.RECONNECT,
       }),
     });
     this.signal?.close(1000, 'peer connection failed');

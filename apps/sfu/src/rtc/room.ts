@@ -243,8 +243,8 @@ export class Room implements ParticipantEvents {
    * told to resume, as LiveKit's server does.
    */
   onTransportFailed(p: Participant): void {
-    this.log.warn({ participant: p.identity }, 'peer connection failed; asking the client to resume');
-    p.requestResume();
+    this.log.warn({ participant: p.identity }, 'peer connection failed; asking the client to reconnect');
+    p.requestReconnect();
   }
 
   /** Route a data packet: stamp the sender (clients must not spoof it), then deliver to its audience. */
