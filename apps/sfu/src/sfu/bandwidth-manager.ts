@@ -220,12 +220,8 @@ export class BandwidthManager {
     this.allocatedAt = now;
     const video = [...this.tracks.values()].filter((t) => t.kind === 'video');
     const previous = this.allocation;
-    const next = allocate(
-      video.map((t) => this.allocatable(t, now)),
-      this.budget(now),
-      previous?.tracks,
-      this.allowPause,
-    );
+    const allocatable = new Map(video.map((t) => [t.id, this.allocatable(t, now)]));
+    const next = allocate([...allocatable.values()], this.budget(now), previous?.tracks, this.allowPause);
     this.allocation = next;
     for (const track of video) {
       const share = next.tracks.get(track.id);
@@ -238,7 +234,7 @@ export class BandwidthManager {
           'allocation changed',
         );
       }
-      track.downTrack.setAllocation(share);
+      track.downTrack.setAllocation(capOf(share, allocatable.get(track.id)!));
       if ((before === 'paused') !== (share === 'paused') && (before !== undefined || share === 'paused'))
         this.events.streamState(track, share === 'paused');
     }
@@ -275,6 +271,19 @@ export class BandwidthManager {
       .sort((a, b) => b.downTrack.targetQuality - a.downTrack.targetQuality)
       .map((t) => t.downTrack.sender);
   }
+}
+
+/**
+ * The down track's cap for its share. A share that holds nothing back for want of bandwidth — no live
+ * layer above it up to the one asked for — caps at the layer asked for: which of the layers is live is
+ * the forwarder's choice alone (its goal), so a layer the publisher pauses for a moment does not lower
+ * the cap and cost a switch down and back up (the allocator and the forwarder both following liveness
+ * made the stage flap between layers on a busy machine with no bandwidth limit at all).
+ */
+function capOf(share: TrackAllocation, track: AllocatableTrack): TrackAllocation {
+  const wanted = track.wanted;
+  if (share === 'paused' || wanted === undefined) return share;
+  return track.layers.some((q) => q > share && q <= wanted) ? share : wanted;
 }
 
 const order = (share: TrackAllocation): number => (share === 'paused' ? -1 : share);
