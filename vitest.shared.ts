@@ -5,6 +5,11 @@ export interface EngineSuites {
   bothEngines?: string[];
   /** Suites of the real LiveKit only (a cluster, its configs): they run on the livekit pass. */
   livekitOnly?: string[];
+  /**
+   * Long stress runs that judge the product rather than guard a change (hundreds of scene switches): not in
+   * `npm test`, run on demand with SCENECAST_STRESS=1 (the package's `stress` script), on a quiet machine.
+   */
+  stress?: string[];
 }
 
 /**
@@ -26,7 +31,11 @@ export function packageTestConfig(
       include: livekit
         ? [...(options.bothEngines ?? []), ...(options.livekitOnly ?? [])]
         : ['test/**/*.test.ts'],
-      exclude: [...configDefaults.exclude, ...(livekit ? [] : (options.livekitOnly ?? []))],
+      exclude: [
+        ...configDefaults.exclude,
+        ...(livekit ? [] : (options.livekitOnly ?? [])),
+        ...(process.env.SCENECAST_STRESS === '1' ? [] : (options.stress ?? [])),
+      ],
       // A package with nothing for the livekit pass has nothing to run there.
       passWithNoTests: livekit,
       testTimeout: options.testTimeout ?? 90_000,

@@ -13,6 +13,14 @@ const goModule = 'github.com/livekit/livekit-server/cmd/server';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const installDir = join(root, '.tools', 'livekit-server', livekitServerVersion);
 
+/**
+ * Go's own installer puts `go` in /usr/local/go/bin, which a login shell puts on PATH and a bare one (CI, cron,
+ * `env -i`) does not: found there, it goes on this process's PATH, so every build below and every child sees it.
+ */
+const goHome = '/usr/local/go/bin';
+if (spawnSync('go', ['version']).error && existsSync(join(goHome, 'go')))
+  process.env.PATH = `${goHome}:${process.env.PATH ?? ''}`;
+
 /** Where the pinned livekit-server binary lives once built. */
 export const livekitServerBin = join(installDir, 'livekit-server');
 

@@ -9,14 +9,11 @@ import { attributes } from '@scenecast/contract';
 import { startStack } from '@scenecast/demo';
 import { type EngineName, engineNames } from '@scenecast/engine';
 import { launchChromium, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
+import { percentile } from '../percentile.js';
 
 const switches = Number(process.env.BENCH_SWITCHES ?? 50);
 const scenes = ['studio', 'factory', 'farm'];
 
-const percentile = (xs: number[], p: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-};
 /** A switch that never reached its layer within the wait counts as infinitely slow (shown as "stuck"). */
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : 'stuck');
 const fmt = (xs: number[]) => `${ms(percentile(xs, 50))} | ${ms(percentile(xs, 95))}`;
@@ -105,7 +102,7 @@ async function measure(engineName: EngineName): Promise<Measured> {
     const { token } = await stack.brand.viewerToken('demo'); // a viewer's token, as scenecast's viewer gets
     const naiveTimes = (await naive.evaluate(
       async ({ url, token, switches, scenes, sceneAttribute }) => {
-        const room = new LivekitClient.Room({ adaptiveStream: false, singlePeerConnection: false });
+        const room = new LivekitClient.Room({ adaptiveStream: false });
         await room.connect(url, token, { autoSubscribe: false });
         const video = document.createElement('video');
         video.muted = true;

@@ -8,6 +8,9 @@ ARG CADDY_IMAGE=caddy:2.11.9-alpine
 
 FROM ${NODE_IMAGE} AS build
 ARG APP=viewer
+# The LiveKit URL the app connects to (wss://…): its Content-Security-Policy names it, so it is set when the
+# image is built (compose passes wss://$LIVEKIT_DOMAIN). Without it the build stops.
+ARG LIVEKIT_URL
 WORKDIR /repo
 RUN corepack enable
 COPY . .
@@ -17,9 +20,12 @@ RUN pnpm --filter "@scenecast/${APP}..." build
 # Only the built files go on: `pnpm deploy --prod` would bring the app's runtime dependencies, and a static
 # app has none at run time (they are bundled into dist/).
 RUN cp -r "apps/${APP}/dist" /out
+# The policy from its one source (apps/viewer/csp.mjs), for this LiveKit URL.
+RUN node apps/viewer/csp.mjs "$LIVEKIT_URL" > /csp.txt
 
 FROM ${CADDY_IMAGE}
 COPY infra/docker/web.Caddyfile /etc/caddy/Caddyfile
+COPY --from=build /csp.txt /etc/caddy/csp.txt
 COPY --from=build /out /srv/app
 # Caddy's unprivileged user; 8080 needs no capability.
 RUN addgroup -S -g 10001 web && adduser -S -u 10001 -G web web

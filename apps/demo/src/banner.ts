@@ -7,6 +7,8 @@ export interface DemoUrls {
   tokenService: string;
   /** The engine's LiveKit URL (ws://). */
   engineUrl: string;
+  /** The brand console. */
+  consoleUrl: string;
 }
 
 const engineLabels: Record<EngineName, string> = {
@@ -20,11 +22,14 @@ export function formatBanner({
   showUrl,
   tokenService,
   engineUrl,
-}: DemoUrls & { engine: EngineName }) {
+  consoleUrl,
+  brandKey,
+}: DemoUrls & { engine: EngineName; brandKey: string }) {
   return `
   scenecast demo is live — Ctrl-C stops everything
 
   Watch the show     ${showUrl}
+  Brand console      ${consoleUrl}   sign in with the demo brand's key ${brandKey}
   Token service      ${tokenService}   (public show: ${tokenService}/v1/shows/demo, API: ${tokenService}/v1/openapi.json)
   ${engineLabels[engine].padEnd(18)} ${engineUrl}     api key ${devKeys.apiKey} / secret ${devKeys.apiSecret}
 `;
@@ -34,10 +39,13 @@ export function formatBanner({
 export function readBanner(output: string): DemoUrls | undefined {
   const text = stripVTControlCharacters(output);
   const url = (label: string) => new RegExp(`${label}\\s+((?:https?|ws)://\\S+)`).exec(text)?.[1];
-  const [showUrl, tokenService, engineUrl] = [
+  const [showUrl, tokenService, engineUrl, consoleUrl] = [
     url('Watch the show'),
     url('Token service'),
     url('(?:SFU \\(LiveKit API\\)|livekit-server)'),
+    url('Brand console'),
   ];
-  return showUrl && tokenService && engineUrl ? { showUrl, tokenService, engineUrl } : undefined;
+  return showUrl && tokenService && engineUrl && consoleUrl
+    ? { showUrl, tokenService, engineUrl, consoleUrl }
+    : undefined;
 }

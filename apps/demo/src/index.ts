@@ -1,5 +1,5 @@
 export { type DemoUrls, readBanner } from './banner.js';
-export { demoShow, type Seeded, seedDemo } from './seed.js';
+export { demoBlockedWords, demoShow, type Seeded, seedDemo } from './seed.js';
 export {
   type CameraSpec,
   demoCameras,

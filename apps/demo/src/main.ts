@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: the demo show — the engine (embedded SFU, or `--engine livekit` / SCENECAST_ENGINE=livekit for
-// the real livekit-server), token service (seeded), three scene cameras and the viewer — on this machine,
-// with one Ctrl-C to stop it all.
+// the real livekit-server), token service (seeded), chat moderator, three scene cameras, the viewer and the brand
+// console — on this machine, with one Ctrl-C to stop it all.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type EngineName, selectedEngine } from '@scenecast/engine';
@@ -50,6 +50,7 @@ try {
       engine: port('SFU_PORT', 7880),
       tokenService: port('TOKEN_SERVICE_PORT', 8080),
       viewer: port('VIEWER_PORT', 5173),
+      console: port('CONSOLE_PORT', 5174),
     },
     stateDir: resolve(process.env.DEMO_STATE_DIR ?? '.scenecast'),
     cameras: demoCameras.map((camera) =>
@@ -74,5 +75,7 @@ console.log(
     showUrl: stack.showUrl,
     tokenService: stack.tokenService.url,
     engineUrl: stack.engineUrl,
+    consoleUrl: stack.consoleUrl,
+    brandKey: stack.seeded.brandKey,
   }),
 );

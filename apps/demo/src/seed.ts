@@ -67,6 +67,9 @@ const trace: RequestOf<typeof endpoints.addTrace>[] = [
   },
 ];
 
+/** Words the demo brand keeps out of its chat. */
+export const demoBlockedWords = ['scam', 'fake'];
+
 export interface Seeded {
   brandKey: string;
   /** The feed of each scene, by scene id. */
@@ -103,6 +106,8 @@ export async function seedDemo(api: ScenecastClient, adminToken: string, stateFi
     feeds[scene.id] = feed.id;
   }
   for (const record of trace) await brand.addTrace(demoShow.id, record);
+  // The brand's chat word list: the moderator masks these in the show's chat.
+  await brand.setChatPolicy(demoShow.id, { blockedWords: demoBlockedWords, action: 'mask' });
   const seeded = { brandKey: apiKey, feeds };
   mkdirSync(dirname(stateFile), { recursive: true });
   writeFileSync(stateFile, JSON.stringify(seeded, null, 2), { mode: 0o600 });

@@ -1,5 +1,5 @@
 // The whole demo show on one machine — the engine (embedded SFU or livekit-server), token service (seeded),
-// scene cameras and the viewer — assembled in one place for `npm start`, the end-to-end tests and the
+// chat moderator, scene cameras, the viewer and the brand console — assembled in one place for `npm start`, the end-to-end tests and the
 // benchmarks.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -20,6 +20,8 @@ export interface CameraSpec {
   width: number;
   height: number;
   fps: number;
+  /** More scenecast-camera flags, e.g. `--bitrate`, `--noise` or `--no-audio` for a load test. */
+  args?: string[];
 }
 
 /** The demo's cameras: the studio in 4K, the others in 720p, at 15 fps. */
@@ -35,7 +37,7 @@ export interface StackOptions {
   /** The interface every part listens on; default 127.0.0.1. */
   host?: string;
   /** 0 (the default) gives a part any free port; the stack's URLs say which it got. */
-  ports?: { engine?: number; tokenService?: number; viewer?: number };
+  ports?: { engine?: number; tokenService?: number; viewer?: number; console?: number };
   /** The token service's database and the seeded show's keys; a later start in the same place reuses them. */
   stateDir: string;
   /** Default {@link demoCameras}. */
@@ -53,6 +55,8 @@ export interface Stack {
   readonly viewerUrl: string;
   /** The demo show in the viewer. */
   readonly showUrl: string;
+  /** The brand console (and its publish page), e.g. `http://127.0.0.1:5174`. */
+  readonly consoleUrl: string;
   /** The demo show's brand, through the contract's client. */
   readonly brand: ScenecastClient;
   readonly seeded: Seeded;
@@ -88,28 +92,36 @@ const httpOk = (url: string) =>
 const announced = (output: string, label: string) =>
   new RegExp(`${label}\\s*((?:https?|ws)://\\S+?)/?(?:\\s|$)`).exec(stripVTControlCharacters(output))?.[1];
 
+/** The browser apps `npm start` serves, each from its build. */
+const webApps = {
+  viewer: () => dirname(require.resolve('@scenecast/viewer/package.json')),
+  console: () => dirname(require.resolve('@scenecast/console/package.json')),
+};
+type WebApp = keyof typeof webApps;
+
 /**
- * The built viewer app served by `vite preview` (which proxies /v1 to the token service) under the
+ * A built web app served by `vite preview` (which proxies /v1 to the token service) under the
  * supervisor, on the port (0: any free one); resolves with its URL. A restart comes back on that port.
  */
-async function serveViewer(
+async function serveApp(
   supervisor: Supervisor,
-  options: { tokenServiceUrl: string; host: string; port: number },
+  app: WebApp,
+  options: { tokenServiceUrl: string; host: string; port: number; env?: Record<string, string> },
 ): Promise<string> {
   const args = [
     join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'),
-    ...['preview', dirname(require.resolve('@scenecast/viewer/package.json'))],
+    ...['preview', webApps[app]()],
     ...['--host', options.host, '--port', String(options.port), '--strictPort'],
   ];
   // vite announces a loopback host as "Local:", any other (a network namespace's host side) as "Network:".
-  const viewerUrl = (output: string) => announced(output, 'Local:') ?? announced(output, 'Network:');
-  const url = viewerUrl(
+  const appUrl = (output: string) => announced(output, 'Local:') ?? announced(output, 'Network:');
+  const url = appUrl(
     await supervisor.start({
-      name: 'viewer',
+      name: app,
       command: process.execPath,
       args,
-      env: { TOKEN_SERVICE_URL: options.tokenServiceUrl, NO_COLOR: '1' },
-      ready: (output) => viewerUrl(output) !== undefined,
+      env: { TOKEN_SERVICE_URL: options.tokenServiceUrl, NO_COLOR: '1', ...options.env },
+      ready: (output) => appUrl(output) !== undefined,
     }),
   )!;
   args[args.indexOf('--port') + 1] = new URL(url).port;
@@ -122,10 +134,17 @@ async function serveViewer(
  */
 export async function startViewer(options: {
   tokenServiceUrl: string;
+  livekitUrl: string;
   host?: string;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const supervisor = new Supervisor();
-  const url = await serveViewer(supervisor, { host: '127.0.0.1', port: 0, ...options });
+  // LIVEKIT_URL: the one place besides its own origin the page may connect to (its Content-Security-Policy).
+  const url = await serveApp(supervisor, 'viewer', {
+    host: options.host ?? '127.0.0.1',
+    port: 0,
+    tokenServiceUrl: options.tokenServiceUrl,
+    env: { LIVEKIT_URL: options.livekitUrl },
+  });
   return { url, close: () => supervisor.stopAll() };
 }
 
@@ -138,7 +157,7 @@ export async function startViewer(options: {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const engine = options.engine ?? selectedEngine();
   const host = options.host ?? '127.0.0.1';
-  const ports = { engine: 0, tokenService: 0, viewer: 0, ...options.ports };
+  const ports = { engine: 0, tokenService: 0, viewer: 0, console: 0, ...options.ports };
   const cameraSpecs = new Map((options.cameras ?? demoCameras).map((c) => [c.scene, c]));
   mkdirSync(options.stateDir, { recursive: true });
   const stateFile = join(options.stateDir, 'demo-seed.json');
@@ -191,6 +210,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const api = new ScenecastClient({ baseUrl: service.url });
     const seeded = await seedDemo(api, adminToken, stateFile);
+    // The chat moderator: viewers and the host chat through it (apps/moderator), on either engine.
+    await supervisor.start({
+      name: 'moderator',
+      command: process.execPath,
+      args: [join(dirname(require.resolve('@scenecast/moderator/package.json')), 'dist', 'main.js')],
+      env: {
+        HOST: host,
+        PORT: '0',
+        LIVEKIT_URL: engineUrl,
+        LIVEKIT_API_KEY: devKeys.apiKey,
+        LIVEKIT_API_SECRET: devKeys.apiSecret,
+        TOKEN_SERVICE_URL: service.url,
+        SCENECAST_ADMIN_TOKEN: adminToken,
+      },
+      ready: (output) => output.includes('scenecast moderator ready'),
+    });
     const feedLive = async (feedId: string) =>
       (await api.getShow(demoShow.id)).scenes.some((scene) =>
         scene.feeds.some((f) => f.id === feedId && f.live),
@@ -215,14 +250,33 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             '--fps',
             String(camera.fps),
           ],
+          ...(camera.args ?? []),
         ],
         env: { TOKEN_SERVICE_URL: service.url, SCENECAST_BRAND_KEY: seeded.brandKey },
         ready: () => feedLive(feedId),
       });
     };
 
-    const [viewerUrl] = await Promise.all([
-      serveViewer(supervisor, { tokenServiceUrl: service.url, host, port: ports.viewer }),
+    // The console after the viewer: it links each show to it. Publish links point at the console.
+    // The viewer's server names the engine in its CSP (LIVEKIT_URL).
+    const serveApps = async () => {
+      const viewerUrl = await serveApp(supervisor, 'viewer', {
+        tokenServiceUrl: service.url,
+        host,
+        port: ports.viewer,
+        env: { LIVEKIT_URL: engineUrl },
+      });
+      const consoleUrl = await serveApp(supervisor, 'console', {
+        tokenServiceUrl: service.url,
+        host,
+        port: ports.console,
+        env: { VIEWER_URL: viewerUrl, LIVEKIT_URL: engineUrl },
+      });
+      service.setConsoleUrl(consoleUrl);
+      return { viewerUrl, consoleUrl };
+    };
+    const [{ viewerUrl, consoleUrl }] = await Promise.all([
+      serveApps(),
       ...[...cameraSpecs.keys()].map((scene) => startCamera(scene)),
     ]);
     return {
@@ -231,6 +285,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       engineUrl,
       viewerUrl,
       showUrl: `${viewerUrl}/show/${demoShow.id}`,
+      consoleUrl,
       brand: api.withKey(seeded.brandKey),
       seeded,
       startCamera,

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { attributes, ScenecastClient } from '@scenecast/contract';
+import { attributes, moderatorIdentity, ScenecastClient } from '@scenecast/contract';
 import { selectedEngine } from '@scenecast/engine';
 import { waitFor } from '@scenecast/testkit';
 import { RoomServiceClient, TrackType } from 'livekit-server-sdk';
@@ -58,6 +58,7 @@ describe('npm start', () => {
         SFU_PORT: '0',
         TOKEN_SERVICE_PORT: '0',
         VIEWER_PORT: '0',
+        CONSOLE_PORT: '0',
         DEMO_STATE_DIR: mkdtempSync(join(tmpdir(), 'demo-')),
         DEMO_FPS: '5', // the studio stays 3840x2160; fewer frames keep the test light
       },
@@ -74,8 +75,8 @@ describe('npm start', () => {
       timeoutMs: 240_000,
       intervalMs: 500,
     });
-    const { showUrl, tokenService, engineUrl } = readBanner(output)!;
-    const ports = [showUrl, tokenService, engineUrl].map((url) => Number(new URL(url).port));
+    const { showUrl, tokenService, engineUrl, consoleUrl } = readBanner(output)!;
+    const ports = [showUrl, tokenService, engineUrl, consoleUrl].map((url) => Number(new URL(url).port));
     expect(showUrl).toBe(`http://127.0.0.1:${ports[0]}/show/demo`);
     expect(ports.every((port) => port > 0)).toBe(true);
 
@@ -83,6 +84,16 @@ describe('npm start', () => {
     const page = await fetch(showUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
+    // The console, and the demo brand's key it prints signs in to it.
+    expect((await fetch(consoleUrl)).status).toBe(200);
+    const brandKey = /demo brand's key (\S+)/.exec(output)?.[1];
+    const signIn = await fetch(`${consoleUrl}/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: brandKey }),
+    });
+    expect(signIn.status).toBe(201);
+    expect(signIn.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/i);
     const api = new ScenecastClient({ baseUrl: tokenService });
     await waitFor(
       async () => {
@@ -92,10 +103,20 @@ describe('npm start', () => {
       { what: 'all three scenes live', timeoutMs: 60_000 },
     );
 
-    // The engine sees three cameras, the studio publishing 3840x2160.
+    // The engine sees three cameras, the studio publishing 3840x2160, and the chat moderator.
     const rooms = new RoomServiceClient(engineUrl.replace(/^ws/, 'http'), 'devkey', 'secret');
-    const participants = await rooms.listParticipants('demo');
-    const cameras = new Map(participants.map((p) => [p.attributes[attributes.scene], p]));
+    const participants = await waitFor(
+      async () => {
+        const all = await rooms.listParticipants('demo');
+        return all.some((p) => p.identity === moderatorIdentity) && all;
+      },
+      { what: 'the chat moderator in the show' },
+    );
+    const cameras = new Map(
+      participants
+        .filter((p) => p.attributes[attributes.scene])
+        .map((p) => [p.attributes[attributes.scene], p]),
+    );
     expect([...cameras.keys()].sort()).toEqual(['factory', 'farm', 'studio']);
     const studioTrack = cameras.get('studio')!.tracks.find((t) => t.type === TrackType.VIDEO)!;
     expect([studioTrack.width, studioTrack.height]).toEqual([3840, 2160]);

@@ -7,6 +7,7 @@ import { RoomService } from './service/room-service.js';
 import { createHttpHandler } from './service/routes.js';
 import { defaultSessionTimings, RtcService, type SessionTimings } from './service/rtc-service.js';
 import { WebhookNotifier } from './service/webhooks.js';
+import { type DataLimits, defaultDataLimits } from './sfu/data-limiter.js';
 import { registry } from './telemetry.js';
 
 export interface SfuConfig {
@@ -20,6 +21,8 @@ export interface SfuConfig {
   room: { emptyTimeout: number; departureTimeout: number; maxParticipants: number };
   /** Token refresh, resume window and signal timeout; the defaults are LiveKit's. */
   session?: Partial<SessionTimings>;
+  /** Each participant's data limits (src/sfu/data-limiter.ts); defaults in `defaultDataLimits`. */
+  data?: Partial<DataLimits>;
   logger?: Logger;
 }
 
@@ -59,7 +62,11 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
       : undefined,
     log,
   );
-  const rooms = new RoomManager(config.room, webhooks, log);
+  const rooms = new RoomManager(
+    { ...config.room, data: { ...defaultDataLimits, ...config.data } },
+    webhooks,
+    log,
+  );
   const rtc = new RtcService(rooms, keys, config.rtc, log, {
     ...defaultSessionTimings,
     ...config.session,
@@ -76,7 +83,8 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname.replace(/\/+$/, '') === '/rtc') {
+    const path = url.pathname.replace(/\/+$/, '');
+    if (path === '/rtc' || path === '/rtc/v1') {
       rtc.handleUpgrade(req, socket, head, url).catch((error: unknown) => {
         reportFault('signal_upgrade', log, error);
         socket.destroy();

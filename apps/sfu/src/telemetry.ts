@@ -60,6 +60,15 @@ export const metrics = {
     'Packets dropped because forwarding fell a second behind',
   ),
   dataPackets: counter('livekit_data_packet_total', 'Data packets', ['direction']),
+  dataDropped: counter(
+    'livekit_data_packet_dropped_total',
+    "Data packets not relayed: over the sender's data limits",
+    ['reason'],
+  ),
+  dataAbuseDisconnects: counter(
+    'livekit_data_abuse_disconnect_total',
+    'Participants disconnected for flooding data past their limits',
+  ),
   signalFrames: counter('livekit_signal_frame_total', 'Signalling frames received from clients'),
   signalErrors: counter('livekit_signal_error_total', 'Malformed or refused signalling messages', ['reason']),
   webhooks: counter('livekit_webhook_total', 'Webhook deliveries', ['event', 'outcome']),

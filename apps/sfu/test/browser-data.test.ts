@@ -31,7 +31,7 @@ async function join(identity: string, grant: Record<string, unknown> = {}): Prom
   });
   await p.evaluate(
     async ({ url, token }) => {
-      const room = new LivekitClient.Room({ singlePeerConnection: false });
+      const room = new LivekitClient.Room();
       window.received = [];
       room.registerTextStreamHandler('chat', async (reader, info) => {
         window.received.push(['text', info.identity, await reader.readAll()]);

@@ -1,5 +1,6 @@
-// livekit-client in real Debian Chromium publishes a simulcast camera through the engine; a second
-// page subscribes, and the layer it receives follows setVideoQuality / setVideoDimensions.
+// livekit-client in real Debian Chromium, with its default options, publishes a simulcast camera through
+// the engine; a second page subscribes, and the layer it receives follows setVideoQuality /
+// setVideoDimensions. The default is LiveKit's `/rtc/v1`: one peer connection each way, no fallback.
 
 import { type RunningEngine, startEngine } from '@scenecast/engine';
 import { launchChromium, participantToken, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
@@ -18,6 +19,8 @@ let page: Awaited<ReturnType<typeof serveLivekitClientPage>>;
 let browser: Browser;
 let publisher: Page;
 let subscriber: Page;
+/** What the pages logged as warnings or errors (a fallback from `/rtc/v1` to `/rtc` is a warning). */
+const complaints: string[] = [];
 
 /** What the subscriber's video element shows and what inbound-rtp says it decodes. */
 async function received(p: Page) {
@@ -63,6 +66,10 @@ beforeAll(async () => {
   browser = await launchChromium();
   publisher = await browser.newPage();
   subscriber = await browser.newPage();
+  for (const p of [publisher, subscriber])
+    p.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') complaints.push(m.text());
+    });
   await publisher.goto(page.url);
   await subscriber.goto(page.url);
 });
@@ -111,6 +118,16 @@ describe('livekit-client through the engine', () => {
       },
       { url: engine.url, token: subToken },
     );
+
+    // Both joined on `/rtc/v1`: one peer connection (the client's), and nothing fell back.
+    for (const p of [publisher, subscriber]) {
+      expect(
+        await p.evaluate(
+          () => (window.room.engine as unknown as { pcManager: { mode: string } }).pcManager.mode,
+        ),
+      ).toBe('publisher-only');
+    }
+    expect(complaints.filter((text) => /v1 RTC path|Retrying|ServiceNotFound/i.test(text))).toEqual([]);
 
     // Default quality is the top layer; it arrives once the publisher's bandwidth estimate allows it.
     const top = await waitFor(

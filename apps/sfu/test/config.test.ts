@@ -65,6 +65,24 @@ describe('config', () => {
     expect(warnings[0]).toMatch(/udp_port 7882/);
   });
 
+  it("reads each participant's data limits from flags and env", () => {
+    const { config } = loadConfig(['--data-packets-per-second', '5'], {
+      SFU_DATA_BURST_PACKETS: '15',
+      SFU_DATA_BYTES_PER_SECOND: '4096',
+      SFU_DATA_ABUSE_DROPS: '50',
+    });
+    expect(config.data).toEqual({
+      packetsPerSecond: 5,
+      burstPackets: 15,
+      bytesPerSecond: 4096,
+      abuseDrops: 50,
+    });
+    expect(loadConfig([], {}).config.data).toEqual({});
+    expect(() => loadConfig([], { SFU_DATA_ABUSE_DROPS: '0' })).toThrow(
+      /invalid --data-abuse-drops \/ SFU_DATA_ABUSE_DROPS: 0/,
+    );
+  });
+
   it('refuses a redis (cluster) config and points to LiveKit for more than one node', () => {
     const cluster = join(import.meta.dirname, '..', '..', '..', 'infra', 'livekit', 'cluster.yaml');
     expect(() => loadConfig(['--config', cluster], {})).toThrow(

@@ -68,10 +68,10 @@ const kinds: Kind[] = [
     TrackSource.SCREEN_SHARE,
   ),
   issued(
-    'brand preview feed (camera only, subscribes)',
+    'brand preview feed (camera and microphone, subscribes)',
     feedGrant(feed('farm', 'farm'), { preview: true }),
     TrackSource.CAMERA,
-    TrackSource.MICROPHONE,
+    TrackSource.SCREEN_SHARE,
   ),
   {
     name: 'every grant field',

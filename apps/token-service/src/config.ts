@@ -50,9 +50,16 @@ export const configEnv = z.object({
   SCENECAST_ADMIN_TOKEN: z.string().min(16).optional(),
   CORS_ORIGINS: z.string().default('http://127.0.0.1:5173,http://localhost:5173'),
   VIEWER_TOKEN_RATE_LIMIT: z.coerce.number().int().positive().default(30),
+  VIEWER_TOKEN_ADDRESS_RATE_LIMIT: z.coerce.number().int().positive().default(2000),
+  VIEWER_TOKEN_SHOW_RATE_LIMIT: z.coerce.number().int().positive().default(12_000),
   VIEWER_TOKEN_TTL: ttl.prefault('15m'),
   FEED_TOKEN_TTL: ttl.prefault('1h'),
+  SESSION_TTL: ttl.prefault('8h'),
+  PUBLISH_LINK_TTL: ttl.prefault('30m'),
+  CONSOLE_URL: z.url().default('http://127.0.0.1:5174'),
   TRUST_PROXY: trustProxy.prefault('loopback'),
+  /** `true`: brands may link evidence over plain http: (an old certificate site); https: only otherwise. */
+  EVIDENCE_ALLOW_HTTP: z.stringbool().default(false),
   LOG_LEVEL: z.string().default('info'),
 });
 
@@ -65,12 +72,26 @@ export interface Config {
   /** Operator secret for creating brands; brand creation is disabled without it. */
   adminToken: string | undefined;
   corsOrigins: string[];
-  /** Viewer tokens per client per minute. */
+  /** Viewer tokens per client (a viewer's client id at one address) per minute. */
   viewerTokenRateLimit: number;
+  /** Viewer tokens per address (IPv4, IPv6 /56) per minute: a carrier NAT puts thousands behind one. */
+  viewerTokenAddressRateLimit: number;
+  /** Viewer tokens per show per minute, whoever asks: how fast one show admits its audience. */
+  viewerTokenShowRateLimit: number;
+  /** The window those three count in: a minute (not an environment variable; tests shorten it). */
+  viewerTokenRateWindowSeconds: number;
   viewerTokenTtlSeconds: number;
   feedTokenTtlSeconds: number;
+  /** How long a console sign-in lasts. */
+  sessionTtlSeconds: number;
+  /** How long a publish link works, unless its request asks for less (or more, up to a day). */
+  publishLinkTtlSeconds: number;
+  /** Where the console is served: publish links point at its publish page. */
+  consoleUrl: string;
   /** Express `trust proxy`: hops, or the proxies (named ranges, addresses, CIDRs) allowed to set X-Forwarded-For. */
   trustProxy: number | string[];
+  /** Evidence links may be http: as well as https:. */
+  evidenceAllowHttp: boolean;
   logLevel: string;
 }
 
@@ -89,9 +110,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.SCENECAST_ADMIN_TOKEN,
     corsOrigins: csv(e.CORS_ORIGINS),
     viewerTokenRateLimit: e.VIEWER_TOKEN_RATE_LIMIT,
+    viewerTokenAddressRateLimit: e.VIEWER_TOKEN_ADDRESS_RATE_LIMIT,
+    viewerTokenShowRateLimit: e.VIEWER_TOKEN_SHOW_RATE_LIMIT,
+    viewerTokenRateWindowSeconds: 60,
     viewerTokenTtlSeconds: e.VIEWER_TOKEN_TTL,
     feedTokenTtlSeconds: e.FEED_TOKEN_TTL,
+    sessionTtlSeconds: e.SESSION_TTL,
+    publishLinkTtlSeconds: e.PUBLISH_LINK_TTL,
+    consoleUrl: e.CONSOLE_URL.replace(/\/+$/, ''),
     trustProxy: e.TRUST_PROXY,
+    evidenceAllowHttp: e.EVIDENCE_ALLOW_HTTP,
     logLevel: e.LOG_LEVEL,
   };
 }

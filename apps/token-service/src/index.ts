@@ -19,6 +19,8 @@ export interface RunningTokenService {
    * because the engine needs the service's webhook URL first.
    */
   setLivekitUrl(url: string): void;
+  /** Points the publish links issued from now on at this console, for a console started after the service. */
+  setConsoleUrl(url: string): void;
   close(): Promise<void>;
 }
 
@@ -31,7 +33,15 @@ export async function startTokenService(overrides: Partial<Config> = {}): Promis
     name: 'token-service',
     level: config.logLevel,
     redact: {
-      paths: ['req.headers.authorization', 'apiKey', 'token', '*.token', '*.apiKey'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'code',
+        'apiKey',
+        'token',
+        '*.token',
+        '*.apiKey',
+      ],
       censor: '[redacted]',
     },
   });
@@ -49,6 +59,9 @@ export async function startTokenService(overrides: Partial<Config> = {}): Promis
     store,
     setLivekitUrl(url) {
       config.livekit.url = url;
+    },
+    setConsoleUrl(url) {
+      config.consoleUrl = url.replace(/\/+$/, '');
     },
     /** Graceful: stop accepting, let in-flight requests finish (up to 2 s), then close the database. */
     async close() {

@@ -12,7 +12,7 @@ import {
   apiClient,
   backends,
   demoShow,
-  type RawAnswer,
+  expectProblem,
   raw,
   startTestService,
 } from './helpers.js';
@@ -34,13 +34,6 @@ const claimsOf = (token: string) =>
     attributes: Record<string, string>;
     video: Record<string, unknown> & { canPublishSources?: string[] };
   };
-
-const problem = (r: RawAnswer, status: number, detail?: RegExp) => {
-  expect(r.status).toBe(status);
-  expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
-  expect(r.body.status).toBe(status);
-  if (detail) expect(r.body.detail).toMatch(detail);
-};
 
 // The whole API, once per storage engine: the same behaviour is the contract on SQLite and PostgreSQL.
 for (const backend of backends) {
@@ -82,9 +75,9 @@ for (const backend of backends) {
       });
 
       it('refuses a missing or wrong operator secret, and unknown fields', async () => {
-        problem(await call('POST', '/v1/brands', { name: 'X' }), 401);
-        problem(await call('POST', '/v1/brands', { name: 'X' }, 'nope-nope-nope-nope'), 401);
-        problem(await call('POST', '/v1/brands', { name: 'X', admin: true }, adminToken), 400, /admin/);
+        expectProblem(await call('POST', '/v1/brands', { name: 'X' }), 401);
+        expectProblem(await call('POST', '/v1/brands', { name: 'X' }, 'nope-nope-nope-nope'), 401);
+        expectProblem(await call('POST', '/v1/brands', { name: 'X', admin: true }, adminToken), 400, /admin/);
       });
     });
 
@@ -107,12 +100,20 @@ for (const backend of backends) {
       });
 
       it('rejects duplicates, bad JSON, unknown fields, oversized bodies and wrong content types', async () => {
-        problem(await call('POST', '/v1/shows', demoShow, keyA), 409, /taken/);
-        problem(await call('POST', '/v1/shows', '{"title": ', keyA), 400, /JSON/);
-        problem(await call('POST', '/v1/shows', { ...demoShow, id: 'x2', price: 3 }, keyA), 400, /price/);
-        problem(await call('POST', '/v1/shows', { ...demoShow, id: 'x3', scenes: [] }, keyA), 400, /scenes/);
+        expectProblem(await call('POST', '/v1/shows', demoShow, keyA), 409, /taken/);
+        expectProblem(await call('POST', '/v1/shows', '{"title": ', keyA), 400, /JSON/);
+        expectProblem(
+          await call('POST', '/v1/shows', { ...demoShow, id: 'x2', price: 3 }, keyA),
+          400,
+          /price/,
+        );
+        expectProblem(
+          await call('POST', '/v1/shows', { ...demoShow, id: 'x3', scenes: [] }, keyA),
+          400,
+          /scenes/,
+        );
         const huge = { ...demoShow, id: 'x4', title: 'a'.repeat(100_000) };
-        problem(await call('POST', '/v1/shows', huge, keyA), 413);
+        expectProblem(await call('POST', '/v1/shows', huge, keyA), 413);
         const r = await fetch(`${service.url}/v1/shows`, {
           method: 'POST',
           headers: { authorization: `Bearer ${keyA}`, 'content-type': 'text/plain' },
@@ -124,9 +125,9 @@ for (const backend of backends) {
       it('updates and deletes its own show', async () => {
         await brandA.createShow({ ...demoShow, id: 'temp' });
         expect((await brandA.updateShow('temp', { status: 'live' })).status).toBe('live');
-        problem(await call('PATCH', '/v1/shows/temp', {}, keyA), 400, /nothing to update/);
+        expectProblem(await call('PATCH', '/v1/shows/temp', {}, keyA), 400, /nothing to update/);
         expect(await brandA.deleteShow('temp')).toBeUndefined();
-        problem(await call('GET', '/v1/shows/temp'), 404);
+        expectProblem(await call('GET', '/v1/shows/temp'), 404);
       });
     });
 
@@ -195,13 +196,43 @@ for (const backend of backends) {
           own: 200,
           other: 404,
         },
+        {
+          route: 'PATCH /v1/shows/:id/scenes/:sceneId',
+          request: (show) => ['PATCH', `/v1/shows/${show}/scenes/farm`, { label: 'Renamed' }],
+          own: 200,
+          other: 404,
+        },
+        {
+          route: 'DELETE /v1/shows/:id/scenes/:sceneId',
+          request: (show) => ['DELETE', `/v1/shows/${show}/scenes/farm`],
+          own: 204,
+          other: 404,
+        },
+        {
+          route: 'DELETE /v1/feeds/:id',
+          request: (_show, feed) => ['DELETE', `/v1/feeds/${feed}`],
+          own: 204,
+          other: 404,
+        },
+        {
+          route: 'POST /v1/feeds/:id/publish-link',
+          request: (_show, feed) => ['POST', `/v1/feeds/${feed}/publish-link`, {}],
+          own: 201,
+          other: 404,
+        },
+        {
+          route: 'POST /v1/shows/:id/monitor-token',
+          request: (show) => ['POST', `/v1/shows/${show}/monitor-token`],
+          own: 200,
+          other: 404,
+        },
       ];
 
       /** Every row of every table, in a stable order. */
       const snapshot = async () => {
         const db = service.store.db;
         const tables = await Promise.all(
-          (['brands', 'shows', 'scenes', 'feeds', 'trace_records'] as const).map((table) =>
+          (['brands', 'shows', 'scenes', 'feeds', 'trace_records', 'publish_codes'] as const).map((table) =>
             db.selectFrom(table).selectAll().execute(),
           ),
         );
@@ -237,7 +268,7 @@ for (const backend of backends) {
             const before = await snapshot();
             const r = await call(method, path, body, key);
             expect({ who, status: r.status }).toEqual({ who, status });
-            if (status >= 400) problem(r, status);
+            if (status >= 400) expectProblem(r, status);
             else expect(JSON.stringify(r.body)).not.toContain(show);
             expect(await snapshot(), `tables after ${who}: ${method} ${path}`).toEqual(before);
           }
@@ -271,12 +302,12 @@ for (const backend of backends) {
       });
 
       it('refuses a trace record or feed for a missing scene', async () => {
-        problem(
+        expectProblem(
           await call('POST', '/v1/shows/demo/trace', { stage: 'farm', sceneId: 'nowhere' }, keyA),
           404,
           /scene/,
         );
-        problem(
+        expectProblem(
           await call(
             'POST',
             '/v1/shows/demo/feeds',
@@ -286,11 +317,40 @@ for (const backend of backends) {
           404,
           /scene/,
         );
-        problem(
+        expectProblem(
           await call('POST', '/v1/shows/demo/trace', { stage: 'farm', time: 'yesterday' }, keyA),
           400,
           /time/,
         );
+      });
+    });
+
+    describe('chat policy', () => {
+      it("lets a brand set its show's word list and only the operator (the moderator) read it", async () => {
+        const operator = apiClient(service, adminToken);
+        // A show whose brand set none: no words.
+        expect(await operator.chatPolicy('demo')).toEqual({ blockedWords: [], action: 'mask' });
+        const policy = { blockedWords: ['scam', '假货'], action: 'drop' as const };
+        expect(await brandA.setChatPolicy('demo', policy)).toEqual(policy);
+        expect(await operator.chatPolicy('demo')).toEqual(policy);
+        // Set again: replaced.
+        await brandA.setChatPolicy('demo', { blockedWords: ['fake'], action: 'mask' });
+        expect(await operator.chatPolicy('demo')).toEqual({ blockedWords: ['fake'], action: 'mask' });
+        // Another brand cannot set it (its show is not theirs), nobody but the operator reads it.
+        await expect(brandB.setChatPolicy('demo', policy)).rejects.toMatchObject({ status: 404 });
+        expectProblem(await call('GET', '/v1/shows/demo/chat-policy'), 401);
+        expectProblem(await call('GET', '/v1/shows/demo/chat-policy', undefined, keyA), 401);
+        expectProblem(await call('GET', '/v1/shows/nope/chat-policy', undefined, adminToken), 404);
+        // Bad lists change nothing.
+        for (const bad of [
+          { blockedWords: ['<b>scam</b>'], action: 'mask' },
+          { blockedWords: ['sc\u200Bam'], action: 'mask' },
+          { blockedWords: ['scam'], action: 'ban' },
+          { blockedWords: Array(501).fill('x'), action: 'mask' },
+          { blockedWords: ['scam'] },
+        ])
+          expectProblem(await call('PUT', '/v1/shows/demo/chat-policy', bad, keyA), 400);
+        expect(await operator.chatPolicy('demo')).toEqual({ blockedWords: ['fake'], action: 'mask' });
       });
     });
 
@@ -321,7 +381,7 @@ for (const backend of backends) {
         expect(claims.exp! - claims.nbf!).toBeLessThanOrEqual(3600);
         const preview = claimsOf((await brandA.feedToken(feed.id, { preview: true })).token);
         expect(preview.video.canSubscribe).toBe(true);
-        problem(await call('POST', `/v1/feeds/${feed.id}/token`, {}, keyB), 404);
+        expectProblem(await call('POST', `/v1/feeds/${feed.id}/token`, {}, keyB), 404);
       });
 
       it('makes the studio feed the host: camera, microphone, and chat', async () => {
@@ -354,8 +414,11 @@ for (const backend of backends) {
         });
         expect(claims.video.roomAdmin).toBeUndefined();
         expect(claims.exp! - claims.nbf!).toBeLessThanOrEqual(15 * 60);
-        problem(await call('POST', '/v1/shows/nope/viewer-token', {}), 404);
-        problem(await call('POST', '/v1/shows/demo/viewer-token', { name: 'x', canPublish: true }), 400);
+        expectProblem(await call('POST', '/v1/shows/nope/viewer-token', {}), 404);
+        expectProblem(
+          await call('POST', '/v1/shows/demo/viewer-token', { name: 'x', canPublish: true }),
+          400,
+        );
       });
 
       it("reads a viewer's body within its own small limit, as strictly as the other routes", async () => {
@@ -365,7 +428,7 @@ for (const backend of backends) {
         expect(bare.status).toBe(200);
         expect(((await bare.json()) as { identity: string }).identity).toMatch(/^viewer-[0-9a-f]{12}$/);
         // A display name is all it carries: a kilobyte is refused, declared or streamed without a length.
-        problem(await call('POST', path, { name: 'x'.repeat(2000) }), 413);
+        expectProblem(await call('POST', path, { name: 'x'.repeat(2000) }), 413);
         const chunk = new TextEncoder().encode(`{"name":"${'y'.repeat(700)}`);
         const streamed = await fetch(`${service.url}${path}`, {
           method: 'POST',
@@ -380,9 +443,9 @@ for (const backend of backends) {
           duplex: 'half',
         } as RequestInit);
         expect(streamed.status).toBe(413);
-        problem(await call('POST', path, '{"name": '), 400, /not valid JSON/);
-        problem(await call('POST', path, 'null'), 400, /object/);
-        problem(await call('POST', path, '"Mei"'), 400, /object/);
+        expectProblem(await call('POST', path, '{"name": '), 400, /not valid JSON/);
+        expectProblem(await call('POST', path, 'null'), 400, /object/);
+        expectProblem(await call('POST', path, '"Mei"'), 400, /object/);
         const text = await fetch(`${service.url}${path}`, {
           method: 'POST',
           headers: { 'content-type': 'text/plain' },
@@ -428,11 +491,15 @@ for (const backend of backends) {
             statuses.push((await c('POST', '/v1/shows/limited/viewer-token', {})).status);
           expect(statuses).toEqual([200, 200, 200, 429, 429]);
           const refused = await c('POST', '/v1/shows/limited/viewer-token', {});
-          problem(refused, 429, /too many/);
+          expectProblem(refused, 429, /too many/);
           expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
           expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
-          expect(refused.headers.get('ratelimit')).toMatch(/^"viewer-token"; r=0; t=\d+$/);
-          expect(refused.headers.get('ratelimit-policy')).toBe('"viewer-token"; q=3; w=60');
+          expect(refused.headers.get('ratelimit')).toMatch(
+            /^"viewer-token"; r=0; t=\d+, "viewer-token-address"; r=\d+; t=\d+$/,
+          );
+          expect(refused.headers.get('ratelimit-policy')).toBe(
+            '"viewer-token"; q=3; w=60, "viewer-token-address"; q=2000; w=60',
+          );
 
           // Clients behind the (trusted, loopback) proxy are told apart by X-Forwarded-For; IPv6 clients
           // by their /56, so one subscriber cannot rotate through its own addresses.
@@ -464,7 +531,7 @@ for (const backend of backends) {
         );
         const statuses = results.map((r) => r.status).sort();
         expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
-        for (const r of results.filter((r) => r.status === 409)) problem(r, 409, /taken/);
+        for (const r of results.filter((r) => r.status === 409)) expectProblem(r, 409, /taken/);
       });
 
       it('answers one 201 and 409s when the same scene id is added at once', async () => {
@@ -474,7 +541,7 @@ for (const backend of backends) {
         );
         const statuses = results.map((r) => r.status).sort();
         expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
-        for (const r of results.filter((r) => r.status === 409)) problem(r, 409, /already exists/);
+        for (const r of results.filter((r) => r.status === 409)) expectProblem(r, 409, /already exists/);
       });
     });
 
@@ -608,7 +675,7 @@ for (const backend of backends) {
       });
 
       it('answers unknown routes with a problem', async () => {
-        problem(await call('GET', '/v1/nothing'), 404, /no route/);
+        expectProblem(await call('GET', '/v1/nothing'), 404, /no route/);
       });
 
       it('sends security headers and only allows listed origins', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type endpoints, type RequestOf, ScenecastClient } from '@scenecast/contract';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { type RunningTokenService, startTokenService } from '../src/index.js';
 
 export const adminToken = 'test-admin-token-0123456789';
@@ -62,7 +62,7 @@ export async function freshDatabase(backend: Backend): Promise<TestDatabase> {
 export async function startTestService(
   backend: Backend,
   overrides: Record<string, unknown> = {},
-): Promise<RunningTokenService> {
+): Promise<RunningTokenService & { databaseUrl: string }> {
   const database = await freshDatabase(backend);
   const service = await startTokenService({
     port: 0,
@@ -77,6 +77,7 @@ export async function startTestService(
   });
   return {
     ...service,
+    databaseUrl: database.url,
     async close() {
       await service.close();
       await database.drop();
@@ -118,6 +119,14 @@ export function raw(baseUrl: string) {
     }
     return { status: response.status, body: parsed, headers: response.headers };
   };
+}
+
+/** The answer is a problem+json of this status, its detail matching `detail` when given. */
+export function expectProblem(r: RawAnswer, status: number, detail?: RegExp): void {
+  expect(r.status).toBe(status);
+  expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
+  expect(r.body.status).toBe(status);
+  if (detail) expect(r.body.detail).toMatch(detail);
 }
 
 export const demoShow = {

@@ -1,4 +1,4 @@
-import { type PublicShow, ScenecastClient } from '@scenecast/contract';
+import { honouringRetryAfter, type PublicShow, ScenecastClient } from '@scenecast/contract';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { AudioControls } from './components/AudioControls';
 import { Chat } from './components/Chat';
@@ -26,8 +26,11 @@ declare global {
   }
 }
 
-/** The token service, on this page's origin (the dev and preview servers proxy /v1 to it). */
-const api = new ScenecastClient();
+/**
+ * The token service, on this page's origin (the dev and preview servers proxy /v1 to it). The id names
+ * this tab to the viewer-token rate limit, so viewers sharing a carrier's address are counted apart.
+ */
+const api = new ScenecastClient({ clientId: crypto.randomUUID() });
 
 function useShowRoom(showRoom: ShowRoom) {
   const version = useSyncExternalStore(
@@ -65,7 +68,7 @@ export function App({ showId }: { showId: string }) {
         setShow(loaded);
         const first = [...loaded.scenes].sort((a, b) => a.order - b.order)[0];
         setSelected((current) => current ?? first?.id);
-        if (!cancelled) await showRoom.connect(() => api.viewerToken(showId));
+        if (!cancelled) await showRoom.connect(() => honouringRetryAfter(() => api.viewerToken(showId)));
       } catch (e) {
         if (!cancelled) setError((e as Error).message);
       }

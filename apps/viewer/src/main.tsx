@@ -1,3 +1,5 @@
+// First: before the contract's schemas are built.
+import '@scenecast/contract/jitless';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';

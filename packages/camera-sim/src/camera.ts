@@ -146,6 +146,8 @@ export function cameraLogger(name: string): Logger {
 
 /** A minted token's lifetime, as the token service's feed tokens: each (re)connection mints a fresh one. */
 const keysTokenTtlSeconds = 3600;
+/** How long rtc-node may try to get a lost connection back before the camera joins afresh. */
+const sdkReconnectLimitMs = 10_000;
 
 async function credentials(
   auth: CameraAuth,
@@ -335,8 +337,30 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
       await release(next, nextTrack, nextAudio);
       return;
     }
-    next.on(RoomEvent.Reconnecting, () => log.warn('connection lost; rtc-node is reconnecting'));
+    // rtc-node retries a lost connection on its own — against a restarted server for a minute or more; a camera
+    // not back within sdkReconnectLimitMs leaves and joins afresh (a new session takes a second or two).
+    let sdkRetry: NodeJS.Timeout | undefined;
+    const joinAgain = (why: string, detail: object = {}) => {
+      clearTimeout(sdkRetry);
+      if (room !== next) return;
+      stats.connected = false;
+      if (stopping.signal.aborted) return;
+      log.warn(detail, why);
+      reconnecting ??= reconnect().finally(() => {
+        reconnecting = undefined;
+      });
+    };
+    next.on(RoomEvent.Reconnecting, () => {
+      log.warn('connection lost; rtc-node is reconnecting');
+      clearTimeout(sdkRetry);
+      sdkRetry = setTimeout(
+        () => joinAgain(`rtc-node not back after ${sdkReconnectLimitMs} ms; joining again`),
+        sdkReconnectLimitMs,
+      );
+      sdkRetry.unref();
+    });
     next.on(RoomEvent.Reconnected, () => {
+      clearTimeout(sdkRetry);
       stats.sdkReconnects += 1;
       log.info('rtc-node reconnected');
     });
@@ -344,15 +368,7 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
       stats.trackSid = pub.sid;
       log.info({ trackSid: pub.sid }, 'track republished by rtc-node');
     });
-    next.once(RoomEvent.Disconnected, (reason) => {
-      if (room !== next) return;
-      stats.connected = false;
-      if (stopping.signal.aborted) return;
-      log.warn({ reason }, 'room disconnected; joining again');
-      reconnecting ??= reconnect().finally(() => {
-        reconnecting = undefined;
-      });
-    });
+    next.once(RoomEvent.Disconnected, (reason) => joinAgain('room disconnected; joining again', { reason }));
     room = next;
     track = nextTrack;
     audioTrack = nextAudio;

@@ -2,13 +2,18 @@ import type { z } from 'zod';
 import * as schemas from './schemas.js';
 
 /**
- * Who may call an endpoint: anyone, a brand (its API key), the operator (SCENECAST_ADMIN_TOKEN), or
+ * Who may call an endpoint: anyone, a brand (its API key, or its console session cookie with the CSRF token), the operator (SCENECAST_ADMIN_TOKEN), or
  * LiveKit (a webhook signed with the API secret).
  */
 export type Auth = 'public' | 'brand' | 'operator' | 'livekit';
 
+/** The header a cookie-authenticated write carries its session's CSRF token in. */
+export const csrfHeader = 'x-csrf-token';
+/** The console's session cookie (httpOnly, SameSite=Strict, Secure over https). */
+export const sessionCookie = 'scenecast_session';
+
 export interface Endpoint {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** OpenAPI path template, e.g. `/v1/shows/{id}`. */
   path: string;
   summary: string;
@@ -20,6 +25,13 @@ export interface Endpoint {
   /** The JSON success body; none for 204 (and for the webhook, whose answer is not for clients). */
   response?: z.ZodType;
 }
+
+/**
+ * The header a viewer names itself with for the viewer-token rate limit: a random id per browser tab
+ * (16–64 of A–Z, a–z, 0–9, `_`, `-`). Viewers behind one carrier NAT share an address but not this id; a
+ * client that sends none, or another shape, is limited per address.
+ */
+export const clientIdHeader = 'scenecast-client-id';
 
 /**
  * Every endpoint of the token service: the routes serve them, the client calls them, the OpenAPI
@@ -85,6 +97,22 @@ export const endpoints = {
     status: 201,
     response: schemas.scene,
   },
+  updateScene: {
+    method: 'PATCH',
+    path: '/v1/shows/{id}/scenes/{sceneId}',
+    summary: 'Rename or reorder a scene',
+    auth: 'brand',
+    body: schemas.updateScene,
+    status: 200,
+    response: schemas.scene,
+  },
+  deleteScene: {
+    method: 'DELETE',
+    path: '/v1/shows/{id}/scenes/{sceneId}',
+    summary: 'Remove a scene with its feeds',
+    auth: 'brand',
+    status: 204,
+  },
   addTrace: {
     method: 'POST',
     path: '/v1/shows/{id}/trace',
@@ -93,6 +121,22 @@ export const endpoints = {
     body: schemas.traceInput,
     status: 201,
     response: schemas.traceRecord,
+  },
+  updateTrace: {
+    method: 'PUT',
+    path: '/v1/shows/{id}/trace/{traceId}',
+    summary: 'Replace a trace record',
+    auth: 'brand',
+    body: schemas.traceInput,
+    status: 200,
+    response: schemas.traceRecord,
+  },
+  deleteTrace: {
+    method: 'DELETE',
+    path: '/v1/shows/{id}/trace/{traceId}',
+    summary: 'Remove a trace record',
+    auth: 'brand',
+    status: 204,
   },
   addFeed: {
     method: 'POST',
@@ -103,12 +147,93 @@ export const endpoints = {
     status: 201,
     response: schemas.feed,
   },
+  setChatPolicy: {
+    method: 'PUT',
+    path: '/v1/shows/{id}/chat-policy',
+    summary: "Set the show's chat word list (what the moderator masks or drops)",
+    auth: 'brand',
+    body: schemas.chatPolicyInput,
+    status: 200,
+    response: schemas.chatPolicy,
+  },
+  chatPolicy: {
+    method: 'GET',
+    path: '/v1/shows/{id}/chat-policy',
+    summary: "The show's chat word list, for the chat moderator",
+    auth: 'operator',
+    status: 200,
+    response: schemas.chatPolicy,
+  },
   feedToken: {
     method: 'POST',
     path: '/v1/feeds/{id}/token',
     summary: 'Publish token for a feed',
     auth: 'brand',
     body: schemas.feedTokenRequest,
+    status: 200,
+    response: schemas.issuedToken,
+  },
+  deleteFeed: {
+    method: 'DELETE',
+    path: '/v1/feeds/{id}',
+    summary: 'Remove a camera feed (its publish links stop working)',
+    auth: 'brand',
+    status: 204,
+  },
+  publishLink: {
+    method: 'POST',
+    path: '/v1/feeds/{id}/publish-link',
+    summary: 'A short-lived link a device opens to publish this feed, without signing in',
+    auth: 'brand',
+    body: schemas.publishLinkRequest,
+    status: 201,
+    response: schemas.publishLink,
+  },
+  revokePublishing: {
+    method: 'POST',
+    path: '/v1/feeds/{id}/revoke',
+    summary: "Revoke a feed's publish links and disconnect the camera publishing it",
+    auth: 'brand',
+    status: 204,
+  },
+  publishToken: {
+    method: 'POST',
+    path: '/v1/publish-links/token',
+    summary: "Exchange a publish link's code for its feed's token (rate limited)",
+    auth: 'public',
+    body: schemas.publishCodeExchange,
+    status: 200,
+    response: schemas.publishGrant,
+  },
+  signIn: {
+    method: 'POST',
+    path: '/v1/session',
+    summary: 'Console sign-in: exchange a brand key for a session cookie and its CSRF token',
+    auth: 'public',
+    body: schemas.signIn,
+    status: 201,
+    response: schemas.session,
+  },
+  getSession: {
+    method: 'GET',
+    path: '/v1/session',
+    summary: "The console session's brand and CSRF token",
+    auth: 'brand',
+    status: 200,
+    response: schemas.session,
+  },
+  signOut: {
+    method: 'DELETE',
+    path: '/v1/session',
+    summary: 'Sign out: end the console session',
+    auth: 'brand',
+    status: 204,
+  },
+  monitorToken: {
+    method: 'POST',
+    path: '/v1/shows/{id}/monitor-token',
+    summary: "A hidden, subscribe-only token: the console measures its feeds' real receive stats",
+    auth: 'brand',
     status: 200,
     response: schemas.issuedToken,
   },

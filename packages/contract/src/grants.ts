@@ -3,7 +3,7 @@
 // A subpath of its own (@scenecast/contract/grants), so browsers that only call the API never load
 // livekit-server-sdk.
 import { AccessToken, TrackSource, type VideoGrant } from 'livekit-server-sdk';
-import { attributes, roles } from './livekit.js';
+import { attributes, moderatorIdentity, roles } from './livekit.js';
 import type { SceneKind } from './schemas.js';
 
 export interface Grant {
@@ -11,6 +11,8 @@ export interface Grant {
   name: string;
   attributes: Record<string, string>;
   video: VideoGrant;
+  /** `agent`: a server participant (the embedded SFU does not rate-limit its data). */
+  kind?: 'agent';
 }
 
 /**
@@ -29,6 +31,28 @@ export function viewerGrant(showId: string, identity: string, name = 'Guest'): G
       canPublish: false,
       canPublishSources: [],
       canPublishData: true,
+      canUpdateOwnMetadata: false,
+    },
+  };
+}
+
+/**
+ * Monitor: the brand's console measuring what its feeds really deliver — subscribes in one show, publishes
+ * nothing, sends no data, and is hidden (viewers and cameras never see it; it counts as no participant).
+ */
+export function monitorGrant(showId: string, identity: string): Grant {
+  return {
+    identity,
+    name: 'console',
+    attributes: { [attributes.role]: roles.monitor },
+    video: {
+      roomJoin: true,
+      room: showId,
+      hidden: true,
+      canSubscribe: true,
+      canPublish: false,
+      canPublishSources: [],
+      canPublishData: false,
       canUpdateOwnMetadata: false,
     },
   };
@@ -72,6 +96,27 @@ export function feedGrant(feed: FeedGrantInput, options: { preview?: boolean } =
 }
 
 /**
+ * The chat moderator in one show: an agent that reads the chat sent to it and relays it; it publishes no
+ * media. It mutes and removes through RoomService (API keys), not through this grant.
+ */
+export function moderatorGrant(showId: string): Grant {
+  return {
+    identity: moderatorIdentity,
+    name: 'Moderator',
+    attributes: { [attributes.role]: roles.moderator },
+    kind: 'agent',
+    video: {
+      roomJoin: true,
+      room: showId,
+      canSubscribe: true,
+      canPublish: false,
+      canPublishData: true,
+      canUpdateOwnMetadata: false,
+    },
+  };
+}
+
+/**
  * Signs a grant with livekit-server-sdk's AccessToken, the SDK's own claims and encoding (so LiveKit
  * Cloud and our SFU read it alike).
  */
@@ -86,6 +131,7 @@ export function signGrant(
     ttl: ttlSeconds,
     attributes: grant.attributes,
   });
+  if (grant.kind) token.kind = grant.kind;
   token.addGrant(grant.video);
   return token.toJwt();
 }

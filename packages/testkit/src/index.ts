@@ -1,7 +1,10 @@
+// The load subscriber lives with the load tool; tests and benchmarks reach it here as before.
+export { LoadSubscriber, type SubscriberCounters, vp8KeyframeSize } from '@scenecast/load-client';
 export { chromiumArgs, chromiumPath, launchChromium } from './browser.js';
+export { type Flood, type FloodOptions, type FloodReport, startFlood } from './flood.js';
 export { serveLivekitClientPage } from './livekit-page.js';
-export { LoadSubscriber, type SubscriberCounters, vp8KeyframeSize } from './load-subscriber.js';
 export { createNetNamespace, type NetNamespace, netNamespaceUnavailable } from './netns.js';
+export { processCpuSeconds } from './process-usage.js';
 export { type SignalTap, startSignalTap, type TappedConnection } from './signal-tap.js';
 export { skipWhen } from './skip.js';
 export { publishSyntheticVideo } from './synthetic-video.js';

@@ -130,7 +130,7 @@ beforeAll(async () => {
       }),
     );
   }
-  viewer = await startViewer({ tokenServiceUrl: service.url });
+  viewer = await startViewer({ tokenServiceUrl: service.url, livekitUrl: balancer.url });
   viewerUrl = `${viewer.url}/show/demo`;
   browser = await launchChromium();
 });

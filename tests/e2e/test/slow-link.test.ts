@@ -196,7 +196,7 @@ describe.skipIf(skipReason !== undefined)(
           }),
         );
       }
-      viewer = await startViewer({ tokenServiceUrl: service.url, host: ns.hostIp });
+      viewer = await startViewer({ tokenServiceUrl: service.url, livekitUrl: sfuUrl, host: ns.hostIp });
       const viewerUrl = `${viewer.url}/show/demo`;
       browser = await launchChromium([], ns.chromiumPath);
       page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

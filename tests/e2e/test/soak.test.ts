@@ -102,6 +102,7 @@ describe('the demo left running', () => {
         SFU_PORT: '0',
         TOKEN_SERVICE_PORT: '0',
         VIEWER_PORT: '0',
+        CONSOLE_PORT: '0',
         DEMO_STATE_DIR: mkdtempSync(join(tmpdir(), 'soak-')),
         DEMO_FPS: '5',
         DEMO_STUDIO_SIZE: '1280x720',

@@ -37,8 +37,8 @@ const packageFile = (name: string, ...path: string[]) =>
   join(dirname(require.resolve(`${name}/package.json`)), ...path);
 
 /** Switches the viewer makes, and each of the two rtc-node subscribers. */
-const browserSwitches = Number(process.env.SWITCH_STRESS_BROWSER ?? 200);
-const rtcSwitches = Number(process.env.SWITCH_STRESS_RTC ?? 100);
+const browserSwitches = Number(process.env.SWITCH_STRESS_BROWSER ?? 100);
+const rtcSwitches = Number(process.env.SWITCH_STRESS_RTC ?? 50);
 const boundMs = 2000;
 /** The target's keyframe must reach the SFU in this first part of the bound (the rest is for forwarding and display). */
 const availabilityWindowMs = 1500;
@@ -409,7 +409,7 @@ beforeAll(async () => {
     { what: 'the three cameras published', timeoutMs: 60_000 },
   );
   poller = setInterval(() => void sampleArrivals().catch(() => undefined), 200);
-  viewer = await startViewer({ tokenServiceUrl: service.url });
+  viewer = await startViewer({ tokenServiceUrl: service.url, livekitUrl: sfuUrl });
   viewerUrl = `${viewer.url}/show/demo`;
   await waitFor(async () => (await fetch(viewerUrl).catch(() => undefined))?.ok, { what: 'the viewer' });
   browser = await launchChromium();
@@ -454,19 +454,21 @@ describe('scene switches converge under stress', () => {
       what: 'three live scenes',
       timeoutMs: 60_000,
     });
-    // Our own frame watcher on the stage: the size of every frame shown, and which track it is from
-    // (the SFU names each track's msid after its sid).
+    // Our own frame watcher on the stage: the size of every frame shown, and which track it is from (the
+    // stage names its track's sid; the browser's own track id, for the receive stats, is the sid only on
+    // /rtc v0).
     await page.evaluate(() => {
       const w = window as unknown as { seen: unknown[] };
       w.seen = [];
       const video = document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]')!;
       let last = '';
       const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
-        const trackSid = (video.srcObject as MediaStream | null)?.getVideoTracks()[0]?.id ?? '';
-        const key = `${trackSid} ${meta.width}x${meta.height}`;
+        const trackSid = video.dataset.trackSid ?? '';
+        const trackId = (video.srcObject as MediaStream | null)?.getVideoTracks()[0]?.id ?? '';
+        const key = `${trackSid} ${trackId} ${meta.width}x${meta.height}`;
         if (key !== last) {
           last = key;
-          w.seen.push({ at: Date.now(), trackSid, width: meta.width, height: meta.height });
+          w.seen.push({ at: Date.now(), trackSid, trackId, width: meta.width, height: meta.height });
         }
         video.requestVideoFrameCallback(onFrame);
       };
@@ -479,10 +481,12 @@ describe('scene switches converge under stress', () => {
     };
     const statsOf = (trackSid: string) =>
       page.evaluate(async (sid) => {
+        const seen = (window as unknown as { seen: Array<{ trackSid: string; trackId: string }> }).seen;
+        const id = seen.findLast((s) => s.trackSid === sid)?.trackId ?? sid;
         const found: unknown[] = [];
         for (const pc of (window as unknown as { connections: RTCPeerConnection[] }).connections) {
           (await pc.getStats()).forEach((r) => {
-            if (r.type === 'inbound-rtp' && r.kind === 'video' && r.trackIdentifier === sid)
+            if (r.type === 'inbound-rtp' && r.kind === 'video' && r.trackIdentifier === id)
               found.push({
                 frameWidth: r.frameWidth,
                 framesDecoded: r.framesDecoded,
@@ -560,11 +564,18 @@ describe('scene switches converge under stress', () => {
       let sampling = true;
       const sampleDecoder = async () => {
         while (sampling) {
-          const { subscriberStats } = await sub.getRtcStats();
-          for (const { stats: entry } of subscriberStats) {
+          // rtc-node names a receiver by its media section (on /rtc/v1 its track id is its own): the SFU
+          // says which section carries which track.
+          const mids = new Map(
+            ((await sfuView())?.participants.find((p) => p.identity === identity)?.subscriptions ?? []).map(
+              (d) => [String(d.mid), d.trackSid] as const,
+            ),
+          );
+          const { publisherStats, subscriberStats } = await sub.getRtcStats();
+          for (const { stats: entry } of [...subscriberStats, ...publisherStats]) {
             if (entry.case !== 'inboundRtp' || entry.value.stream?.kind !== 'video') continue;
             const inbound = entry.value.inbound!;
-            const trackSid = inbound.trackIdentifier ?? '';
+            const trackSid = mids.get(inbound.mid ?? '') ?? inbound.trackIdentifier ?? '';
             stats.set(trackSid, {
               frameWidth: inbound.frameWidth,
               framesDecoded: inbound.framesDecoded,

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Room } from '@livekit/rtc-node';
 import { sceneColors } from '@scenecast/camera-sim';
-import { chatTopic } from '@scenecast/contract';
+import { chatTopic, moderatorIdentity, ScenecastClient } from '@scenecast/contract';
 import { demoCameras, type Stack, startStack } from '@scenecast/demo';
 import { selectedEngine } from '@scenecast/engine';
-import { launchChromium, waitFor } from '@scenecast/testkit';
+import { defaultChatLimits } from '@scenecast/moderator';
+import { launchChromium, startFlood, waitFor } from '@scenecast/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { near, stagePicture } from './stage.js';
@@ -47,6 +48,11 @@ async function openShow(): Promise<Page> {
   await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
     what: 'three live scenes',
     timeoutMs: 60_000,
+  }).catch(async (error: Error) => {
+    const live = await page.locator('.badge.live').count();
+    throw new Error(
+      `${error.message} (${live} live; the page's errors: ${errors.join(' | ').slice(0, 1500)})`,
+    );
   });
   return page;
 }
@@ -190,18 +196,24 @@ describe('viewer on the demo show', () => {
         near((await stagePicture(page)).band, sceneColors.factory!),
       { what: 'the banner gone and the factory back on stage', timeoutMs: 60_000 },
     );
+    // And the cameras are back in the restarted engine: the page sees every scene's track again.
+    await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
+      what: 'every camera back after the restart',
+      timeoutMs: 30_000,
+    });
     await page.close();
   });
 
-  it('two viewers chat with each other', async () => {
+  it("two viewers chat with each other, the brand's blocked words masked", async () => {
     const a = await openShow();
     const b = await openShow();
     await a.fill('[data-testid="chat-input"]', 'How long is the ham cured?');
     await a.click('[data-testid="chat-send"]');
     await b.locator('.message', { hasText: 'How long is the ham cured?' }).waitFor({ timeout: 15_000 });
-    await b.fill('[data-testid="chat-input"]', 'Fourteen months!');
+    // The demo brand's word list (set through the token service) holds "scam" and "fake".
+    await b.fill('[data-testid="chat-input"]', 'Fourteen months! Not a SCAM.');
     await b.click('[data-testid="chat-send"]');
-    await a.locator('.message', { hasText: 'Fourteen months!' }).waitFor({ timeout: 15_000 });
+    await a.locator('.message', { hasText: 'Fourteen months! Not a ****.' }).waitFor({ timeout: 15_000 });
     await a.close();
     await b.close();
   });
@@ -221,9 +233,11 @@ describe('viewer on the demo show', () => {
       await waitFor(() => page.evaluate(() => document.querySelector('.chat') !== null), {
         what: 'the chat',
       });
-      // Sent at once: the message may reach the viewer before the host's details do, and is marked when
-      // they arrive.
-      await host.localParticipant!.sendText('The ham is sliced by hand.', { topic: chatTopic });
+      // To the moderator, as the host's app sends it; it relays the message marked as the host's.
+      await host.localParticipant!.sendText('The ham is sliced by hand.', {
+        topic: chatTopic,
+        destinationIdentities: [moderatorIdentity],
+      });
       const message = page.locator('.message.host', { hasText: 'The ham is sliced by hand.' });
       await message.waitFor({ timeout: 15_000 });
       expect(await message.getAttribute('data-from')).toBe('Host Li');
@@ -238,5 +252,32 @@ describe('viewer on the demo show', () => {
       await host.disconnect();
       await page.close();
     }
+  });
+
+  it('shows a flood sent to everyone at most at the allowed pace, and who was muted for it', async () => {
+    const page = await openShow();
+    await page.locator('[data-testid="chat-input"]:enabled').waitFor({ timeout: 15_000 });
+    // A scripted viewer with a real viewer token, flooding the show's chat (to everyone, not the moderator).
+    const grant = await new ScenecastClient({ baseUrl: stack.tokenService.url }).viewerToken('demo', {
+      name: 'Spammer',
+    });
+    const flood = startFlood({
+      url: grant.url,
+      token: grant.token,
+      perSecond: 1000,
+      seconds: 8,
+      mode: 'text',
+    });
+    await flood.joined;
+    const notice = page.locator('.notice', { hasText: 'Spammer was muted for flooding the chat.' });
+    await notice.waitFor({ timeout: 15_000 });
+    await flood.report;
+    // Only what the moderator relayed is shown: at most the sender's burst, before the mute landed — never
+    // the thousands sent.
+    expect(await page.locator('.message', { hasText: 'FLOOD' }).count()).toBeLessThanOrEqual(
+      defaultChatLimits.perSenderBurst,
+    );
+    await page.screenshot({ path: join(artifacts, 'chat-muted.png') });
+    await page.close();
   });
 });

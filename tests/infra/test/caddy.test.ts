@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { securityHeaders } from '@scenecast/viewer/csp';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   envExample,
@@ -100,12 +101,20 @@ describe('Caddy configs with the real caddy', skipWithout(caddy), () => {
     let server: ReturnType<typeof startProcess> | undefined;
     let base = '';
     afterAll(async () => server?.stop());
+    // The policy file as web.Dockerfile writes it, with its very command.
+    const livekitUrl = 'wss://livekit.example.com';
+    const cspFile = join(home, 'csp.txt');
+    const dockerfile = readFileSync(join(infra, 'docker/web.Dockerfile'), 'utf8');
 
     it('answers /healthz, serves client-side routes as index.html, and caches only hashed assets for good', async () => {
       const dist = join(root, 'apps/viewer/dist');
+      const written = await runTool('sh', ['-c', `node apps/viewer/csp.mjs "$LIVEKIT_URL" > ${cspFile}`], {
+        env: { LIVEKIT_URL: livekitUrl },
+      });
+      expect(written.status, written.output).toBe(0);
       const port = await freePort();
       server = startProcess(requirePath(caddy), ['run', '--config', web, '--adapter', 'caddyfile'], {
-        env: { ...caddyEnv, PORT: String(port), WEB_ROOT: dist },
+        env: { ...caddyEnv, PORT: String(port), WEB_ROOT: dist, CSP_FILE: cspFile },
       });
       base = `http://127.0.0.1:${port}`;
       expect(await (await waitForHttp(`${base}/healthz`, 30_000, server.output)).text()).toBe('ok');
@@ -119,6 +128,19 @@ describe('Caddy configs with the real caddy', skipWithout(caddy), () => {
       expect(js.status).toBe(200);
       expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       expect(js.headers.get('content-type')).toMatch(/javascript/);
+    });
+
+    it("serves every page with the web apps' security headers, the policy naming the image's LiveKit URL", async () => {
+      expect(dockerfile).toContain('RUN node apps/viewer/csp.mjs "$LIVEKIT_URL" > /csp.txt');
+      expect(dockerfile).toContain('COPY --from=build /csp.txt /etc/caddy/csp.txt');
+      for (const path of ['/show/demo', '/']) {
+        const page = await fetch(`${base}${path}`);
+        for (const [name, value] of Object.entries(securityHeaders({ livekitUrl })))
+          expect(page.headers.get(name), `${path} ${name}`).toBe(value);
+      }
+      expect(securityHeaders({ livekitUrl })['Content-Security-Policy']).toContain(
+        "connect-src 'self' wss://livekit.example.com https://livekit.example.com;",
+      );
     });
   });
 });

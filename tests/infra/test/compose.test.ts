@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { configEnv as moderatorEnv } from '@scenecast/moderator';
 import { configEnv } from '@scenecast/token-service';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +64,18 @@ describe('infra/compose/compose.yaml', () => {
       expect(given).toContain(name);
   });
 
+  it('gives the chat moderator only variables its config schema reads, and the same LiveKit key and admin token', () => {
+    const reads = new Set(Object.keys(moderatorEnv.shape));
+    const moderator = compose.services.moderator?.environment ?? {};
+    const tokenEnv = compose.services['token-service']?.environment ?? {};
+    expect(Object.keys(moderator).filter((name) => !reads.has(name))).toEqual([]);
+    // The same value: the same literal, or the same variable of .env.
+    const source = (value: string | undefined) => /^\$\{(\w+)/.exec(value ?? '')?.[1] ?? value;
+    for (const name of ['LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET', 'SCENECAST_ADMIN_TOKEN'])
+      expect(source(moderator[name]), name).toBe(source(tokenEnv[name]));
+    expect(moderator.TOKEN_SERVICE_URL).toBe(`http://token-service:${tokenEnv.PORT}`);
+  });
+
   it('gives Caddy exactly the variables its Caddyfile reads', () => {
     const caddyfile = readFileSync(join(composeDir, 'Caddyfile'), 'utf8');
     const reads = new Set([...caddyfile.matchAll(/\{\$([A-Z0-9_]+)/g)].map((m) => m[1]));
@@ -105,7 +118,7 @@ describe('infra/compose/compose.yaml', () => {
       if (service.build) continue;
       expect(service.image, name).toMatch(/^[\w./-]+:v?\d+\.\d+(\.\d+)?[\w.-]*$/);
     }
-    for (const file of ['token-service.Dockerfile', 'web.Dockerfile']) {
+    for (const file of ['token-service.Dockerfile', 'web.Dockerfile', 'moderator.Dockerfile']) {
       const text = readFileSync(join(infra, 'docker', file), 'utf8');
       for (const match of text.matchAll(/^ARG \w+_IMAGE=(.+)$/gm))
         expect(match[1], file).toMatch(/:\d+\.\d+\.\d+-/);
@@ -137,5 +150,8 @@ describe('infra/compose/compose.yaml', () => {
     );
     expect(targets.livekit).toBe(`livekit:${livekit.prometheus.port}`);
     expect(targets['token-service']).toBe(`token-service:${tokenEnv.PORT}`);
+    const moderatorGiven = compose.services.moderator?.environment ?? {};
+    expect(moderatorGiven.LIVEKIT_URL).toBe(`ws://livekit:${livekit.port}`);
+    expect(targets.moderator).toBe(`moderator:${moderatorGiven.PORT}`);
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type RunningSfu, startSfu } from '@scenecast/sfu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, infra, root, runTool, startProcess, waitForHttp } from './support.js';
 
@@ -83,6 +84,67 @@ describe('token service: the pnpm deploy --prod bundle', () => {
     const args = healthcheck.slice(1).map((a) => a.replace('127.0.0.1:8080', `127.0.0.1:${port}`));
     expect((await runTool(process.execPath, args)).status).toBe(0);
     await server?.stop();
+    expect((await runTool(process.execPath, args)).status).toBe(1);
+  });
+});
+
+/**
+ * The moderator image's contents without the image, likewise: its `pnpm deploy` bundle started from its own
+ * folder against the embedded SFU; healthy once the engine answers which shows there are.
+ */
+describe('chat moderator: the pnpm deploy --prod bundle', () => {
+  const file = readFileSync(join(infra, 'docker/moderator.Dockerfile'), 'utf8');
+  const line = /^RUN (pnpm .* deploy .*) \/out$/m.exec(file)?.[1];
+  const command = JSON.parse(/^CMD (\[.*\])$/m.exec(file)?.[1] ?? '[]') as string[];
+  const check = JSON.parse(/^\s+CMD (\[.*\])$/m.exec(file)?.[1] ?? '[]') as string[];
+  const dir = mkdtempSync(join(tmpdir(), 'scenecast-moderator-'));
+  const out = join(dir, 'app');
+  let sfu: RunningSfu | undefined;
+  let moderator: ReturnType<typeof startProcess> | undefined;
+  let port = 0;
+
+  beforeAll(async () => {
+    expect(line, 'the Dockerfile has a RUN pnpm … deploy … /out line').toBeDefined();
+    const [pnpm, pre] = pnpmCommand();
+    const deployed = await runTool(pnpm, [...pre, ...(line as string).split(/\s+/).slice(1), out]);
+    if (deployed.status !== 0) throw new Error(`pnpm deploy failed:\n${deployed.output}`);
+    sfu = await startSfu({ port: 0 });
+  });
+
+  afterAll(async () => {
+    await moderator?.stop();
+    await sfu?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds the built moderator and production dependencies only, rtc-node with its native binary', () => {
+    expect(readdirSync(out).sort()).toEqual(['README.md', 'dist', 'node_modules', 'package.json']);
+    expect(existsSync(join(out, 'node_modules/@livekit/rtc-node'))).toBe(true);
+    expect(existsSync(join(out, 'node_modules/vitest'))).toBe(false);
+    expect(existsSync(join(out, 'node_modules/@scenecast/sfu'))).toBe(false);
+  });
+
+  it("starts from its own folder with the image's CMD, healthy against the engine; the HEALTHCHECK agrees", async () => {
+    expect(command).toEqual(['node', 'dist/main.js']);
+    port = await freePort();
+    moderator = startProcess(process.execPath, command.slice(1), {
+      cwd: out,
+      env: {
+        NODE_ENV: 'production',
+        NODE_PATH: '',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LIVEKIT_URL: sfu!.url,
+        LIVEKIT_API_KEY: 'devkey',
+        LIVEKIT_API_SECRET: 'secret',
+      },
+    });
+    const health = await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, moderator.output);
+    expect(await health.json()).toEqual({ ok: true, shows: 0 });
+    expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain('moderator_shows 0');
+    const args = check.slice(1).map((a) => a.replace('127.0.0.1:8090', `127.0.0.1:${port}`));
+    expect((await runTool(process.execPath, args)).status).toBe(0);
+    await moderator.stop();
     expect((await runTool(process.execPath, args)).status).toBe(1);
   });
 });

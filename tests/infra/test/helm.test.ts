@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { configEnv as moderatorEnv } from '@scenecast/moderator';
 import { configEnv } from '@scenecast/token-service';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -45,9 +46,10 @@ describe('infra/k8s/scenecast with the real helm', skipWithout(helm), () => {
     expect(output).toContain('0 chart(s) failed');
   });
 
-  it('renders the token service (Deployment, Service, HPA, PDB) and the viewer, all valid Kubernetes objects', async () => {
+  it('renders the token service (Deployment, Service, HPA, PDB), the moderator and the viewer, all valid Kubernetes objects', async () => {
     const manifests = await render();
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      'Deployment/scenecast-moderator',
       'Deployment/scenecast-token-service',
       'Deployment/scenecast-viewer',
       'HorizontalPodAutoscaler/scenecast-token-service',
@@ -109,6 +111,30 @@ describe('infra/k8s/scenecast with the real helm', skipWithout(helm), () => {
       .find((m) => m.metadata.name.endsWith('token-service'))
       .spec.template.spec.containers[0].env.map((e: Manifest) => e.name);
     expect(typoEnv.filter((name: string) => !reads.has(name))).toEqual(['LOG_LEVL']);
+  });
+
+  it('gives the moderator only variables its config schema reads, one replica, the token service it asks', async () => {
+    const manifests = await render({ moderator: { env: { CHAT_MAX_LENGTH: '200' } } });
+    const deployment = byKind(manifests, 'Deployment').find((m) => m.metadata.name.endsWith('moderator'));
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.strategy.type).toBe('Recreate');
+    const env = deployment.spec.template.spec.containers[0].env as Manifest[];
+    const reads = new Set(Object.keys(moderatorEnv.shape));
+    expect(env.map((e) => e.name).filter((name: string) => !reads.has(name))).toEqual([]);
+    expect(
+      env
+        .filter((e) => e.valueFrom?.secretKeyRef)
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(['LIVEKIT_API_SECRET', 'SCENECAST_ADMIN_TOKEN']);
+    const tokenService = byKind(manifests, 'Service').find((s) => s.metadata.name.endsWith('token-service'));
+    expect(env.find((e) => e.name === 'TOKEN_SERVICE_URL').value).toBe(
+      `http://${tokenService.metadata.name}:${tokenService.spec.ports[0].port}`,
+    );
+    expect(env.find((e) => e.name === 'LIVEKIT_URL').value).toBe('wss://livekit.example.com');
+    expect(
+      byKind(await render({ moderator: { enabled: false } }), 'Deployment').map((m) => m.metadata.name),
+    ).not.toContain('scenecast-moderator');
   });
 
   it('probes, selectors, Ingress backends, HPA and PDB all point at what the chart renders', async () => {

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { defaultConfig, type SfuConfig } from '../server.js';
 import type { SessionTimings } from '../service/rtc-service.js';
+import type { DataLimits } from '../sfu/data-limiter.js';
 
 /** The subset of LiveKit's livekit.yaml we honour; the same file can drive either engine. */
 const yamlSchema = z
@@ -81,6 +82,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig
       'token-refresh-ms': { type: 'string' },
       'resume-window-ms': { type: 'string' },
       'signal-timeout-ms': { type: 'string' },
+      'data-packets-per-second': { type: 'string' },
+      'data-burst-packets': { type: 'string' },
+      'data-bytes-per-second': { type: 'string' },
+      'data-abuse-drops': { type: 'string' },
     },
     strict: true,
   });
@@ -136,6 +141,21 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig
     session[key] = ms;
   }
 
+  // Each participant's data limits (src/sfu/data-limiter.ts); not LiveKit's, which cannot limit data.
+  const data: Partial<DataLimits> = {};
+  for (const [flag, envName, key] of [
+    ['data-packets-per-second', 'SFU_DATA_PACKETS_PER_SECOND', 'packetsPerSecond'],
+    ['data-burst-packets', 'SFU_DATA_BURST_PACKETS', 'burstPackets'],
+    ['data-bytes-per-second', 'SFU_DATA_BYTES_PER_SECOND', 'bytesPerSecond'],
+    ['data-abuse-drops', 'SFU_DATA_ABUSE_DROPS', 'abuseDrops'],
+  ] as const) {
+    const raw = values[flag] ?? env[envName];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`invalid --${flag} / ${envName}: ${raw}`);
+    data[key] = n;
+  }
+
   const webhookUrls = env.LIVEKIT_WEBHOOK_URLS?.split(',').filter(Boolean) ?? doc.webhook?.urls ?? [];
   const webhookKey = doc.webhook?.api_key ?? Object.keys(keys)[0]!;
   return {
@@ -152,6 +172,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig
         maxParticipants: doc.room?.max_participants ?? defaultConfig.room.maxParticipants,
       },
       session,
+      data,
     },
     logLevel: env.LOG_LEVEL ?? doc.log_level,
     warnings,

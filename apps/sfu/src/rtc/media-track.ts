@@ -1,5 +1,6 @@
 import {
   type AddTrackRequest,
+  AudioTrackFeature,
   SimulcastCodecInfo,
   TrackInfo,
   TrackType,
@@ -17,6 +18,14 @@ import {
 import { newId } from '../ids.js';
 import { qualityForRid } from '../sfu/layers.js';
 import { type MediaKind, TrackReceiver } from '../sfu/receiver.js';
+
+/** The request's audio features, with its older flags folded in as LiveKit does. */
+function audioFeatures(request: AddTrackRequest): AudioTrackFeature[] {
+  const features = new Set(request.audioFeatures);
+  if (request.disableDtx) features.add(AudioTrackFeature.TF_NO_DTX);
+  if (request.stereo) features.add(AudioTrackFeature.TF_STEREO);
+  return [...features];
+}
 
 /**
  * A track a participant published: its signalled description (TrackInfo) and, once media arrives,
@@ -44,7 +53,7 @@ export class MediaTrack {
       disableRed: request.disableRed,
       encryption: request.encryption,
       stream: request.stream,
-      audioFeatures: request.audioFeatures,
+      audioFeatures: audioFeatures(request),
       backupCodecPolicy: request.backupCodecPolicy,
       codecs: request.simulcastCodecs
         .filter((codec) => codec.codec !== '')

@@ -7,6 +7,7 @@ import {
   type JoinResponse,
   LeaveRequest,
   LeaveRequest_Action,
+  MediaSectionsRequirement,
   ParticipantInfo,
   type ParticipantInfo_Kind,
   ParticipantInfo_State,
@@ -28,6 +29,7 @@ import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
 import { metrics } from '../telemetry.js';
 import type { MediaTrack } from './media-track.js';
+import { configureAudioAnswer } from './sdp.js';
 import { SubscriptionManager } from './subscription-manager.js';
 import { type IceCandidateJson, type RtcConfig, Transport } from './transport.js';
 import { UpTrackManager } from './up-track-manager.js';
@@ -61,6 +63,8 @@ export interface ParticipantInit {
   adaptiveStream: boolean;
   /** The client lets the SFU pause video it has no bandwidth for (`subscriber_allow_pause`, default yes). */
   subscriberAllowPause: boolean;
+  /** `/rtc/v1`: one connection, offered by the client, carries media both ways (see `subscriber`). */
+  singlePeerConnection?: boolean;
   rtc: RtcConfig;
   log: Logger;
   events: ParticipantEvents;
@@ -91,8 +95,10 @@ const maxMetadataBytes = 64 * 1024;
 const maxDataPacketBytes = 64 * 1024;
 
 /**
- * A participant's server-side state: identity, info and grants, its signalling, its two peer
- * connections (LiveKit dual-PC mode: it offers on `publisher`, we offer on `subscriber`), the tracks it
+ * A participant's server-side state: identity, info and grants, its signalling, its peer connections
+ * (LiveKit's dual-PC mode, `/rtc`: it offers on `publisher`, we offer on `subscriber`; single-PC mode,
+ * `/rtc/v1`: `subscriber` is `publisher`, the client offers every change and we ask it for the media
+ * sections our down tracks need with MediaSectionsRequirement), the tracks it
  * publishes (`tracks`, an UpTrackManager) and those it subscribes to (`subscriptions`, a
  * SubscriptionManager). The room decides who sees what and wires the media.
  */
@@ -105,6 +111,7 @@ export class Participant {
   readonly kind: ParticipantInfo_Kind;
   readonly permissions: ParticipantPermissions;
   readonly autoSubscribe: boolean;
+  readonly singlePeerConnection: boolean;
   readonly joinedAt = Date.now();
   state = ParticipantInfo_State.JOINING;
   private version = 1;
@@ -113,6 +120,7 @@ export class Participant {
   readonly subscriber: Transport;
   readonly tracks: UpTrackManager;
   readonly subscriptions: SubscriptionManager;
+  /** Where data goes to this client: our channels on `subscriber`, or (single PC) the client's own. */
   private readonly subscriberChannels = new Map<DataPacket_Kind, RTCDataChannel>();
   private readonly log: Logger;
   private readonly events: ParticipantEvents;
@@ -126,14 +134,18 @@ export class Participant {
     this.kind = init.kind;
     this.permissions = init.permissions;
     this.autoSubscribe = init.autoSubscribe;
+    this.singlePeerConnection = init.singlePeerConnection ?? false;
     this.events = init.events;
     this.log = init.log.child({ participant: this.identity, sid: this.sid });
     this.publisher = new Transport('publisher', init.rtc, this.log);
-    this.subscriber = new Transport('subscriber', init.rtc, this.log);
+    this.subscriber = this.singlePeerConnection
+      ? this.publisher
+      : new Transport('subscriber', init.rtc, this.log);
     this.tracks = new UpTrackManager(this.permissions, this.log);
     this.subscriptions = new SubscriptionManager(
       this.subscriber,
       init.adaptiveStream,
+      this.singlePeerConnection ? this.requestMediaSections : undefined,
       this.log,
       (subscription, paused) =>
         this.send({
@@ -154,7 +166,7 @@ export class Participant {
   }
 
   get subscriberPrimary(): boolean {
-    return this.permissions.canSubscribe;
+    return this.permissions.canSubscribe && !this.singlePeerConnection;
   }
 
   get isActive(): boolean {
@@ -254,6 +266,7 @@ export class Participant {
   /** The server opens the subscriber connection at once (with its data channels), as LiveKit does. */
   start(join: JoinResponse): void {
     this.send({ case: 'join', value: join });
+    if (this.singlePeerConnection) return; // the client offers, with its data channels
     for (const [kind, label, options] of [
       [DataPacket_Kind.RELIABLE, '_reliable', { ordered: true }],
       [DataPacket_Kind.LOSSY, '_lossy', { ordered: false, maxRetransmits: 0 }],
@@ -268,13 +281,46 @@ export class Participant {
 
   async handleOffer(description: SessionDescription): Promise<void> {
     this.tracks.offered(description.sdp);
-    const sdp = await this.publisher.handleOffer(description.sdp);
-    this.send({ case: 'answer', value: new SessionDescription({ type: 'answer', sdp, id: description.id }) });
+    const sdp = configureAudioAnswer(
+      await this.publisher.handleOffer(description.sdp),
+      this.tracks.audioFeaturesByMid(),
+    );
+    this.send({
+      case: 'answer',
+      value: new SessionDescription({
+        type: 'answer',
+        sdp,
+        id: description.id,
+        midToTrackId: this.midToTrackId(),
+      }),
+    });
+    this.subscriptions.offerAnswered();
   }
 
   async handleAnswer(description: SessionDescription): Promise<void> {
+    if (this.singlePeerConnection)
+      throw new SfuError('invalid_argument', 'no offer to answer: the client offers');
     await this.subscriber.handleAnswer(description.sdp, description.id);
   }
+
+  /** Single PC: which of our sending sections carries which track (the client reads it with the answer). */
+  private midToTrackId(): Record<string, string> {
+    const map: Record<string, string> = {};
+    if (!this.singlePeerConnection) return map;
+    for (const subscription of this.subscriptions.values()) {
+      const mid = subscription.transceiver.mid;
+      if (mid != null) map[mid] = subscription.track.sid;
+    }
+    return map;
+  }
+
+  /** Single PC: ask the client for an offer with this many more media sections (0, 0: just an offer). */
+  private readonly requestMediaSections = (numAudios: number, numVideos: number) => {
+    this.send({
+      case: 'mediaSectionsRequirement',
+      value: new MediaSectionsRequirement({ numAudios, numVideos }),
+    });
+  };
 
   async handleTrickle(trickle: TrickleRequest): Promise<void> {
     let candidate: IceCandidateJson | undefined;
@@ -363,6 +409,7 @@ export class Participant {
 
   /** Resume after a signal reconnect: restart ICE on our side so the client's new path is found. */
   resume(): void {
+    if (this.singlePeerConnection) return; // the client restarts ICE with its next offer
     this.subscriber.resetNegotiation();
     void this.subscriber.negotiate({ iceRestart: true });
   }
@@ -375,7 +422,7 @@ export class Participant {
     this.subscriptions.close();
     for (const sid of [...this.tracks.keys()]) this.unpublish(sid);
     this.tracks.closePending();
-    await Promise.all([this.publisher.close(), this.subscriber.close()]);
+    await Promise.all(this.transports.map((transport) => transport.close()));
   }
 
   /** Peer-connection callbacks run from werift's sockets: a fault there drops this participant only. */
@@ -383,8 +430,12 @@ export class Participant {
     return guard(where, this.log, fn, () => this.events.onFault(this));
   }
 
+  private get transports(): Transport[] {
+    return this.singlePeerConnection ? [this.publisher] : [this.publisher, this.subscriber];
+  }
+
   private wireTransports(): void {
-    for (const transport of [this.publisher, this.subscriber]) {
+    for (const transport of this.transports) {
       const target = transport.role === 'publisher' ? SignalTarget.PUBLISHER : SignalTarget.SUBSCRIBER;
       transport.on(
         'candidate',
@@ -420,6 +471,9 @@ export class Participant {
     this.publisher.pc.onDataChannel.subscribe(
       this.guarded('data_channel', (channel: RTCDataChannel) => {
         const kind = channel.label === '_lossy' ? DataPacket_Kind.LOSSY : DataPacket_Kind.RELIABLE;
+        // One connection: the client's channels carry data both ways.
+        if (this.singlePeerConnection && (channel.label === '_lossy' || channel.label === '_reliable'))
+          this.subscriberChannels.set(kind, channel);
         channel.onMessage.subscribe(
           this.guarded('data_message', (message: string | Buffer) => {
             if (typeof message === 'string') return;

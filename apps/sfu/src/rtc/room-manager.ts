@@ -2,6 +2,7 @@ import { DisconnectReason } from '@livekit/protocol';
 import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
 import type { WebhookNotifier } from '../service/webhooks.js';
+import type { DataLimits } from '../sfu/data-limiter.js';
 import { metrics } from '../telemetry.js';
 import type { MediaTrack } from './media-track.js';
 import type { Participant } from './participant.js';
@@ -11,6 +12,7 @@ export interface RoomDefaults {
   emptyTimeout: number;
   departureTimeout: number;
   maxParticipants: number;
+  data: DataLimits;
 }
 
 /**
@@ -46,6 +48,7 @@ export class RoomManager implements RoomHooks {
         departureTimeout: options.departureTimeout || this.defaults.departureTimeout,
         maxParticipants: options.maxParticipants || this.defaults.maxParticipants,
         metadata: options.metadata ?? '',
+        data: this.defaults.data,
       },
       this,
       this.log.child({ room: name }),

@@ -28,6 +28,7 @@ import { guard } from '../guard.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
 import { observeWindowMs } from '../sfu/audio-level.js';
+import { DataLimiter, type DataLimits } from '../sfu/data-limiter.js';
 import { qualities } from '../sfu/layers.js';
 import { metrics } from '../telemetry.js';
 import type { MediaTrack } from './media-track.js';
@@ -53,6 +54,8 @@ export interface RoomOptions {
   departureTimeout: number;
   maxParticipants: number;
   metadata: string;
+  /** What each participant may send as data (src/sfu/data-limiter.ts). */
+  data: DataLimits;
 }
 
 /** What the room reports upward: the room manager turns these into webhooks and bookkeeping. */
@@ -82,6 +85,7 @@ export class Room implements ParticipantEvents {
   private readonly dynacast = new Map<string, DynacastState>();
   private readonly qualityTimer: NodeJS.Timeout;
   private qualitySent = new Map<Participant, ConnectionQuality>();
+  private readonly dataLimiter: DataLimiter<Participant>;
   private readonly speakers = new SpeakerUpdates();
   private readonly speakersTimer: NodeJS.Timeout;
   private closed = false;
@@ -97,6 +101,10 @@ export class Room implements ParticipantEvents {
       connectionQualityIntervalMs,
     );
     this.qualityTimer.unref();
+    this.dataLimiter = new DataLimiter(options.data, (p) => {
+      log.warn({ participant: p.identity }, 'data flood: participant disconnected');
+      this.remove(p, DisconnectReason.PARTICIPANT_REMOVED);
+    });
     // One judgement per audio window, as LiveKit's audio update interval.
     this.speakersTimer = setInterval(guard('speakers', log, this.sendSpeakers), observeWindowMs);
     this.speakersTimer.unref();
@@ -249,7 +257,7 @@ export class Room implements ParticipantEvents {
 
   /** Route a data packet: stamp the sender (clients must not spoof it), then deliver to its audience. */
   onData(p: Participant, kind: DataPacket_Kind, payload: Uint8Array): void {
-    if (!p.permissions.canPublishData) return;
+    if (!p.permissions.canPublishData || !this.dataLimiter.admit(p, payload.byteLength)) return;
     let packet: DataPacket;
     try {
       packet = DataPacket.fromBinary(payload);
@@ -414,6 +422,8 @@ export class Room implements ParticipantEvents {
           return {
             trackSid: s.track.sid,
             publisherSid: s.publisherSid,
+            // The section it is sent on: how a client's stats name it (on /rtc/v1 a receiver's track id is the client's own).
+            mid: s.transceiver.mid,
             ...state,
             current: name(state.current),
             target: name(state.target),

@@ -1,3 +1,4 @@
+import { AudioTrackFeature } from '@livekit/protocol';
 import sdpTransform from 'sdp-transform';
 import type { RTCRtpCodecParameters, RTCRtpTransceiver } from 'werift';
 
@@ -32,4 +33,35 @@ export function preferCodec(
       primary.some((p) => c.parameters === `apt=${p.payloadType}`),
   );
   transceiver.setCodecPreferences([...primary, ...rtx]);
+}
+
+/**
+ * The publisher answer's Opus settings per audio track, as LiveKit writes them: DTX unless the track
+ * asked for none, stereo where it asked for it. A browser's encoder follows what the answer says.
+ */
+export function configureAudioAnswer(sdp: string, featuresByMid: Map<string, AudioTrackFeature[]>): string {
+  if (featuresByMid.size === 0) return sdp;
+  const parsed = sdpTransform.parse(sdp);
+  for (const media of parsed.media) {
+    const features =
+      media.type === 'audio' && media.mid !== undefined && featuresByMid.get(String(media.mid));
+    if (!features || media.direction === 'inactive') continue;
+    const opus = media.rtp.find((rtp) => rtp.codec.toLowerCase() === 'opus');
+    const fmtp = opus && media.fmtp.find((f) => f.payload === opus.payload);
+    if (!fmtp) continue;
+    const params = new Map(
+      fmtp.config
+        .split(';')
+        .filter(Boolean)
+        .map((pair) => pair.split('=') as [string, string]),
+    );
+    if (features.includes(AudioTrackFeature.TF_NO_DTX)) params.delete('usedtx');
+    else params.set('usedtx', '1');
+    if (features.includes(AudioTrackFeature.TF_STEREO)) {
+      params.set('stereo', '1');
+      params.set('maxaveragebitrate', '510000');
+    } else params.delete('stereo');
+    fmtp.config = [...params].map(([key, value]) => `${key}=${value}`).join(';');
+  }
+  return sdpTransform.write(parsed);
 }

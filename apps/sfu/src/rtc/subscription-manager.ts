@@ -1,4 +1,5 @@
 import { type ConnectionQuality, type UpdateTrackSettings, VideoQuality } from '@livekit/protocol';
+import type { RTCRtpTransceiver } from 'werift';
 import type { Logger } from '../logging.js';
 import { BandwidthManager } from '../sfu/bandwidth-manager.js';
 import { metrics } from '../telemetry.js';
@@ -7,21 +8,35 @@ import { preferCodec } from './sdp.js';
 import { SubscribedTrack } from './subscribed-track.js';
 import type { Transport } from './transport.js';
 
+/** Single PC: asks the client for an offer with this many more media sections (the client offers). */
+export type RequestMediaSections = (numAudios: number, numVideos: number) => void;
+
 /**
  * The tracks one participant subscribes to (LiveKit's SubscriptionManager): a send-only transceiver on
  * its subscriber connection and a down track for each, renegotiated as they come and go, and the
  * connection's bandwidth manager that shares the link out among them. The room decides who subscribes
  * to what, and wires each down track to its receiver. Reads like a map of the subscriptions by track sid.
+ *
+ * On one connection (`/rtc/v1`) we never offer: a down track takes a media section the client offered
+ * to receive on and has not been given a track yet, or a new transceiver that the client's next offer,
+ * asked for with `requestMediaSections`, will bring a section for. A section is used once (LiveKit
+ * reuses them; here a freed one stays inactive, which costs a line of SDP per unsubscription).
  */
 export class SubscriptionManager {
   private readonly subscriptions = new Map<string, SubscribedTrack>();
   private readonly bandwidth: BandwidthManager;
+  /** Single PC: sections that have carried a down track (never handed out again). */
+  private readonly used = new WeakSet<RTCRtpTransceiver>();
+  /** Single PC: sections asked for since the client's last offer, so none is asked for twice. */
+  private requested = { audio: 0, video: 0 };
   private closed = false;
 
   constructor(
     private readonly transport: Transport,
     /** The client sizes its videos (adaptiveStream): start at the lowest layer until it says more. */
     private readonly adaptiveStream: boolean,
+    /** Set for a single connection: how to get a new offer from the client. */
+    private readonly requestMediaSections: RequestMediaSections | undefined,
     private readonly log: Logger,
     /** A subscription was paused for want of bandwidth, or resumed (StreamStateUpdate). */
     onStreamState: (subscription: SubscribedTrack, paused: boolean) => void,
@@ -73,7 +88,7 @@ export class SubscriptionManager {
   /** Subscribe to a published track; undefined when already subscribed, closed, or it has no media. */
   add(track: MediaTrack, publisherSid: string): SubscribedTrack | undefined {
     if (this.closed || this.subscriptions.has(track.sid) || !track.receiver) return undefined;
-    const transceiver = this.transport.pc.addTransceiver(track.kind, { direction: 'sendonly' });
+    const transceiver = this.sendTransceiver(track.kind);
     transceiver.sender.streamIds = [`${publisherSid}|${track.sid}`];
     // werift declares trackId read-only, but it is what the msid (and so the client's track sid) carries.
     (transceiver.sender as { trackId: string }).trackId = track.sid;
@@ -84,8 +99,57 @@ export class SubscriptionManager {
     this.subscriptions.set(track.sid, subscription);
     this.bandwidth.add(subscription);
     metrics.tracksSubscribed.inc();
-    void this.transport.negotiate();
+    this.renegotiate();
     return subscription;
+  }
+
+  /** A transceiver to send one track on: a fresh one, or (single PC) a section the client offered. */
+  private sendTransceiver(kind: 'audio' | 'video'): RTCRtpTransceiver {
+    if (this.requestMediaSections) {
+      const offered = this.transport.pc.getTransceivers().find(
+        (t) =>
+          t.kind === kind &&
+          t.mid != null &&
+          // the client receives on it (so we would send), and nothing was sent on it yet
+          t.offerDirection === 'sendonly' &&
+          t.direction === 'recvonly' &&
+          !this.used.has(t) &&
+          !t.stopped &&
+          !t.stopping,
+      );
+      if (offered) {
+        offered.setDirection('sendonly');
+        this.used.add(offered);
+        return offered;
+      }
+    }
+    const transceiver = this.transport.pc.addTransceiver(kind, { direction: 'sendonly' });
+    this.used.add(transceiver);
+    return transceiver;
+  }
+
+  /** Tells the client what changed: our offer (two connections), or a request for its offer (one). */
+  private renegotiate(): void {
+    if (!this.requestMediaSections) {
+      void this.transport.negotiate();
+      return;
+    }
+    // Transceivers without a section yet need one each in the client's next offer.
+    const unmatched = this.transport.pc.getTransceivers().filter((t) => t.mid == null && !t.stopped);
+    const audio = unmatched.filter((t) => t.kind === 'audio').length;
+    const video = unmatched.filter((t) => t.kind === 'video').length;
+    this.requestMediaSections(
+      Math.max(0, audio - this.requested.audio),
+      Math.max(0, video - this.requested.video),
+    );
+    this.requested = { audio, video };
+  }
+
+  /** Single PC: the client's offer was answered; ask again for sections it did not bring. */
+  offerAnswered(): void {
+    if (!this.requestMediaSections) return;
+    this.requested = { audio: 0, video: 0 };
+    if (this.transport.pc.getTransceivers().some((t) => t.mid == null && !t.stopped)) this.renegotiate();
   }
 
   /** Unsubscribe; returns the closed subscription, undefined when there was none. */
@@ -100,11 +164,12 @@ export class SubscriptionManager {
     try {
       // A stopped m-line must not keep the msid: a later re-subscription would repeat it in the SDP.
       subscription.transceiver.sender.streamIds = [];
-      this.transport.pc.removeTrack(subscription.transceiver.sender);
+      if (this.requestMediaSections) subscription.transceiver.setDirection('inactive');
+      else this.transport.pc.removeTrack(subscription.transceiver.sender);
     } catch (error) {
       this.log.debug({ err: error }, 'removeTrack failed');
     }
-    void this.transport.negotiate();
+    this.renegotiate();
     return subscription;
   }
 

@@ -191,6 +191,9 @@ export class Transport extends EventEmitter<TransportEvents> {
   async handleOffer(sdp: string): Promise<string> {
     await this.applyRemote('offer', sdp);
     this.startCongestionFeedback();
+    // One connection (`/rtc/v1`): the client's offer negotiates what we send too.
+    this.outgoingTwccId = undefined;
+    this.watchDtls();
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     return this.pc.localDescription?.sdp ?? answer.sdp;
@@ -259,7 +262,7 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /**
    * Every RTP packet a watched DTLS transport sends passes here with its transport-wide sequence number
-   * (the header extension werift's senders stamp, negotiated on the subscriber connection so browsers send
+   * (the header extension werift's senders stamp, negotiated where down tracks go so browsers send
    * transport-cc feedback). werift stamps each packet just before this call; its RTX retransmissions reuse
    * the original packet's extensions and so its number, and get a fresh one here, so that feedback reports
    * them apart and they count toward what the link carries — or are dropped while the link is congested:
@@ -294,7 +297,10 @@ export class Transport extends EventEmitter<TransportEvents> {
     }
   }
 
-  /** Senders stamp the extensions negotiated in the answer to our offer (werift's extIdUriMap holds offers'). */
+  /**
+   * Senders stamp the extensions negotiated for their section — in the answer to our offer, or (one
+   * connection) in the client's offer we answered; werift's extIdUriMap holds what was offered.
+   */
   private twccIdOnSenders(): number | undefined {
     if (this.outgoingTwccId !== undefined) return this.outgoingTwccId;
     for (const transceiver of this.pc.getTransceivers()) {

@@ -1,4 +1,4 @@
-import type { AddTrackRequest } from '@livekit/protocol';
+import type { AddTrackRequest, AudioTrackFeature } from '@livekit/protocol';
 import type { MediaStreamTrack, RTCRtpTransceiver } from 'werift';
 import type { ParticipantPermissions } from '../auth.js';
 import { SfuError } from '../errors.js';
@@ -54,6 +54,16 @@ export class UpTrackManager {
     const track = new MediaTrack(request);
     this.pending.set(request.cid, track);
     return track;
+  }
+
+  /** Each audio m-line's track features (DTX off, stereo), for the answer's Opus settings. */
+  audioFeaturesByMid(): Map<string, AudioTrackFeature[]> {
+    const result = new Map<string, AudioTrackFeature[]>();
+    for (const [mid, msid] of this.msidByMid) {
+      const track = this.pending.get(msid) ?? [...this.published.values()].find((t) => t.cid === msid);
+      if (track?.kind === 'audio') result.set(mid, track.info.audioFeatures);
+    }
+    return result;
   }
 
   /** The publisher's latest offer, whose msids tell which announced track each m-line carries. */

@@ -16,8 +16,8 @@ export interface HttpContext {
 }
 
 /**
- * Plain HTTP endpoints: health, `/rtc/validate`, Prometheus metrics, the SFU's view of its rooms
- * (`/debug/rooms`, as LiveKit's, for a token that may list rooms) and the Twirp server API.
+ * Plain HTTP endpoints: health, `/rtc/validate` (and v1's), Prometheus metrics, the SFU's view of its
+ * rooms (`/debug/rooms`, as LiveKit's, for a token that may list rooms) and the Twirp server API.
  */
 export function createHttpHandler(ctx: HttpContext) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -35,7 +35,7 @@ export function createHttpHandler(ctx: HttpContext) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
       return;
     }
-    if (req.method === 'GET' && path === '/rtc/validate') {
+    if (req.method === 'GET' && (path === '/rtc/validate' || path === '/rtc/v1/validate')) {
       const { status, body } = await ctx.rtc.validate(url, req.headers.authorization);
       res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
       return;

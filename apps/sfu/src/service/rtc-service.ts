@@ -24,6 +24,7 @@ import { Participant } from '../rtc/participant.js';
 import type { Room } from '../rtc/room.js';
 import type { RoomManager } from '../rtc/room-manager.js';
 import type { RtcConfig } from '../rtc/transport.js';
+import { type JoinParams, parseJoin } from '../signal/join-request.js';
 import { maxSignalFrameBytes, SignalConnection } from '../signal/signal-connection.js';
 import { handleSignalRequest } from '../signal/signal-handler.js';
 import { metrics } from '../telemetry.js';
@@ -51,7 +52,7 @@ interface Admission {
   token: VerifiedToken;
   roomName: string;
   identity: string;
-  params: URLSearchParams;
+  join: JoinParams;
 }
 
 /**
@@ -84,9 +85,9 @@ const kinds: Record<string, ParticipantInfo_Kind> = {
 };
 
 /**
- * LiveKit's `/rtc` signalling endpoint (dual peer connection, "v0"): admits participants with their
- * token, resumes them after a dropped socket, and turns each SignalRequest into room actions.
- * `/rtc/v1` (single peer connection) answers 404 so clients fall back to this path.
+ * LiveKit's signalling endpoints, `/rtc` (dual peer connection, "v0") and `/rtc/v1` (one peer connection
+ * the client offers, its first offer inside the join request): admits participants with their token,
+ * resumes them after a dropped socket, and turns each SignalRequest into room actions.
  */
 export class RtcService {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: maxSignalFrameBytes });
@@ -100,7 +101,7 @@ export class RtcService {
     private readonly timings: SessionTimings = defaultSessionTimings,
   ) {}
 
-  /** `/rtc/validate`: the status a client reads to explain a failed WebSocket. */
+  /** `/rtc/validate` and `/rtc/v1/validate`: the status a client reads to explain a failed WebSocket. */
   async validate(url: URL, authorization?: string): Promise<{ status: number; body: string }> {
     try {
       await this.admit(url, authorization);
@@ -141,6 +142,7 @@ export class RtcService {
   /** The token comes as `access_token` (livekit-client) or an Authorization bearer header (Rust SDK). */
   private async admit(url: URL, authorization?: string): Promise<Admission> {
     const params = url.searchParams;
+    const join = parseJoin(url);
     const token = await verifyToken(
       bearer(authorization) ?? params.get('access_token') ?? undefined,
       this.keys,
@@ -151,23 +153,22 @@ export class RtcService {
     if (!grant.room) throw new SfuError('unauthenticated', 'permissions denied: token names no room');
     if (!identity) throw new SfuError('unauthenticated', 'token has no identity');
     const room = this.rooms.get(grant.room);
-    const resuming = params.get('reconnect') === '1';
-    if (!resuming && room?.isFull && !room.participants.has(identity)) {
+    if (!join.reconnect && room?.isFull && !room.participants.has(identity)) {
       throw new SfuError('limit_exceeded', 'room is full: max participants reached');
     }
-    return { token, roomName: grant.room, identity, params };
+    return { token, roomName: grant.room, identity, join };
   }
 
   private onConnection(ws: WebSocket, admission: Admission): void {
     const signal = new SignalConnection(ws);
-    const { roomName, identity, params } = admission;
+    const { roomName, identity, join } = admission;
     let room: Room | undefined;
     let participant: Participant | undefined;
 
-    if (params.get('reconnect') === '1') {
+    if (join.reconnect) {
       room = this.rooms.get(roomName);
       const existing = room?.participants.get(identity);
-      if (!room || !existing || existing.sid !== params.get('sid')) {
+      if (!room || !existing || existing.sid !== join.sid) {
         // Nothing to resume: ask for a full reconnect, which rejoins from scratch.
         signal.send(signalLeave(DisconnectReason.STATE_MISMATCH, LeaveRequest_Action.RECONNECT));
         signal.close(1000, 'nothing to resume');
@@ -189,9 +190,10 @@ export class RtcService {
         attributes: claims.attributes ?? {},
         kind: kinds[claims.kind ?? 'standard'] ?? ParticipantInfo_Kind.STANDARD,
         permissions: new ParticipantPermissions(admission.token.grant),
-        autoSubscribe: params.get('auto_subscribe') !== '0',
-        adaptiveStream: params.get('adaptive_stream') === '1',
-        subscriberAllowPause: params.get('subscriber_allow_pause') !== '0',
+        autoSubscribe: join.autoSubscribe,
+        adaptiveStream: join.adaptiveStream,
+        subscriberAllowPause: join.subscriberAllowPause,
+        singlePeerConnection: join.singlePeerConnection,
         rtc: this.rtc,
         log: this.log.child({ room: roomName }),
         events: room,
@@ -234,22 +236,25 @@ export class RtcService {
 
     // Requests are handled one at a time, in order, as the client sent them.
     let chain: Promise<void> = Promise.resolve();
+    const handle = (work: () => Promise<void>) => {
+      chain = chain.then(work).catch((error: unknown) => {
+        // A request refused as invalid (an SfuError: bad JSON, an SDP or candidate werift rejects) is
+        // the client's error; anything else failed in our code.
+        const refused = error instanceof SfuError && error.code !== 'internal';
+        metrics.signalErrors.inc({ reason: refused ? 'invalid_request' : 'handler_error' });
+        // debug, not warn: a hostile client must not be able to flood the logs; the metric counts it.
+        this.log.debug({ err: (error as Error).message, ...context }, 'signal request failed');
+      });
+    };
+    // `/rtc/v1`: the client's first offer came inside the join; it is answered after the join response.
+    const firstOffer = join.publisherOffer;
+    if (firstOffer) handle(() => self.handleOffer(firstOffer));
     ws.on(
       'message',
       guard('signal_message', this.log.child(context), (data: Buffer, isBinary: boolean) => {
         lastSeen = Date.now();
         const request = signal.parse(data, isBinary);
-        if (!request) return;
-        chain = chain
-          .then(() => handleSignalRequest(joinedRoom, self, request))
-          .catch((error: unknown) => {
-            // A request refused as invalid (an SfuError: bad JSON, an SDP or candidate werift rejects) is
-            // the client's error; anything else failed in our code.
-            const refused = error instanceof SfuError && error.code !== 'internal';
-            metrics.signalErrors.inc({ reason: refused ? 'invalid_request' : 'handler_error' });
-            // debug, not warn: a hostile client must not be able to flood the logs; the metric counts it.
-            this.log.debug({ err: (error as Error).message, ...context }, 'signal request failed');
-          });
+        if (request) handle(() => handleSignalRequest(joinedRoom, self, request));
       }),
     );
     ws.on(

@@ -68,6 +68,46 @@ const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  '0002_console': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('brand_id', 'text', (c) => c.notNull().references('brands.id').onDelete('cascade'))
+        .addColumn('csrf_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('publish_codes')
+        .addColumn('code_hash', 'text', (c) => c.primaryKey())
+        .addColumn('feed_id', 'text', (c) => c.notNull().references('feeds.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  // Evidence links were once taken in any URL scheme (javascript:, data:, …): a stored XSS for whatever
+  // renders them. Anything but an http(s) link is dropped; the record keeps its evidence's name and number.
+  '0003_web_evidence_urls': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        update trace_records set evidence_url = null
+        where evidence_url is not null
+          and lower(evidence_url) not like 'https://%'
+          and lower(evidence_url) not like 'http://%'`.execute(db);
+    },
+  },
+  '0004_chat_policies': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('chat_policies')
+        .addColumn('show_id', 'text', (c) => c.primaryKey().references('shows.id').onDelete('cascade'))
+        .addColumn('blocked_words', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,4 +1,4 @@
-import type { SceneKind, ShowStatus, SourceKind } from '@scenecast/contract';
+import type { ChatPolicy, SceneKind, ShowStatus, SourceKind } from '@scenecast/contract';
 import type { Generated, Selectable } from 'kysely';
 
 export interface BrandTable {
@@ -57,12 +57,39 @@ export interface TraceTable {
   position: number;
 }
 
+export interface ChatPolicyTable {
+  show_id: string;
+  /** JSON: the words, as the brand gave them. */
+  blocked_words: string;
+  action: ChatPolicy['action'];
+}
+
+/** A console sign-in: the cookie's secret and the CSRF token are kept only as SHA-256 hashes. */
+export interface SessionTable {
+  id_hash: string;
+  brand_id: string;
+  csrf_hash: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** A publish link's code (hashed): one feed, until it expires or its feed is removed. */
+export interface PublishCodeTable {
+  code_hash: string;
+  feed_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   brands: BrandTable;
   shows: ShowTable;
   scenes: SceneTable;
   feeds: FeedTable;
   trace_records: TraceTable;
+  chat_policies: ChatPolicyTable;
+  sessions: SessionTable;
+  publish_codes: PublishCodeTable;
 }
 
 export type Brand = Selectable<BrandTable>;

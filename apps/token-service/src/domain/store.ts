@@ -1,5 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type {
+  ChatPolicy,
+  ChatPolicyInput,
   CreatedBrand,
   CreateShow,
   Feed,
@@ -11,8 +13,10 @@ import type {
   Show,
   TraceInput,
   TraceRecord,
+  UpdateScene,
   UpdateShow,
 } from '@scenecast/contract';
+import { showLimits } from '@scenecast/contract';
 import type { FeedGrantInput } from '@scenecast/contract/grants';
 import type { Kysely } from 'kysely';
 import type { Brand, Database, FeedRow, SceneRow, ShowRow, TraceRow } from '../db/schema.js';
@@ -20,7 +24,7 @@ import type { Brand, Database, FeedRow, SceneRow, ShowRow, TraceRow } from '../d
 /** A domain rule was broken; the HTTP layer turns it into a problem response with this status. */
 export class DomainError extends Error {
   constructor(
-    readonly status: 404 | 409 | 422,
+    readonly status: 404 | 409 | 410 | 422,
     message: string,
   ) {
     super(message);
@@ -48,7 +52,7 @@ async function claimingKey<T>(write: Promise<T>, conflict: string): Promise<T> {
     throw taken ? new DomainError(409, conflict) : error;
   }
 }
-const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 function sceneView(scene: SceneRow, feeds: FeedRow[]): Scene {
   const own = feeds.filter((f) => f.scene_id === scene.id);
@@ -68,6 +72,21 @@ function sceneView(scene: SceneRow, feeds: FeedRow[]): Scene {
       lastSeenAt: f.last_seen_at,
       quality: f.quality ? (JSON.parse(f.quality) as FeedQuality) : null,
     })),
+  };
+}
+
+/** A trace record's columns from its input (the same for adding and replacing). */
+function traceFields(input: TraceInput) {
+  return {
+    stage: input.stage,
+    batch: input.batch ?? null,
+    place: input.place ?? null,
+    happened_at: input.time ?? null,
+    description: input.description ?? null,
+    evidence_name: input.evidence?.name ?? null,
+    evidence_number: input.evidence?.number ?? null,
+    evidence_url: input.evidence?.url ?? null,
+    scene_id: input.sceneId ?? null,
   };
 }
 
@@ -215,6 +234,8 @@ export class Store {
       .select(['id', 'position'])
       .where('show_id', '=', showId)
       .execute();
+    if (scenes.length >= showLimits.scenes)
+      throw new DomainError(409, `this show has ${showLimits.scenes} scenes, the most a show may have`);
     const id = input.id ?? `${input.kind}-${scenes.length + 1}`;
     const taken = `scene "${id}" already exists in this show`;
     if (scenes.some((s) => s.id === id)) throw new DomainError(409, taken);
@@ -229,6 +250,39 @@ export class Store {
     return view.scenes.find((s) => s.id === id)!;
   }
 
+  async updateScene(brandId: string, showId: string, sceneId: string, patch: UpdateScene): Promise<Scene> {
+    await this.ownedShow(brandId, showId);
+    await this.requireScene(showId, sceneId);
+    await this.db
+      .updateTable('scenes')
+      .set({
+        ...(patch.label ? { label: patch.label } : {}),
+        ...(patch.order !== undefined ? { position: patch.order } : {}),
+      })
+      .where('show_id', '=', showId)
+      .where('id', '=', sceneId)
+      .execute();
+    await this.touch(showId);
+    const view = await this.ownerView(brandId, showId);
+    return view.scenes.find((s) => s.id === sceneId)!;
+  }
+
+  /** Removes a scene with its feeds (cascade); a show keeps at least one scene. */
+  async deleteScene(brandId: string, showId: string, sceneId: string): Promise<void> {
+    await this.ownedShow(brandId, showId);
+    await this.requireScene(showId, sceneId);
+    const scenes = await this.db.selectFrom('scenes').select('id').where('show_id', '=', showId).execute();
+    if (scenes.length === 1) throw new DomainError(409, 'a show keeps at least one scene');
+    await this.db.deleteFrom('scenes').where('show_id', '=', showId).where('id', '=', sceneId).execute();
+    await this.db
+      .updateTable('trace_records')
+      .set({ scene_id: null })
+      .where('show_id', '=', showId)
+      .where('scene_id', '=', sceneId)
+      .execute();
+    await this.touch(showId);
+  }
+
   async addTrace(brandId: string, showId: string, input: TraceInput): Promise<TraceRecord> {
     await this.ownedShow(brandId, showId);
     if (input.sceneId) await this.requireScene(showId, input.sceneId);
@@ -237,22 +291,73 @@ export class Store {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('show_id', '=', showId)
       .executeTakeFirstOrThrow();
+    if (Number(count.n) >= showLimits.traceRecords)
+      throw new DomainError(
+        409,
+        `this show has ${showLimits.traceRecords} trace records, the most a show may have`,
+      );
     const row: TraceRow = {
       id: `tr_${shortId()}`,
       show_id: showId,
-      stage: input.stage,
-      batch: input.batch ?? null,
-      place: input.place ?? null,
-      happened_at: input.time ?? null,
-      description: input.description ?? null,
-      evidence_name: input.evidence?.name ?? null,
-      evidence_number: input.evidence?.number ?? null,
-      evidence_url: input.evidence?.url ?? null,
-      scene_id: input.sceneId ?? null,
+      ...traceFields(input),
       position: Number(count.n),
     };
     await this.db.insertInto('trace_records').values(row).execute();
     return traceView(row);
+  }
+
+  async updateTrace(
+    brandId: string,
+    showId: string,
+    traceId: string,
+    input: TraceInput,
+  ): Promise<TraceRecord> {
+    await this.ownedShow(brandId, showId);
+    if (input.sceneId) await this.requireScene(showId, input.sceneId);
+    const row = await this.ownedTrace(showId, traceId);
+    const updated: TraceRow = { ...row, ...traceFields(input) };
+    await this.db.updateTable('trace_records').set(traceFields(input)).where('id', '=', traceId).execute();
+    await this.touch(showId);
+    return traceView(updated);
+  }
+
+  async deleteTrace(brandId: string, showId: string, traceId: string): Promise<void> {
+    await this.ownedShow(brandId, showId);
+    await this.ownedTrace(showId, traceId);
+    await this.db.deleteFrom('trace_records').where('id', '=', traceId).execute();
+    await this.touch(showId);
+  }
+
+  // ---- chat ----
+
+  async setChatPolicy(brandId: string, showId: string, policy: ChatPolicyInput): Promise<ChatPolicy> {
+    await this.ownedShow(brandId, showId);
+    const row = {
+      show_id: showId,
+      blocked_words: JSON.stringify(policy.blockedWords),
+      action: policy.action,
+    };
+    await this.db
+      .insertInto('chat_policies')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('show_id').doUpdateSet({ blocked_words: row.blocked_words, action: row.action }),
+      )
+      .execute();
+    return { blockedWords: policy.blockedWords, action: policy.action };
+  }
+
+  /** A show's word list; none set: no words. */
+  async chatPolicy(showId: string): Promise<ChatPolicy> {
+    if (!(await this.showExists(showId))) throw new DomainError(404, `show "${showId}" not found`);
+    const row = await this.db
+      .selectFrom('chat_policies')
+      .selectAll()
+      .where('show_id', '=', showId)
+      .executeTakeFirst();
+    return row
+      ? { blockedWords: JSON.parse(row.blocked_words) as string[], action: row.action }
+      : { blockedWords: [], action: 'mask' };
   }
 
   async addFeed(brandId: string, showId: string, input: FeedInput): Promise<Feed> {
@@ -302,6 +407,12 @@ export class Store {
       .executeTakeFirst();
     if (!feed) throw new DomainError(404, `feed "${feedId}" not found`);
     return feed;
+  }
+
+  /** Removes a feed; its publish links go with it (cascade). */
+  async deleteFeed(brandId: string, feedId: string): Promise<void> {
+    const feed = await this.ownedFeed(brandId, feedId);
+    await this.db.deleteFrom('feeds').where('id', '=', feed.id).execute();
   }
 
   /**
@@ -364,6 +475,21 @@ export class Store {
       location: s.location ?? null,
       description: s.description ?? null,
     };
+  }
+
+  private async touch(showId: string): Promise<void> {
+    await this.db.updateTable('shows').set({ updated_at: now() }).where('id', '=', showId).execute();
+  }
+
+  private async ownedTrace(showId: string, traceId: string): Promise<TraceRow> {
+    const row = await this.db
+      .selectFrom('trace_records')
+      .selectAll()
+      .where('id', '=', traceId)
+      .where('show_id', '=', showId)
+      .executeTakeFirst();
+    if (!row) throw new DomainError(404, `trace record "${traceId}" not found in show "${showId}"`);
+    return row;
   }
 
   private async requireScene(showId: string, sceneId: string): Promise<void> {

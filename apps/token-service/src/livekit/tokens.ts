@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { IssuedToken } from '@scenecast/contract';
-import { type FeedGrantInput, feedGrant, signGrant, viewerGrant } from '@scenecast/contract/grants';
+import {
+  type FeedGrantInput,
+  feedGrant,
+  monitorGrant,
+  signGrant,
+  viewerGrant,
+} from '@scenecast/contract/grants';
 import type { Config } from '../config.js';
 
 export interface TokenIssuer {
   viewer(showId: string, name?: string): Promise<IssuedToken>;
-  feed(feed: FeedGrantInput, preview: boolean): Promise<IssuedToken>;
+  /** `ttlSeconds` shortens the feed's FEED_TOKEN_TTL (never lengthens it). */
+  feed(feed: FeedGrantInput, preview: boolean, ttlSeconds?: number): Promise<IssuedToken>;
+  monitor(showId: string): Promise<IssuedToken>;
 }
 
 /**
@@ -26,10 +34,18 @@ export function tokenIssuer(config: Config): TokenIssuer {
       return { url: livekit.url, token, identity };
     },
 
+    /** A console's hidden subscriber: an identity of its own, new for every request, like a viewer's. */
+    async monitor(showId) {
+      const identity = `monitor-${randomUUID().replace('-', '').slice(0, 12)}`;
+      const token = await signGrant(livekit, monitorGrant(showId, identity), config.feedTokenTtlSeconds);
+      return { url: livekit.url, token, identity };
+    },
+
     /** A feed's identity is bound to the feed. */
-    async feed(feed, preview) {
+    async feed(feed, preview, ttlSeconds) {
       const grant = feedGrant(feed, { preview });
-      const token = await signGrant(livekit, grant, config.feedTokenTtlSeconds);
+      const ttl = Math.min(config.feedTokenTtlSeconds, ttlSeconds ?? Number.POSITIVE_INFINITY);
+      const token = await signGrant(livekit, grant, ttl);
       return { url: livekit.url, token, identity: feed.identity };
     },
   };

@@ -1,75 +1,91 @@
-import { attributes, chatTopic, roles } from '@scenecast/contract';
-import { type Participant, type Room, RoomEvent } from 'livekit-client';
+import { chatAttributes, chatKinds, chatTopic, moderatorIdentity, roles } from '@scenecast/contract';
+import { type Room, RoomEvent } from 'livekit-client';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 
 const maxMessageLength = 280;
 const minIntervalMs = 1000;
 
-interface Message {
+interface Line {
   id: number;
-  /** The sender's identity; undefined for the viewer's own. */
-  identity?: string;
+  kind: 'message' | 'notice';
   from: string;
   text: string;
   host: boolean;
   mine: boolean;
 }
 
-/** Who sent a message, as the room knows them now: their name, and whether they are the host. */
-function sender(room: Room, identity: string): Pick<Message, 'from' | 'host'> {
-  const participant = room.remoteParticipants.get(identity);
-  return {
-    from: participant?.name || identity,
-    host: participant?.attributes[attributes.role] === roles.host,
-  };
-}
-
-/** Chat over LiveKit text streams on topic "chat": short messages, one a second, the host marked. */
+/**
+ * Chat through the show's moderator (apps/moderator): messages go to the moderator only, and only what the
+ * moderator relays is shown — with the sender's name, the host marked, and who was muted. Anything another
+ * participant sends directly (a flood) is never shown. Short messages, one a second.
+ */
 export function Chat({ room }: { room: Room }) {
-  const [messages, setMessages] = useState<Message[]>([]);
+  const [lines, setLines] = useState<Line[]>([]);
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string>();
+  const [moderated, setModerated] = useState(() => room.remoteParticipants.has(moderatorIdentity));
+  const [muted, setMuted] = useState(false);
   const lastSent = useRef(0);
   const nextId = useRef(0);
   const listRef = useRef<HTMLOListElement>(null);
 
   useEffect(() => {
+    const add = (line: Omit<Line, 'id'>) =>
+      setLines((list) => [...list.slice(-199), { ...line, id: nextId.current++ }]);
     room.registerTextStreamHandler(chatTopic, async (reader, info) => {
-      const text = (await reader.readAll()).slice(0, maxMessageLength);
-      setMessages((list) => [
-        ...list.slice(-199),
-        { id: nextId.current++, identity: info.identity, text, mine: false, ...sender(room, info.identity) },
-      ]);
+      if (info.identity !== moderatorIdentity) return;
+      const text = (await reader.readAll()).slice(0, 2 * maxMessageLength);
+      const attributes = reader.info.attributes ?? {};
+      const about = attributes[chatAttributes.from] ?? '';
+      const name = attributes[chatAttributes.name] || about;
+      const mine = about === room.localParticipant.identity;
+      switch (attributes[chatAttributes.kind]) {
+        case chatKinds.message:
+          add({
+            kind: 'message',
+            from: mine ? 'You' : name,
+            text,
+            host: attributes[chatAttributes.role] === roles.host,
+            mine,
+          });
+          break;
+        case chatKinds.muted:
+        case chatKinds.removed:
+          if (mine) setMuted(true);
+          add({ kind: 'notice', from: name, text, host: false, mine });
+          break;
+        case chatKinds.refused:
+          if (mine) setError(text);
+          break;
+      }
     });
-    // A text stream and its sender's details come on different channels, so a message can arrive first:
-    // its sender's name and host mark are filled in when the room learns them.
-    const learnt = (participant: Participant) =>
-      setMessages((list) =>
-        list.map((m) => (m.identity === participant.identity ? { ...m, ...sender(room, m.identity) } : m)),
-      );
-    const changed = (_: unknown, participant: Participant) => learnt(participant);
+    const presence = () => setModerated(room.remoteParticipants.has(moderatorIdentity));
+    // RoomService took this viewer's right to send data (the moderator's mute), or gave it back.
+    const permissions = () => setMuted(room.localParticipant.permissions?.canPublishData === false);
     room
-      .on(RoomEvent.ParticipantConnected, learnt)
-      .on(RoomEvent.ParticipantNameChanged, changed)
-      .on(RoomEvent.ParticipantAttributesChanged, changed);
+      .on(RoomEvent.ParticipantConnected, presence)
+      .on(RoomEvent.ParticipantDisconnected, presence)
+      .on(RoomEvent.Connected, presence)
+      .on(RoomEvent.ParticipantPermissionsChanged, permissions);
     return () => {
       room.unregisterTextStreamHandler(chatTopic);
       room
-        .off(RoomEvent.ParticipantConnected, learnt)
-        .off(RoomEvent.ParticipantNameChanged, changed)
-        .off(RoomEvent.ParticipantAttributesChanged, changed);
+        .off(RoomEvent.ParticipantConnected, presence)
+        .off(RoomEvent.ParticipantDisconnected, presence)
+        .off(RoomEvent.Connected, presence)
+        .off(RoomEvent.ParticipantPermissionsChanged, permissions);
     };
   }, [room]);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll to the newest message whenever the list grows
+  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll to the newest line whenever the list grows
   useEffect(() => {
     listRef.current?.lastElementChild?.scrollIntoView({ block: 'end' });
-  }, [messages]);
+  }, [lines]);
 
   const send = async (e: FormEvent) => {
     e.preventDefault();
     const text = draft.trim();
-    if (!text) return;
+    if (!text || muted || !moderated) return;
     if (performance.now() - lastSent.current < minIntervalMs) {
       setError('One message a second, please.');
       return;
@@ -78,29 +94,36 @@ export function Chat({ room }: { room: Room }) {
     setError(undefined);
     setDraft('');
     try {
-      await room.localParticipant.sendText(text, { topic: chatTopic });
-      setMessages((list) => [
-        ...list.slice(-199),
-        { id: nextId.current++, from: 'You', text, host: false, mine: true },
-      ]);
+      // To the moderator only; it comes back to everyone (this viewer too) once relayed.
+      await room.localParticipant.sendText(text, {
+        topic: chatTopic,
+        destinationIdentities: [moderatorIdentity],
+      });
     } catch {
       setError('Not sent: the connection dropped. Try again in a moment.');
     }
   };
 
+  const closed = muted ? 'You were muted in this show.' : !moderated ? 'Chat opens in a moment…' : undefined;
   return (
     <section className="chat" aria-label="Chat">
       <ol ref={listRef} className="messages" aria-live="polite">
-        {messages.map((m) => (
-          <li
-            key={m.id}
-            className={`message ${m.host ? 'host' : ''} ${m.mine ? 'mine' : ''}`}
-            data-from={m.from}
-          >
-            <strong>{m.from}</strong>
-            {m.host && <span className="host-mark">host</span>} <span className="text">{m.text}</span>
-          </li>
-        ))}
+        {lines.map((m) =>
+          m.kind === 'notice' ? (
+            <li key={m.id} className="notice" data-about={m.from}>
+              {m.text}
+            </li>
+          ) : (
+            <li
+              key={m.id}
+              className={`message ${m.host ? 'host' : ''} ${m.mine ? 'mine' : ''}`}
+              data-from={m.from}
+            >
+              <strong>{m.from}</strong>
+              {m.host && <span className="host-mark">host</span>} <span className="text">{m.text}</span>
+            </li>
+          ),
+        )}
       </ol>
       <form onSubmit={send}>
         <input
@@ -108,10 +131,11 @@ export function Chat({ room }: { room: Room }) {
           data-testid="chat-input"
           value={draft}
           maxLength={maxMessageLength}
-          placeholder="Ask the host…"
+          disabled={closed !== undefined}
+          placeholder={closed ?? 'Ask the host…'}
           onChange={(e) => setDraft(e.target.value)}
         />
-        <button type="submit" data-testid="chat-send">
+        <button type="submit" data-testid="chat-send" disabled={closed !== undefined}>
           Send
         </button>
       </form>

@@ -252,6 +252,9 @@ export function Stage({
         <video
           ref={videoRef}
           data-testid="stage-video"
+          // Which LiveKit track it shows, for tests: the browser's track id is the SFU's track sid only
+          // on /rtc (v0); on /rtc/v1 the client maps tracks by mid.
+          data-track-sid={track?.sid}
           className="stage-video"
           autoPlay
           muted

@@ -1,4 +1,5 @@
 import { type PublicScene, schemas, type TraceRecord } from '@scenecast/contract';
+import { ExternalLink } from './ExternalLink';
 
 interface Props {
   trace: TraceRecord[];
@@ -49,13 +50,9 @@ export function TracePanel({ trace, scenes, liveScenes, onWatch }: Props) {
                   <>
                     <dt>Evidence</dt>
                     <dd>
-                      {step.evidence.url ? (
-                        <a href={step.evidence.url} target="_blank" rel="noreferrer">
-                          {step.evidence.name} {step.evidence.number}
-                        </a>
-                      ) : (
-                        `${step.evidence.name} ${step.evidence.number ?? ''}`
-                      )}
+                      <ExternalLink href={step.evidence.url}>
+                        {step.evidence.name} {step.evidence.number}
+                      </ExternalLink>
                     </dd>
                   </>
                 )}

@@ -71,7 +71,6 @@ export class ShowRoom {
   readonly room = new Room({
     adaptiveStream: false,
     dynacast: false,
-    singlePeerConnection: false,
     reconnectPolicy,
     webAudioMix: { audioContext: this.audio.context },
   });

@@ -1,4 +1,4 @@
-import { type Auth, type Endpoint, endpoints, schemas } from '@scenecast/contract';
+import { type Auth, csrfHeader, type Endpoint, endpoints, schemas, sessionCookie } from '@scenecast/contract';
 import { Router } from 'express';
 import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
@@ -10,7 +10,7 @@ const problemContent = {
 };
 const security: Record<Auth, Array<Record<string, []>> | undefined> = {
   public: undefined,
-  brand: [{ brandKey: [] }],
+  brand: [{ brandKey: [] }, { consoleSession: [], csrf: [] }],
   operator: [{ operator: [] }],
   livekit: [{ livekit: [] }],
 };
@@ -40,6 +40,18 @@ function openApi() {
     components: {
       securitySchemes: {
         brandKey: { type: 'http', scheme: 'bearer', description: 'brand API key' },
+        consoleSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: sessionCookie,
+          description: 'the console session (POST /v1/session), httpOnly and SameSite=Strict',
+        },
+        csrf: {
+          type: 'apiKey',
+          in: 'header',
+          name: csrfHeader,
+          description: "the session's CSRF token, required on every write made with the session cookie",
+        },
         operator: { type: 'http', scheme: 'bearer', description: 'SCENECAST_ADMIN_TOKEN' },
         livekit: {
           type: 'apiKey',

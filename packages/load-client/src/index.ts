@@ -1,0 +1,15 @@
+export { Link, type LinkStats } from './link.js';
+export {
+  type LinkProfile,
+  linkProfile,
+  type NetworkProfile,
+  networkProfile,
+  type Outage,
+} from './profile.js';
+export {
+  LoadSubscriber,
+  SignalRejected,
+  type SubscriberCounters,
+  type SubscriberOptions,
+} from './subscriber.js';
+export { type FrameEvents, StreamCounter, VideoReceiver, type VideoSize, vp8KeyframeSize } from './video.js';
