@@ -29,8 +29,14 @@ declare global {
 /**
  * The token service, on this page's origin (the dev and preview servers proxy /v1 to it). The id names
  * this tab to the viewer-token rate limit, so viewers sharing a carrier's address are counted apart.
+ * 32 hex digits from getRandomValues: crypto.randomUUID exists only in secure contexts, and a viewer
+ * served over plain http on a LAN address (`DEMO_HOST=10.77.0.1 npm start`) stopped before rendering.
  */
-const api = new ScenecastClient({ clientId: crypto.randomUUID() });
+const api = new ScenecastClient({
+  clientId: Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join(''),
+});
 
 function useShowRoom(showRoom: ShowRoom) {
   const version = useSyncExternalStore(

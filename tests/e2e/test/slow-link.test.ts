@@ -200,10 +200,20 @@ describe.skipIf(skipReason !== undefined)(
       const viewerUrl = `${viewer.url}/show/demo`;
       browser = await launchChromium([], ns.chromiumPath);
       page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text());
+      });
       await page.goto(viewerUrl);
       await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
         what: 'three live scenes',
         timeoutMs: 90_000,
+      }).catch(async (error: Error) => {
+        await page.screenshot({ path: join(artifacts, 'slow-link-start.png') });
+        const live = await page.locator('.badge.live').count();
+        throw new Error(
+          `${error.message} (${live} live; the page said: ${errors.join(' | ').slice(0, 1500)})`,
+        );
       });
     });
 

@@ -389,11 +389,21 @@ export class Participant {
   // ---- lifecycle ----
 
   /**
+   * Whether a resume can bring this session back. Not once a peer connection failed (ICE): werift's ICE
+   * restart on a transport whose DTLS is still up skips ICE (`RTCPeerConnection.connect` returns early),
+   * so the connection says "connected" again with no nominated pair and no consent to send (RFC 7675) and
+   * werift drops every packet — seen in the slow-link test's outage (after the restart: ICE "completed",
+   * nominated none, consent false). Such a client is asked for a full reconnect instead.
+   */
+  get resumable(): boolean {
+    return !this.transports.some((transport) => transport.failed);
+  }
+
+  /**
    * A peer connection failed (ICE): tell the client to reconnect in full (new peer connections; its new
    * session replaces this one, as a duplicate identity does) and close its signalling. LiveKit's server
-   * asks for a resume (an ICE restart) here; werift's ICE restart after a consent failure brings the
-   * connection back to "connected" without media reaching the browser again (the slow-link test's outage),
-   * so a full reconnect is the way back that works.
+   * asks for a resume (an ICE restart) here; see `resumable` for why that does not work on werift. When
+   * the failure is the client's downlink, this never reaches it: its own resume is refused instead.
    */
   requestReconnect(): void {
     this.send({

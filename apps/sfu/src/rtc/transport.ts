@@ -187,6 +187,10 @@ export class Transport extends EventEmitter<TransportEvents> {
     return this.pc.connectionState === 'connected';
   }
 
+  get failed(): boolean {
+    return this.pc.connectionState === 'failed';
+  }
+
   /** The client offered (publisher transport, or a subscriber answer round): answer it. */
   async handleOffer(sdp: string): Promise<string> {
     await this.applyRemote('offer', sdp);

@@ -168,8 +168,9 @@ export class RtcService {
     if (join.reconnect) {
       room = this.rooms.get(roomName);
       const existing = room?.participants.get(identity);
-      if (!room || !existing || existing.sid !== join.sid) {
-        // Nothing to resume: ask for a full reconnect, which rejoins from scratch.
+      if (!room || !existing || existing.sid !== join.sid || !existing.resumable) {
+        // Nothing to resume (or a session whose peer connection failed): ask for a full reconnect, which
+        // rejoins from scratch.
         signal.send(signalLeave(DisconnectReason.STATE_MISMATCH, LeaveRequest_Action.RECONNECT));
         signal.close(1000, 'nothing to resume');
         return;
