@@ -34,9 +34,12 @@ function run(kind: MediaKind, initial: VideoQuality, steps: Step[]): Forwarder {
       live = step.live;
     } else if ('packet' in step) {
       const [quality, seq, flags] = step.packet;
+      const before = forwarder.currentQuality;
       const result = forwarder.forward(quality, seq, seq * 100, flags === 'K', flags === 'P', step.at ?? 0);
       expect(result.header?.sequenceNumber ?? 'drop', what).toBe(step.out);
       expect(result.switched, what).toBe(step.switched ?? false);
+      // Every packet that starts a source re-bases the numbering (the VP8 munger follows it), no other.
+      expect(result.rebased, what).toBe(quality !== before && result.header !== undefined);
     } else if ('target' in step) {
       forwarder.setTarget(step.target);
     } else if ('cap' in step) {

@@ -200,6 +200,8 @@ interface Verdict {
   wanted: boolean;
   /** The SFU's cap (bandwidth allocation or loss-based) lowered what the subscriber asked for. */
   capped: boolean;
+  /** From the switch to the first frame shown at the wanted layer (when reached within the bound). */
+  ms?: number;
   failure?: string;
 }
 
@@ -232,8 +234,13 @@ async function judge(
   // Done early once the wanted layer is on screen.
   while (Date.now() < s.at + boundMs) {
     const { dt, wanted } = await downTrack();
-    if (wanted && reached(await seenOf(trackSid), wanted, Date.now()))
-      return { wanted: true, capped: dt!.cap !== dt!.target && rank(dt!.cap) < rank(dt!.target) };
+    const seen = await seenOf(trackSid);
+    if (wanted && reached(seen, wanted, Date.now())) {
+      const width = layerSizes.get(trackSid)?.[wanted]?.width;
+      const first = shown(seen, s.at, Date.now()).find((x) => x.trackSid === trackSid && x.width === width)!;
+      const capped = dt!.cap !== dt!.target && rank(dt!.cap) < rank(dt!.target);
+      return { wanted: true, capped, ms: Math.max(0, first.at - s.at) };
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   // Past the bound: which layers could it have had (their keyframe reached the SFU in time), and did the
@@ -285,9 +292,12 @@ class Tally {
   wanted = 0;
   capped = 0;
   readonly failures: string[] = [];
+  /** Switch to the wanted layer on screen, for the switches that reached it. */
+  private readonly times: number[] = [];
 
   add(verdict: Verdict): void {
     this.judged += 1;
+    if (verdict.ms !== undefined) this.times.push(verdict.ms);
     if (verdict.failure) {
       this.failures.push(verdict.failure);
       console.log(`FAILED ${verdict.failure}`);
@@ -300,8 +310,14 @@ class Tally {
     return (
       `${this.judged} switches judged: ${this.wanted} reached the layer asked for, ${fallback} the best layer ` +
       `whose keyframe the camera sent in time, ${this.failures.length} did not converge (${this.capped} with ` +
-      `the layer lowered by the SFU's cap)`
+      `the layer lowered by the SFU's cap); to the wanted layer on screen: ${this.percentiles()}`
     );
+  }
+
+  private percentiles(): string {
+    const sorted = [...this.times].sort((a, b) => a - b);
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+    return sorted.length === 0 ? 'none' : `p50 ${at(50)} ms, p95 ${at(95)} ms, max ${sorted.at(-1)} ms`;
   }
 }
 
@@ -539,7 +555,23 @@ describe('scene switches converge under stress', () => {
       await stageTimingAgrees(page, switches, selected, seen);
       await sleep(dwellMs());
     }
-    console.log(`viewer: ${tally}\n  ${await switchMetrics()}`);
+    // What the decoder went through over the whole run: keyframe requests it sent and freezes it counted.
+    const decoder = await page.evaluate(async () => {
+      const sum = {
+        pliCount: 0,
+        freezeCount: 0,
+        totalFreezesDuration: 0,
+        framesDropped: 0,
+        keyFramesDecoded: 0,
+      };
+      for (const pc of (window as unknown as { connections: RTCPeerConnection[] }).connections)
+        (await pc.getStats()).forEach((r) => {
+          if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
+          for (const key of Object.keys(sum) as Array<keyof typeof sum>) sum[key] += r[key] ?? 0;
+        });
+      return sum;
+    });
+    console.log(`viewer: ${tally}\n  decoder: ${JSON.stringify(decoder)}\n  ${await switchMetrics()}`);
     expect(tally.failures).toEqual([]);
     // Not a vacuous pass: most switches got the layer asked for (cameras that send only their lowest
     // layer the whole time — an overloaded machine — would make every switch trivially converge).

@@ -7,6 +7,7 @@ import { Forwarder } from './forwarder.js';
 import { LayerSwitch, type SwitchState } from './layer-switch.js';
 import type { PacketSink, TrackReceiver } from './receiver.js';
 import type { TrackAllocation } from './stream-allocator.js';
+import { Vp8Munger } from './vp8-munger.js';
 
 /** The SFU's view of one down track, for `/debug/rooms` and the tests' failure reports. */
 export interface DownTrackState {
@@ -32,6 +33,7 @@ export class DownTrack implements PacketSink {
   private readonly forwarder: Forwarder;
   private readonly congestion = new LossBasedCap();
   private readonly layerSwitch = new LayerSwitch();
+  private readonly vp8: Vp8Munger | undefined;
   private sentInWindow = 0;
   private nackedInWindow = 0;
   /** The subscriber disabled the track (UpdateTrackSettings). */
@@ -45,6 +47,7 @@ export class DownTrack implements PacketSink {
     target: VideoQuality,
   ) {
     const kind = receiver.kind;
+    this.vp8 = receiver.mimeType.toLowerCase() === 'video/vp8' ? new Vp8Munger() : undefined;
     this.forwarder = new Forwarder(kind, receiver.clockRate, target, (now) => receiver.liveQualities(now));
     // Subscriber RTCP arrives from werift's socket callbacks: a fault here must not reach them.
     sender.onPictureLossIndication.subscribe(
@@ -192,6 +195,7 @@ export class DownTrack implements PacketSink {
     const out = packet.clone();
     out.header.sequenceNumber = forwarding.header.sequenceNumber;
     out.header.timestamp = forwarding.header.timestamp;
+    if (this.vp8) out.payload = this.vp8.munge(packet.payload, forwarding.rebased);
     // The publisher's extension ids mean nothing on this connection; the sender adds its own.
     out.header.extensions = [];
     out.header.extension = false;

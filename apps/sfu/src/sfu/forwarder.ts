@@ -10,6 +10,8 @@ export interface Forwarding {
   header: MungedHeader | undefined;
   /** The packet started a different layer than the one forwarded before. */
   switched: boolean;
+  /** The packet starts a source (the first, a switch or a resume): the outgoing numbering was re-based. */
+  rebased: boolean;
 }
 
 /**
@@ -98,13 +100,14 @@ export class Forwarder {
     padding: boolean,
     now = performance.now(),
   ): Forwarding {
-    const result: Forwarding = { header: undefined, switched: false };
+    const result: Forwarding = { header: undefined, switched: false, rebased: false };
     if (this.paused) return result;
     if (quality !== this.current) {
       // Audio has one layer, and every packet of it decodes on its own.
       if (this.kind === 'video' && !(keyframe && this.bringsCloser(quality, now))) return result;
       this.munger.switchTo(sequenceNumber, timestamp, this.clockRate, now);
       result.switched = this.current !== undefined;
+      result.rebased = true;
       this.current = quality;
     }
     result.header = this.munger.map(sequenceNumber, timestamp, padding, now);
