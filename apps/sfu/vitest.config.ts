@@ -8,5 +8,6 @@ export default packageTestConfig({
     'test/browser-simulcast.test.ts',
     'test/grants.test.ts',
     'test/room-service.test.ts',
+    'test/red.test.ts',
   ],
 });

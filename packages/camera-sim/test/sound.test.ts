@@ -3,27 +3,14 @@
 // (apt-get install -y espeak-ng); without it the voice tests fail, they do not skip.
 import { AudioStream, type RemoteAudioTrack, Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
 import { type RunningEngine, startEngine } from '@scenecast/engine';
-import { participantToken, waitFor } from '@scenecast/testkit';
+import { participantToken, tonePower as powerAt, waitFor } from '@scenecast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCamera, startCamera } from '../src/camera.js';
 import { scenePilotTones } from '../src/scenes.js';
 import { SceneSound, soundSampleRate } from '../src/sound.js';
 
-/**
- * Power of one frequency in a block of samples (Goertzel: one DFT bin in a few lines, all this test
- * needs — a whole FFT library for three bins would be more code to trust, not less).
- */
-function tonePower(samples: Int16Array, hz: number, rate = soundSampleRate): number {
-  const coefficient = 2 * Math.cos((2 * Math.PI * hz) / rate);
-  let s1 = 0;
-  let s2 = 0;
-  for (const sample of samples) {
-    const s0 = sample / 32768 + coefficient * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return (s1 * s1 + s2 * s2 - coefficient * s1 * s2) / (samples.length / 2) ** 2;
-}
+/** Power of one frequency at the sound's rate. */
+const tonePower = (samples: Int16Array, hz: number) => powerAt(samples, hz, soundSampleRate);
 
 /** RMS of what is not the pilot tone (a sine's power is half its tonePower). */
 const soundRms = (samples: Int16Array, pilotHz: number) =>

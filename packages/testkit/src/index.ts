@@ -9,5 +9,6 @@ export { type SignalTap, startSignalTap, type TappedConnection } from './signal-
 export { skipWhen } from './skip.js';
 export { publishSyntheticVideo } from './synthetic-video.js';
 export { devKey, devSecret, participantToken } from './tokens.js';
+export { tonePower } from './tone.js';
 export { setVideoQuality } from './video-quality.js';
 export { waitFor } from './wait.js';

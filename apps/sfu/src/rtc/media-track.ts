@@ -94,7 +94,10 @@ export class MediaTrack {
         codec?.clockRate ?? (this.kind === 'audio' ? 48000 : 90000),
         transceiver.headerExtensions.find((e) => e.uri === RTP_EXTENSION_URI.audioLevelIndication)?.id,
       );
-      this.info.mimeType = mimeType.toLowerCase();
+      // Opus in RED reaches us unpacked (werift delivers the Opus); the track is announced as LiveKit
+      // announces it, by the codec negotiated on the wire.
+      const red = transceiver.codecs[0]?.mimeType.toLowerCase() === 'audio/red' && !this.info.disableRed;
+      this.info.mimeType = red ? 'audio/red' : mimeType.toLowerCase();
       this.info.mid = transceiver.mid ?? '';
       for (const info of this.info.codecs) {
         info.mid = this.info.mid;

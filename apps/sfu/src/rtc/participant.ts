@@ -283,7 +283,7 @@ export class Participant {
     this.tracks.offered(description.sdp);
     const sdp = configureAudioAnswer(
       await this.publisher.handleOffer(description.sdp),
-      this.tracks.audioFeaturesByMid(),
+      this.tracks.audioSettingsByMid(),
     );
     this.send({
       case: 'answer',

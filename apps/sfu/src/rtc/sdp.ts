@@ -19,13 +19,18 @@ export function msidsByMid(sdp: string): Map<string, string> {
   return result;
 }
 
-/** Offer only the codec the publisher actually sends (and its RTX), so the subscriber cannot pick another. */
+/**
+ * Negotiate only these codecs, in this order (and their RTX): a subscriber gets the codec the publisher
+ * actually sends, a publisher that asked for no RED gets none.
+ */
 export function preferCodec(
   transceiver: RTCRtpTransceiver,
   codecs: RTCRtpCodecParameters[],
-  mimeType: string,
+  mimeTypes: string[],
 ): void {
-  const primary = codecs.filter((c) => c.mimeType.toLowerCase() === mimeType.toLowerCase());
+  const primary = mimeTypes.flatMap((mime) =>
+    codecs.filter((c) => c.mimeType.toLowerCase() === mime.toLowerCase()),
+  );
   if (primary.length === 0) return;
   const rtx = codecs.filter(
     (c) =>
@@ -35,20 +40,29 @@ export function preferCodec(
   transceiver.setCodecPreferences([...primary, ...rtx]);
 }
 
+/** What a published audio track asked for: its features (DTX off, stereo) and whether it takes RED. */
+export interface AudioSettings {
+  features: AudioTrackFeature[];
+  red: boolean;
+}
+
 /**
- * The publisher answer's Opus settings per audio track, as LiveKit writes them: DTX unless the track
- * asked for none, stereo where it asked for it. A browser's encoder follows what the answer says.
+ * The publisher answer's audio settings per track, as LiveKit writes them: DTX unless the track asked
+ * for none, stereo where it asked for it, and no RED where it asked for none (a browser sends the first
+ * codec of the answer, and werift's answer puts RED first wherever the offer has it).
  */
-export function configureAudioAnswer(sdp: string, featuresByMid: Map<string, AudioTrackFeature[]>): string {
-  if (featuresByMid.size === 0) return sdp;
+export function configureAudioAnswer(sdp: string, settingsByMid: Map<string, AudioSettings>): string {
+  if (settingsByMid.size === 0) return sdp;
   const parsed = sdpTransform.parse(sdp);
   for (const media of parsed.media) {
-    const features =
-      media.type === 'audio' && media.mid !== undefined && featuresByMid.get(String(media.mid));
-    if (!features || media.direction === 'inactive') continue;
+    const settings =
+      media.type === 'audio' && media.mid !== undefined && settingsByMid.get(String(media.mid));
+    if (!settings || media.direction === 'inactive') continue;
+    if (!settings.red) dropCodec(media, 'red');
     const opus = media.rtp.find((rtp) => rtp.codec.toLowerCase() === 'opus');
     const fmtp = opus && media.fmtp.find((f) => f.payload === opus.payload);
     if (!fmtp) continue;
+    const features = settings.features;
     const params = new Map(
       fmtp.config
         .split(';')
@@ -64,4 +78,17 @@ export function configureAudioAnswer(sdp: string, featuresByMid: Map<string, Aud
     fmtp.config = [...params].map(([key, value]) => `${key}=${value}`).join(';');
   }
   return sdpTransform.write(parsed);
+}
+
+/** Removes a codec (by name) from one m-section: its payload type, rtpmap, fmtp and feedback lines. */
+function dropCodec(media: sdpTransform.MediaDescription, name: string): void {
+  const dropped = new Set(media.rtp.filter((r) => r.codec.toLowerCase() === name).map((r) => r.payload));
+  if (dropped.size === 0) return;
+  media.rtp = media.rtp.filter((r) => !dropped.has(r.payload));
+  media.fmtp = media.fmtp.filter((f) => !dropped.has(f.payload));
+  if (media.rtcpFb) media.rtcpFb = media.rtcpFb.filter((f) => !dropped.has(Number(f.payload)));
+  media.payloads = String(media.payloads ?? '')
+    .split(' ')
+    .filter((pt) => pt && !dropped.has(Number(pt)))
+    .join(' ');
 }

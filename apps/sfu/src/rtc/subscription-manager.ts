@@ -92,7 +92,12 @@ export class SubscriptionManager {
     transceiver.sender.streamIds = [`${publisherSid}|${track.sid}`];
     // werift declares trackId read-only, but it is what the msid (and so the client's track sid) carries.
     (transceiver.sender as { trackId: string }).trackId = track.sid;
-    preferCodec(transceiver, this.transport.codecs(track.kind), track.receiver.mimeType);
+    // Opus that came in RED goes out in RED where the subscriber takes it, else as the Opus inside.
+    const mimeTypes =
+      track.info.mimeType === 'audio/red'
+        ? ['audio/red', track.receiver.mimeType]
+        : [track.receiver.mimeType];
+    preferCodec(transceiver, this.transport.codecs(track.kind), mimeTypes);
     const initial =
       track.kind === 'audio' ? VideoQuality.HIGH : this.adaptiveStream ? VideoQuality.LOW : track.topQuality;
     const subscription = new SubscribedTrack(track, publisherSid, transceiver, initial);

@@ -78,7 +78,19 @@ function codecs(): PeerConfig['codecs'] {
       parameters: `apt=${apt}`,
     });
   return {
-    audio: [useOPUS({ payloadType: 111, parameters: 'minptime=10;useinbandfec=1' })],
+    // RED first (as LiveKit prefers it): a publisher sends Opus with copies of the frames before, which
+    // werift's receiver unpacks (rebuilding a lost packet from the next one's copy); a subscriber of such a
+    // track that accepts RED gets redundancy on its own hop too (werift's sender wraps the Opus again).
+    audio: [
+      new RTCRtpCodecParameters({
+        mimeType: 'audio/red',
+        clockRate: 48000,
+        channels: 2,
+        payloadType: 63,
+        parameters: '111/111',
+      }),
+      useOPUS({ payloadType: 111, parameters: 'minptime=10;useinbandfec=1' }),
+    ],
     video: [
       useVP8({ payloadType: 96, rtcpFeedback: videoFeedback() }),
       rtx(96, 97),

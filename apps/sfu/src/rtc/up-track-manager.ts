@@ -1,11 +1,11 @@
-import type { AddTrackRequest, AudioTrackFeature } from '@livekit/protocol';
+import type { AddTrackRequest } from '@livekit/protocol';
 import type { MediaStreamTrack, RTCRtpTransceiver } from 'werift';
 import type { ParticipantPermissions } from '../auth.js';
 import { SfuError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { metrics } from '../telemetry.js';
 import { MediaTrack } from './media-track.js';
-import { msidsByMid } from './sdp.js';
+import { type AudioSettings, msidsByMid } from './sdp.js';
 
 const maxTracksPerParticipant = 16;
 
@@ -56,12 +56,13 @@ export class UpTrackManager {
     return track;
   }
 
-  /** Each audio m-line's track features (DTX off, stereo), for the answer's Opus settings. */
-  audioFeaturesByMid(): Map<string, AudioTrackFeature[]> {
-    const result = new Map<string, AudioTrackFeature[]>();
+  /** Each audio m-line's track settings (DTX off, stereo, no RED), for the answer's audio codecs. */
+  audioSettingsByMid(): Map<string, AudioSettings> {
+    const result = new Map<string, AudioSettings>();
     for (const [mid, msid] of this.msidByMid) {
       const track = this.pending.get(msid) ?? [...this.published.values()].find((t) => t.cid === msid);
-      if (track?.kind === 'audio') result.set(mid, track.info.audioFeatures);
+      if (track?.kind === 'audio')
+        result.set(mid, { features: track.info.audioFeatures, red: !track.info.disableRed });
     }
     return result;
   }

@@ -1,5 +1,5 @@
 import type { VideoQuality } from '@livekit/protocol';
-import type { MediaStreamTrack, RtpPacket } from 'werift';
+import { type MediaStreamTrack, RTP_EXTENSION_URI, type RtpPacket } from 'werift';
 import { guard, reportFault } from '../guard.js';
 import { metrics } from '../telemetry.js';
 import { AudioLevel } from './audio-level.js';
@@ -92,7 +92,7 @@ export class TrackReceiver {
     readonly mimeType: string,
     readonly clockRate: number,
     /** The negotiated id of the ssrc-audio-level header extension, if the publisher offered it. */
-    private readonly audioLevelExtensionId?: number,
+    audioLevelExtensionId?: number,
   ) {
     if (kind === 'audio' && audioLevelExtensionId !== undefined) this.audioLevel = new AudioLevel();
   }
@@ -114,7 +114,9 @@ export class TrackReceiver {
     if (video) layer.nack = new NackGenerator();
     this.layers.set(quality, layer);
     track.onReceiveRtp.subscribe(
-      guard('rtp_in', undefined, (packet: RtpPacket) => {
+      // `extensions`: the header extensions werift parsed, by URI. Opus that came in RED (werift unpacks
+      // it, and rebuilds a lost packet from the next one's copy) has them only here, not in its header.
+      guard('rtp_in', undefined, (packet: RtpPacket, extensions?: Record<string, unknown>) => {
         layer.lastPacketAt = performance.now();
         layer.ssrc = packet.header.ssrc;
         if (layer.nack) {
@@ -129,10 +131,9 @@ export class TrackReceiver {
         metrics.bytes.inc({ direction: 'incoming', kind: this.kind }, packet.payload.length);
         if (this.muted) return;
         if (this.audioLevel) {
-          const extension = packet.header.extensions.find((e) => e.id === this.audioLevelExtensionId);
-          // RFC 6464: the low 7 bits are the level in -dBov.
-          if (extension && extension.payload.length > 0)
-            this.audioLevel.observe(extension.payload[0]! & 0x7f);
+          // RFC 6464: the level in -dBov.
+          const level = extensions?.[RTP_EXTENSION_URI.audioLevelIndication] as { level: number } | undefined;
+          if (level) this.audioLevel.observe(level.level);
         }
         const keyframe = video ? isKeyframe(this.mimeType, packet.payload) : true;
         if (video) {
