@@ -3,6 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dispose } from '@livekit/rtc-node';
 
 const suitesDir = join(dirname(fileURLToPath(import.meta.url)), 'suites');
 const available = readdirSync(suitesDir)
@@ -19,3 +20,5 @@ for (const name of wanted.length > 0 ? wanted : available) {
   const suite = (await import(join(suitesDir, `${name}.ts`))) as { run: () => Promise<void> };
   await suite.run();
 }
+// rtc-node's native runtime (any suite's Room) keeps the process alive until it is disposed.
+await dispose();

@@ -31,7 +31,7 @@ export function readReports(root, file = 'vitest.json') {
 
 /** Counts over all reports; skipped tests grouped by reason; packages whose run failed outside any test. */
 export function summarize(reports) {
-  const summary = { passed: 0, failed: 0, skipped: 0, skipReasons: new Map(), brokenRuns: [] };
+  const summary = { passed: 0, failed: 0, skipped: 0, skipReasons: new Map(), brokenRuns: [], failures: [] };
   for (const { name, report } of reports) {
     let explained = false; // by a failed test or a failed file
     for (const file of report.testResults ?? []) {
@@ -44,6 +44,9 @@ export function summarize(reports) {
         if (test.status === 'passed') summary.passed++;
         else if (test.status === 'failed') {
           summary.failed++;
+          summary.failures.push(
+            `${name}: ${test.fullName ?? test.title}: ${firstLine(test.failureMessages)}`,
+          );
           explained = true;
         } else {
           summary.skipped++;
@@ -60,6 +63,12 @@ export function summarize(reports) {
   return summary;
 }
 
+/** The first line of a test's first failure, cut short: enough to name it in a truncated CI log. */
+function firstLine(messages) {
+  const line = String(messages?.[0] ?? 'no message').split('\n')[0];
+  return line.length > 240 ? `${line.slice(0, 240)}…` : line;
+}
+
 export function summaryLine({ passed, failed, skipped, skipReasons }) {
   const reasons = [...skipReasons].map(([reason, count]) => `${count}: ${reason}`).join('; ');
   return `tests: ${passed} passed, ${failed} failed, ${skipped} skipped${reasons ? ` (${reasons})` : ''}`;
@@ -72,6 +81,7 @@ export function summaryLine({ passed, failed, skipped, skipReasons }) {
 export function verdict(summary, { ci, runnerStatus = 0 }) {
   const problems = [];
   if (summary.failed > 0) problems.push(`${summary.failed} test(s) failed`);
+  for (const failure of summary.failures ?? []) problems.push(`failed: ${failure}`);
   for (const broken of summary.brokenRuns) problems.push(broken);
   if (ci && summary.skipped > 0) {
     for (const [reason, count] of summary.skipReasons)

@@ -9,5 +9,6 @@ export default packageTestConfig({
     'test/grants.test.ts',
     'test/room-service.test.ts',
     'test/red.test.ts',
+    'test/whip.test.ts',
   ],
 });

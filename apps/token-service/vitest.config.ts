@@ -4,6 +4,6 @@ import { packageTestConfig } from '../../vitest.shared.js';
 // The suite runs on SQLite and on PostgreSQL; the setup finds or starts the PostgreSQL server.
 // test/livekit.test.ts judges the tokens and webhooks on both engines.
 export default mergeConfig(
-  packageTestConfig({ bothEngines: ['test/livekit.test.ts'] }),
+  packageTestConfig({ bothEngines: ['test/livekit.test.ts', 'test/whip.test.ts'] }),
   defineConfig({ test: { globalSetup: ['test/postgres.setup.ts'] } }),
 );

@@ -24,7 +24,16 @@ export function formatBanner({
   engineUrl,
   consoleUrl,
   brandKey,
-}: DemoUrls & { engine: EngineName; brandKey: string }) {
+  certificateFingerprint,
+}: DemoUrls & { engine: EngineName; brandKey: string; certificateFingerprint?: string }) {
+  // The browser warns about the self-signed certificate; the fingerprint lets a user check it is this one.
+  const tls = certificateFingerprint
+    ? `
+  Self-signed TLS    SHA-256 ${certificateFingerprint}
+                     a phone's browser warns once ("Your connection is not private": Advanced, Proceed);
+                     check the fingerprint its certificate viewer shows against this one first
+`
+    : '';
   return `
   scenecast demo is live — Ctrl-C stops everything
 
@@ -32,7 +41,7 @@ export function formatBanner({
   Brand console      ${consoleUrl}   sign in with the demo brand's key ${brandKey}
   Token service      ${tokenService}   (public show: ${tokenService}/v1/shows/demo, API: ${tokenService}/v1/openapi.json)
   ${engineLabels[engine].padEnd(18)} ${engineUrl}     api key ${devKeys.apiKey} / secret ${devKeys.apiSecret}
-`;
+${tls}`;
 }
 
 /** The URLs from the banner in the demo's output, once it is there (tests run the demo and read them). */

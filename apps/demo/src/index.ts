@@ -8,3 +8,4 @@ export {
   startStack,
   startViewer,
 } from './stack.js';
+export { type DemoCertificate, demoCertificate, lanAddress } from './tls.js';

@@ -11,6 +11,7 @@ import { devKeys, type EngineName, engineCommand, freeTcpPort, selectedEngine } 
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
 import { demoShow, type Seeded, seedDemo } from './seed.js';
 import { type ServiceSpec, Supervisor } from './supervisor.js';
+import { type DemoCertificate, demoCertificate } from './tls.js';
 
 const require = createRequire(import.meta.url);
 
@@ -40,6 +41,11 @@ export interface StackOptions {
   ports?: { engine?: number; tokenService?: number; viewer?: number; console?: number };
   /** The token service's database and the seeded show's keys; a later start in the same place reuses them. */
   stateDir: string;
+  /**
+   * Serve the viewer and the console over TLS with the demo's certificate (see tls.ts), the console
+   * proxying the engine's signalling on its origin (`npm start -- --https`: a phone's camera on the LAN).
+   */
+  https?: boolean;
   /** Default {@link demoCameras}. */
   cameras?: CameraSpec[];
   /** A part kept crashing and was given up on (see Supervisor). */
@@ -51,7 +57,11 @@ export interface Stack {
   readonly tokenService: RunningTokenService;
   /** The engine's LiveKit URL, e.g. `ws://127.0.0.1:7880`; it stays the same across restarts. */
   readonly engineUrl: string;
-  /** The viewer app, e.g. `http://127.0.0.1:5173`. */
+  /** The LiveKit URL the pages are given: engineUrl, or with https the console's `wss://` origin. */
+  readonly publicEngineUrl: string;
+  /** With https: the certificate the viewer and the console serve. */
+  readonly certificate?: DemoCertificate;
+  /** The viewer app, e.g. `http://127.0.0.1:5173` (https:// with https). */
   readonly viewerUrl: string;
   /** The demo show in the viewer. */
   readonly showUrl: string;
@@ -113,9 +123,10 @@ async function serveApp(
     ...['preview', webApps[app]()],
     ...['--host', options.host, '--port', String(options.port), '--strictPort'],
   ];
-  // vite announces a loopback host as "Local:", any other (a network namespace's host side) as "Network:".
+  // vite announces a loopback host as "Local:", any other (a network namespace's host side) as "Network:",
+  // sometimes beside a "Local:" localhost; the URL is the host asked for, on the port it announced.
   const appUrl = (output: string) => announced(output, 'Local:') ?? announced(output, 'Network:');
-  const url = appUrl(
+  const announcedUrl = appUrl(
     await supervisor.start({
       name: app,
       command: process.execPath,
@@ -124,8 +135,9 @@ async function serveApp(
       ready: (output) => appUrl(output) !== undefined,
     }),
   )!;
-  args[args.indexOf('--port') + 1] = new URL(url).port;
-  return url;
+  const { protocol, port } = new URL(announcedUrl);
+  args[args.indexOf('--port') + 1] = port;
+  return `${protocol}//${options.host}:${port}`;
 }
 
 /**
@@ -182,6 +194,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       databaseUrl: `file:${dbFile}`,
       adminToken,
       livekit: { url: '', ...devKeys },
+      // The console's proxy reaches it from `host` (not loopback, on a LAN address): its X-Forwarded-Proto
+      // says https, and the session cookie is then Secure.
+      trustProxy: ['loopback', host],
     });
     const service = tokenService;
 
@@ -190,13 +205,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const enginePort = engine === 'livekit' && !ports.engine ? await freeTcpPort() : ports.engine;
     const command = await engineCommand(engine, {
       port: enginePort,
+      host,
       webhookUrls: [service.url + endpoints.livekitWebhook.path],
       keys: devKeys,
     });
     const engineSpec: ServiceSpec = {
       name: engine === 'livekit' ? 'livekit-server' : 'sfu',
       ...command,
-      env: engine === 'embedded' ? { ...command.env, LIVEKIT_BIND: host } : command.env,
+      env: command.env,
       ready: (output) =>
         engine === 'embedded'
           ? announced(output, 'sfu ready:') !== undefined
@@ -206,7 +222,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const engineUrl =
       engine === 'embedded' ? announced(engineOutput, 'sfu ready:')! : `ws://${host}:${enginePort}`;
     if (engine === 'embedded') engineSpec.env!.PORT = new URL(engineUrl).port;
-    service.setLivekitUrl(engineUrl);
+    // With https the pages reach the engine through the console's origin (its /rtc proxy): one certificate
+    // warning to accept, and no mixed content. The console's port is chosen now, so the viewer's policy can name it.
+    const certificate = options.https ? await demoCertificate(options.stateDir, host) : undefined;
+    if (certificate && !ports.console) ports.console = await freeTcpPort();
+    const publicEngineUrl = certificate ? `wss://${host}:${ports.console}` : engineUrl;
+    service.setLivekitUrl(engineUrl, publicEngineUrl);
+    const tls: Record<string, string> = certificate
+      ? { TLS_CERT_FILE: certificate.certFile, TLS_KEY_FILE: certificate.keyFile }
+      : {};
 
     const api = new ScenecastClient({ baseUrl: service.url });
     const seeded = await seedDemo(api, adminToken, stateFile);
@@ -241,7 +265,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         command: process.execPath,
         args: [
           cameraCli,
-          ...['--scene', scene, '--feed', feedId],
+          // The engine itself, not the pages' URL the token carries (with https, the console's proxy).
+          ...['--scene', scene, '--feed', feedId, '--url', engineUrl],
           ...[
             '--width',
             String(camera.width),
@@ -258,19 +283,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
 
     // The console after the viewer: it links each show to it. Publish links point at the console.
-    // The viewer's server names the engine in its CSP (LIVEKIT_URL).
+    // Both servers name the engine in their CSP (LIVEKIT_URL).
     const serveApps = async () => {
       const viewerUrl = await serveApp(supervisor, 'viewer', {
         tokenServiceUrl: service.url,
         host,
         port: ports.viewer,
-        env: { LIVEKIT_URL: engineUrl },
+        env: { LIVEKIT_URL: publicEngineUrl, ...tls },
       });
       const consoleUrl = await serveApp(supervisor, 'console', {
         tokenServiceUrl: service.url,
         host,
         port: ports.console,
-        env: { VIEWER_URL: viewerUrl, LIVEKIT_URL: engineUrl },
+        env: {
+          VIEWER_URL: viewerUrl,
+          LIVEKIT_URL: publicEngineUrl,
+          ...tls,
+          ...(certificate && { ENGINE_PROXY_URL: engineUrl }),
+        },
       });
       service.setConsoleUrl(consoleUrl);
       return { viewerUrl, consoleUrl };
@@ -283,6 +313,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       engine,
       tokenService: service,
       engineUrl,
+      publicEngineUrl,
+      certificate,
       viewerUrl,
       showUrl: `${viewerUrl}/show/${demoShow.id}`,
       consoleUrl,

@@ -67,12 +67,18 @@ program
   .option('--switch-every <spread>', 'time between a viewer’s actions, e.g. 8s±3s')
   .option('--zoom-probability <p>', 'chance an action is a zoom (0–1)')
   .option('--zoom-dwell <time>', 'how long a zoom lasts, e.g. 5s')
+  .option('--chat <rate>', 'chat messages per viewer, e.g. 1/min (default), 0.5/s; 0: none')
   .option('--threshold <expression>', 'k6-style, e.g. "switch_first_frame_ms.p95<300" (repeatable)', collect)
   .option('--seed <n>', 'seed of every random choice (networks and behaviour)')
   .option('--workers <n>', 'worker threads (default: one per core)')
   .option('--browsers <m>', 'real Chromium viewers running the viewer app, besides the simulated ones')
   .option('--viewer-url <url>', 'the viewer app, for --browsers (e.g. http://127.0.0.1:5173)')
   .option('--shard <name>', 'this generator’s name in merged reports (default: the host name)')
+  .option(
+    '--sfu-metrics <url>',
+    'the SFU’s Prometheus metrics, for its RSS (default: /metrics beside the LiveKit URL)',
+  )
+  .option('--sfu-pid <pid>', 'the SFU’s process on this host, for its RSS (instead of --sfu-metrics)')
   .addOption(new Option('--out <dir>', 'where report.json and report.html go').makeOptionMandatory())
   .action(async (o: Record<string, string | string[] | undefined>) => {
     const livekit =
@@ -80,9 +86,10 @@ program
         ? { url: o.livekitUrl, apiKey: o.apiKey, apiSecret: o.apiSecret, room: o.room }
         : undefined;
     const behaviour =
-      o.switchEvery || o.zoomProbability || o.zoomDwell
+      o.switchEvery || o.zoomProbability || o.zoomDwell || o.chat !== undefined
         ? {
             ...(o.switchEvery ? { switchEvery: o.switchEvery } : {}),
+            ...(o.chat !== undefined ? { chat: o.chat } : {}),
             ...(o.zoomProbability || o.zoomDwell
               ? { zoom: { probability: o.zoomProbability ?? 0.2, dwell: o.zoomDwell ?? '5s' } }
               : {}),
@@ -103,6 +110,8 @@ program
       browsers: o.browsers,
       viewerUrl: o.viewerUrl,
       shard: o.shard,
+      sfuMetrics: o.sfuMetrics,
+      sfuPid: o.sfuPid,
     });
     const out = o.out as string;
     // Ctrl-C once: stop and write the partial report; twice: leave at once.

@@ -9,6 +9,8 @@ export const latencyMetrics = [
   'switch_first_frame_ms',
   'switch_sharp_ms',
   'zoom_2160_ms',
+  /** A chat message sent → seen relayed by another viewer (one sample per message and receiving viewer). */
+  'chat_ms',
 ] as const;
 export type LatencyMetric = (typeof latencyMetrics)[number];
 
@@ -21,6 +23,10 @@ export interface Counters {
   reconnects: number;
   switches: number;
   zooms: number;
+  /** Chat messages sent; refusal notices and mutes the moderator sent back about them. */
+  chatSent: number;
+  chatRefused: number;
+  chatMuted: number;
   packets: number;
   /** Packets the sequence numbers say were sent (RFC 3550). */
   expected: number;
@@ -47,6 +53,9 @@ export const emptyCounters = (): Counters => ({
   reconnects: 0,
   switches: 0,
   zooms: 0,
+  chatSent: 0,
+  chatRefused: 0,
+  chatMuted: 0,
   packets: 0,
   expected: 0,
   bytes: 0,
@@ -166,11 +175,12 @@ function mergeProfile(a: RawProfile, b: RawProfile): RawProfile {
     const histogram = decodeHistogram(a.histograms[metric]);
     histogram.add(decodeHistogram(b.histograms[metric]));
     histograms[metric] = hdr.encodeIntoCompressedBase64(histogram);
-    missed[metric] = a.missed[metric] + b.missed[metric];
+    // (A report from before a metric existed lacks it: nothing measured.)
+    missed[metric] = (a.missed[metric] ?? 0) + (b.missed[metric] ?? 0);
   }
   const counters = emptyCounters();
   for (const key of Object.keys(counters) as Array<keyof Counters>)
-    counters[key] = a.counters[key] + b.counters[key];
+    counters[key] = (a.counters[key] ?? 0) + (b.counters[key] ?? 0);
   const stageMsByHeight: Record<string, number> = { ...a.stageMsByHeight };
   for (const [height, ms] of Object.entries(b.stageMsByHeight))
     stageMsByHeight[height] = (stageMsByHeight[height] ?? 0) + ms;

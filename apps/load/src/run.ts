@@ -17,6 +17,7 @@ import {
   type ShardInfo,
 } from './report/report.js';
 import { networksOf, type Scenario } from './scenario.js';
+import { MemorySampler, metricsBeside, rssGrowthPct } from './sfu-memory.js';
 import { SocketDropMeter } from './socket-drops.js';
 import { preflight, type Target } from './target.js';
 import type { CoordinatorMessage, WorkerHealth, WorkerInput, WorkerMessage } from './worker.js';
@@ -94,6 +95,16 @@ export async function runLoad(scenario: Scenario, options: RunOptions): Promise<
   for (const [id, profile] of assigned.entries())
     inputs[id % workerCount]!.viewers.push({ id, profile, startMs: (id / scenario.ramp) * 1000 });
 
+  // The SFU's RSS, about 60 samples a run (one every 1–10 s): enough to see growth, too few to load it.
+  const memory = new MemorySampler(
+    scenario.sfuPid
+      ? { kind: 'pid', pid: scenario.sfuPid }
+      : scenario.sfuMetrics
+        ? { kind: 'metrics', url: scenario.sfuMetrics }
+        : metricsBeside(checked.livekitUrl),
+    epoch,
+    Math.min(10_000, Math.max(1000, scenario.duration / 60)),
+  );
   const udpBefore = udpReceiveBufferErrors();
   const socketDrops = new SocketDropMeter();
   const cpuBefore = process.cpuUsage();
@@ -151,6 +162,8 @@ export async function runLoad(scenario: Scenario, options: RunOptions): Promise<
   const ended = Date.now();
   const cpu = process.cpuUsage(cpuBefore);
   await Promise.all(workers.map((w) => w.terminate()));
+  const sfuMemory = await memory.stop();
+  const rampSeconds = scenario.viewers / scenario.ramp;
 
   const finals = inputs.map((input) => done.get(input.index) ?? latest.get(input.index));
   const raw = finals.reduce((sum, f) => (f ? mergeRaw(sum, f.raw) : sum), emptyRaw());
@@ -192,6 +205,7 @@ export async function runLoad(scenario: Scenario, options: RunOptions): Promise<
     shards: [shardInfo],
     interrupted,
     browsers,
+    sfu: { ...sfuMemory, rss_growth_pct: rssGrowthPct(sfuMemory.samples, rampSeconds) },
   });
   writeReport(report, options.out);
   return report;

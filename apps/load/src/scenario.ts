@@ -47,6 +47,21 @@ const rate = z.union([
     .transform((text) => Number(text.split('/')[0])),
 ]);
 
+/** "1/min", "0.5/s", "30/h" or 0 (off): messages per viewer, as messages per minute. */
+const chatPattern = /^(\d+(?:\.\d+)?)\s*\/\s*(s|min|h)$/;
+const chatRate = z.union([
+  z.literal(0),
+  z
+    .string()
+    .regex(chatPattern, 'messages per viewer such as 1/min, 0.5/s or 30/h (0: no chat)')
+    .transform((text) => {
+      const [, count, unit] = chatPattern.exec(text)!;
+      return Number(count) * ({ s: 60, min: 1, h: 1 / 60 } as const)[unit as 's' | 'min' | 'h'];
+    })
+    .pipe(z.number().max(600, 'at most 10/s')),
+  z.literal('0').transform(() => 0),
+]);
+
 const share = z.union([
   z.number().min(0).max(1),
   z
@@ -112,11 +127,14 @@ export const scenarioSchema = z
           .object({ probability: z.coerce.number().min(0).max(1), dwell: duration })
           .strict()
           .default({ probability: 0.2, dwell: 5000 }),
+        /** Chat messages each viewer sends, through the show's moderator (messages per minute once parsed). */
+        chat: chatRate.default(1),
       })
       .strict()
       .default({
         switchEvery: { meanMs: 8000, jitterMs: 3000 },
         zoom: { probability: 0.2, dwell: 5000 },
+        chat: 1,
       }),
     thresholds: z.array(threshold).default([]),
     seed: z.coerce.number().int().default(1),
@@ -128,6 +146,12 @@ export const scenarioSchema = z
     viewerUrl: z.url().optional(),
     /** A name for this generator in merged reports; default the host name. */
     shard: z.string().min(1).optional(),
+    /**
+     * Where the target SFU's RSS is read during the run (report.sfu, `rss_growth_pct`): its Prometheus
+     * metrics URL, or its process id on this host. Default: /metrics beside the LiveKit URL (the embedded SFU's).
+     */
+    sfuMetrics: z.url().optional(),
+    sfuPid: z.coerce.number().int().positive().optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -75,6 +75,8 @@ export interface Preflight {
   scenes: string[];
   /** Viewer tokens the token service gives one client per window (its RateLimit-Policy), if it says. */
   tokenLimit?: { count: number; windowSeconds: number };
+  /** The LiveKit URL viewers are sent to. */
+  livekitUrl: string;
 }
 
 /**
@@ -135,5 +137,5 @@ export async function preflight(target: Target): Promise<Preflight> {
     throw new UnreachableError(
       `no camera is publishing in ${target.kind === 'livekit' ? `room "${target.room}"` : `show "${target.show}"`}: nothing to watch`,
     );
-  return { scenes: [...scenes].sort(), tokenLimit };
+  return { scenes: [...scenes].sort(), tokenLimit, livekitUrl: issued.url };
 }

@@ -94,6 +94,8 @@ describe('scenecast-load run', () => {
       ...target(),
       ...['--viewers', '20', '--ramp', '4/s', '--duration', '30s', '--profile', '5g=50%,4g-poor=50%'],
       ...['--switch-every', '4s±1s', '--zoom-probability', '0.35', '--zoom-dwell', '3s', '--seed', '7'],
+      // Chat at 6 a minute each (2 a second for the show: under the moderator's 10): none may be refused.
+      ...['--chat', '6/min', '--threshold', 'chat_refused==0', '--threshold', 'chat_ms.p95<10000'],
       // Sensible for a shared 2-core machine that also runs the engine, three cameras and other work: see
       // README. (Exact limits are tested by the impossible thresholds below.)
       ...['--threshold', 'join_ms.p95<30000', '--threshold', 'switch_first_frame_ms.p95<5000'],
@@ -140,12 +142,45 @@ describe('scenecast-load run', () => {
     expect(poor!.network_loss_ratio!).toBeGreaterThan(0.01);
     expect(poor!.loss_ratio!).toBeGreaterThanOrEqual(fast!.loss_ratio!);
     expect(poor!.nacks).toBeGreaterThan(fast!.nacks);
-    // (The scenes' own top layers differ — 720p studio, 360p factory and farm — so compare the studio's 720p share.)
-    expect(poor!.layers['720'] ?? 0).toBeLessThan(fast!.layers['720'] ?? 0);
+    // The mean height on stage over every sample, not one layer's share: the studio's 720p share is a few
+    // per cent on both links (viewers spend most of the run on other scenes or zoomed), so either can be larger.
     expect(poor!.stage_height_mean!).toBeLessThan(fast!.stage_height_mean!);
     expect(report.raw.viewers).toHaveLength(20);
     expect(report.raw.series.length).toBeGreaterThan(20);
     expect(report.generator.workers).toBeGreaterThan(0);
+    // The SFU's RSS was sampled over the run (the embedded SFU's /metrics; LiveKit's needs --sfu-metrics).
+    if ((process.env.SCENECAST_ENGINE ?? 'embedded') === 'embedded') {
+      expect(report.sfu!.samples.length).toBeGreaterThan(10);
+      expect(report.sfu!.samples.every((s) => s.rssBytes > 10e6)).toBe(true);
+      expect(report.metrics.rss_growth_pct).not.toBeNull();
+    } else expect(report.sfu?.error).toMatch(/metrics/);
+    // Chat went through the moderator as the viewer app's does, and other viewers saw it.
+    const chat = report.metrics;
+    expect(chat.chat_sent).toBeGreaterThan(15);
+    expect(chat.chat_refused).toBe(0);
+    expect(chat.chat_muted).toBe(0);
+    // (Each message is seen by up to 19 others; a starved machine's moderator may relay some after 10 s.)
+    expect(chat.chat_ms.missed).toBeLessThan(chat.chat_sent / 2);
+    expect(chat.chat_ms.count).toBeGreaterThan(chat.chat_sent);
+    expect(chat.chat_ms.p50!).toBeGreaterThan(0);
+  });
+
+  it('a chat flood (3 messages a second each) is refused and muted by the moderator, and counted', async () => {
+    const out = join(work, 'flood');
+    const { code, stdout } = await load([
+      'run',
+      ...target(),
+      ...['--viewers', '3', '--ramp', '3/s', '--duration', '12s', '--chat', '3/s'],
+      ...['--threshold', 'chat_refused==0', '--out', out],
+    ]);
+    const report = readReport(out);
+    if (report.verdict === 'invalid') expect(code).toBe(4);
+    else expect(code, stdout).toBe(1);
+    expect(stdout).toMatch(/failed thresholds: chat_refused==0\n/);
+    expect(report.metrics.chat_sent).toBeGreaterThan(30);
+    expect(report.metrics.chat_refused).toBeGreaterThan(0);
+    // Five refusals for flooding within 30 s mute a sender (apps/moderator's defaults).
+    expect(report.metrics.chat_muted).toBeGreaterThan(0);
   });
 
   it('report.html draws its charts in Chromium, offline, with no console errors', async () => {
@@ -166,7 +201,10 @@ describe('scenecast-load run', () => {
       });
       await page.goto(`file://${join(mixed, 'report.html')}`);
       await page.waitForFunction(() => document.body.dataset.charts !== undefined);
-      expect(await page.evaluate(() => Number(document.body.dataset.charts))).toBe(8);
+      // Ten charts; the SFU's memory only where it was sampled (the embedded SFU's /metrics by default; a
+      // livekit-server has its metrics on a prometheus_port of its own, which startStack does not open).
+      const sampled = (readReport(mixed).sfu?.samples.length ?? 0) > 0;
+      expect(await page.evaluate(() => Number(document.body.dataset.charts))).toBe(sampled ? 10 : 9);
       // Each chart drew something: its canvas has non-blank pixels.
       const drawn = await page.evaluate(() =>
         [...document.querySelectorAll('.uplot canvas')].map((canvas) => {
@@ -181,7 +219,7 @@ describe('scenecast-load run', () => {
         drawn.every((ink) => ink > 500),
         JSON.stringify(drawn),
       ).toBe(true);
-      expect(await page.locator('#thresholds tr.pass, #thresholds tr.fail').count()).toBe(5);
+      expect(await page.locator('#thresholds tr.pass, #thresholds tr.fail').count()).toBe(7);
       await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
       expect(errors).toEqual([]);
       expect(requests).toEqual([]);

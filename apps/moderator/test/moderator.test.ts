@@ -231,9 +231,21 @@ describe('an abuser', () => {
     const flood = startFlood({ url, token, perSecond: 1000, seconds: 8, mode: 'text' });
     await flood.joined;
     const started = performance.now();
+    // Muted is when the engine stops taking its data (or has let it go): what RoomService says, polled.
+    // The announcement reaches viewers after that, behind the flood already queued to them, so later on
+    // a busy machine (4 s alone, 13 s once while the CI ran) — it is awaited, not timed.
+    const mutedAt = await waitFor(
+      async () => {
+        const info = await roomService
+          .getParticipant(show, 'viewer-flood')
+          .catch((error: { code?: string }) => (error.code === 'not_found' ? 'gone' : undefined));
+        return info === 'gone' || info?.permission?.canPublishData === false ? performance.now() : false;
+      },
+      { what: 'the flood muted at the engine', timeoutMs: 15_000 },
+    );
     const muted = await waitFor(() => linesFrom(watchers[0]!, 'viewer-flood', chatKinds.muted)[0], {
-      what: 'the flood muted',
-      timeoutMs: 15_000,
+      what: 'the mute announced to the viewers',
+      timeoutMs: 30_000,
     });
     const report = await flood.report;
     // The show runs on for a while.
@@ -242,14 +254,14 @@ describe('an abuser', () => {
     const cpu = (processCpuSeconds(engine.pid) - cpuBefore) / seconds;
     const shown = watchers.map((w) => linesFrom(w, 'viewer-flood').length);
     console.log(
-      `flood: ${report.sent} sent in ${report.seconds.toFixed(1)} s, muted after ${(muted.at - started).toFixed(0)} ms; ` +
+      `flood: ${report.sent} sent in ${report.seconds.toFixed(1)} s, muted after ${(mutedAt - started).toFixed(0)} ms, announced after ${(muted.at - started).toFixed(0)} ms; ` +
         `shown by the viewers ${shown.join('/')}, ignored (sent to them directly) ${watchers.map((w) => w.ignored).join('/')}; ` +
         `engine (${engine.engine}) CPU ${(cpu * 100).toFixed(0)} % of a core; frames ${watchers.map((w, i) => w.frames - framesBefore[i]!).join('/')} in ${seconds.toFixed(1)} s`,
     );
     // It flooded (at 1,000 a second on an idle machine; less when this machine's cores are busy).
     expect(report.sent / report.seconds).toBeGreaterThan(300);
     // Within seconds: 1–4 s here, the first refusals arriving as fast as the flooder's SDK sends.
-    expect(muted.at - started).toBeLessThan(10_000);
+    expect(mutedAt - started).toBeLessThan(10_000);
     for (const count of shown)
       expect(count).toBeLessThanOrEqual(
         defaultChatLimits.perSenderBurst + Math.ceil(seconds * defaultChatLimits.perSenderPerSecond),

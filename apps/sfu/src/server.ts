@@ -3,10 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { reportFault } from './guard.js';
 import { createLogger, type Logger } from './logging.js';
 import { RoomManager } from './rtc/room-manager.js';
+import { enlargeUdpBuffers } from './rtc/udp-buffers.js';
 import { RoomService } from './service/room-service.js';
 import { createHttpHandler } from './service/routes.js';
 import { defaultSessionTimings, RtcService, type SessionTimings } from './service/rtc-service.js';
 import { WebhookNotifier } from './service/webhooks.js';
+import { WhipService } from './service/whip-service.js';
 import { type DataLimits, defaultDataLimits } from './sfu/data-limiter.js';
 import { registry } from './telemetry.js';
 
@@ -51,6 +53,7 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
     room: { ...defaultConfig.room, ...overrides.room },
   };
   const log = config.logger ?? createLogger();
+  enlargeUdpBuffers(log);
   const keys = new Map(Object.entries(config.keys));
   const webhookSecret = config.webhook ? keys.get(config.webhook.apiKey) : undefined;
   if (config.webhook && webhookSecret === undefined) {
@@ -72,7 +75,8 @@ export async function startSfu(overrides: Partial<SfuConfig> = {}): Promise<Runn
     ...config.session,
   });
   const roomService = new RoomService(rooms, keys);
-  const handle = createHttpHandler({ rooms, rtc, roomService, keys, log });
+  const whip = new WhipService(rooms, keys, config.rtc, log);
+  const handle = createHttpHandler({ rooms, rtc, roomService, whip, keys, log });
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {

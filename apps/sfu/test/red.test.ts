@@ -2,20 +2,15 @@
 // the codec on the wire (as livekit-server announces them), both heard by a subscriber as the tone they
 // carry, and the RED publisher's own audio levels still make it an active speaker.
 import {
-  AudioFrame,
-  AudioSource,
   AudioStream,
-  LocalAudioTrack,
   type Participant,
   type RemoteAudioTrack,
   Room,
   RoomEvent,
   TrackKind,
-  TrackPublishOptions,
-  TrackSource,
 } from '@livekit/rtc-node';
 import { type RunningEngine, startEngine } from '@scenecast/engine';
-import { participantToken, tonePower, waitFor } from '@scenecast/testkit';
+import { participantToken, publishTone, tonePower, waitFor } from '@scenecast/testkit';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -23,45 +18,29 @@ const roomName = 'red';
 const rate = 48_000;
 let engine: RunningEngine;
 const rooms: Room[] = [];
-const pumps: AbortController[] = [];
+const stops: (() => void)[] = [];
 
 /** Publishes a tone of `hz` at half scale, with or without RED. */
-async function publishTone(identity: string, hz: number, red: boolean): Promise<void> {
+async function publishToneAs(identity: string, hz: number, red: boolean): Promise<void> {
   const room = new Room();
   rooms.push(room);
   await room.connect(engine.url, await participantToken(roomName, identity));
-  const source = new AudioSource(rate, 1, 100);
-  const track = LocalAudioTrack.createAudioTrack('mic', source);
-  await room.localParticipant!.publishTrack(
-    track,
-    new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE, red }),
-  );
-  const stop = new AbortController();
-  pumps.push(stop);
-  void (async () => {
-    const samples = rate / 100;
-    for (let n = 0; !stop.signal.aborted; n++) {
-      const data = new Int16Array(samples);
-      for (let i = 0; i < samples; i++)
-        data[i] = Math.round(16_000 * Math.sin((2 * Math.PI * hz * (n * samples + i)) / rate));
-      await source.captureFrame(new AudioFrame(data, rate, 1, samples)).catch(() => undefined);
-    }
-  })();
+  stops.push(await publishTone(room, { hz, red }));
 }
 
 beforeAll(async () => {
   engine = await startEngine();
 });
 afterAll(async () => {
-  for (const stop of pumps) stop.abort();
+  for (const stop of stops) stop();
   for (const room of rooms) await room.disconnect().catch(() => undefined);
   await engine?.close();
 });
 
 describe('Opus with RED', () => {
   it('takes RED where offered, announces each track by its codec, and the subscriber hears both', async () => {
-    await publishTone('with-red', 600, true);
-    await publishTone('plain-opus', 1400, false);
+    await publishToneAs('with-red', 600, true);
+    await publishToneAs('plain-opus', 1400, false);
 
     const api = new RoomServiceClient(engine.httpUrl, engine.apiKey, engine.apiSecret);
     const mimeOf = async (identity: string) =>

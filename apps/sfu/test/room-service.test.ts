@@ -1,7 +1,5 @@
 // livekit-server-sdk's RoomServiceClient and WebhookReceiver against the engine, with participants
 // that really joined through @livekit/rtc-node.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DataPacket_Kind, TrackSource as ProtoTrackSource } from '@livekit/protocol';
 import {
   LocalVideoTrack,
@@ -17,14 +15,19 @@ import {
   VideoStream,
 } from '@livekit/rtc-node';
 import { type RunningEngine, startEngine } from '@scenecast/engine';
-import { participantToken, publishSyntheticVideo, waitFor } from '@scenecast/testkit';
-import { AccessToken, RoomServiceClient, type WebhookEvent, WebhookReceiver } from 'livekit-server-sdk';
+import {
+  participantToken,
+  publishSyntheticVideo,
+  receiveWebhooks,
+  type WebhookSink,
+  waitFor,
+} from '@scenecast/testkit';
+import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let engine: RunningEngine;
 let api: RoomServiceClient;
-const received: WebhookEvent[] = [];
-let hooks: ReturnType<typeof createServer>;
+let hooks: WebhookSink;
 const joined: Room[] = [];
 
 async function join(room: string, identity: string): Promise<Room> {
@@ -53,20 +56,8 @@ function countFrames(room: Room): { frames: number } {
 }
 
 beforeAll(async () => {
-  const receiver = new WebhookReceiver('devkey', 'secret');
-  hooks = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    try {
-      received.push(await receiver.receive(body, req.headers.authorization));
-      res.writeHead(200).end();
-    } catch {
-      res.writeHead(401).end();
-    }
-  });
-  await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
-  const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/`;
-  engine = await startEngine({ webhookUrls: [hookUrl] });
+  hooks = await receiveWebhooks('devkey', 'secret');
+  engine = await startEngine({ webhookUrls: [hooks.url] });
   api = new RoomServiceClient(engine.httpUrl, engine.apiKey, engine.apiSecret);
 });
 
@@ -219,16 +210,19 @@ describe('webhooks', () => {
       () => source.captureFrame(new VideoFrame(frame, 160, 90, VideoBufferType.RGBA)),
       100,
     );
-    await waitFor(() => received.some((e) => e.event === 'track_published' && e.room?.name === 'hooked'), {
-      what: 'track_published',
-    });
+    await waitFor(
+      () => hooks.events.some((e) => e.event === 'track_published' && e.room?.name === 'hooked'),
+      {
+        what: 'track_published',
+      },
+    );
     await r.localParticipant!.unpublishTrack(publication.sid!);
     clearInterval(timer);
     await r.disconnect();
     await api.deleteRoom('hooked');
     const names = await waitFor(
       () => {
-        const events = received.filter((e) => e.room?.name === 'hooked').map((e) => e.event);
+        const events = hooks.events.filter((e) => e.room?.name === 'hooked').map((e) => e.event);
         return events.includes('room_finished') ? events : undefined;
       },
       { what: 'room_finished' },
@@ -243,7 +237,7 @@ describe('webhooks', () => {
     ]) {
       expect(names).toContain(event);
     }
-    const published = received.find((e) => e.event === 'track_published' && e.room?.name === 'hooked')!;
+    const published = hooks.events.find((e) => e.event === 'track_published' && e.room?.name === 'hooked')!;
     expect(published.participant?.identity).toBe('cam');
     expect(published.track?.source).toBe(ProtoTrackSource.CAMERA);
   });

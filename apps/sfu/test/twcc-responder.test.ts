@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { PacketStatus, RtcpHeader, RtcpTransportLayerFeedback, type TransportWideCC } from 'werift';
-import { decodeTwccFeedback, packStatusChunks, TwccFeedback } from '../src/sfu/twcc-responder.js';
+import { ArrivalClock, decodeTwccFeedback, packStatusChunks, TwccFeedback } from '../src/sfu/twcc-responder.js';
 
 const { TypeTCCPacketNotReceived: lost, TypeTCCPacketReceivedSmallDelta: small } = PacketStatus;
 const large = PacketStatus.TypeTCCPacketReceivedLargeDelta;
@@ -150,5 +150,78 @@ describe('decodeTwccFeedback', () => {
     expect(reports[0]).toEqual({ seq: 65_530, atUs: 64_000 });
     expect(reports[6]!.seq).toBe(0);
     expect(reports.filter((r) => r.atUs === undefined).map((r) => r.seq)).toEqual([34, 35]);
+  });
+});
+
+describe('arrival clock (event-loop stalls filtered, queueing kept)', () => {
+  /** abs-send-time (6.18 fixed-point seconds, 24 bits) of a send time in µs. */
+  const absSendTime = (us: number) => Math.round((us / 1e6) * 2 ** 18) % 2 ** 24;
+  const packetEveryUs = 2_000;
+
+  /**
+   * Stamps packets as TwccResponder does: read at `readUs`, stamped in a batch at each 50 ms feedback
+   * (a feedback falls due when the loop is free again). Returns each packet's reported one-way delay.
+   */
+  function delays(packets: Array<{ sendUs: number; readUs: number }>): number[] {
+    const clock = new ArrivalClock();
+    const out: number[] = [];
+    let batch: typeof packets = [];
+    const flush = () => {
+      const arrivals = clock.stamp(
+        batch.map((p) => ({ nowUs: p.readUs, absSendTime: absSendTime(p.sendUs) })),
+      );
+      batch.forEach((p, i) => {
+        out.push(arrivals[i]! - p.sendUs);
+      });
+      batch = [];
+    };
+    for (const packet of packets) {
+      if (batch.length > 0 && Math.floor(packet.readUs / 50_000) > Math.floor(batch[0]!.readUs / 50_000))
+        flush();
+      batch.push(packet);
+    }
+    flush();
+    return out;
+  }
+
+  const sent = (untilUs: number, readAt: (sendUs: number) => number) =>
+    Array.from({ length: untilUs / packetEveryUs }, (_, i) => ({
+      sendUs: i * packetEveryUs,
+      readUs: readAt(i * packetEveryUs),
+    }));
+
+  it('reads a 400 ms stall of the event loop as no delay: the burst keeps its send spacing', () => {
+    // From 2.0 s to 2.4 s the loop is stalled: everything sent then is read at 2.4 s.
+    const stalled = (sendUs: number) =>
+      (sendUs >= 2_000_000 && sendUs < 2_400_000 ? 2_400_000 : sendUs) + 5_000;
+    const reported = delays(sent(3_000_000, stalled));
+    expect(Math.max(...reported) - Math.min(...reported)).toBeLessThanOrEqual(10);
+  });
+
+  it('spaces a burst read at once at the very start (a bandwidth probe) by its send times', () => {
+    // The first 30 packets (60 ms of sending) reach a loop busy setting up the connection.
+    const reported = delays(sent(200_000, (sendUs) => Math.max(60_000, sendUs) + 5_000));
+    expect(Math.max(...reported) - Math.min(...reported)).toBeLessThanOrEqual(10);
+  });
+
+  it('reports queueing that persists: a delay growing 50 ms a second grows as fast, a second late', () => {
+    const queued = (sendUs: number) => 5_000 + Math.max(0, sendUs - 2_000_000) * 0.05;
+    const reported = delays(sent(6_000_000, (sendUs) => sendUs + queued(sendUs)));
+    const at = (s: number) => reported[(s * 1_000_000) / packetEveryUs]!;
+    for (const s of [3, 4, 5]) expect(Math.abs(at(s) - queued((s - 1) * 1_000_000))).toBeLessThan(3_000);
+    expect(at(5) - at(4)).toBeGreaterThan(45_000);
+  });
+
+  it('follows abs-send-time across its 64 s wrap', () => {
+    const wrapUs = (2 ** 24 * 1e6) / 2 ** 18;
+    const clock = new ArrivalClock();
+    for (let sendUs = wrapUs - 100_000; sendUs < wrapUs + 100_000; sendUs += packetEveryUs) {
+      const [arrival] = clock.stamp([{ nowUs: sendUs + 5_000, absSendTime: absSendTime(sendUs) }]);
+      expect(Math.abs(arrival! - (sendUs + 5_000))).toBeLessThan(10);
+    }
+  });
+
+  it('without abs-send-time, is the time the loop read the packet', () => {
+    expect(new ArrivalClock().stamp([{ nowUs: 1_234_567.4, absSendTime: undefined }])).toEqual([1_234_567]);
   });
 });

@@ -68,7 +68,11 @@ export interface Config {
   port: number;
   /** `file:<path>` or `:memory:` for SQLite, `postgres://…` for PostgreSQL. */
   databaseUrl: string;
-  livekit: { url: string; apiKey: string; apiSecret: string };
+  /**
+   * `url`: where the service reaches the engine (RoomService); `publicUrl`: the one put in tokens, when
+   * clients reach the engine another way (through a TLS proxy, `npm start -- --https`); default `url`.
+   */
+  livekit: { url: string; publicUrl?: string; apiKey: string; apiSecret: string };
   /** Operator secret for creating brands; brand creation is disabled without it. */
   adminToken: string | undefined;
   corsOrigins: string[];

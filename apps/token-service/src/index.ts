@@ -16,9 +16,10 @@ export interface RunningTokenService {
   store: Store;
   /**
    * Points the tokens issued from now on at this LiveKit URL: for an engine started after the service,
-   * because the engine needs the service's webhook URL first.
+   * because the engine needs the service's webhook URL first. `publicUrl`: the URL tokens carry when
+   * clients reach the engine through a proxy (TLS); the service itself keeps using `url`.
    */
-  setLivekitUrl(url: string): void;
+  setLivekitUrl(url: string, publicUrl?: string): void;
   /** Points the publish links issued from now on at this console, for a console started after the service. */
   setConsoleUrl(url: string): void;
   close(): Promise<void>;
@@ -57,8 +58,9 @@ export async function startTokenService(overrides: Partial<Config> = {}): Promis
   return {
     url: `http://${config.host}:${port}`,
     store,
-    setLivekitUrl(url) {
+    setLivekitUrl(url, publicUrl) {
       config.livekit.url = url;
+      config.livekit.publicUrl = publicUrl;
     },
     setConsoleUrl(url) {
       config.consoleUrl = url.replace(/\/+$/, '');

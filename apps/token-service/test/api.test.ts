@@ -414,6 +414,12 @@ for (const backend of backends) {
         });
         expect(claims.video.roomAdmin).toBeUndefined();
         expect(claims.exp! - claims.nbf!).toBeLessThanOrEqual(15 * 60);
+        expect(a.url).toBe(livekit.url);
+        // Clients behind a TLS proxy are given its URL; the service keeps its own (npm start --https).
+        service.setLivekitUrl(livekit.url, 'wss://192.0.2.2:5174');
+        expect((await anyone.viewerToken('demo')).url).toBe('wss://192.0.2.2:5174');
+        service.setLivekitUrl(livekit.url);
+        expect((await anyone.viewerToken('demo')).url).toBe(livekit.url);
         expectProblem(await call('POST', '/v1/shows/nope/viewer-token', {}), 404);
         expectProblem(
           await call('POST', '/v1/shows/demo/viewer-token', { name: 'x', canPublish: true }),

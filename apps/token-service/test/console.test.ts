@@ -223,6 +223,7 @@ for (const backend of backends) {
         id: feed.id,
         label: 'Host phone',
         sceneId: 'studio',
+        sceneKind: 'studio',
         showId: 'demo',
       });
       expect(grant.identity).toBe(feed.identity);

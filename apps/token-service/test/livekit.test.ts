@@ -2,7 +2,7 @@
 // cannot publish, feeds publish but cannot subscribe, a token opens only its own show, the engine's
 // webhooks turn a feed live and offline, and the studio's host chats with viewers. What the engine holds is
 // read back through its RoomService API.
-import { Room, RoomEvent } from '@livekit/rtc-node';
+import { DisconnectReason, Room, RoomEvent } from '@livekit/rtc-node';
 import { attributes, chatTopic, roles, type ScenecastClient } from '@scenecast/contract';
 import { devKeys, type RunningEngine, startEngine } from '@scenecast/engine';
 import { publishSyntheticVideo, type SignalTap, startSignalTap, waitFor } from '@scenecast/testkit';
@@ -153,6 +153,51 @@ describe('tokens against the engine', () => {
     await hostRoom.disconnect();
     await lineRoom.disconnect();
     await viewer.disconnect();
+  });
+
+  it("rotating a feed's key disconnects its camera, and its old token and publish links no longer get in", async () => {
+    const feed = await brand.addFeed('demo', { sceneId: 'farm', label: 'Rotated', sourceKind: 'browser' });
+    const oldGrant = await brand.feedToken(feed.id);
+    const link = await brand.publishLink(feed.id);
+    const camera = await join(oldGrant.url, oldGrant.token);
+    let reason: number | undefined;
+    camera.on(RoomEvent.Disconnected, (r) => {
+      reason = r;
+    });
+    await waitFor(async () => (await identitiesIn('demo')).includes(feed.identity), {
+      what: 'the camera in',
+    });
+
+    const rotated = await brand.rotateFeedKey(feed.id);
+    expect(rotated).toMatchObject({ id: feed.id, live: false });
+    expect(rotated.identity).not.toBe(feed.identity);
+    // RemoveParticipant: the engine drops the camera and says why.
+    await waitFor(async () => !(await identitiesIn('demo')).includes(feed.identity), {
+      what: 'the camera removed by the rotation',
+    });
+    await waitFor(() => reason === DisconnectReason.PARTICIPANT_REMOVED, { what: 'PARTICIPANT_REMOVED' });
+    // The publish link is gone; a new token carries the new identity.
+    await expect(apiClient(service).publishToken(link.url.split('#')[1]!)).rejects.toMatchObject({
+      status: 404,
+    });
+    expect((await brand.feedToken(feed.id)).identity).toBe(rotated.identity);
+    // The old token still passes the engine's signature check (it has minutes to live), but the webhook of
+    // its join finds the feed under another identity now and removes it.
+    // Removed while it connects, or right after: either way it does not stay.
+    const stale = new Room();
+    rooms.push(stale);
+    let staleGone = false;
+    stale.on(RoomEvent.Disconnected, () => {
+      staleGone = true;
+    });
+    await stale.connect(oldGrant.url, oldGrant.token, { autoSubscribe: false, dynacast: false }).then(
+      () => waitFor(() => staleGone, { what: 'the old token removed after joining', timeoutMs: 20_000 }),
+      (error: Error) => expect(error.message).toMatch(/connection|removed|timed out/),
+    );
+    expect(await identitiesIn('demo')).not.toContain(feed.identity);
+    // Another brand cannot rotate it.
+    const { apiKey } = await apiClient(service, adminToken).createBrand({ name: 'Stranger' });
+    await expect(apiClient(service, apiKey).rotateFeedKey(feed.id)).rejects.toMatchObject({ status: 404 });
   });
 
   it('a token for one show cannot join another', async () => {

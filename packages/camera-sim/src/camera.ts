@@ -23,8 +23,11 @@ import { SceneSound, type SoundKind, soundSampleRate } from './sound.js';
 /** Where the camera gets its right to publish: a ready token, a feed of the token service, or API keys. */
 export type CameraAuth =
   | { kind: 'token'; url: string; token: string }
-  /** The feed's token from the token service (the brand's key may ask for it). */
-  | { kind: 'feed'; tokenServiceUrl: string; brandKey: string; feedId: string }
+  /**
+   * The feed's token from the token service (the brand's key may ask for it). `url` replaces the token's
+   * engine URL: a camera beside the engine while browsers reach it through a TLS proxy (npm start --https).
+   */
+  | { kind: 'feed'; tokenServiceUrl: string; brandKey: string; feedId: string; url?: string }
   /**
    * Mints its own token, with exactly the grant the token service gives a feed of this scene (the contract's
    * feedGrant): identity `camera-<scene>` (or `identity`), which is also its feed id.
@@ -156,10 +159,13 @@ async function credentials(
   switch (auth.kind) {
     case 'token':
       return { url: auth.url, token: auth.token };
-    case 'feed':
-      return new ScenecastClient({ baseUrl: auth.tokenServiceUrl, key: auth.brandKey }).feedToken(
-        auth.feedId,
-      );
+    case 'feed': {
+      const issued = await new ScenecastClient({
+        baseUrl: auth.tokenServiceUrl,
+        key: auth.brandKey,
+      }).feedToken(auth.feedId);
+      return { ...issued, url: auth.url ?? issued.url };
+    }
     case 'keys': {
       const identity = auth.identity ?? cameraIdentity(scene);
       const kind = schemas.sceneKind.safeParse(scene);

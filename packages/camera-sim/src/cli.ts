@@ -8,7 +8,8 @@ const usage = `usage: scenecast-camera --scene <id> [options]
 picture:   --width 3840 --height 2160 --fps 15 [--bitrate <bit/s>] [--product <name>]
 auth, one of:
   --feed <id> --token-service <url> --brand-key <key>   a feed's token from the token service
-                                                         (env TOKEN_SERVICE_URL, SCENECAST_BRAND_KEY)
+                                                         (env TOKEN_SERVICE_URL, SCENECAST_BRAND_KEY);
+                                                         --url (env LIVEKIT_URL) replaces the token's engine URL
   --token <jwt> --url <ws url>                          a ready token
   --show demo --url ws://127.0.0.1:7880 --api-key devkey --api-secret secret [--identity camera-<scene>]
                                                          mint one with the token service's feed grant
@@ -33,7 +34,7 @@ const { values } = parseArgs({
     fps: { type: 'string', default: '15' },
     bitrate: { type: 'string' },
     product: { type: 'string' },
-    url: { type: 'string', default: process.env.LIVEKIT_URL ?? 'ws://127.0.0.1:7880' },
+    url: { type: 'string', default: process.env.LIVEKIT_URL },
     'api-key': { type: 'string', default: process.env.LIVEKIT_API_KEY ?? 'devkey' },
     'api-secret': { type: 'string', default: process.env.LIVEKIT_API_SECRET ?? 'secret' },
     identity: { type: 'string' },
@@ -88,18 +89,20 @@ process.env.NODE_ENV ??= 'production';
 const { cameraLogger, disposeCameras, startCamera } = await import('./camera.js');
 type Auth = Parameters<typeof startCamera>[0]['auth'];
 
+const defaultUrl = 'ws://127.0.0.1:7880';
 const auth: Auth = values.feed
   ? {
       kind: 'feed',
       tokenServiceUrl: values['token-service']!,
       brandKey: values['brand-key']!,
       feedId: values.feed,
+      url: values.url,
     }
   : values.token
-    ? { kind: 'token', url: values.url!, token: values.token }
+    ? { kind: 'token', url: values.url ?? defaultUrl, token: values.token }
     : {
         kind: 'keys',
-        url: values.url!,
+        url: values.url ?? defaultUrl,
         apiKey: values['api-key']!,
         apiSecret: values['api-secret']!,
         show: values.show!,

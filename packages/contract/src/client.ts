@@ -181,6 +181,19 @@ export class ScenecastClient {
     return this.call(endpoints.revokePublishing, { id: feedId });
   }
 
+  /** A new stream key for a WHIP feed (shown once; the previous one stops working). */
+  whipSettings(feedId: string) {
+    return this.call(endpoints.whipSettings, { id: feedId });
+  }
+
+  revokeWhip(feedId: string) {
+    return this.call(endpoints.revokeWhip, { id: feedId });
+  }
+
+  rotateFeedKey(feedId: string) {
+    return this.call(endpoints.rotateFeedKey, { id: feedId });
+  }
+
   deleteFeed(feedId: string) {
     return this.call(endpoints.deleteFeed, { id: feedId });
   }

@@ -2,10 +2,10 @@ import type { z } from 'zod';
 import * as schemas from './schemas.js';
 
 /**
- * Who may call an endpoint: anyone, a brand (its API key, or its console session cookie with the CSRF token), the operator (SCENECAST_ADMIN_TOKEN), or
- * LiveKit (a webhook signed with the API secret).
+ * Who may call an endpoint: anyone, a brand (its API key, or its console session cookie with the CSRF token), the operator (SCENECAST_ADMIN_TOKEN),
+ * LiveKit (a webhook signed with the API secret), or a WHIP encoder (a feed's stream key as bearer).
  */
-export type Auth = 'public' | 'brand' | 'operator' | 'livekit';
+export type Auth = 'public' | 'brand' | 'operator' | 'livekit' | 'streamKey';
 
 /** The header a cookie-authenticated write carries its session's CSRF token in. */
 export const csrfHeader = 'x-csrf-token';
@@ -24,6 +24,8 @@ export interface Endpoint {
   status: 200 | 201 | 204;
   /** The JSON success body; none for 204 (and for the webhook, whose answer is not for clients). */
   response?: z.ZodType;
+  /** Bodies that are not JSON (WHIP's SDP): the request's and the success answer's media types. */
+  media?: { request: string; response?: string };
 }
 
 /**
@@ -195,6 +197,55 @@ export const endpoints = {
     summary: "Revoke a feed's publish links and disconnect the camera publishing it",
     auth: 'brand',
     status: 204,
+  },
+  whipSettings: {
+    method: 'POST',
+    path: '/v1/feeds/{id}/whip',
+    summary:
+      'WHIP settings of a feed of sourceKind whip: the server URL and a new stream key, shown once (replaces the previous key)',
+    auth: 'brand',
+    status: 201,
+    response: schemas.whipSettings,
+  },
+  revokeWhip: {
+    method: 'DELETE',
+    path: '/v1/feeds/{id}/whip',
+    summary: "Revoke a feed's stream key and disconnect the encoder publishing with it",
+    auth: 'brand',
+    status: 204,
+  },
+  whipIngest: {
+    method: 'POST',
+    path: '/v1/whip',
+    summary:
+      "WHIP (RFC 9725): an encoder's SDP offer, answered by the engine (201, Location of the session); media flows straight to the engine",
+    auth: 'streamKey',
+    status: 201,
+    media: { request: 'application/sdp', response: 'application/sdp' },
+  },
+  whipTrickle: {
+    method: 'PATCH',
+    path: '/v1/whip/{session}',
+    summary: "WHIP trickle ICE for a session (If-Match: the session's ETag)",
+    auth: 'streamKey',
+    status: 204,
+    media: { request: 'application/trickle-ice-sdpfrag' },
+  },
+  whipEnd: {
+    method: 'DELETE',
+    path: '/v1/whip/{session}',
+    summary: 'WHIP: end a session',
+    auth: 'streamKey',
+    status: 200,
+  },
+  rotateFeedKey: {
+    method: 'POST',
+    path: '/v1/feeds/{id}/rotate',
+    summary:
+      "Rotate a feed's key: a new identity, so its publish links and every token issued before stop working; the camera publishing it is disconnected",
+    auth: 'brand',
+    status: 200,
+    response: schemas.feed,
   },
   publishToken: {
     method: 'POST',

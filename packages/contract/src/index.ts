@@ -50,6 +50,7 @@ export type {
   TraceRecord,
   UpdateScene,
   UpdateShow,
+  WhipSettings,
 } from './schemas.js';
 export * as schemas from './schemas.js';
 export { showLimits } from './schemas.js';

@@ -233,11 +233,20 @@ export const publishGrant = issuedToken.extend({
     id: z.string(),
     label: z.string(),
     sceneId: z.string(),
+    /** A studio feed is the host: the publish page sends its microphone too. */
+    sceneKind,
     showId: z.string(),
     showTitle: z.string(),
   }),
   expiresAt: z.string(),
 });
+
+/**
+ * Where a WHIP encoder (OBS 30+, a hardware encoder) publishes a feed of `sourceKind: whip`: the server
+ * URL and its bearer token. The stream key is shown this once (only its hash is kept); asking again
+ * replaces it, and revoking it disconnects the encoder.
+ */
+export const whipSettings = z.object({ url: z.string(), streamKey: z.string() });
 
 /** RFC 9457 problem details: every error answer; `issues` lists what failed validation. */
 export const problem = z.object({
@@ -282,3 +291,4 @@ export type Problem = z.output<typeof problem>;
 export type Session = z.output<typeof session>;
 export type PublishLink = z.output<typeof publishLink>;
 export type PublishGrant = z.output<typeof publishGrant>;
+export type WhipSettings = z.output<typeof whipSettings>;

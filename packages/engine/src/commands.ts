@@ -17,6 +17,8 @@ export { livekitServerBin, livekitServerVersion };
 
 export interface EngineCommandOptions {
   port: number;
+  /** The address it listens on and gives peers for media; default 127.0.0.1 (a LAN address for a phone). */
+  host?: string;
   /** livekit-server's one UDP port and its ICE/TCP port; free ones by default (the embedded SFU takes UDP
    * ports as they come). */
   udpPort?: number;
@@ -51,6 +53,7 @@ export async function engineCommand(
       args: [embeddedMain],
       env: {
         PORT: String(options.port),
+        ...(options.host && { LIVEKIT_BIND: options.host }),
         LIVEKIT_KEYS: keys,
         LIVEKIT_WEBHOOK_URLS: webhookUrls.join(','),
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -65,8 +68,10 @@ export async function engineCommand(
   // Webhook URLs are a list, which livekit-server takes only from a config, so the config goes in whole.
   const config = parse(readFileSync(join(livekitConfigDir, options.config ?? 'dev.yaml'), 'utf8'));
   config.port = options.port;
+  if (options.host) config.bind_addresses = [options.host];
   config.rtc = {
     ...config.rtc,
+    ...(options.host && { node_ip: options.host }),
     udp_port: options.udpPort ?? (await freeUdpPort()),
     tcp_port: options.tcpPort ?? (await freeTcpPort()),
   };

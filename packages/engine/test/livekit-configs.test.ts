@@ -1,31 +1,16 @@
 // infra/livekit's dev and one-node configs, each run by the real livekit-server on this machine (the
 // cluster config runs in tests/e2e/test/livekit-cluster.test.ts): what each promises holds.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Room } from '@livekit/rtc-node';
-import { AccessToken, RoomServiceClient, type WebhookEvent, WebhookReceiver } from 'livekit-server-sdk';
+import { receiveWebhooks, type WebhookSink } from '@scenecast/testkit';
+import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine } from '../src/index.js';
 
-let hooks: Server;
-let hookUrl: string;
-const received: WebhookEvent[] = [];
+let hooks: WebhookSink;
 const production = { apiKey: 'scenecast', apiSecret: 'a-production-secret-of-32-chars-or-more' };
 
 beforeAll(async () => {
-  const receiver = new WebhookReceiver(production.apiKey, production.apiSecret);
-  hooks = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    try {
-      received.push(await receiver.receive(body, req.headers.authorization));
-      res.writeHead(200).end();
-    } catch {
-      res.writeHead(401).end();
-    }
-  });
-  await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
-  hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/`;
+  hooks = await receiveWebhooks(production.apiKey, production.apiSecret);
 });
 afterAll(() => hooks?.close());
 
@@ -55,7 +40,7 @@ describe('infra/livekit configs on the real livekit-server', () => {
       engine: 'livekit',
       config: 'one-node.yaml',
       keys: production,
-      webhookUrls: [hookUrl],
+      webhookUrls: [hooks.url],
       args: ['--bind', '127.0.0.1', '--node-ip', '127.0.0.1', '--rtc.use_external_ip=false'],
       name: 'one-node',
     });
@@ -67,9 +52,11 @@ describe('infra/livekit configs on the real livekit-server', () => {
       const room = await join(engine.url, production.apiKey, production.apiSecret, 'one-node-check');
       await room.disconnect();
       const deadline = Date.now() + 20_000;
-      while (!received.some((e) => e.event === 'participant_joined' && e.room?.name === 'one-node-check')) {
+      while (
+        !hooks.events.some((e) => e.event === 'participant_joined' && e.room?.name === 'one-node-check')
+      ) {
         if (Date.now() > deadline)
-          throw new Error(`no signed participant_joined webhook: ${received.length}`);
+          throw new Error(`no signed participant_joined webhook: ${hooks.events.length}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     } finally {

@@ -12,4 +12,5 @@ export {
   type SubscriberCounters,
   type SubscriberOptions,
 } from './subscriber.js';
+export type { TextMessage } from './text-stream.js';
 export { type FrameEvents, StreamCounter, VideoReceiver, type VideoSize, vp8KeyframeSize } from './video.js';

@@ -20,6 +20,7 @@ import {
 } from '@livekit/protocol';
 import {
   GenericNack,
+  type RTCDataChannel,
   RTCPeerConnection,
   RTCRtpCodecParameters,
   RtcpTransportLayerFeedback,
@@ -28,6 +29,7 @@ import {
 } from 'werift';
 import WebSocket from 'ws';
 import type { Link } from './link.js';
+import { encodeText, type SendTextOptions, type TextMessage, TextStreamDecoder } from './text-stream.js';
 import { StreamCounter, type VideoReceiver, type VideoSize, vp8KeyframeSize } from './video.js';
 
 /** Counters of one subscriber, summed over its streams. */
@@ -56,6 +58,8 @@ export interface SubscriberOptions {
   /** A track's media started arriving: it is subscribed now, so its settings can be sent (LiveKit's SFU drops
    * settings for a track not yet subscribed; livekit-client sends them again on TrackSubscribed). */
   onTrack?: (trackSid: string) => void;
+  /** A text stream (chat) arrived on the SFU's data channels. */
+  onText?: (message: TextMessage) => void;
 }
 
 /** IPv4 and UDP headers: what a datagram costs on the link besides its payload. */
@@ -92,6 +96,9 @@ function trackSidsByMid(sdp: string): Map<string, string> {
 export class LoadSubscriber {
   private socket?: WebSocket;
   private pc?: RTCPeerConnection;
+  /** The publisher connection: data only (chat), made on the first sendText, as livekit-client does. */
+  private publisher?: { pc: RTCPeerConnection; reliable: Promise<RTCDataChannel> };
+  private readonly texts = new TextStreamDecoder();
   private ping?: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
   private readonly streams = new Map<number, StreamCounter>();
@@ -242,6 +249,14 @@ export class LoadSubscriber {
     pc.connectionStateChange.subscribe((state) => {
       if (state === 'failed') this.disconnected('peer connection failed');
     });
+    // The SFU's own data channels (_reliable, _lossy) carry what others send us: chat among it.
+    pc.onDataChannel.subscribe((channel) =>
+      channel.onMessage.subscribe((data) => {
+        if (typeof data === 'string') return;
+        const message = this.texts.add(data);
+        if (message) this.options.onText?.(message);
+      }),
+    );
     pc.onTransceiverAdded.subscribe((transceiver) => {
       this.impairTransports();
       const { receiver } = transceiver;
@@ -308,13 +323,11 @@ export class LoadSubscriber {
   }
 
   /** Routes every transport's datagrams through the emulated links, once each (before DTLS starts). */
-  private impairTransports(): void {
+  private impairTransports(pc = this.pc): void {
     const { network } = this.options;
-    if (!network || !this.pc) return;
-    for (const transceiver of this.pc.getTransceivers()) {
-      const connection = transceiver.receiver.dtlsTransport?.iceTransport.connection as unknown as
-        | IceConnection
-        | undefined;
+    if (!network || !pc) return;
+    for (const transport of pc.dtlsTransports) {
+      const connection = transport.iceTransport.connection as unknown as IceConnection | undefined;
       if (connection && !this.impaired.has(connection)) {
         this.impaired.add(connection);
         impair(connection, network);
@@ -345,6 +358,11 @@ export class LoadSubscriber {
       case 'trickle':
         if (message.value.target === SignalTarget.SUBSCRIBER)
           await this.subscriberPc().addIceCandidate(JSON.parse(message.value.candidateInit));
+        else await this.publisher?.pc.addIceCandidate(JSON.parse(message.value.candidateInit));
+        break;
+      case 'answer':
+        await this.publisher?.pc.setRemoteDescription({ type: 'answer', sdp: message.value.sdp });
+        this.impairTransports(this.publisher?.pc);
         break;
       case 'update':
         this.updateParticipants(message.value.participants);
@@ -354,6 +372,75 @@ export class LoadSubscriber {
         this.disconnected(this.error);
         break;
     }
+  }
+
+  /** This participant's identity (from the join). */
+  get identity(): string | undefined {
+    return this.joined?.participant?.identity;
+  }
+
+  /**
+   * Opens the publisher connection's reliable data channel (negotiated with the SFU), as livekit-client has
+   * it before the first message: resolves when it is open. Idempotent.
+   */
+  openData(timeoutMs = 10_000): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('not connected'));
+    if (!this.publisher) {
+      const publisher = this.openPublisher(timeoutMs);
+      this.publisher = publisher;
+      // One that did not open is dropped, so the next message tries afresh.
+      publisher.reliable.catch(() => {
+        if (this.publisher === publisher) this.publisher = undefined;
+        void publisher.pc.close().catch(() => undefined);
+      });
+    }
+    return this.publisher.reliable.then(() => undefined);
+  }
+
+  /** Sends a text stream as `localParticipant.sendText` does, on the reliable data channel (openData). */
+  async sendText(text: string, options: SendTextOptions): Promise<void> {
+    await this.openData();
+    const channel = await this.publisher!.reliable;
+    for (const packet of encodeText(text, options)) channel.send(Buffer.from(packet));
+  }
+
+  private openPublisher(timeoutMs: number): NonNullable<LoadSubscriber['publisher']> {
+    const pc = new RTCPeerConnection();
+    pc.onIceCandidate.subscribe((candidate) => {
+      if (!candidate) return;
+      this.send({
+        case: 'trickle',
+        value: new TrickleRequest({
+          candidateInit: JSON.stringify(candidate.toJSON()),
+          target: SignalTarget.PUBLISHER,
+        }),
+      });
+    });
+    // livekit-client's labels: the SFU tells reliable from lossy data by them.
+    const channel = pc.createDataChannel('_reliable', { ordered: true });
+    pc.createDataChannel('_lossy', { ordered: false, maxRetransmits: 0 });
+    const reliable = new Promise<RTCDataChannel>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('data channel did not open')), timeoutMs);
+      channel.stateChanged.subscribe((state) => {
+        if (state === 'open') {
+          clearTimeout(timer);
+          resolve(channel);
+        }
+      });
+    });
+    reliable.catch(() => undefined);
+    void (async () => {
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      this.impairTransports(pc);
+      this.send({
+        case: 'offer',
+        value: new SessionDescription({ type: 'offer', sdp: pc.localDescription!.sdp }),
+      });
+    })().catch((error: Error) => {
+      this.error = `publisher: ${error.message}`;
+    });
+    return { pc, reliable };
   }
 
   /**
@@ -393,6 +480,7 @@ export class LoadSubscriber {
     this.options.network?.down.close();
     this.options.network?.up.close();
     await this.pc?.close().catch(() => undefined);
+    await this.publisher?.pc.close().catch(() => undefined);
   }
 }
 

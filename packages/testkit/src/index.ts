@@ -9,6 +9,16 @@ export { type SignalTap, startSignalTap, type TappedConnection } from './signal-
 export { skipWhen } from './skip.js';
 export { publishSyntheticVideo } from './synthetic-video.js';
 export { devKey, devSecret, participantToken } from './tokens.js';
-export { tonePower } from './tone.js';
+export { publishTone, tonePower } from './tone.js';
+export { countVideoFrames, type FrameCounter } from './video-frames.js';
 export { setVideoQuality } from './video-quality.js';
 export { waitFor } from './wait.js';
+export { receiveWebhooks, type WebhookSink } from './webhooks.js';
+export { publishWhipFromChromium, type WhipPublisher, type WhipPublisherOptions } from './whip-publisher.js';
+export {
+  type CandidateListener,
+  listenForChecks,
+  patchWhipSession,
+  trickleFragment,
+  trickleOffer,
+} from './whip-trickle.js';

@@ -75,14 +75,14 @@ const injection =
 describe('the viewer under its Content-Security-Policy', () => {
   it('is served with the policy from apps/viewer/csp.mjs, naming the page itself and the LiveKit URL only', async () => {
     const response = await fetch(viewerUrl);
-    const expected = securityHeaders({ livekitUrl: stack.engineUrl });
+    const expected = securityHeaders({ livekitUrl: stack.publicEngineUrl });
     for (const [name, value] of Object.entries(expected))
       expect(response.headers.get(name), name).toBe(value);
     const policy = expected['Content-Security-Policy']!;
     expect(policy).toContain("script-src 'self';");
     expect(policy).toContain("frame-ancestors 'none'");
-    const engineHttp = stack.engineUrl.replace(/^ws/, 'http');
-    expect(policy).toContain(`connect-src 'self' ${stack.engineUrl} ${engineHttp};`);
+    const engineHttp = stack.publicEngineUrl.replace(/^ws/, 'http');
+    expect(policy).toContain(`connect-src 'self' ${stack.publicEngineUrl} ${engineHttp};`);
   });
 
   it('works under it: live scenes, the stage playing, chat through the moderator — and not one violation', async () => {
@@ -203,7 +203,7 @@ describe('the viewer under its Content-Security-Policy', () => {
 describe('the console under the same policy', () => {
   it('is served with it, naming the page itself and the LiveKit URL only', async () => {
     const response = await fetch(stack.consoleUrl);
-    for (const [name, value] of Object.entries(securityHeaders({ livekitUrl: stack.engineUrl })))
+    for (const [name, value] of Object.entries(securityHeaders({ livekitUrl: stack.publicEngineUrl })))
       expect(response.headers.get(name), name).toBe(value);
   });
 

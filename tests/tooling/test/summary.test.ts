@@ -65,4 +65,16 @@ describe("npm test's summary", () => {
     expect(status).toBe(1);
     expect(problems).toEqual(['apps/broken: the run failed outside its tests (see its output above)']);
   });
+
+  it('names each failed test with the first line of its failure, since CI shows only the log tail', () => {
+    expect(runFixture('fails')).not.toBe(0);
+    const fails = summarize(readReports(workspace).filter((r) => r.name === 'apps/fails'));
+    expect(fails.failed).toBe(1);
+    const { status, problems } = verdict(fails, { ci: false });
+    expect(status).toBe(1);
+    expect(problems).toEqual([
+      '1 test(s) failed',
+      'failed: apps/fails: the stage shows the widest layer: AssertionError: expected 3840 to be less than 3840',
+    ]);
+  });
 });

@@ -5,6 +5,7 @@ import type { ConsoleContext } from './ConsoleApp';
 import { FieldError } from './fields';
 import type { FeedMonitor } from './monitor';
 import { QrCode } from './QrCode';
+import { WhipSettings } from './WhipSettings';
 
 interface Props {
   show: Show;
@@ -74,12 +75,12 @@ function SceneItem({
       setError(Object.values(errorsOf(e))[0]);
     }
   };
-  const addFeed = () =>
+  const addFeed = (sourceKind: 'browser' | 'whip') =>
     client
       .addFeed(show.id, {
         sceneId: scene.id,
-        label: `${scene.label} camera ${scene.feeds.length + 1}`,
-        sourceKind: 'browser',
+        label: `${scene.label} ${sourceKind === 'whip' ? 'encoder' : 'camera'} ${scene.feeds.length + 1}`,
+        sourceKind,
       })
       .then(onChanged, fail);
 
@@ -141,8 +142,11 @@ function SceneItem({
           <FeedRow key={feed.id} {...{ feed, scene, context, onChanged, monitor }} />
         ))}
       </ul>
-      <button type="button" className="secondary small" onClick={addFeed}>
+      <button type="button" className="secondary small" onClick={() => addFeed('browser')}>
         Add a camera feed
+      </button>{' '}
+      <button type="button" className="secondary small" onClick={() => addFeed('whip')}>
+        Add an OBS / encoder feed
       </button>
     </li>
   );
@@ -198,6 +202,7 @@ function FeedRow({
           </span>
         </div>
       )}
+      {feed.sourceKind === 'whip' && <WhipSettings {...{ feed, context, onChanged }} />}
       <div className="feed-actions">
         <button type="button" className="small" onClick={makeLink}>
           {link ? 'New publish link' : 'Publish from a device'}
@@ -206,13 +211,13 @@ function FeedRow({
           type="button"
           className="secondary small"
           onClick={() =>
-            context.client.revokePublishing(feed.id).then(() => {
+            context.client.rotateFeedKey(feed.id).then(() => {
               setLink(undefined);
               return onChanged();
             }, context.fail)
           }
         >
-          Revoke links and disconnect
+          Rotate key and disconnect
         </button>
         <button
           type="button"

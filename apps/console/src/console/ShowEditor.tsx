@@ -96,7 +96,7 @@ export function ShowEditor({ showId, context }: { showId: string; context: Conso
         </section>
       )}
       <Scenes show={show} context={context} onChanged={refresh} monitor={monitor} />
-      <TraceEditor show={show} context={context} onChanged={refresh} />
+      <TraceEditor show={show} context={context} onChanged={refresh} viewerLink={viewerLink} />
     </div>
   );
 }

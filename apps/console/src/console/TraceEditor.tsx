@@ -1,5 +1,6 @@
 import { type endpoints, type RequestOf, type Show, schemas, type TraceRecord } from '@scenecast/contract';
-import { type FormEvent, useState } from 'react';
+import { TracePanel } from '@scenecast/viewer/trace-panel';
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { errorsOf, type FieldErrors, fieldErrors } from '../api';
 import type { ConsoleContext } from './ConsoleApp';
 import { FieldError } from './fields';
@@ -12,27 +13,52 @@ interface Props {
   onChanged(): Promise<void>;
 }
 
-/** The product's trace, farm → factory → studio: every record edited in place, and a new one. */
-export function TraceEditor({ show, context, onChanged }: Props) {
+/** The id of the form for a new record (a saved record's form goes by the record's id). */
+const newRecord = 'new-trace';
+
+/**
+ * The product's trace, farm → factory → studio: every record edited in place, and a new one, beside the
+ * viewer's own trace panel showing them as typed (its "Watch live" opens the viewer).
+ */
+export function TraceEditor({ show, context, onChanged, viewerLink }: Props & { viewerLink?: string }) {
+  /** What each form holds now, by record id: the preview shows it before it is saved. */
+  const [drafts, setDrafts] = useState<Record<string, TraceRecord | undefined>>({});
+  const onDraft = useCallback(
+    (id: string, draft: TraceRecord | undefined) => setDrafts((all) => ({ ...all, [id]: draft })),
+    [],
+  );
+  const preview = [...show.trace.map((record) => drafts[record.id] ?? record), drafts[newRecord]].filter(
+    (record): record is TraceRecord => !!record?.stage,
+  );
   return (
     <section className="panel" aria-labelledby="trace-heading">
       <h2 id="trace-heading">Trace records</h2>
-      <p className="muted">What viewers see in the show's trace panel, in this order.</p>
+      <p className="muted">What viewers see in the show's trace panel: the preview follows your edits.</p>
       <datalist id="trace-stages">
         {schemas.traceStage.options.map((s) => (
           <option key={s} value={s} />
         ))}
       </datalist>
-      <ol className="trace-records">
-        {show.trace.map((record) => (
-          <li key={record.id}>
-            <TraceForm {...{ show, context, onChanged }} record={record} />
+      <div className="trace-editor">
+        <ol className="trace-records">
+          {show.trace.map((record) => (
+            <li key={record.id}>
+              <TraceForm {...{ show, context, onChanged, onDraft }} record={record} />
+            </li>
+          ))}
+          <li>
+            <TraceForm key={show.trace.length} {...{ show, context, onChanged, onDraft }} />
           </li>
-        ))}
-        <li>
-          <TraceForm key={show.trace.length} {...{ show, context, onChanged }} />
-        </li>
-      </ol>
+        </ol>
+        <div className="trace-preview" data-testid="trace-preview">
+          <TracePanel
+            trace={preview}
+            scenes={show.scenes}
+            liveScenes={new Set(show.scenes.filter((s) => s.live).map((s) => s.id))}
+            onWatch={() => viewerLink && window.open(viewerLink, '_blank', 'noopener')}
+          />
+        </div>
+      </div>
     </section>
   );
 }
@@ -45,45 +71,61 @@ const toLocalInput = (iso: string | null) => {
 };
 const fromLocalInput = (value: string) => (value ? new Date(value).toISOString() : null);
 
-function TraceForm({ show, context, onChanged, record }: Props & { record?: TraceRecord }) {
-  const id = record?.id ?? 'new-trace';
-  const [fields, setFields] = useState({
-    stage: record?.stage ?? '',
-    batch: record?.batch ?? '',
-    place: record?.place ?? '',
-    time: toLocalInput(record?.time ?? null),
-    description: record?.description ?? '',
-    evidenceName: record?.evidence?.name ?? '',
-    evidenceNumber: record?.evidence?.number ?? '',
-    evidenceUrl: record?.evidence?.url ?? '',
-    sceneId: record?.sceneId ?? '',
-  });
+/** What a trace form's fields say, as the record they would save (blank fields as null). */
+function recordOf(fields: TraceFields): Omit<TraceRecord, 'id'> {
+  const orNull = (v: string) => v.trim() || null;
+  const hasEvidence = fields.evidenceName || fields.evidenceNumber || fields.evidenceUrl;
+  return {
+    stage: fields.stage,
+    batch: orNull(fields.batch),
+    place: orNull(fields.place),
+    time: fromLocalInput(fields.time),
+    description: orNull(fields.description),
+    evidence: hasEvidence
+      ? {
+          name: orNull(fields.evidenceName),
+          number: orNull(fields.evidenceNumber),
+          url: orNull(fields.evidenceUrl),
+        }
+      : null,
+    sceneId: orNull(fields.sceneId),
+  };
+}
+
+/** A trace form's fields, as typed: a saved record's, or blank. */
+const fieldsOf = (record?: TraceRecord) => ({
+  stage: record?.stage ?? '',
+  batch: record?.batch ?? '',
+  place: record?.place ?? '',
+  time: toLocalInput(record?.time ?? null),
+  description: record?.description ?? '',
+  evidenceName: record?.evidence?.name ?? '',
+  evidenceNumber: record?.evidence?.number ?? '',
+  evidenceUrl: record?.evidence?.url ?? '',
+  sceneId: record?.sceneId ?? '',
+});
+type TraceFields = ReturnType<typeof fieldsOf>;
+
+function TraceForm({
+  show,
+  context,
+  onChanged,
+  onDraft,
+  record,
+}: Props & { record?: TraceRecord; onDraft(id: string, draft: TraceRecord | undefined): void }) {
+  const id = record?.id ?? newRecord;
+  const [fields, setFields] = useState(() => fieldsOf(record));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saved, setSaved] = useState(false);
-  const set = (name: keyof typeof fields) => (e: { target: { value: string } }) => {
+  const set = (name: keyof TraceFields) => (e: { target: { value: string } }) => {
     setFields({ ...fields, [name]: e.target.value });
     setSaved(false);
   };
-  const orNull = (v: string) => v.trim() || null;
+  useEffect(() => onDraft(id, { id, ...recordOf(fields) }), [id, fields, onDraft]);
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
-    const hasEvidence = fields.evidenceName || fields.evidenceNumber || fields.evidenceUrl;
-    const body: TraceBody = {
-      stage: fields.stage,
-      batch: orNull(fields.batch),
-      place: orNull(fields.place),
-      time: fromLocalInput(fields.time),
-      description: orNull(fields.description),
-      evidence: hasEvidence
-        ? {
-            name: orNull(fields.evidenceName),
-            number: orNull(fields.evidenceNumber),
-            url: orNull(fields.evidenceUrl),
-          }
-        : null,
-      sceneId: orNull(fields.sceneId),
-    };
+    const body: TraceBody = recordOf(fields);
     // The contract's own schema, so the messages are the service's, before a round trip.
     const parsed = schemas.traceInput.safeParse(body);
     if (!parsed.success) return setErrors(fieldErrors(parsed.error.issues));

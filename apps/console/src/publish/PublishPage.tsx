@@ -1,6 +1,7 @@
 import { ApiError, type PublishGrant } from '@scenecast/contract';
 import { useEffect, useRef, useState } from 'react';
 import { api, messageOf } from '../api';
+import { MicrophoneMeter } from './MicrophoneMeter';
 import { Publisher, type PublishState, type SentLayer } from './publisher';
 
 /** Why the page cannot publish: the link's problem (expired, revoked) or the camera's. */
@@ -38,6 +39,7 @@ export function PublishPage() {
   const [publisher, setPublisher] = useState<Publisher>();
   const [state, setState] = useState<PublishState>('preview');
   const [paused, setPaused] = useState(false);
+  const [micMuted, setMicMuted] = useState(false);
   /** The camera is open: publishing may start. */
   const [ready, setReady] = useState(false);
   const [sent, setSent] = useState<SentLayer[]>([]);
@@ -58,7 +60,8 @@ export function PublishPage() {
       if (s === 'revoked')
         setFailure({
           title: 'Publishing was revoked',
-          detail: 'The show team disconnected this camera and revoked its link. Ask them for a new one.',
+          detail:
+            'The show team disconnected this camera and rotated its key: this link no longer works. Ask them for a new one.',
         });
     });
     setPublisher(p);
@@ -111,7 +114,7 @@ export function PublishPage() {
               sent.reduce((sum, l) => sum + l.targetBitrate, 0) / 1000,
             )} kbps · ${sent.length} of ${publisher?.layerCount} layers${
               sent.length < (publisher?.layerCount ?? 0) ? ' (the rest pause while nobody watches them)' : ''
-            }`
+            }${top.limitedBy !== 'none' ? ` · limited by ${top.limitedBy}` : ''}`
           : publisher?.capture
             ? `Camera ${publisher.capture.width}×${publisher.capture.height}`
             : ' '}
@@ -147,6 +150,20 @@ export function PublishPage() {
         >
           {paused ? 'Resume video' : 'Pause video'}
         </button>
+        {ready && publisher?.microphone && (
+          <div className="microphone">
+            <button
+              type="button"
+              className="secondary"
+              aria-pressed={micMuted}
+              data-testid="mute-microphone"
+              onClick={() => publisher.setMicrophoneMuted(!micMuted).then(() => setMicMuted(!micMuted))}
+            >
+              {micMuted ? 'Unmute microphone' : 'Mute microphone'}
+            </button>
+            <MicrophoneMeter track={publisher.microphone.mediaStreamTrack} />
+          </div>
+        )}
       </div>
     </main>
   );

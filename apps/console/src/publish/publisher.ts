@@ -1,8 +1,10 @@
 import type { PublishGrant } from '@scenecast/contract';
 import {
   ConnectionState,
+  createLocalAudioTrack,
   createLocalVideoTrack,
   DisconnectReason,
+  type LocalAudioTrack,
   type LocalVideoTrack,
   Room,
   RoomEvent,
@@ -28,6 +30,8 @@ export interface SentLayer {
   fps: number;
   /** Bits per second the encoder aims for. */
   targetBitrate: number;
+  /** What keeps the encoder below what it was asked for: 'cpu', 'bandwidth', or 'none'. */
+  limitedBy: string;
 }
 
 /** The simulcast layers under the top one (LiveKit sends the capture itself on top): 2160p → 720p, 180p. */
@@ -39,11 +43,14 @@ function layersFor(height: number) {
 
 /**
  * One feed's camera on this device: a preview first, then published into the show's room with simulcast
- * under the feed's token. livekit-client reconnects by itself after a network drop; this says so.
+ * under the feed's token; a studio feed (the host) sends its microphone too. livekit-client reconnects by
+ * itself after a network drop; this says so.
  */
 export class Publisher {
   readonly room = new Room({ adaptiveStream: false, dynacast: true });
   private track?: LocalVideoTrack;
+  /** The host's voice: only a studio feed opens the microphone. */
+  microphone?: LocalAudioTrack;
   private facing: 'user' | 'environment' = 'environment';
   private wakeLock?: WakeLockSentinel;
   /** The simulcast layers published, the capture's own on top. */
@@ -69,6 +76,13 @@ export class Publisher {
       resolution: { width: 3840, height: 2160, frameRate: 30 },
     });
     this.track.attach(video);
+    if (this.grant.feed.sceneKind === 'studio' && !this.microphone)
+      // A phone held by the host: its speaker must not come back into the microphone, nor the room's noise.
+      this.microphone = await createLocalAudioTrack({
+        echoCancellation: true,
+        noiseSuppression: true,
+        autoGainControl: true,
+      });
   }
 
   get capture() {
@@ -89,12 +103,19 @@ export class Publisher {
       simulcast: true,
       videoSimulcastLayers: layers,
     });
+    if (this.microphone)
+      await this.room.localParticipant.publishTrack(this.microphone, {
+        source: Track.Source.Microphone,
+        dtx: true,
+        red: true,
+      });
     this.wakeLock = await navigator.wakeLock?.request('screen').catch(() => undefined);
     this.onState('live');
   }
 
   async stop(): Promise<void> {
-    if (this.track) await this.room.localParticipant.unpublishTrack(this.track, false).catch(() => undefined);
+    for (const track of [this.track, this.microphone])
+      if (track) await this.room.localParticipant.unpublishTrack(track, false).catch(() => undefined);
     await this.room.disconnect();
     await this.wakeLock?.release().catch(() => undefined);
     this.wakeLock = undefined;
@@ -113,6 +134,11 @@ export class Publisher {
     else await this.track?.unmute();
   }
 
+  async setMicrophoneMuted(muted: boolean): Promise<void> {
+    if (muted) await this.microphone?.mute();
+    else await this.microphone?.unmute();
+  }
+
   async sent(): Promise<SentLayer[]> {
     if (!this.track || this.room.state !== ConnectionState.Connected) return [];
     const stats = await this.track.getSenderStats();
@@ -124,6 +150,7 @@ export class Publisher {
         height: s.frameHeight,
         fps: Math.round(s.framesPerSecond ?? 0),
         targetBitrate: s.targetBitrate ?? 0,
+        limitedBy: s.qualityLimitationReason ?? 'none',
       }))
       .sort((a, b) => b.width - a.width);
   }
@@ -131,5 +158,6 @@ export class Publisher {
   close(): void {
     void this.stop();
     this.track?.stop();
+    this.microphone?.stop();
   }
 }

@@ -65,6 +65,13 @@ export function renderHtml(report: Report): string {
     kbps: series(report, (p) => (p.viewers > 0 ? Math.round(p.kbps / p.viewers) : null)),
     height: series(report, (p) => (p.viewers > 0 ? p.stageHeight : null)),
     viewers: series(report, (p) => p.viewers),
+    sfuRss: {
+      names: [report.sfu?.source ?? 'not sampled'],
+      data: [
+        (report.sfu?.samples ?? []).map((s) => s.t),
+        (report.sfu?.samples ?? []).map((s) => Math.round(s.rssBytes / 1e5) / 10),
+      ],
+    },
     freezes: {
       labels: frozen.map((v) => `${v.profile} #${v.id}`),
       data: [frozen.map((_, i) => i), frozen.map((v) => v.frozenMs / 1000), frozen.map((v) => v.freezes)],
@@ -137,6 +144,13 @@ ${report.invalidReasons.length ? `<p><b>Invalid run:</b> ${escapeHtml(report.inv
 <table><tr><th>profile</th><th>viewers</th><th>join</th><th>switch, first frame</th><th>switch, sharp</th><th>zoom to top layer</th><th>loss</th><th>frozen</th><th>kbps p50</th><th>stage height</th><th>disconnects</th></tr>${profileRows}</table>
 ${browsers}
 <h2>Generator</h2><ul>${shards}</ul>
+<h2>SFU memory</h2><p>${
+    report.sfu
+      ? `RSS from ${escapeHtml(report.sfu.source)}: ${report.sfu.samples.length} samples, growth ${
+          report.metrics.rss_growth_pct ?? '–'
+        } % (<code>rss_growth_pct</code>)${report.sfu.error ? `; ${escapeHtml(report.sfu.error)}` : ''}`
+      : 'not sampled'
+  }</p>
 <h2>Errors</h2>${
     Object.keys(report.errors ?? {}).length
       ? `<ul>${Object.entries(report.errors)
@@ -166,11 +180,12 @@ function chart(title, xLabel, yLabel, names, data, extra) {
     series: [{ label: xLabel }].concat(names.map((n, i) => ({ label: n, stroke: colors[i % colors.length], width: 2, spanGaps: true }))),
   }, extra || {}), data, box);
 }
-const labels = { join_ms: 'join (token request → first frame)', switch_first_frame_ms: 'switch → first frame of the new scene', switch_sharp_ms: 'switch → first frame at the stage layer', zoom_2160_ms: 'zoom → first frame at the top layer' };
+const labels = { join_ms: 'join (token request → first frame)', switch_first_frame_ms: 'switch → first frame of the new scene', switch_sharp_ms: 'switch → first frame at the stage layer', zoom_2160_ms: 'zoom → first frame at the top layer', chat_ms: 'chat sent → seen by another viewer' };
 for (const [metric, c] of Object.entries(charts.cdfs)) chart('CDF: ' + labels[metric], 'ms', '% of actions', c.names, c.data);
 chart('Received bitrate per viewer', 's', 'kbit/s', charts.kbps.names, charts.kbps.data);
 chart('Stage layer (mean height)', 's', 'px', charts.height.names, charts.height.data);
 chart('Viewers connected', 's', 'viewers', charts.viewers.names, charts.viewers.data);
+chart('SFU resident memory', 's', 'MB', charts.sfuRss.names, charts.sfuRss.data);
 chart('Frozen time per viewer, its tracks summed (worst first)', 'viewer', 's frozen', ['frozen s', 'freezes'], charts.freezes.data, {
   scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(1, max)] }, n: { range: (u, min, max) => [0, Math.max(1, max)] } },
   series: [{ label: 'viewer', value: (u, i) => i == null ? '' : charts.freezes.labels[i] }, { label: 'frozen s', stroke: '#c62828', fill: '#c6282855', paths: uPlot.paths.bars({ size: [0.8, 40] }) }, { label: 'freezes', stroke: '#1f77b4', scale: 'n' }],

@@ -11,6 +11,7 @@ import {
   type RawProfile,
   type ViewerRow,
 } from '../metrics.js';
+import type { SfuMemory } from '../sfu-memory.js';
 import type { WorkerHealth } from '../worker.js';
 import { evaluateThreshold, parseThreshold, type ThresholdResult } from './thresholds.js';
 
@@ -33,6 +34,8 @@ export interface ProfileMetrics {
   switch_first_frame_ms: Distribution;
   switch_sharp_ms: Distribution;
   zoom_2160_ms: Distribution;
+  /** Chat sent → seen by another viewer; `missed`: messages never relayed back to their sender within 10 s. */
+  chat_ms: Distribution;
   /** Each viewer's mean received bitrate. */
   bitrate_kbps: {
     count: number;
@@ -57,6 +60,11 @@ export interface ProfileMetrics {
   join_failures: number;
   switches: number;
   zooms: number;
+  chat_sent: number;
+  /** Refusal notices the moderator sent back (at most one a second per sender, so a lower bound under a flood). */
+  chat_refused: number;
+  /** Viewers the moderator muted. */
+  chat_muted: number;
   /** Share of stage time at each layer height (e.g. "180", "360", "2160"). */
   layers: Record<string, number>;
   /** Share of stage time at the top layer the stage camera announced (2160p on the demo show's studio). */
@@ -96,6 +104,13 @@ export interface ReportMeta {
   shards: ShardInfo[];
   interrupted: boolean;
   browsers?: BrowserResults;
+  sfu?: SfuReport;
+}
+
+/** The target SFU's RSS over the run (sfu-memory.ts). */
+interface SfuReport extends SfuMemory {
+  /** Growth from once every viewer joined to the end, in percent (medians of the first and last tenth). */
+  rss_growth_pct: number | null;
 }
 
 export interface BrowserResults {
@@ -124,10 +139,12 @@ export interface Report {
   target: ReportMeta['target'];
   scenario: ReportMeta['scenario'];
   thresholds: ThresholdResult[];
-  metrics: ProfileMetrics;
+  /** All viewers; and the SFU's RSS growth (run-wide, so not per profile). */
+  metrics: ProfileMetrics & { rss_growth_pct: number | null };
   profiles: Record<string, ProfileMetrics>;
   generator: { workers: number; cpuPercent: number; shards: ShardInfo[] };
   browsers?: BrowserResults;
+  sfu?: SfuReport;
   /** Why sessions ended or joins failed (numbers masked), with how often. */
   errors: Record<string, number>;
   raw: Raw;
@@ -191,11 +208,11 @@ function percentile(sorted: number[], p: number): number | null {
 function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[]): ProfileMetrics {
   const counters: Counters = emptyCounters();
   for (const p of profiles)
-    for (const key of Object.keys(counters) as Array<keyof Counters>) counters[key] += p.counters[key];
+    for (const key of Object.keys(counters) as Array<keyof Counters>) counters[key] += p.counters[key] ?? 0;
   const latency = (metric: LatencyMetric) =>
     distribution(
       profiles.map((p) => p.histograms[metric]),
-      profiles.reduce((sum, p) => sum + p.missed[metric], 0),
+      profiles.reduce((sum, p) => sum + (p.missed[metric] ?? 0), 0),
     );
   const stageMs = new Map<string, number>();
   for (const p of profiles)
@@ -213,6 +230,7 @@ function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[]): ProfileMe
     switch_first_frame_ms: latency('switch_first_frame_ms'),
     switch_sharp_ms: latency('switch_sharp_ms'),
     zoom_2160_ms: latency('zoom_2160_ms'),
+    chat_ms: latency('chat_ms'),
     bitrate_kbps: {
       count: kbps.length,
       mean: kbps.length ? round(kbps.reduce((a, b) => a + b, 0) / kbps.length) : null,
@@ -237,6 +255,9 @@ function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[]): ProfileMe
     join_failures: counters.joinFailures,
     switches: counters.switches,
     zooms: counters.zooms,
+    chat_sent: counters.chatSent,
+    chat_refused: counters.chatRefused,
+    chat_muted: counters.chatMuted,
     layers,
     top_layer_share: counters.stageMs > 0 ? round(counters.stageTopMs / counters.stageMs, 4) : null,
     stage_height_mean:
@@ -248,7 +269,10 @@ function profileMetrics(profiles: RawProfile[], viewers: ViewerRow[]): ProfileMe
 
 /** Computes the report from the measurements and what the run was. */
 export function buildReport(raw: Raw, meta: ReportMeta): Report {
-  const metrics = profileMetrics(Object.values(raw.profiles), raw.viewers);
+  const metrics = {
+    ...profileMetrics(Object.values(raw.profiles), raw.viewers),
+    rss_growth_pct: meta.sfu?.rss_growth_pct ?? null,
+  };
   const profiles = Object.fromEntries(
     Object.entries(raw.profiles).map(([name, p]) => [
       name,
@@ -284,6 +308,7 @@ export function buildReport(raw: Raw, meta: ReportMeta): Report {
       shards: meta.shards,
     },
     ...(meta.browsers ? { browsers: meta.browsers } : {}),
+    ...(meta.sfu ? { sfu: meta.sfu } : {}),
     errors: raw.errors ?? {},
     raw,
   };
@@ -310,5 +335,7 @@ export function mergeReports(reports: Report[], thresholds?: string[]): Report {
     shards: reports.flatMap((r) => r.generator.shards),
     interrupted: reports.some((r) => r.interrupted),
     browsers: first.browsers,
+    // Every shard watched the same SFU: one shard's samples say it.
+    sfu: reports.find((r) => r.sfu)?.sfu,
   });
 }

@@ -7,6 +7,7 @@ export const thresholdMetrics = {
   switch_first_frame_ms: ['count', 'missed', 'p50', 'p95', 'p99', 'max', 'mean'],
   switch_sharp_ms: ['count', 'missed', 'p50', 'p95', 'p99', 'max', 'mean'],
   zoom_2160_ms: ['count', 'missed', 'p50', 'p95', 'p99', 'max', 'mean'],
+  chat_ms: ['count', 'missed', 'p50', 'p95', 'p99', 'max', 'mean'],
   bitrate_kbps: ['count', 'mean', 'min', 'p5', 'p50', 'p95', 'max'],
   freeze_ratio: [],
   loss_ratio: [],
@@ -17,6 +18,10 @@ export const thresholdMetrics = {
   freezes: [],
   nacks: [],
   plis: [],
+  chat_sent: [],
+  chat_refused: [],
+  chat_muted: [],
+  rss_growth_pct: [],
   top_layer_share: [],
   stage_height_mean: [],
 } as const satisfies Record<string, readonly string[]>;

@@ -3,11 +3,12 @@
 // a 4K camera), the top layer while zoomed; an action every X ± Y s, a zoom with some probability; on a lost
 // connection it joins again with a fresh token. It measures what its user would see.
 import { type TrackInfo, VideoQuality } from '@livekit/protocol';
-import { sceneOf } from '@scenecast/contract';
+import { chatAttributes, chatKinds, chatTopic, moderatorIdentity, sceneOf } from '@scenecast/contract';
 import {
   Link,
   LoadSubscriber,
   type NetworkProfile,
+  type TextMessage,
   VideoReceiver,
   type VideoSize,
 } from '@scenecast/load-client';
@@ -19,6 +20,8 @@ import { type Grant, GrantDeferred } from '../target.js';
 export interface Behaviour {
   switchEvery: { meanMs: number; jitterMs: number };
   zoom: { probability: number; dwell: number };
+  /** Chat messages a minute (0: none). */
+  chat: number;
 }
 
 export interface ViewerOptions {
@@ -42,6 +45,10 @@ interface Pending {
 }
 
 const joinTimeoutMs = 20_000;
+/** A chat message not relayed back to its sender within this long counts as missed (refused or lost). */
+const chatTimeoutMs = 10_000;
+/** What a simulated viewer's chat says: who, which message, and when it was sent (ms since the epoch). */
+const chatPattern = /^load (\d+)\.(\d+) (\d+)$/;
 const rejoinFirstDelayMs = 1_000;
 const rejoinMaxDelayMs = 15_000;
 
@@ -65,6 +72,12 @@ function layerHeight(track: TrackInfo, quality: VideoQuality): number {
 export class SimulatedViewer {
   private subscriber?: LoadSubscriber;
   private readonly random: () => number;
+  /** Chat's own random stream, so chatting leaves the switching and zooming sequence as it was. */
+  private readonly chatRandom: () => number;
+  private chatTimer?: NodeJS.Timeout;
+  private chatSeq = 0;
+  /** Messages sent, not yet seen relayed back, with their timers. */
+  private readonly chatPending = new Map<number, NodeJS.Timeout>();
   private stopped = false;
   private stageScene?: string;
   private zoomed = false;
@@ -84,6 +97,8 @@ export class SimulatedViewer {
     const rng = xoroshiro128plus(seedFor(options.seed, options.id, 0));
     rng.jump?.();
     this.random = () => uniformFloat64(rng);
+    const chatRng = xoroshiro128plus(seedFor(options.seed, options.id, 3));
+    this.chatRandom = () => uniformFloat64(chatRng);
   }
 
   get profileName(): string {
@@ -169,6 +184,7 @@ export class SimulatedViewer {
       onParticipants: () => this.applyQualities(),
       onTrack: () => this.applyQualities(),
       onDisconnected: (reason) => disconnected(reason),
+      onText: (message) => this.onChat(message),
     });
     this.subscriber = subscriber;
     this.network = network;
@@ -191,6 +207,13 @@ export class SimulatedViewer {
     if (stage) this.pending.push({ metric: 'join_ms', trackSid: stage.track.sid, since, height: 0 });
     const joinTimer = setTimeout(() => this.expire('join_ms'), joinTimeoutMs);
     this.scheduleAction();
+    if (this.options.behaviour.chat > 0) {
+      // The chat's data channel opens with the session, as the viewer app's does (not on the first message):
+      // where the show has a moderator to chat through.
+      if (this.moderated())
+        subscriber.openData().catch((error: Error) => recorder.error(`chat: ${error.message}`));
+      this.scheduleChat();
+    }
     const stop = new Promise<string>((resolve) => {
       this.stopSession = () => resolve('stopped');
     });
@@ -217,6 +240,10 @@ export class SimulatedViewer {
   /** Folds a finished connection into the viewer's totals. */
   private async endSession(subscriber: LoadSubscriber): Promise<void> {
     clearTimeout(this.actionTimer);
+    clearTimeout(this.chatTimer);
+    // Messages still under way when the session ends are neither delivered nor missed.
+    for (const timer of this.chatPending.values()) clearTimeout(timer);
+    this.chatPending.clear();
     this.connected = false;
     const now = performance.now();
     const { recorder } = this.options;
@@ -349,6 +376,70 @@ export class SimulatedViewer {
       this.applyQualities();
     }
     this.scheduleAction();
+  }
+
+  /** The next chat message after a uniform 0.5–1.5 × the mean interval (so viewers do not chat in step). */
+  private scheduleChat(): void {
+    const perMinute = this.options.behaviour.chat;
+    if (perMinute <= 0) return;
+    clearTimeout(this.chatTimer);
+    this.chatTimer = setTimeout(() => this.chat(), (60_000 / perMinute) * (0.5 + this.chatRandom()));
+  }
+
+  /**
+   * Sends one message as the viewer app's chat does: a text stream on the chat topic to the moderator only,
+   * which relays it to everyone. Like the app, nothing is sent while the show has no moderator.
+   */
+  private chat(): void {
+    const subscriber = this.subscriber;
+    if (!subscriber || this.stopped) return;
+    this.scheduleChat();
+    if (!this.moderated()) return;
+    const { recorder, id } = this.options;
+    const seq = ++this.chatSeq;
+    // (Sent at once: the data channel opened with the session; a message while it is still opening waits.)
+    recorder.counters.chatSent++;
+    this.chatPending.set(
+      seq,
+      setTimeout(() => {
+        this.chatPending.delete(seq);
+        recorder.miss('chat_ms');
+      }, chatTimeoutMs),
+    );
+    subscriber
+      .sendText(`load ${id}.${seq} ${Date.now()}`, {
+        topic: chatTopic,
+        destinationIdentities: [moderatorIdentity],
+      })
+      .catch((error: Error) => recorder.error(`chat: ${error.message}`));
+  }
+
+  private moderated(): boolean {
+    return [...(this.subscriber?.participants.values() ?? [])].some((p) => p.identity === moderatorIdentity);
+  }
+
+  /** What the moderator relays: another viewer's message is timed; this viewer's own one is delivered. */
+  private onChat(message: TextMessage): void {
+    if (message.topic !== chatTopic || message.from !== moderatorIdentity) return;
+    const { recorder } = this.options;
+    const mine = message.attributes[chatAttributes.from] === this.subscriber?.identity;
+    switch (message.attributes[chatAttributes.kind]) {
+      case chatKinds.message: {
+        const [, viewer, seq, sentAt] = chatPattern.exec(message.text) ?? [];
+        if (!viewer) return; // a person's message, or the host's
+        if (mine) {
+          clearTimeout(this.chatPending.get(Number(seq)));
+          this.chatPending.delete(Number(seq));
+        } else recorder.record('chat_ms', Date.now() - Number(sentAt));
+        return;
+      }
+      case chatKinds.refused:
+        if (mine) recorder.counters.chatRefused++;
+        return;
+      case chatKinds.muted:
+        if (mine) recorder.counters.chatMuted++;
+        return;
+    }
   }
 
   /** Adds the stage's time since its last frame to the layer it was at. */

@@ -3,6 +3,7 @@ import {
   AudioTrackFeature,
   SimulcastCodecInfo,
   TrackInfo,
+  TrackSource,
   TrackType,
   VideoLayer,
   VideoLayer_Mode,
@@ -20,6 +21,23 @@ import { qualityForRid } from '../sfu/layers.js';
 import { type MediaKind, TrackReceiver } from '../sfu/receiver.js';
 
 /** The request's audio features, with its older flags folded in as LiveKit does. */
+/**
+ * The sync group of a track without one of its own, as livekit-server names it: a camera and its
+ * microphone play in step (lip-sync), a screen share and its sound likewise.
+ */
+function streamFromSource(source: TrackSource): string {
+  switch (source) {
+    case TrackSource.CAMERA:
+    case TrackSource.MICROPHONE:
+      return 'camera';
+    case TrackSource.SCREEN_SHARE:
+    case TrackSource.SCREEN_SHARE_AUDIO:
+      return 'screen';
+    default:
+      return 'unknown';
+  }
+}
+
 function audioFeatures(request: AddTrackRequest): AudioTrackFeature[] {
   const features = new Set(request.audioFeatures);
   if (request.disableDtx) features.add(AudioTrackFeature.TF_NO_DTX);
@@ -52,7 +70,7 @@ export class MediaTrack {
       layers: request.layers.map((layer) => new VideoLayer(layer)),
       disableRed: request.disableRed,
       encryption: request.encryption,
-      stream: request.stream,
+      stream: request.stream || streamFromSource(request.source),
       audioFeatures: audioFeatures(request),
       backupCodecPolicy: request.backupCodecPolicy,
       codecs: request.simulcastCodecs
@@ -79,6 +97,15 @@ export class MediaTrack {
     return this.info.type === TrackType.AUDIO ? 'audio' : 'video';
   }
 
+  /**
+   * Whether this track's audio may go as RED (Opus with redundancy), as LiveKit decides it: wherever the
+   * publisher offers it, unless the track asked for none (`disableRed`). The publisher answer keeps or
+   * drops RED by this (sdp.ts), and the track is announced by it.
+   */
+  get takesRed(): boolean {
+    return this.kind === 'audio' && !this.info.disableRed;
+  }
+
   get published(): boolean {
     return this.receiver !== undefined;
   }
@@ -96,7 +123,7 @@ export class MediaTrack {
       );
       // Opus in RED reaches us unpacked (werift delivers the Opus); the track is announced as LiveKit
       // announces it, by the codec negotiated on the wire.
-      const red = transceiver.codecs[0]?.mimeType.toLowerCase() === 'audio/red' && !this.info.disableRed;
+      const red = this.takesRed && transceiver.codecs[0]?.mimeType.toLowerCase() === 'audio/red';
       this.info.mimeType = red ? 'audio/red' : mimeType.toLowerCase();
       this.info.mid = transceiver.mid ?? '';
       for (const info of this.info.codecs) {

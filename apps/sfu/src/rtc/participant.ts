@@ -279,7 +279,8 @@ export class Participant {
 
   // ---- negotiation (requests from the client) ----
 
-  async handleOffer(description: SessionDescription): Promise<void> {
+  /** Answers the client's offer (on the socket, and returned for WHIP, which answers over HTTP). */
+  async handleOffer(description: SessionDescription): Promise<string> {
     this.tracks.offered(description.sdp);
     const sdp = configureAudioAnswer(
       await this.publisher.handleOffer(description.sdp),
@@ -295,6 +296,7 @@ export class Participant {
       }),
     });
     this.subscriptions.offerAnswered();
+    return sdp;
   }
 
   async handleAnswer(description: SessionDescription): Promise<void> {

@@ -89,7 +89,10 @@ export class SubscriptionManager {
   add(track: MediaTrack, publisherSid: string): SubscribedTrack | undefined {
     if (this.closed || this.subscriptions.has(track.sid) || !track.receiver) return undefined;
     const transceiver = this.sendTransceiver(track.kind);
-    transceiver.sender.streamIds = [`${publisherSid}|${track.sid}`];
+    // One media stream per sync group of the publisher (livekit-server with sync_streams, which our
+    // configs turn on): the subscriber's browser then plays its camera and microphone in step. Clients
+    // take the track sid from the track id when the stream's second half is not one.
+    transceiver.sender.streamIds = [`${publisherSid}|${track.info.stream}`];
     // werift declares trackId read-only, but it is what the msid (and so the client's track sid) carries.
     (transceiver.sender as { trackId: string }).trackId = track.sid;
     // Opus that came in RED goes out in RED where the subscriber takes it, else as the Opus inside.

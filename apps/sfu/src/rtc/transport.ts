@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
-  type PeerConfig,
   type RTCDtlsTransport,
   RTCPeerConnection,
   RTCRtpCodecParameters,
@@ -69,7 +68,7 @@ const absSendTimeUri = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-ti
 const videoFeedback = () => [useNACK(), usePLI(), useREMB(), useTWCC()];
 
 /** One codec table for both directions, so what a publisher sends a subscriber can always receive. */
-function codecs(): PeerConfig['codecs'] {
+export function supportedCodecs(): { audio: RTCRtpCodecParameters[]; video: RTCRtpCodecParameters[] } {
   const rtx = (apt: number, payloadType: number) =>
     new RTCRtpCodecParameters({
       mimeType: 'video/rtx',
@@ -156,7 +155,7 @@ export class Transport extends EventEmitter<TransportEvents> {
   ) {
     super();
     this.pc = new RTCPeerConnection({
-      codecs: codecs(),
+      codecs: supportedCodecs(),
       headerExtensions: headerExtensions(),
       iceServers: [],
       iceUseIpv6: false,

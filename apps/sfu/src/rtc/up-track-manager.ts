@@ -62,7 +62,7 @@ export class UpTrackManager {
     for (const [mid, msid] of this.msidByMid) {
       const track = this.pending.get(msid) ?? [...this.published.values()].find((t) => t.cid === msid);
       if (track?.kind === 'audio')
-        result.set(mid, { features: track.info.audioFeatures, red: !track.info.disableRed });
+        result.set(mid, { features: track.info.audioFeatures, red: track.takesRed });
     }
     return result;
   }

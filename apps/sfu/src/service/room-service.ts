@@ -224,7 +224,7 @@ function requireGrant(value: boolean | undefined, name: string): void {
   if (!value) throw new SfuError('unauthenticated', `token lacks the ${name} grant`);
 }
 
-async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+export async function readBody(req: IncomingMessage): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

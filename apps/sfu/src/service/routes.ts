@@ -6,10 +6,12 @@ import type { RoomManager } from '../rtc/room-manager.js';
 import { registry } from '../telemetry.js';
 import type { RoomService } from './room-service.js';
 import type { RtcService } from './rtc-service.js';
+import { WhipService } from './whip-service.js';
 
 export interface HttpContext {
   rooms: RoomManager;
   rtc: RtcService;
+  whip: WhipService;
   roomService: RoomService;
   keys: ApiKeys;
   log: Logger;
@@ -17,12 +19,17 @@ export interface HttpContext {
 
 /**
  * Plain HTTP endpoints: health, `/rtc/validate` (and v1's), Prometheus metrics, the SFU's view of its
- * rooms (`/debug/rooms`, as LiveKit's, for a token that may list rooms) and the Twirp server API.
+ * rooms (`/debug/rooms`, as LiveKit's, for a token that may list rooms), the Twirp server API and WHIP
+ * ingest (`/whip/v1`, its own CORS rules).
  */
 export function createHttpHandler(ctx: HttpContext) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (WhipService.handles(path)) {
+      await ctx.whip.handle(req, res, path);
+      return;
+    }
     // Browsers call /rtc/validate and the Twirp API cross-origin, as with LiveKit's own server.
     res.setHeader('access-control-allow-origin', '*');
     res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');

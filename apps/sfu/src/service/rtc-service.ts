@@ -76,7 +76,8 @@ const statusText: Record<number, string> = {
   500: 'Internal Server Error',
 };
 
-const kinds: Record<string, ParticipantInfo_Kind> = {
+/** A token's `kind` claim as the participant kind it joins as (also for WHIP sessions). */
+export const participantKinds: Record<string, ParticipantInfo_Kind> = {
   standard: ParticipantInfo_Kind.STANDARD,
   ingress: ParticipantInfo_Kind.INGRESS,
   egress: ParticipantInfo_Kind.EGRESS,
@@ -189,7 +190,7 @@ export class RtcService {
         name: claims.name ?? '',
         metadata: claims.metadata ?? '',
         attributes: claims.attributes ?? {},
-        kind: kinds[claims.kind ?? 'standard'] ?? ParticipantInfo_Kind.STANDARD,
+        kind: participantKinds[claims.kind ?? 'standard'] ?? ParticipantInfo_Kind.STANDARD,
         permissions: new ParticipantPermissions(admission.token.grant),
         autoSubscribe: join.autoSubscribe,
         adaptiveStream: join.adaptiveStream,
@@ -249,7 +250,7 @@ export class RtcService {
     };
     // `/rtc/v1`: the client's first offer came inside the join; it is answered after the join response.
     const firstOffer = join.publisherOffer;
-    if (firstOffer) handle(() => self.handleOffer(firstOffer));
+    if (firstOffer) handle(async () => void (await self.handleOffer(firstOffer)));
     ws.on(
       'message',
       guard('signal_message', this.log.child(context), (data: Buffer, isBinary: boolean) => {

@@ -33,6 +33,8 @@ export interface TwccArrival {
 export class TwccResponder {
   private readonly feedback: TwccFeedback;
   private readonly clock = new ArrivalClock();
+  /** Packets read since the last feedback, stamped when it is sent: see ArrivalClock. */
+  private pending: Array<{ seq: number; ssrc: number; reading: Reading }> = [];
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -56,12 +58,21 @@ export class TwccResponder {
     const absSendTime = packet.header.extensions.find((e) => e.id === ids.absSendTime);
     const sendTime =
       absSendTime && absSendTime.payload.length >= 3 ? absSendTime.payload.readUIntBE(0, 3) : undefined;
-    const atUs = this.clock.arrival(performance.now() * 1000, sendTime);
-    this.feedback.record(ext.payload.readUInt16BE(0), atUs, packet.header.ssrc);
-    if (this.feedback.size >= maxPacketsPerFeedback) this.flush();
+    this.pending.push({
+      seq: ext.payload.readUInt16BE(0),
+      ssrc: packet.header.ssrc,
+      reading: { nowUs: performance.now() * 1000, absSendTime: sendTime },
+    });
+    if (this.pending.length >= maxPacketsPerFeedback) this.flush();
   }
 
   private flush(): void {
+    const pending = this.pending;
+    this.pending = [];
+    const arrivals = this.clock.stamp(pending.map((p) => p.reading));
+    pending.forEach((p, i) => {
+      this.feedback.record(p.seq, arrivals[i]!, p.ssrc);
+    });
     const feedback = this.feedback.take();
     if (!feedback) return;
     this.transport.sendRtcp([new RtcpTransportLayerFeedback({ feedback })]).catch(() => undefined);
@@ -85,10 +96,6 @@ export class TwccFeedback {
   private mediaSsrc = 0;
 
   constructor(private readonly senderSsrc: number) {}
-
-  get size(): number {
-    return this.arrivals.length;
-  }
 
   /** A packet with this 16-bit transport-wide sequence number arrived at `atUs`. */
   record(seq16: number, atUs: number, mediaSsrc: number): void {
@@ -249,33 +256,78 @@ export function decodeTwccFeedback(feedback: TransportWideCC): TwccReport[] {
 }
 
 const absSendTimeWrapUs = (2 ** 24 * 1e6) / 2 ** 18; // 64 s
-const lowerEnvelopeUs = 150_000;
+/** Longer than the event-loop stalls a busy 2-core host shows (up to ~400 ms seen while it encodes 4K). */
+const lowerEnvelopeUs = 1_000_000;
+
+/** When the event loop read a packet, and the sender's abs-send-time on it (if it has the extension). */
+export interface Reading {
+  nowUs: number;
+  absSendTime: number | undefined;
+}
 
 /**
- * Estimates when a packet reached the host rather than when the event loop got to it. JavaScript sees
- * packets in bursts (a busy loop delays some by tens of ms), which a send-side estimator would read as
- * congestion. With the sender's abs-send-time, the arrival is the send time plus the lowest one-way
- * offset seen over the last 150 ms: loop jitter is filtered out, while queueing that persists (real
- * congestion) still raises the offset and is reported.
+ * Estimates when packets reached the host rather than when the event loop got to them. JavaScript sees
+ * packets in bursts (a busy loop delays some by hundreds of ms), which a send-side estimator would read
+ * as congestion and cut its estimate for. With the sender's abs-send-time, a packet's arrival is its send
+ * time plus the lowest one-way offset seen over the last second and in its own feedback batch: a packet
+ * read late in a burst is stamped by the one read promptly at the burst's end, so the burst keeps its send
+ * spacing (stamped as read, a burst at the connection's start — its bandwidth probe — all arrived at once,
+ * which the browser rejects as a probe, and stays at its start rate). Loop stalls shorter than a second
+ * are filtered out; queueing that persists (real congestion) still raises the offset, with the same slope
+ * a second later, and is reported. (A 150 ms window let a 380 ms stall through: it emptied the window.)
  */
-class ArrivalClock {
+export class ArrivalClock {
   private lastSendUs: number | undefined;
   private sendEpochUs = 0;
+  /** A monotonic deque: offsets increase front to back, so the front is the window's minimum. */
   private window: Array<{ atUs: number; offsetUs: number }> = [];
+  private head = 0;
 
-  arrival(nowUs: number, absSendTime: number | undefined): number {
-    if (absSendTime === undefined) return Math.round(nowUs);
+  /** The arrival times (µs) of one feedback batch of readings, in the order read. */
+  stamp(readings: readonly Reading[]): number[] {
+    if (readings.length === 0) return [];
+    const sends = readings.map((r) => (r.absSendTime === undefined ? undefined : this.sendUs(r.absSendTime)));
+    this.prune(readings[0]!.nowUs);
+    let lowest = this.window.length > this.head ? this.window[this.head]!.offsetUs : Number.POSITIVE_INFINITY;
+    readings.forEach((r, i) => {
+      const sendUs = sends[i];
+      if (sendUs !== undefined) lowest = Math.min(lowest, r.nowUs - sendUs);
+    });
+    const arrivals = readings.map((r, i) => {
+      const sendUs = sends[i];
+      return Math.round(sendUs === undefined ? r.nowUs : Math.min(r.nowUs, sendUs + lowest));
+    });
+    readings.forEach((r, i) => {
+      const sendUs = sends[i];
+      if (sendUs !== undefined) this.push(r.nowUs, r.nowUs - sendUs);
+    });
+    return arrivals;
+  }
+
+  /** abs-send-time (6.18 fixed-point seconds, 24 bits) as µs on a line that does not wrap. */
+  private sendUs(absSendTime: number): number {
     let sendUs = (absSendTime * 1e6) / 2 ** 18 + this.sendEpochUs;
     if (this.lastSendUs !== undefined && sendUs < this.lastSendUs - absSendTimeWrapUs / 2) {
       this.sendEpochUs += absSendTimeWrapUs;
       sendUs += absSendTimeWrapUs;
     }
     this.lastSendUs = Math.max(this.lastSendUs ?? sendUs, sendUs);
-    const offsetUs = nowUs - sendUs;
-    this.window.push({ atUs: nowUs, offsetUs });
-    while (this.window.length > 0 && nowUs - this.window[0]!.atUs > lowerEnvelopeUs) this.window.shift();
-    let minOffset = offsetUs;
-    for (const entry of this.window) if (entry.offsetUs < minOffset) minOffset = entry.offsetUs;
-    return Math.round(Math.min(nowUs, sendUs + minOffset));
+    return sendUs;
+  }
+
+  private push(atUs: number, offsetUs: number): void {
+    while (this.window.length > this.head && this.window[this.window.length - 1]!.offsetUs >= offsetUs)
+      this.window.pop();
+    this.window.push({ atUs, offsetUs });
+    this.prune(atUs);
+  }
+
+  private prune(nowUs: number): void {
+    while (this.window.length > this.head && nowUs - this.window[this.head]!.atUs > lowerEnvelopeUs)
+      this.head++;
+    if (this.head > 1024) {
+      this.window = this.window.slice(this.head);
+      this.head = 0;
+    }
   }
 }

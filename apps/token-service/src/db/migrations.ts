@@ -108,6 +108,17 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // A WHIP feed's stream key (hashed): one per feed, replaced when the brand asks for a new one.
+  '0005_whip_keys': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('whip_keys')
+        .addColumn('key_hash', 'text', (c) => c.primaryKey())
+        .addColumn('feed_id', 'text', (c) => c.notNull().unique().references('feeds.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

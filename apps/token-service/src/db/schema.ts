@@ -81,6 +81,13 @@ export interface PublishCodeTable {
   expires_at: string;
 }
 
+/** A WHIP feed's stream key (hashed): the encoder's bearer until the brand replaces or revokes it. */
+export interface WhipKeyTable {
+  key_hash: string;
+  feed_id: string;
+  created_at: string;
+}
+
 export interface Database {
   brands: BrandTable;
   shows: ShowTable;
@@ -90,6 +97,7 @@ export interface Database {
   chat_policies: ChatPolicyTable;
   sessions: SessionTable;
   publish_codes: PublishCodeTable;
+  whip_keys: WhipKeyTable;
 }
 
 export type Brand = Selectable<BrandTable>;

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FeedGrantInput } from '@scenecast/contract/grants';
 import type { Kysely } from 'kysely';
 import type { Brand, Database } from '../db/schema.js';
-import { DomainError, hashSecret } from './store.js';
+import { DomainError, feedGrants, hashSecret } from './store.js';
 
 const secret = () => randomBytes(32).toString('base64url');
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
@@ -23,8 +23,9 @@ export interface PublishFeed extends FeedGrantInput {
 }
 
 /**
- * The secrets that stand in for a brand key: console sessions (a cookie and its CSRF token) and publish
- * links' codes. Every secret is random, kept only as a SHA-256 hash, and expires.
+ * The secrets that stand in for a brand key: console sessions (a cookie and its CSRF token), publish
+ * links' codes and WHIP stream keys. Every secret is random and kept only as a SHA-256 hash; all but a
+ * stream key (an encoder's setting, valid until replaced or revoked) expire.
  */
 export class Access {
   constructor(private readonly db: Kysely<Database>) {}
@@ -117,28 +118,51 @@ export class Access {
    * expired get different answers, so the page can tell the person holding the phone which it is.
    */
   async publishFeed(code: string): Promise<PublishFeed> {
-    const row = await this.db
-      .selectFrom('publish_codes')
-      .innerJoin('feeds', 'feeds.id', 'publish_codes.feed_id')
+    const row = await feedGrants(this.db)
+      .innerJoin('publish_codes', 'publish_codes.feed_id', 'feeds.id')
       .innerJoin('shows', 'shows.id', 'feeds.show_id')
-      .innerJoin('scenes', (join) =>
-        join.onRef('scenes.show_id', '=', 'feeds.show_id').onRef('scenes.id', '=', 'feeds.scene_id'),
-      )
-      .select([
-        'feeds.id',
-        'feeds.show_id as showId',
-        'feeds.scene_id as sceneId',
-        'scenes.kind as sceneKind',
-        'feeds.identity',
-        'feeds.label',
-        'shows.title as showTitle',
-        'publish_codes.expires_at as expiresAt',
-      ])
+      .select(['shows.title as showTitle', 'publish_codes.expires_at as expiresAt'])
       .where('publish_codes.code_hash', '=', hashSecret(code))
       .executeTakeFirst();
     if (!row) throw new DomainError(404, 'this publish link is not valid (it was revoked, or mistyped)');
     if (row.expiresAt <= new Date().toISOString())
       throw new DomainError(410, 'this publish link has expired: ask for a new one in the console');
     return row;
+  }
+
+  /** A new stream key for a WHIP feed (which the caller has checked the brand owns); the old one stops working. */
+  async createWhipKey(feedId: string): Promise<string> {
+    const feed = await this.db
+      .selectFrom('feeds')
+      .select('source_kind')
+      .where('id', '=', feedId)
+      .executeTakeFirst();
+    if (feed?.source_kind !== 'whip')
+      throw new DomainError(
+        409,
+        `this feed publishes from a ${feed?.source_kind ?? 'missing'} source: WHIP settings are for feeds of sourceKind whip`,
+      );
+    const key = secret();
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('whip_keys').where('feed_id', '=', feedId).execute();
+      await tx
+        .insertInto('whip_keys')
+        .values({ key_hash: hashSecret(key), feed_id: feedId, created_at: new Date().toISOString() })
+        .execute();
+    });
+    return key;
+  }
+
+  /** The feed's stream key stops working. */
+  async revokeWhipKey(feedId: string): Promise<void> {
+    await this.db.deleteFrom('whip_keys').where('feed_id', '=', feedId).execute();
+  }
+
+  /** The feed a stream key publishes; undefined for a key that never existed or was replaced or revoked. */
+  async whipFeed(key: string): Promise<FeedGrantInput | undefined> {
+    return feedGrants(this.db)
+      .innerJoin('whip_keys', 'whip_keys.feed_id', 'feeds.id')
+      .where('whip_keys.key_hash', '=', hashSecret(key))
+      .executeTakeFirst();
   }
 }

@@ -52,6 +52,25 @@ async function claimingKey<T>(write: Promise<T>, conflict: string): Promise<T> {
     throw taken ? new DomainError(409, conflict) : error;
   }
 }
+/**
+ * Feeds with what their grant depends on (`FeedGrantInput`: the scene's kind comes from the scene); every
+ * lookup of a feed to mint a token for (by owner, publish code or stream key) joins on from here.
+ */
+export function feedGrants(db: Kysely<Database>) {
+  return db
+    .selectFrom('feeds')
+    .innerJoin('scenes', (join) =>
+      join.onRef('scenes.show_id', '=', 'feeds.show_id').onRef('scenes.id', '=', 'feeds.scene_id'),
+    )
+    .select([
+      'feeds.id',
+      'feeds.show_id as showId',
+      'feeds.scene_id as sceneId',
+      'scenes.kind as sceneKind',
+      'feeds.identity',
+      'feeds.label',
+    ]);
+}
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 function sceneView(scene: SceneRow, feeds: FeedRow[]): Scene {
@@ -388,25 +407,51 @@ export class Store {
 
   /** A feed with its scene's kind (what its grant depends on), if the brand owns it. */
   async ownedFeed(brandId: string, feedId: string): Promise<FeedGrantInput> {
-    const feed = await this.db
-      .selectFrom('feeds')
+    const feed = await feedGrants(this.db)
       .innerJoin('shows', 'shows.id', 'feeds.show_id')
-      .innerJoin('scenes', (join) =>
-        join.onRef('scenes.show_id', '=', 'feeds.show_id').onRef('scenes.id', '=', 'feeds.scene_id'),
-      )
-      .select([
-        'feeds.id',
-        'feeds.show_id as showId',
-        'feeds.scene_id as sceneId',
-        'scenes.kind as sceneKind',
-        'feeds.identity',
-        'feeds.label',
-      ])
       .where('feeds.id', '=', feedId)
       .where('shows.brand_id', '=', brandId)
       .executeTakeFirst();
     if (!feed) throw new DomainError(404, `feed "${feedId}" not found`);
     return feed;
+  }
+
+  /**
+   * A new identity for a feed (its key): tokens carry the identity, so every token issued before names one
+   * no feed has any more (the webhook removes such a camera). Returns the feed as it is now and the
+   * identity it had.
+   */
+  async rotateFeedIdentity(brandId: string, feedId: string): Promise<{ feed: Feed; previous: string }> {
+    const owned = await this.ownedFeed(brandId, feedId);
+    const identity = `feed-${shortId()}`;
+    await this.db.updateTable('feeds').set({ identity, live: 0 }).where('id', '=', owned.id).execute();
+    const row = await this.db
+      .selectFrom('feeds')
+      .select(['label', 'source_kind'])
+      .where('id', '=', owned.id)
+      .executeTakeFirstOrThrow();
+    return {
+      feed: {
+        id: owned.id,
+        showId: owned.showId,
+        sceneId: owned.sceneId,
+        label: row.label,
+        sourceKind: row.source_kind,
+        identity,
+        live: false,
+      },
+      previous: owned.identity,
+    };
+  }
+
+  /** The identity feed `feedId` has now (after any rotation), or undefined for no such feed. */
+  async feedIdentity(feedId: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('feeds')
+      .select('identity')
+      .where('id', '=', feedId)
+      .executeTakeFirst();
+    return row?.identity;
   }
 
   /** Removes a feed; its publish links go with it (cascade). */

@@ -15,6 +15,7 @@ import { sessionRoutes } from './routes/session.js';
 import { showRoutes } from './routes/shows.js';
 import { viewerTokenRoutes } from './routes/viewer.js';
 import { webhookRoutes } from './routes/webhook.js';
+import { whipIngestRoutes, whipSettingsRoutes } from './routes/whip.js';
 
 const jsonLimit = '64kb';
 
@@ -29,6 +30,8 @@ export function createApp(store: Store, config: Config, log: Logger): Express {
   app.set('etag', false);
   app.use(metrics.track);
   app.use(helmet());
+  // WHIP encoders send SDP from anywhere (their own CORS rules, their own body parser).
+  app.use(whipIngestRoutes(access, tokens, config));
   app.use(cors({ origin: config.corsOrigins, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] }));
   // The hot public path first, so a viewer's request does not walk the other routers.
   app.use(viewerTokenRoutes(store, config, tokens));
@@ -47,6 +50,7 @@ export function createApp(store: Store, config: Config, log: Logger): Express {
   app.use(sessionRoutes(store, access, config));
   app.use(showRoutes(store, access, tokens, config));
   app.use(feedRoutes(store, access, tokens, config));
+  app.use(whipSettingsRoutes(store, access, config));
   app.use((req, res) => sendProblem(res, 404, `no route for ${req.method} ${req.path}`));
   app.use(problemHandler(log));
   return app;

@@ -31,14 +31,14 @@ export function tokenIssuer(config: Config): TokenIssuer {
       const identity = `viewer-${randomUUID().replace('-', '').slice(0, 12)}`;
       const grant = viewerGrant(showId, identity, name);
       const token = await signGrant(livekit, grant, config.viewerTokenTtlSeconds);
-      return { url: livekit.url, token, identity };
+      return { url: livekit.publicUrl ?? livekit.url, token, identity };
     },
 
     /** A console's hidden subscriber: an identity of its own, new for every request, like a viewer's. */
     async monitor(showId) {
       const identity = `monitor-${randomUUID().replace('-', '').slice(0, 12)}`;
       const token = await signGrant(livekit, monitorGrant(showId, identity), config.feedTokenTtlSeconds);
-      return { url: livekit.url, token, identity };
+      return { url: livekit.publicUrl ?? livekit.url, token, identity };
     },
 
     /** A feed's identity is bound to the feed. */
@@ -46,7 +46,7 @@ export function tokenIssuer(config: Config): TokenIssuer {
       const grant = feedGrant(feed, { preview });
       const ttl = Math.min(config.feedTokenTtlSeconds, ttlSeconds ?? Number.POSITIVE_INFINITY);
       const token = await signGrant(livekit, grant, ttl);
-      return { url: livekit.url, token, identity: feed.identity };
+      return { url: livekit.publicUrl ?? livekit.url, token, identity: feed.identity };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { type PublicScene, schemas, type TraceRecord } from '@scenecast/contract';
 import { ExternalLink } from './ExternalLink';
+import './trace-panel.css';
 
 interface Props {
   trace: TraceRecord[];
@@ -14,7 +15,10 @@ const stageOrder = (stage: string) => {
   return index < 0 ? schemas.traceStage.options.length : index;
 };
 
-/** The product's provenance, farm → factory → studio; a step filmed live can be watched in one tap. */
+/**
+ * The product's provenance, farm → factory → studio; a step filmed live can be watched in one tap. The
+ * console shows this same component as its trace editor's preview (`@scenecast/viewer/trace-panel`).
+ */
 export function TracePanel({ trace, scenes, liveScenes, onWatch }: Props) {
   const steps = [...trace].sort(
     (a, b) =>

@@ -221,7 +221,9 @@ export class ShowRoom {
           height: Math.round(this.stage.height),
         });
       } else {
-        publication.setVideoQuality(VideoQuality.HIGH);
+        // The stage has no size yet (not laid out): a middle layer until it says, never the 4K top one,
+        // which an unzoomed stage would show for seconds until its size reached the engine.
+        publication.setVideoQuality(VideoQuality.MEDIUM);
       }
     }
   }

@@ -49,6 +49,13 @@ export function feedRoutes(store: Store, access: Access, tokens: TokenIssuer, co
     reply(res, e.revokePublishing, undefined);
   });
 
+  router.post(routeOf(e.rotateFeedKey), brand, async (req, res) => {
+    const { feed, previous } = await store.rotateFeedIdentity(req.brand!.id, String(req.params.id));
+    await access.revokePublishCodes(feed.id);
+    await rooms.disconnect(feed.showId, previous);
+    reply(res, e.rotateFeedKey, feed);
+  });
+
   // Public: whoever holds the link publishes that one feed. Limited per client against guessing.
   const limiter = rateLimit({
     quotas: [
@@ -74,6 +81,7 @@ export function feedRoutes(store: Store, access: Access, tokens: TokenIssuer, co
         id: feed.id,
         label: feed.label,
         sceneId: feed.sceneId,
+        sceneKind: feed.sceneKind,
         showId: feed.showId,
         showTitle: feed.showTitle,
       },

@@ -13,7 +13,9 @@ const security: Record<Auth, Array<Record<string, []>> | undefined> = {
   brand: [{ brandKey: [] }, { consoleSession: [], csrf: [] }],
   operator: [{ operator: [] }],
   livekit: [{ livekit: [] }],
+  streamKey: [{ streamKey: [] }],
 };
+const text = (mediaType: string) => ({ [mediaType]: { schema: { type: 'string' } } });
 const json = (schema: z.ZodType, io: 'input' | 'output') => ({
   'application/json': { schema: z.toJSONSchema(schema, { io, unrepresentable: 'any' }) },
 });
@@ -22,14 +24,19 @@ const json = (schema: z.ZodType, io: 'input' | 'output') => ({
 function openApi() {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const endpoint of Object.values(endpoints) as Endpoint[]) {
-    const { method, path, summary, auth, body, status, response } = endpoint;
+    const { method, path, summary, auth, body, status, response, media } = endpoint;
     paths[path] ??= {};
     paths[path][method.toLowerCase()] = {
       summary,
       ...(security[auth] ? { security: security[auth] } : {}),
       ...(body ? { requestBody: { required: true, content: json(body, 'input') } } : {}),
+      ...(media ? { requestBody: { required: true, content: text(media.request) } } : {}),
       responses: {
-        [status]: { description: 'success', ...(response ? { content: json(response, 'output') } : {}) },
+        [status]: {
+          description: 'success',
+          ...(response ? { content: json(response, 'output') } : {}),
+          ...(media?.response ? { content: text(media.response) } : {}),
+        },
         default: { description: 'an error, as RFC 9457 problem details', content: problemContent },
       },
     };
@@ -53,6 +60,7 @@ function openApi() {
           description: "the session's CSRF token, required on every write made with the session cookie",
         },
         operator: { type: 'http', scheme: 'bearer', description: 'SCENECAST_ADMIN_TOKEN' },
+        streamKey: { type: 'http', scheme: 'bearer', description: "a WHIP feed's stream key" },
         livekit: {
           type: 'apiKey',
           in: 'header',

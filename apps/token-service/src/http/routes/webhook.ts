@@ -1,15 +1,20 @@
-import { endpoints } from '@scenecast/contract';
+import { attributes, endpoints } from '@scenecast/contract';
 import { Router, text } from 'express';
 import { TrackType, WebhookReceiver } from 'livekit-server-sdk';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { Store } from '../../domain/store.js';
+import { roomControl } from '../../livekit/rooms.js';
 import { routeOf } from '../endpoint.js';
 import { HttpError } from '../problem.js';
 
-/** LiveKit's webhooks keep each feed's live status and last seen quality current. */
+/**
+ * LiveKit's webhooks keep each feed's live status and last seen quality current, and remove a camera that
+ * joins under a feed's old identity (a token issued before its key was rotated).
+ */
 export function webhookRoutes(store: Store, config: Config, log: Logger): Router {
   const router = Router();
+  const rooms = roomControl(config);
   const receiver = new WebhookReceiver(config.livekit.apiKey, config.livekit.apiSecret);
   router.post(
     routeOf(endpoints.livekitWebhook),
@@ -23,6 +28,17 @@ export function webhookRoutes(store: Store, config: Config, log: Logger): Router
       }
       const identity = event.participant?.identity ?? '';
       switch (event.event) {
+        case 'participant_joined': {
+          // Only a feed that has another identity now: a camera minting its own grant (camera-sim's keys
+          // mode) names a feed the service does not know, and stays.
+          const feedId = event.participant?.attributes[attributes.feed];
+          const current = feedId ? await store.feedIdentity(feedId) : undefined;
+          if (current && current !== identity && event.room?.name) {
+            log.warn({ feedId, identity }, 'a camera joined with a rotated key: removed');
+            await rooms.disconnect(event.room.name, identity);
+          }
+          break;
+        }
         case 'track_published':
           if (event.track?.type === TrackType.VIDEO) {
             const t = event.track;
