@@ -153,7 +153,7 @@ describe('a zoomed viewer on a slow link', skipWhen(skipReason), () => {
       {
         env: {
           ...process.env,
-          LOG_LEVEL: 'debug',
+          LOG_LEVEL: process.env.SLOW_LINK_LOG_LEVEL ?? 'debug',
           LIVEKIT_WEBHOOK_URLS: `http://127.0.0.1:${tokenPort}${endpoints.livekitWebhook.path}`,
         },
         stdio: ['ignore', 'pipe', 'pipe'],

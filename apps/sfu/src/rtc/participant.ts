@@ -40,6 +40,9 @@ export interface SignalSink {
   close(code: number, reason: string): void;
 }
 
+/** Responses too frequent to trace one by one. */
+const quietResponses = new Set(['pong', 'pongResp', 'speakersChanged', 'connectionQuality', 'roomUpdate']);
+
 /** What the room learns from a participant. */
 export interface ParticipantEvents {
   onActive(p: Participant): void;
@@ -192,6 +195,8 @@ export class Participant {
   }
 
   send(message: SignalResponse['message']): void {
+    if (!quietResponses.has(message.case ?? ''))
+      this.log.trace({ response: message.case, signal: this.signal !== undefined }, 'signal response');
     this.signal?.send(new SignalResponse({ message }));
   }
 
@@ -324,7 +329,7 @@ export class Participant {
     });
   };
 
-  async handleTrickle(trickle: TrickleRequest): Promise<void> {
+  handleTrickle(trickle: TrickleRequest): void {
     let candidate: IceCandidateJson | undefined;
     try {
       candidate = JSON.parse(trickle.candidateInit) as IceCandidateJson;
@@ -335,7 +340,14 @@ export class Participant {
       throw new SfuError('malformed', 'bad ICE candidate');
     }
     const transport = trickle.target === SignalTarget.SUBSCRIBER ? this.subscriber : this.publisher;
-    await transport.addIceCandidate(candidate);
+    // Not awaited: werift resolves a browser's mDNS (.local) host candidate first and waits up to 10 s
+    // for an answer that never comes from another subnet, and requests are handled in order — the
+    // answer to the next offer and every subscription waited behind it (a viewer's reconnect took 10 s
+    // longer). The browser's checks reach us anyway (a peer-reflexive candidate).
+    transport.addIceCandidate(candidate).catch((error: Error) => {
+      metrics.signalErrors.inc({ reason: 'invalid_request' });
+      this.log.debug({ err: error.message }, 'ICE candidate refused');
+    });
   }
 
   // ---- published tracks ----
