@@ -4,7 +4,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { PacketStatus, RtcpHeader, RtcpTransportLayerFeedback, type TransportWideCC } from 'werift';
-import { ArrivalClock, decodeTwccFeedback, packStatusChunks, TwccFeedback } from '../src/sfu/twcc-responder.js';
+import {
+  ArrivalClock,
+  decodeTwccFeedback,
+  packStatusChunks,
+  TwccFeedback,
+} from '../src/sfu/twcc-responder.js';
 
 const { TypeTCCPacketNotReceived: lost, TypeTCCPacketReceivedSmallDelta: small } = PacketStatus;
 const large = PacketStatus.TypeTCCPacketReceivedLargeDelta;
