@@ -76,14 +76,14 @@ describe('a WHIP encoder’s 4K scene in the viewer', () => {
       endpoint: url,
       token: streamKey,
       simulcast,
-      // An encoder's bitrate setting: the top layer then needs about 3 Mbps of the browser's send estimate
+      // An encoder's bitrate setting: the top layer then needs about 2 Mbps of the browser's send estimate
       // rather than the 6 its defaults ask, which a busy 2-core machine's loopback keeps reaching.
-      layerKbps: [150, 500, 2500],
+      layerKbps: [100, 300, 1500],
       // A 4K encoder keeps its size and drops frames when short of CPU, as OBS does.
       degradationPreference: 'maintain-resolution',
       width: 3840,
       height: 2160,
-      frameRate: 10,
+      frameRate: 5,
     });
 
     // The engine sees the encoder as the factory scene's camera, in three layers up to 3840x2160.
