@@ -26,6 +26,42 @@ const caps = (process.env.BENCH_CAPS ?? '8,5,3,2,1').split(',').map(Number);
 const top = 720;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>['newPage']>>;
+
+/** Keeps every peer connection the page makes, to read its stats (the app keeps its own out of reach). */
+const keepPeerConnections = () => {
+  const w = globalThis as unknown as {
+    RTCPeerConnection: new (...args: unknown[]) => object;
+    __pcs: object[];
+  };
+  const Native = w.RTCPeerConnection;
+  w.__pcs = [];
+  w.RTCPeerConnection = class extends Native {
+    constructor(...args: unknown[]) {
+      super(...args);
+      w.__pcs.push(this);
+    }
+  };
+};
+
+/** Audio packets received and lost so far, over all the page's connections (RFC 3550 counts). */
+function audioCounts(page: Page): Promise<{ lost: number; received: number }> {
+  return page.evaluate(async () => {
+    const w = globalThis as unknown as {
+      __pcs: Array<{ getStats(): Promise<Map<string, Record<string, unknown>>> }>;
+    };
+    let lost = 0;
+    let received = 0;
+    for (const pc of w.__pcs)
+      for (const report of (await pc.getStats()).values())
+        if (report.type === 'inbound-rtp' && report.kind === 'audio') {
+          lost += Number(report.packetsLost ?? 0);
+          received += Number(report.packetsReceived ?? 0);
+        }
+    return { lost, received };
+  });
+}
+
 interface CapResult {
   /** The stage before the cap (8 s, open link): the machine's own frame rate and stutter. */
   open: StageStats;
@@ -35,6 +71,8 @@ interface CapResult {
   lastTopMs: number;
   /** From the link opening to the first top-layer frame again (undefined: not within 20 s). */
   backMs: number | undefined;
+  /** Audio packets lost under the cap (all the viewer's audio tracks, from its inbound-rtp stats). */
+  audio: { lost: number; received: number };
 }
 
 interface Result {
@@ -64,6 +102,7 @@ async function measure(engine: EngineName): Promise<Result> {
   const browser = await launchChromium([], ns.chromiumPath);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.addInitScript(keepPeerConnections);
     await page.goto(stack.showUrl);
     await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
       what: 'three live scenes',
@@ -92,9 +131,11 @@ async function measure(engine: EngineName): Promise<Result> {
     for (const cap of caps) {
       await sleep(8000);
       const capAt = await now();
+      const audioBefore = await audioCounts(page);
       await ns.capDownlink(cap);
       await sleep(20_000);
       const openAt = await now();
+      const audioAfter = await audioCounts(page);
       await ns.capDownlink(undefined);
       const backMs = await topBack(openAt, 20_000);
       const t = await stageTimeline(page);
@@ -104,6 +145,10 @@ async function measure(engine: EngineName): Promise<Result> {
         capped: stageStats(t.frames, capAt, openAt),
         lastTopMs: lastTop === undefined ? 0 : lastTop - capAt,
         backMs,
+        audio: {
+          lost: audioAfter.lost - audioBefore.lost,
+          received: audioAfter.received - audioBefore.received,
+        },
       });
       console.error(`[slow-link] ${engine} ${cap} Mbit/s: ${JSON.stringify(results.get(cap))}`);
     }
@@ -151,15 +196,15 @@ export async function run(): Promise<void> {
       '"last top" = the last top-layer frame after the cap; "back" = the link open → the top layer again.\n',
   );
   console.log(
-    '| cap | engine | fps open → capped | freezes | frozen s | longest s | layers while capped | last top s | back s |\n' +
-      '| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    '| cap | engine | fps open → capped | freezes | frozen s | longest s | layers while capped | last top s | back s | audio lost |\n' +
+      '| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
   );
   for (const cap of caps)
     for (const [engine, result] of results) {
       const r = result.caps.get(cap)!;
       console.log(
         `| ${cap} Mbit/s | ${engine} | ${r.open.fps.toFixed(1)} → ${r.capped.fps.toFixed(1)} | ${r.capped.freezes} | ` +
-          `${ms(r.capped.frozenMs)} | ${ms(r.capped.longestFreezeMs)} | ${shares(r.capped)} | ${ms(r.lastTopMs)} | ${ms(r.backMs)} |`,
+          `${ms(r.capped.frozenMs)} | ${ms(r.capped.longestFreezeMs)} | ${shares(r.capped)} | ${ms(r.lastTopMs)} | ${ms(r.backMs)} | ${r.audio.lost} of ${r.audio.lost + r.audio.received} |`,
       );
     }
   console.log(
