@@ -22,7 +22,8 @@ import {
 import { type EngineName, engineNames, startEngine } from '@scenecast/engine';
 import { launchChromium, participantToken, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
 
-type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>['newPage']>>;
+type Browser = Awaited<ReturnType<typeof launchChromium>>;
+type Page = Awaited<ReturnType<Browser['newPage']>>;
 
 import { percentile } from '../percentile.js';
 
@@ -40,10 +41,12 @@ const beepMs = 40;
 const roomName = 'lip-sync';
 
 /** Publishes the flash-and-beep source until stopped. */
-async function publishSource(url: string): Promise<{ stop(): Promise<void> }> {
+async function publishSource(url: string, token: string): Promise<{ stop(): Promise<void> }> {
   const room = new Room();
-  await room.connect(url, await participantToken(roomName, 'studio'));
-  const audio = new AudioSource(rate, 1, 20);
+  await room.connect(url, token);
+  const queueMs = Number(process.env.LIPSYNC_QUEUE_MS ?? 20);
+  const videoLagMs = Number(process.env.LIPSYNC_VIDEO_LAG_MS ?? 0);
+  const audio = new AudioSource(rate, 1, queueMs);
   const video = new VideoSource(width, height);
   const local = room.localParticipant!;
   await local.publishTrack(
@@ -74,7 +77,9 @@ async function publishSource(url: string): Promise<{ stop(): Promise<void> }> {
         nextFrameAt += 1000 / fps;
         // Three frames: one flashed frame can be skipped by a busy compositor; the first shown is the onset.
         const flash = sinceEvent < 3000 / fps;
-        video.captureFrame(new VideoFrame(flash ? white : dark, width, height, VideoBufferType.RGBA));
+        const frame = new VideoFrame(flash ? white : dark, width, height, VideoBufferType.RGBA);
+        if (videoLagMs > 0) setTimeout(() => video.captureFrame(frame), videoLagMs);
+        else video.captureFrame(frame);
       }
     }
   })();
@@ -91,13 +96,31 @@ async function publishSource(url: string): Promise<{ stop(): Promise<void> }> {
  * In the page: play a received picture and sound as a viewer would, noting when each flash is displayed and
  * each beep is played (page clock, ms). Shared by the engines' runs and the baseline.
  */
-const installDetectors = () => {
+const installDetectors = (targets: { audio: number; video: number }) => {
   const w = window as unknown as {
     flashes: number[];
     beeps: number[];
+    receivers: RTCRtpReceiver[];
     watchVideo(track: MediaStreamTrack): void;
     watchAudio(track: MediaStreamTrack): void;
   };
+  w.receivers = [];
+  (w as unknown as { track(r: RTCRtpReceiver): void }).track = (r) => {
+    w.receivers.push(r);
+    const ms = r.track.kind === 'audio' ? targets.audio : targets.video;
+    if (ms) r.jitterBufferTarget = ms;
+  };
+  (w as unknown as { sdps: string[] }).sdps = [];
+  const setRemote = RTCPeerConnection.prototype.setRemoteDescription;
+  RTCPeerConnection.prototype.setRemoteDescription = function (this: RTCPeerConnection, d?: RTCSessionDescriptionInit) {
+    if (d?.sdp) (w as unknown as { sdps: string[] }).sdps.push(d.sdp);
+    if (d?.sdp?.includes('|camera')) {
+      (w as unknown as { subscriber: RTCPeerConnection }).subscriber = this;
+      (w as unknown as { offer: string }).offer = d.sdp;
+      (w as unknown as { offerType: string }).offerType = d.type!;
+    }
+    return setRemote.apply(this, [d] as never);
+  } as typeof setRemote;
   w.flashes = [];
   w.beeps = [];
   const context = new AudioContext();
@@ -153,67 +176,183 @@ const installDetectors = () => {
 };
 
 /** In the page: join the room and watch the studio's picture and sound. */
-const watchRoom = async ({ url, token }: { url: string; token: string }) => {
+const watchRoom = async ({ url, token, signal }: { url: string; token: string; signal?: boolean }) => {
   const w = window as unknown as {
     watchVideo(t: MediaStreamTrack): void;
     watchAudio(t: MediaStreamTrack): void;
+    receivers: RTCRtpReceiver[];
   };
   const room = new LivekitClient.Room({ adaptiveStream: false });
   room.on(LivekitClient.RoomEvent.TrackSubscribed, (track: import('livekit-client').RemoteTrack) => {
+    if (track.receiver) (w as unknown as { track(r: RTCRtpReceiver): void }).track(track.receiver);
     if (track.kind === 'video') w.watchVideo(track.mediaStreamTrack);
     else w.watchAudio(track.mediaStreamTrack);
   });
   await room.connect(url, token);
+  if (signal) {
+    // EXPERIMENT: signal the SSRCs the SFU's offer left out, locally (the answer would not change).
+    await new Promise((r) => setTimeout(r, 3000));
+    const x = w as unknown as { subscriber: RTCPeerConnection; offer: string; munged: string };
+    const ssrcs = new Map<string, number>();
+    for (const t of x.subscriber.getTransceivers())
+      (await t.receiver.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && t.mid) ssrcs.set(t.mid, s.ssrc);
+      });
+    (w as unknown as { ssrcs: unknown }).ssrcs = [...ssrcs];
+    const sections = x.offer.split('\r\nm=');
+    const out = sections.map((section) => {
+      const mid = /a=mid:(\S+)/.exec(section)?.[1];
+      const msid = /a=msid:([^\r\n]+)/.exec(section)?.[1];
+      const ssrc = mid === undefined ? undefined : ssrcs.get(mid);
+      if (!ssrc || !msid || section.includes('a=ssrc:')) return section;
+      return `${section.replace(/\r\n$/, '')}\r\na=ssrc:${ssrc} cname:sync\r\na=ssrc:${ssrc} msid:${msid}`;
+    });
+    x.munged = out.join('\r\nm=');
+    const sdp = x.munged.endsWith('\r\n') ? x.munged : `${x.munged}\r\n`;
+    if ((w as unknown as { offerType: string }).offerType === 'offer') {
+      await x.subscriber.setRemoteDescription({ type: 'offer', sdp });
+      await x.subscriber.setLocalDescription();
+    } else {
+      await x.subscriber.setLocalDescription();
+      await x.subscriber.setRemoteDescription({ type: 'answer', sdp });
+    }
+  }
 };
 
 /**
- * The baseline, in the page and without any SFU: the same flash and beep made in the page (a canvas and an
- * oscillator, switched at the same moment), sent in one media stream over a peer connection to a second
- * one in the page, and watched the same way. What it shows is Chromium's own offset plus the measurement's.
+ * In the page: the flash-and-beep source made by Chromium itself — a canvas and an oscillator, switched at the
+ * same moment every `everyMs`, in one media stream. The baseline sends it peer to peer; the Chromium publisher
+ * sends it through an SFU with livekit-client.
  */
-const loopback = async ({ everyMs, beepHz, beepMs }: { everyMs: number; beepHz: number; beepMs: number }) => {
+const installFlashAndBeep = () => {
+  const w = window as unknown as {
+    flashAndBeep(o: { everyMs: number; beepHz: number; beepMs: number }): Promise<MediaStream>;
+  };
+  w.flashAndBeep = async ({ everyMs, beepHz, beepMs }) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 320;
+    canvas.height = 180;
+    const g = canvas.getContext('2d')!;
+    const paint = (colour: string) => {
+      g.fillStyle = colour;
+      g.fillRect(0, 0, canvas.width, canvas.height);
+    };
+    paint('#101010');
+    const audio = new AudioContext();
+    await audio.resume();
+    const tone = audio.createOscillator();
+    tone.frequency.value = beepHz;
+    const gain = audio.createGain();
+    gain.gain.value = 0;
+    const out = audio.createMediaStreamDestination();
+    tone.connect(gain).connect(out);
+    tone.start();
+    setInterval(() => {
+      paint('#f0f0f0');
+      gain.gain.setValueAtTime(0.5, audio.currentTime);
+      gain.gain.setValueAtTime(0, audio.currentTime + beepMs / 1000);
+      setTimeout(() => paint('#101010'), 100);
+    }, everyMs);
+    return new MediaStream([...canvas.captureStream(30).getVideoTracks(), ...out.stream.getAudioTracks()]);
+  };
+};
+
+/**
+ * The baseline, in the page and without any SFU: the flash and beep made in the page, sent in one media stream
+ * over a peer connection to a second one in the page, and watched the same way. What it shows is Chromium's
+ * own offset plus the measurement's.
+ */
+const loopback = async (options: { everyMs: number; beepHz: number; beepMs: number }) => {
   const w = window as unknown as {
     watchVideo(t: MediaStreamTrack): void;
     watchAudio(t: MediaStreamTrack): void;
+    receivers: RTCRtpReceiver[];
+    flashAndBeep(o: typeof options): Promise<MediaStream>;
   };
-  const canvas = document.createElement('canvas');
-  canvas.width = 320;
-  canvas.height = 180;
-  const g = canvas.getContext('2d')!;
-  const paint = (colour: string) => {
-    g.fillStyle = colour;
-    g.fillRect(0, 0, canvas.width, canvas.height);
-  };
-  paint('#101010');
-  const audio = new AudioContext();
-  await audio.resume();
-  const tone = audio.createOscillator();
-  tone.frequency.value = beepHz;
-  const gain = audio.createGain();
-  gain.gain.value = 0;
-  const out = audio.createMediaStreamDestination();
-  tone.connect(gain).connect(out);
-  tone.start();
-  const stream = new MediaStream([
-    ...canvas.captureStream(30).getVideoTracks(),
-    ...out.stream.getAudioTracks(),
-  ]);
+  const stream = await w.flashAndBeep(options);
   const sender = new RTCPeerConnection();
   const receiver = new RTCPeerConnection();
   sender.onicecandidate = (e) => e.candidate && void receiver.addIceCandidate(e.candidate);
   receiver.onicecandidate = (e) => e.candidate && void sender.addIceCandidate(e.candidate);
-  receiver.ontrack = (e) => (e.track.kind === 'video' ? w.watchVideo(e.track) : w.watchAudio(e.track));
-  for (const track of stream.getTracks()) sender.addTrack(track, stream);
-  await sender.setLocalDescription();
-  await receiver.setRemoteDescription(sender.localDescription!);
-  await receiver.setLocalDescription();
-  await sender.setRemoteDescription(receiver.localDescription!);
-  setInterval(() => {
-    paint('#f0f0f0');
-    gain.gain.setValueAtTime(0.5, audio.currentTime);
-    gain.gain.setValueAtTime(0, audio.currentTime + beepMs / 1000);
-    setTimeout(() => paint('#101010'), 100);
-  }, everyMs);
+  receiver.ontrack = (e) => {
+    (w as unknown as { track(r: RTCRtpReceiver): void }).track(e.receiver);
+    if (e.track.kind === 'video') w.watchVideo(e.track);
+    else w.watchAudio(e.track);
+  };
+  const late = (options as { late?: boolean }).late;
+  const senders = stream.getTracks().map((track) => (late ? sender.addTransceiver(track).sender : sender.addTrack(track, stream)));
+  const negotiate = async () => {
+    await sender.setLocalDescription();
+    const offer = sender.localDescription!;
+    await receiver.setRemoteDescription(
+      (options as { strip?: boolean }).strip
+        ? { type: 'offer', sdp: offer.sdp.split('\r\n').filter((l) => !l.startsWith('a=ssrc')).join('\r\n') }
+        : offer,
+    );
+    await receiver.setLocalDescription();
+    await sender.setRemoteDescription(receiver.localDescription!);
+  };
+  await negotiate();
+  if (late) {
+    // EXPERIMENT: as the embedded SFU does: the SSRCs signalled first, their media stream (msid) later.
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const s of senders) s.setStreams(stream);
+    await negotiate();
+    (w as unknown as { sdps: string[] }).sdps.push(receiver.remoteDescription!.sdp);
+  }
+};
+
+/** In the page: publish the flash and beep through an SFU with livekit-client, as a browser camera would. */
+const publishFromPage = async ({
+  url,
+  token,
+  ...options
+}: {
+  url: string;
+  token: string;
+  everyMs: number;
+  beepHz: number;
+  beepMs: number;
+}) => {
+  const w = window as unknown as { flashAndBeep(o: typeof options): Promise<MediaStream> };
+  const stream = await w.flashAndBeep(options);
+  const room = new LivekitClient.Room();
+  await room.connect(url, token);
+  const [video] = stream.getVideoTracks();
+  const [audio] = stream.getAudioTracks();
+  await room.localParticipant.publishTrack(video!, {
+    source: LivekitClient.Track.Source.Camera,
+    simulcast: false,
+  });
+  await room.localParticipant.publishTrack(audio!, { source: LivekitClient.Track.Source.Microphone });
+};
+
+/**
+ * In the page: where the receivers spend their delay (ms per frame, from getStats' inbound-rtp), which says
+ * which stream Chromium held back to align the two.
+ */
+const receiverDelays = async () => {
+  const w = window as unknown as { receivers: RTCRtpReceiver[] };
+  const out: Record<string, unknown> = {};
+  out.ssrcs = (window as unknown as { ssrcs: unknown }).ssrcs;
+  out.sdp = [...(window as unknown as { sdps: string[] }).sdps, (window as unknown as { munged?: string }).munged ?? ''].flatMap((sdp) => sdp.split('\r\n').filter((l) => l.startsWith('a=msid:') || l.startsWith('a=mid') || l.startsWith('a=ssrc') || l.startsWith('m=')));
+  for (const receiver of w.receivers) {
+    (await receiver.getStats()).forEach((s) => {
+      if (s.type === 'remote-outbound-rtp') out[`${s.kind} sender reports`] = { ...s, age: Date.now() - s.remoteTimestamp, now: Date.now() };
+      if (s.type === 'track' || s.type === 'media-source') out[`${s.kind} ${s.type}`] = s.trackIdentifier;
+      if (s.type !== 'inbound-rtp') return;
+      const per = (total: number | undefined, count: number | undefined) =>
+        Math.round(((total ?? 0) / Math.max(1, count ?? 0)) * 1000);
+      out[`${s.kind} jitter buffer`] = per(s.jitterBufferDelay, s.jitterBufferEmittedCount);
+      out[`${s.kind} jitter target`] = per(s.jitterBufferTargetDelay, s.jitterBufferEmittedCount);
+      out[`${s.kind} jitter minimum`] = per(s.jitterBufferMinimumDelay, s.jitterBufferEmittedCount);
+      if (s.kind === 'video') {
+        out['video decode'] = per(s.totalDecodeTime, s.framesDecoded);
+        out['video processing'] = per(s.totalProcessingDelay, s.framesDecoded);
+      }
+    });
+  }
+  return out;
 };
 
 /** Offsets (beep played − flash displayed) of the page's events, after the first two (warm-up). */
@@ -238,48 +377,94 @@ async function offsets(page: Page, what: string): Promise<number[]> {
   });
 }
 
-async function measureBaseline(): Promise<number[]> {
-  const browser = await launchChromium();
-  const plain = await serveLivekitClientPage();
+/** A page of the plain livekit-client page, with the detectors and the in-page source installed. */
+async function openPage(browser: Browser, url: string): Promise<Page> {
+  const page = await browser.newPage();
+  await page.addInitScript({ content: 'window.__name = (f) => f;' });
+  await page.goto(url);
+  await page.evaluate(installDetectors, { audio: Number(process.env.LIPSYNC_AUDIO_TARGET ?? 0), video: Number(process.env.LIPSYNC_VIDEO_TARGET ?? 0) });
+  await page.evaluate(installFlashAndBeep);
+  return page;
+}
+
+type Source = 'rtc-node' | 'chromium';
+interface Measured {
+  offsets: number[];
+  delays: Record<string, unknown>;
+}
+
+async function measureBaseline(browser: Browser, pageUrl: string): Promise<Measured> {
+  const page = await openPage(browser, pageUrl);
   try {
-    const page = await browser.newPage();
-    await page.addInitScript({ content: 'window.__name = (f) => f;' });
-    await page.goto(plain.url);
-    await page.evaluate(installDetectors);
-    await page.evaluate(loopback, { everyMs: eventEveryMs, beepHz, beepMs });
-    return await offsets(page, 'baseline');
+    await page.evaluate(loopback, { everyMs: eventEveryMs, beepHz, beepMs, strip: !!process.env.LIPSYNC_STRIP_SSRC, late: !!process.env.LIPSYNC_LATE_MSID } as never);
+    const measured = await offsets(page, 'baseline');
+    return { offsets: measured, delays: await page.evaluate(receiverDelays) };
   } finally {
-    await browser.close();
-    await plain.close();
+    await page.close();
   }
 }
 
-async function measure(engineName: EngineName): Promise<number[]> {
+async function measure(
+  browser: Browser,
+  pageUrl: string,
+  engineName: EngineName,
+  source: Source,
+): Promise<Measured> {
   const engine = await startEngine({ engine: engineName, name: `lip-sync-${engineName}` });
-  const browser = await launchChromium();
-  const plain = await serveLivekitClientPage();
-  let source: { stop(): Promise<void> } | undefined;
+  let rtcNode: { stop(): Promise<void> } | undefined;
+  const pages: Page[] = [];
   try {
-    source = await publishSource(engine.url);
-    const page = await browser.newPage();
-    await page.addInitScript({ content: 'window.__name = (f) => f;' });
-    await page.goto(plain.url);
-    await page.evaluate(installDetectors);
+    const studio = await participantToken(roomName, 'studio');
+    if (source === 'rtc-node') rtcNode = await publishSource(engine.url, studio);
+    else {
+      const publisher = await openPage(browser, pageUrl);
+      pages.push(publisher);
+      await publisher.evaluate(publishFromPage, {
+        url: engine.url,
+        token: studio,
+        everyMs: eventEveryMs,
+        beepHz,
+        beepMs,
+      });
+    }
+    const page = await openPage(browser, pageUrl);
+    pages.push(page);
     const token = await participantToken(roomName, 'viewer', { canPublish: false });
-    await page.evaluate(watchRoom, { url: engine.url, token });
-    return await offsets(page, engineName);
+    await page.evaluate(watchRoom, { url: engine.url, token, signal: !!process.env.LIPSYNC_SIGNAL_SSRC });
+    const measured = await offsets(page, `${source} → ${engineName}`);
+    return { offsets: measured, delays: await page.evaluate(receiverDelays) };
   } finally {
-    await source?.stop().catch(() => undefined);
-    await browser.close();
-    await plain.close();
+    await rtcNode?.stop().catch(() => undefined);
+    for (const page of pages) await page.close().catch(() => undefined);
     await engine.close();
   }
 }
 
+const engineLabel: Record<EngineName, string> = {
+  embedded: 'embedded SFU',
+  livekit: 'livekit-server',
+};
+
 export async function run(): Promise<void> {
-  const results = new Map<string, number[]>();
-  results.set('baseline: peer to peer in the page, no SFU', await measureBaseline());
-  for (const engine of engineNames) results.set(engine, await measure(engine));
+  const results = new Map<string, Measured>();
+  // One Chromium for every path (the machine runs one at a time); each path gets fresh pages.
+  const browser = await launchChromium(process.env.LIPSYNC_CHROMIUM_ARGS?.split(' ') ?? []); // TEMP
+  const plain = await serveLivekitClientPage();
+  try {
+    const only = process.env.LIPSYNC_ONLY; // TEMP experiment filter
+    if (!only || only === 'baseline')
+      results.set('baseline: peer to peer in the page, no SFU', await measureBaseline(browser, plain.url));
+    for (const engine of engineNames)
+      for (const source of ['chromium', 'rtc-node'] as const)
+        if (!only || `${source} ${engine}`.includes(only))
+          results.set(
+            `${source} → ${engineLabel[engine]} → Chromium`,
+            await measure(browser, plain.url, engine, source),
+          );
+  } finally {
+    await browser.close();
+    await plain.close();
+  }
   console.log(
     `${events} flash-and-beep instants, 2 s apart (${width}x${height} at ${fps} fps, Opus), played in Chromium; ` +
       'offset = beep played − flash displayed (positive: sound late)\n',
@@ -287,13 +472,13 @@ export async function run(): Promise<void> {
   console.log(
     '| path | instants | p50 ms | p5 ms | p95 ms | largest |offset| ms |\n| --- | ---: | ---: | ---: | ---: | ---: |',
   );
-  for (const [engine, offsets] of results) {
+  for (const [path, { offsets }] of results) {
     const largest = Math.max(...offsets.map(Math.abs));
     const ms = (x: number) => x.toFixed(0);
     console.log(
-      `| ${engine} | ${offsets.length} | ${ms(percentile(offsets, 50))} | ${ms(percentile(offsets, 5))} | ` +
+      `| ${path} | ${offsets.length} | ${ms(percentile(offsets, 50))} | ${ms(percentile(offsets, 5))} | ` +
         `${ms(percentile(offsets, 95))} | ${ms(largest)} |`,
     );
   }
-  if (process.env.BENCH_DEBUG) console.log(JSON.stringify(Object.fromEntries(results)));
+  if (process.env.BENCH_DEBUG) console.log(JSON.stringify(Object.fromEntries(results), null, 1));
 }
