@@ -1,12 +1,12 @@
-// Lip-sync (#21): how far apart a viewer sees and hears the same instant of the studio. A publisher
-// (@livekit/rtc-node, like camera-sim) sends a dark picture and silence, and every 2 s one instant in both:
-// a white frame and a 40-ms 2 kHz beep, from one loop, so they leave together (the audio source's queue
-// is 20 ms: the most the beep can trail the flash at the source). A plain livekit-client page in Chromium
-// plays both as any viewer would and notes when the flash is displayed (requestVideoFrameCallback's
-// expectedDisplayTime) and when the beep is played (a script processor on the played track, its output
-// time mapped to the page clock with getOutputTimestamp). Offset = beep played − flash displayed, so a
-// positive offset is sound late. On both engines in the same run, beside a baseline without any SFU (the
-// same flash and beep made and received peer to peer in one page); the goal is within ±80 ms.
+// Lip-sync (#21): how far apart a viewer sees and hears the same instant of the studio. Every 2 s one instant is
+// in both the picture and the sound — a white frame and a 40-ms 2 kHz beep — over a dark picture and silence.
+// Two publishers make it, each through both engines: @livekit/rtc-node built as camera-sim builds its camera,
+// and Chromium itself (a canvas and an oscillator published with livekit-client, as a browser camera would).
+// A plain livekit-client page in the same Chromium plays both as any viewer would and notes when the flash is
+// displayed (requestVideoFrameCallback's expectedDisplayTime) and when the beep is played (a script processor
+// on the played track, its output time mapped to the page clock with getOutputTimestamp). Offset = beep
+// played − flash displayed, so a positive offset is sound late. Beside them a baseline without any SFU (the
+// same Chromium-made flash and beep sent peer to peer within one page); the goal is within ±80 ms.
 import {
   AudioFrame,
   AudioSource,
@@ -19,6 +19,7 @@ import {
   VideoFrame,
   VideoSource,
 } from '@livekit/rtc-node';
+import { soundQueueMs } from '@scenecast/camera-sim';
 import { type EngineName, engineNames, startEngine } from '@scenecast/engine';
 import { launchChromium, participantToken, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
 
@@ -31,8 +32,10 @@ declare const LivekitClient: typeof import('livekit-client');
 
 const events = Number(process.env.BENCH_EVENTS ?? 20);
 const eventEveryMs = 2000;
+/** Instants left out at the start (12 s), while the browser is still aligning the streams. */
+const warmUpEvents = 6;
 const rate = 48_000;
-const tickMs = 10;
+const audioQueueMs = Number(process.env.BENCH_AUDIO_QUEUE_MS ?? soundQueueMs);
 const width = 320;
 const height = 180;
 const fps = 30;
@@ -40,13 +43,16 @@ const beepHz = 2000;
 const beepMs = 40;
 const roomName = 'lip-sync';
 
-/** Publishes the flash-and-beep source until stopped. */
+/**
+ * Publishes the flash-and-beep source until stopped, built as camera-sim builds its camera: the sound from a
+ * pump that hands rtc-node 10 ms at a time as its queue (camera-sim's `soundQueueMs`, or `BENCH_AUDIO_QUEUE_MS`)
+ * drains, a beep while an instant is under 40 ms old; the picture from a timer at the frame rate, drawn as
+ * the clock stood one queue ago (as camera-sim's clock), a flash while that instant is under 100 ms old.
+ */
 async function publishSource(url: string, token: string): Promise<{ stop(): Promise<void> }> {
   const room = new Room();
   await room.connect(url, token);
-  const queueMs = Number(process.env.LIPSYNC_QUEUE_MS ?? 20);
-  const videoLagMs = Number(process.env.LIPSYNC_VIDEO_LAG_MS ?? 0);
-  const audio = new AudioSource(rate, 1, queueMs);
+  const audio = new AudioSource(rate, 1, audioQueueMs);
   const video = new VideoSource(width, height);
   const local = room.localParticipant!;
   await local.publishTrack(
@@ -59,34 +65,32 @@ async function publishSource(url: string, token: string): Promise<{ stop(): Prom
   );
   const dark = new Uint8Array(width * height * 4).fill(16);
   const white = new Uint8Array(width * height * 4).fill(240);
+  const start = performance.now();
+  /** How long ago the latest instant was, `ms` from now. */
+  const sinceInstant = (ms = 0) => (performance.now() + ms - start) % eventEveryMs;
+  const capture = setInterval(() => {
+    // The picture of the moment whose sound leaves now: the sound handed over waits in the queue (as camera-sim).
+    // Three frames: one flashed frame can be skipped by a busy compositor; the first shown is the onset.
+    const flash = sinceInstant(-audioQueueMs) < 3000 / fps;
+    video.captureFrame(new VideoFrame(flash ? white : dark, width, height, VideoBufferType.RGBA));
+  }, 1000 / fps);
   let stopped = false;
-  const loop = (async () => {
-    const samplesPerTick = (rate * tickMs) / 1000;
-    const ticksPerEvent = eventEveryMs / tickMs;
-    let nextFrameAt = 0;
-    for (let tick = 0; !stopped; tick++) {
-      const t = tick * tickMs;
-      const sinceEvent = (tick % ticksPerEvent) * tickMs;
-      const data = new Int16Array(samplesPerTick);
-      if (sinceEvent < beepMs)
-        for (let i = 0; i < samplesPerTick; i++)
-          data[i] = Math.round(16_000 * Math.sin((2 * Math.PI * beepHz * (sinceEvent * 48 + i)) / rate));
-      // Paced by the source's queue: this resolves once the previous 20 ms have gone out.
-      await audio.captureFrame(new AudioFrame(data, rate, 1, samplesPerTick)).catch(() => undefined);
-      if (t >= nextFrameAt) {
-        nextFrameAt += 1000 / fps;
-        // Three frames: one flashed frame can be skipped by a busy compositor; the first shown is the onset.
-        const flash = sinceEvent < 3000 / fps;
-        const frame = new VideoFrame(flash ? white : dark, width, height, VideoBufferType.RGBA);
-        if (videoLagMs > 0) setTimeout(() => video.captureFrame(frame), videoLagMs);
-        else video.captureFrame(frame);
-      }
+  const pumping = (async () => {
+    const samples = rate / 100;
+    let phase = 0;
+    while (!stopped) {
+      const data = new Int16Array(samples);
+      for (let i = 0; i < samples; i++, phase++)
+        if (sinceInstant((i * 1000) / rate) < beepMs)
+          data[i] = Math.round(16_000 * Math.sin((2 * Math.PI * beepHz * phase) / rate));
+      await audio.captureFrame(new AudioFrame(data, rate, 1, samples)).catch(() => undefined);
     }
   })();
   return {
     async stop() {
       stopped = true;
-      await loop;
+      clearInterval(capture);
+      await pumping;
       await room.disconnect();
     },
   };
@@ -96,7 +100,7 @@ async function publishSource(url: string, token: string): Promise<{ stop(): Prom
  * In the page: play a received picture and sound as a viewer would, noting when each flash is displayed and
  * each beep is played (page clock, ms). Shared by the engines' runs and the baseline.
  */
-const installDetectors = (targets: { audio: number; video: number }) => {
+const installDetectors = () => {
   const w = window as unknown as {
     flashes: number[];
     beeps: number[];
@@ -105,22 +109,6 @@ const installDetectors = (targets: { audio: number; video: number }) => {
     watchAudio(track: MediaStreamTrack): void;
   };
   w.receivers = [];
-  (w as unknown as { track(r: RTCRtpReceiver): void }).track = (r) => {
-    w.receivers.push(r);
-    const ms = r.track.kind === 'audio' ? targets.audio : targets.video;
-    if (ms) r.jitterBufferTarget = ms;
-  };
-  (w as unknown as { sdps: string[] }).sdps = [];
-  const setRemote = RTCPeerConnection.prototype.setRemoteDescription;
-  RTCPeerConnection.prototype.setRemoteDescription = function (this: RTCPeerConnection, d?: RTCSessionDescriptionInit) {
-    if (d?.sdp) (w as unknown as { sdps: string[] }).sdps.push(d.sdp);
-    if (d?.sdp?.includes('|camera')) {
-      (w as unknown as { subscriber: RTCPeerConnection }).subscriber = this;
-      (w as unknown as { offer: string }).offer = d.sdp;
-      (w as unknown as { offerType: string }).offerType = d.type!;
-    }
-    return setRemote.apply(this, [d] as never);
-  } as typeof setRemote;
   w.flashes = [];
   w.beeps = [];
   const context = new AudioContext();
@@ -176,7 +164,7 @@ const installDetectors = (targets: { audio: number; video: number }) => {
 };
 
 /** In the page: join the room and watch the studio's picture and sound. */
-const watchRoom = async ({ url, token, signal }: { url: string; token: string; signal?: boolean }) => {
+const watchRoom = async ({ url, token }: { url: string; token: string }) => {
   const w = window as unknown as {
     watchVideo(t: MediaStreamTrack): void;
     watchAudio(t: MediaStreamTrack): void;
@@ -184,39 +172,11 @@ const watchRoom = async ({ url, token, signal }: { url: string; token: string; s
   };
   const room = new LivekitClient.Room({ adaptiveStream: false });
   room.on(LivekitClient.RoomEvent.TrackSubscribed, (track: import('livekit-client').RemoteTrack) => {
-    if (track.receiver) (w as unknown as { track(r: RTCRtpReceiver): void }).track(track.receiver);
+    if (track.receiver) w.receivers.push(track.receiver);
     if (track.kind === 'video') w.watchVideo(track.mediaStreamTrack);
     else w.watchAudio(track.mediaStreamTrack);
   });
   await room.connect(url, token);
-  if (signal) {
-    // EXPERIMENT: signal the SSRCs the SFU's offer left out, locally (the answer would not change).
-    await new Promise((r) => setTimeout(r, 3000));
-    const x = w as unknown as { subscriber: RTCPeerConnection; offer: string; munged: string };
-    const ssrcs = new Map<string, number>();
-    for (const t of x.subscriber.getTransceivers())
-      (await t.receiver.getStats()).forEach((s) => {
-        if (s.type === 'inbound-rtp' && t.mid) ssrcs.set(t.mid, s.ssrc);
-      });
-    (w as unknown as { ssrcs: unknown }).ssrcs = [...ssrcs];
-    const sections = x.offer.split('\r\nm=');
-    const out = sections.map((section) => {
-      const mid = /a=mid:(\S+)/.exec(section)?.[1];
-      const msid = /a=msid:([^\r\n]+)/.exec(section)?.[1];
-      const ssrc = mid === undefined ? undefined : ssrcs.get(mid);
-      if (!ssrc || !msid || section.includes('a=ssrc:')) return section;
-      return `${section.replace(/\r\n$/, '')}\r\na=ssrc:${ssrc} cname:sync\r\na=ssrc:${ssrc} msid:${msid}`;
-    });
-    x.munged = out.join('\r\nm=');
-    const sdp = x.munged.endsWith('\r\n') ? x.munged : `${x.munged}\r\n`;
-    if ((w as unknown as { offerType: string }).offerType === 'offer') {
-      await x.subscriber.setRemoteDescription({ type: 'offer', sdp });
-      await x.subscriber.setLocalDescription();
-    } else {
-      await x.subscriber.setLocalDescription();
-      await x.subscriber.setRemoteDescription({ type: 'answer', sdp });
-    }
-  }
 };
 
 /**
@@ -275,31 +235,15 @@ const loopback = async (options: { everyMs: number; beepHz: number; beepMs: numb
   sender.onicecandidate = (e) => e.candidate && void receiver.addIceCandidate(e.candidate);
   receiver.onicecandidate = (e) => e.candidate && void sender.addIceCandidate(e.candidate);
   receiver.ontrack = (e) => {
-    (w as unknown as { track(r: RTCRtpReceiver): void }).track(e.receiver);
+    w.receivers.push(e.receiver);
     if (e.track.kind === 'video') w.watchVideo(e.track);
     else w.watchAudio(e.track);
   };
-  const late = (options as { late?: boolean }).late;
-  const senders = stream.getTracks().map((track) => (late ? sender.addTransceiver(track).sender : sender.addTrack(track, stream)));
-  const negotiate = async () => {
-    await sender.setLocalDescription();
-    const offer = sender.localDescription!;
-    await receiver.setRemoteDescription(
-      (options as { strip?: boolean }).strip
-        ? { type: 'offer', sdp: offer.sdp.split('\r\n').filter((l) => !l.startsWith('a=ssrc')).join('\r\n') }
-        : offer,
-    );
-    await receiver.setLocalDescription();
-    await sender.setRemoteDescription(receiver.localDescription!);
-  };
-  await negotiate();
-  if (late) {
-    // EXPERIMENT: as the embedded SFU does: the SSRCs signalled first, their media stream (msid) later.
-    await new Promise((r) => setTimeout(r, 1000));
-    for (const s of senders) s.setStreams(stream);
-    await negotiate();
-    (w as unknown as { sdps: string[] }).sdps.push(receiver.remoteDescription!.sdp);
-  }
+  for (const track of stream.getTracks()) sender.addTrack(track, stream);
+  await sender.setLocalDescription();
+  await receiver.setRemoteDescription(sender.localDescription!);
+  await receiver.setLocalDescription();
+  await sender.setRemoteDescription(receiver.localDescription!);
 };
 
 /** In the page: publish the flash and beep through an SFU with livekit-client, as a browser camera would. */
@@ -333,35 +277,31 @@ const publishFromPage = async ({
  */
 const receiverDelays = async () => {
   const w = window as unknown as { receivers: RTCRtpReceiver[] };
-  const out: Record<string, unknown> = {};
-  out.ssrcs = (window as unknown as { ssrcs: unknown }).ssrcs;
-  out.sdp = [...(window as unknown as { sdps: string[] }).sdps, (window as unknown as { munged?: string }).munged ?? ''].flatMap((sdp) => sdp.split('\r\n').filter((l) => l.startsWith('a=msid:') || l.startsWith('a=mid') || l.startsWith('a=ssrc') || l.startsWith('m=')));
+  const out: Record<string, number> = {};
   for (const receiver of w.receivers) {
     (await receiver.getStats()).forEach((s) => {
-      if (s.type === 'remote-outbound-rtp') out[`${s.kind} sender reports`] = { ...s, age: Date.now() - s.remoteTimestamp, now: Date.now() };
-      if (s.type === 'track' || s.type === 'media-source') out[`${s.kind} ${s.type}`] = s.trackIdentifier;
       if (s.type !== 'inbound-rtp') return;
       const per = (total: number | undefined, count: number | undefined) =>
         Math.round(((total ?? 0) / Math.max(1, count ?? 0)) * 1000);
+      // The target includes what A/V sync adds; the minimum is what the stream alone would need.
       out[`${s.kind} jitter buffer`] = per(s.jitterBufferDelay, s.jitterBufferEmittedCount);
       out[`${s.kind} jitter target`] = per(s.jitterBufferTargetDelay, s.jitterBufferEmittedCount);
       out[`${s.kind} jitter minimum`] = per(s.jitterBufferMinimumDelay, s.jitterBufferEmittedCount);
-      if (s.kind === 'video') {
-        out['video decode'] = per(s.totalDecodeTime, s.framesDecoded);
-        out['video processing'] = per(s.totalProcessingDelay, s.framesDecoded);
-      }
     });
   }
   return out;
 };
 
-/** Offsets (beep played − flash displayed) of the page's events, after the first two (warm-up). */
+/**
+ * Offsets (beep played − flash displayed) of the page's events, after the warm-up: a browser aligns the two
+ * streams in steps over several seconds (each step at most 80 ms), and a viewer watches a show for longer.
+ */
 async function offsets(page: Page, what: string): Promise<number[]> {
   const count = async () =>
     (await page.evaluate('Math.min(window.flashes.length, window.beeps.length)')) as number;
-  await waitFor(async () => (await count()) >= events + 2, {
-    what: `${events + 2} flashes and beeps`,
-    timeoutMs: (events + 10) * eventEveryMs,
+  await waitFor(async () => (await count()) >= events + warmUpEvents, {
+    what: `${events + warmUpEvents} flashes and beeps`,
+    timeoutMs: (events + warmUpEvents + 10) * eventEveryMs,
   }).catch(async (error: Error) => {
     const seen = (await page.evaluate('[window.flashes.length, window.beeps.length]')) as number[];
     throw new Error(`${error.message} (${what}: ${seen[0]} flashes, ${seen[1]} beeps)`);
@@ -371,7 +311,7 @@ async function offsets(page: Page, what: string): Promise<number[]> {
     beeps: number[];
   };
   // Pair each beep with the flash nearest to it (they are 2 s apart, offsets far smaller).
-  return beeps.slice(2).flatMap((beep) => {
+  return beeps.slice(warmUpEvents).flatMap((beep) => {
     const flash = flashes.reduce((best, f) => (Math.abs(f - beep) < Math.abs(best - beep) ? f : best));
     return Math.abs(beep - flash) < eventEveryMs / 2 ? [beep - flash] : [];
   });
@@ -382,7 +322,7 @@ async function openPage(browser: Browser, url: string): Promise<Page> {
   const page = await browser.newPage();
   await page.addInitScript({ content: 'window.__name = (f) => f;' });
   await page.goto(url);
-  await page.evaluate(installDetectors, { audio: Number(process.env.LIPSYNC_AUDIO_TARGET ?? 0), video: Number(process.env.LIPSYNC_VIDEO_TARGET ?? 0) });
+  await page.evaluate(installDetectors);
   await page.evaluate(installFlashAndBeep);
   return page;
 }
@@ -390,13 +330,14 @@ async function openPage(browser: Browser, url: string): Promise<Page> {
 type Source = 'rtc-node' | 'chromium';
 interface Measured {
   offsets: number[];
-  delays: Record<string, unknown>;
+  /** Per stream: the receiver's mean jitter-buffer delay, its target and minimum (ms), for BENCH_DEBUG. */
+  delays: Record<string, number>;
 }
 
 async function measureBaseline(browser: Browser, pageUrl: string): Promise<Measured> {
   const page = await openPage(browser, pageUrl);
   try {
-    await page.evaluate(loopback, { everyMs: eventEveryMs, beepHz, beepMs, strip: !!process.env.LIPSYNC_STRIP_SSRC, late: !!process.env.LIPSYNC_LATE_MSID } as never);
+    await page.evaluate(loopback, { everyMs: eventEveryMs, beepHz, beepMs });
     const measured = await offsets(page, 'baseline');
     return { offsets: measured, delays: await page.evaluate(receiverDelays) };
   } finally {
@@ -430,7 +371,7 @@ async function measure(
     const page = await openPage(browser, pageUrl);
     pages.push(page);
     const token = await participantToken(roomName, 'viewer', { canPublish: false });
-    await page.evaluate(watchRoom, { url: engine.url, token, signal: !!process.env.LIPSYNC_SIGNAL_SSRC });
+    await page.evaluate(watchRoom, { url: engine.url, token });
     const measured = await offsets(page, `${source} → ${engineName}`);
     return { offsets: measured, delays: await page.evaluate(receiverDelays) };
   } finally {
@@ -448,19 +389,16 @@ const engineLabel: Record<EngineName, string> = {
 export async function run(): Promise<void> {
   const results = new Map<string, Measured>();
   // One Chromium for every path (the machine runs one at a time); each path gets fresh pages.
-  const browser = await launchChromium(process.env.LIPSYNC_CHROMIUM_ARGS?.split(' ') ?? []); // TEMP
+  const browser = await launchChromium();
   const plain = await serveLivekitClientPage();
   try {
-    const only = process.env.LIPSYNC_ONLY; // TEMP experiment filter
-    if (!only || only === 'baseline')
-      results.set('baseline: peer to peer in the page, no SFU', await measureBaseline(browser, plain.url));
+    results.set('baseline: peer to peer in the page, no SFU', await measureBaseline(browser, plain.url));
     for (const engine of engineNames)
       for (const source of ['chromium', 'rtc-node'] as const)
-        if (!only || `${source} ${engine}`.includes(only))
-          results.set(
-            `${source} → ${engineLabel[engine]} → Chromium`,
-            await measure(browser, plain.url, engine, source),
-          );
+        results.set(
+          `${source} → ${engineLabel[engine]} → Chromium`,
+          await measure(browser, plain.url, engine, source),
+        );
   } finally {
     await browser.close();
     await plain.close();
