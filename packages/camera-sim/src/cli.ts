@@ -2,6 +2,7 @@
 // scenecast-camera --scene factory [--show demo] [--width 1920 --height 1080 --fps 15] [auth options]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { startWatchdog } from './watchdog.js';
 
 const usage = `usage: scenecast-camera --scene <id> [options]
 
@@ -110,6 +111,8 @@ const auth: Auth = values.feed
       };
 
 const log = cameraLogger(`camera-${values.scene}`);
+// A camera whose loop is stuck for 20 s sends nothing and never recovers by itself: end it (see watchdog.ts).
+const stopWatchdog = startWatchdog({ stallMs: 20_000, name: `camera-${values.scene}` });
 const camera = await startCamera({
   scene: values.scene,
   auth,
@@ -170,6 +173,7 @@ async function shutdown(signal: string, code: number): Promise<void> {
   stopping = true;
   log.info({ signal }, 'stopping');
   clearInterval(statsTimer);
+  stopWatchdog();
   // A stuck native call must not keep the process alive forever.
   setTimeout(() => {
     log.error('stop timed out; exiting');
