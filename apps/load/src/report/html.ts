@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { LinkStats } from '@scenecast/load-client';
 import { decodeHistogram, latencyMetrics } from '../metrics.js';
-import type { Report } from './report.js';
+import type { BrowserViewer, Report } from './report.js';
 
 const require = createRequire(import.meta.url);
 const uplotDir = join(dirname(require.resolve('uplot')), '..', 'dist');
@@ -110,11 +111,24 @@ export function renderHtml(report: Report): string {
   const b = report.browsers;
   // The browsers' own numbers: few, so each one is listed rather than summarised in percentiles.
   const list = (values: number[]) => (values.length ? values.join(', ') : '–');
+  const lost = (l: LinkStats) => l.sent - l.delivered;
+  const linkCell = (v: BrowserViewer) =>
+    v.link
+      ? `${lost(v.link.down)} / ${v.link.down.sent} down, ${lost(v.link.up)} / ${v.link.up.sent} up`
+      : '–';
+  const viewerRow = (v: BrowserViewer) =>
+    `<tr><td>${escapeHtml(v.profile)}</td><td>${v.via}</td><td>${escapeHtml(v.knobs.join(', ') || '–')}</td><td>${linkCell(v)}</td><td>${v.join_ms ?? '–'}</td><td>${list(v.switch_first_frame_ms)}</td><td>${list(v.switch_sharp_ms)}</td><td>${list(v.zoom_2160_ms)}</td><td>${v.bitrate_kbps ?? '–'}</td><td>${v.stage_height_p50 ?? '–'}</td><td>${v.framesDecoded}</td><td>${v.freezes}</td><td>${v.frozenMs}</td><td>${v.packetsLost} / ${v.packetsReceived}</td></tr>`;
+  // Reports written before per-browser entries have only the totals: one row of them.
+  const rows = b?.viewers
+    ? b.viewers.map(viewerRow).join('')
+    : b
+      ? `<tr><td>${escapeHtml(b.profile)}</td><td>–</td><td>–</td><td>–</td><td>${list(b.join_ms)}</td><td>${list(b.switch_first_frame_ms)}</td><td>${list(b.switch_sharp_ms)}</td><td>${list(b.zoom_2160_ms)}</td><td>–</td><td>–</td><td>${b.framesDecoded}</td><td>${b.freezes}</td><td>${b.frozenMs}</td><td>${b.packetsLost} / ${b.packetsReceived}</td></tr>`
+      : '';
   const browsers = b
     ? `<h2>Browser viewers</h2>
 <p>${b.count} Chromium viewer${b.count === 1 ? '' : 's'} running the viewer app; network: ${escapeHtml(b.network)}.</p>
-<table id="browsers"><tr><th>join ms</th><th>switch, first frame ms</th><th>switch, sharp ms</th><th>zoom to top layer ms</th><th>frames decoded</th><th>freezes</th><th>frozen ms</th><th>packets lost / received</th></tr>
-<tr><td>${list(b.join_ms)}</td><td>${list(b.switch_first_frame_ms)}</td><td>${list(b.switch_sharp_ms)}</td><td>${list(b.zoom_2160_ms)}</td><td>${b.framesDecoded}</td><td>${b.freezes}</td><td>${b.frozenMs}</td><td>${b.packetsLost} / ${b.packetsReceived}</td></tr></table>
+<table id="browsers"><tr><th>profile</th><th>via</th><th>knobs applied</th><th>link lost / sent</th><th>join ms</th><th>switch, first frame ms</th><th>switch, sharp ms</th><th>zoom to top layer ms</th><th>kbps</th><th>stage height</th><th>frames decoded</th><th>freezes</th><th>frozen ms</th><th>packets lost / received</th></tr>
+${rows}</table>
 ${b.consoleErrors.length ? `<p><b>Console errors:</b></p><ul>${b.consoleErrors.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>` : ''}`
     : '';
   const title = `scenecast-load: ${report.target.show ?? report.target.room ?? ''} — ${report.verdict}`;
