@@ -16,6 +16,14 @@ export function knobsOf(profile: NetworkProfile): string[] {
   return profile.outage ? [...set, 'outage'] : set;
 }
 
+/**
+ * Kernel buffers asked for each proxy socket: the default 208 KB is under a second of a 4K layer, and this
+ * process's event loop (Playwright's driver too) may stall longer on a busy machine; capped at rmem_max.
+ */
+const bufferBytes = 4 * 1024 * 1024;
+const udpSocket = () =>
+  createSocket({ type: 'udp4', recvBufferSize: bufferBytes, sendBufferSize: bufferBytes });
+
 /** Chromium opens a few sockets to its TURN server (one per local address); more than this is not a browser. */
 const maxFlows = 16;
 
@@ -40,7 +48,7 @@ export class LinkProxy {
     seed: number,
     viewer: number,
   ): Promise<LinkProxy> {
-    const front = createSocket('udp4');
+    const front = udpSocket();
     await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', resolve));
     return new LinkProxy(front, upstream, linksOf(profile, seed, viewer));
   }
@@ -56,7 +64,7 @@ export class LinkProxy {
     if (!back) {
       if (this.flows.size >= maxFlows || this.closed) return;
       // Its own socket towards the server per browser socket: the server tells allocations apart by it.
-      back = createSocket('udp4');
+      back = udpSocket();
       back.on('error', () => undefined);
       back.on('message', (reply, from) => {
         if (from.port !== this.upstream.port || from.address !== this.upstream.host) return;

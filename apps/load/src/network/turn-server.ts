@@ -1,3 +1,7 @@
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
 // The TURN relay browser viewers must use (their pages allow only relay candidates, see browsers.ts), so
 // that all their media crosses a link-proxy.ts link. Debian's coturn, the reference TURN server, started for
 // the run on loopback with a one-run credential: npm's TURN servers are not kept (node-turn 0.0.6 drops the
@@ -90,15 +94,18 @@ export async function startTurnServer(relayIp: string): Promise<TurnServer> {
       // UDP only; no TLS, no TCP, no admin CLI, no database or pid file of the host's.
       ...['--no-tls', '--no-dtls', '--no-tcp', '--no-tcp-relay', '--no-cli'],
       ...['--userdb', '/dev/null', '--pidfile', '/dev/null'],
-      // The SFU may be on this host (a laptop run, the tests).
-      '--allow-loopback-peers',
-      ...['--log-file', 'stdout', '--simple-log', '--no-software-attribute'],
+      // The SFU may be on this host (a laptop run, the tests). Then it answers the relay's loopback address
+      // from whichever local address the kernel picks, not the candidate's that the browser permitted: so no
+      // per-peer permission check (only this run's browsers, through their proxies, reach the relay).
+      ...['--allow-loopback-peers', '--server-relay'],
+      ...['--log-file', 'stdout', '--simple-log', '--no-software-attribute', '--verbose'],
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
+    require('node:fs').appendFileSync('/tmp/turn-debug.log', chunk);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
@@ -109,7 +116,11 @@ export async function startTurnServer(relayIp: string): Promise<TurnServer> {
   child.on('error', (error) => {
     exit = `turnserver failed to start: ${error.message}`;
   });
+  // A run that ends any way at all takes its relay with it.
+  const stop = () => child.kill('SIGKILL');
+  process.once('exit', stop);
   const close = async () => {
+    process.off('exit', stop);
     if (exit !== undefined) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
