@@ -1,7 +1,3 @@
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-
 // The TURN relay browser viewers must use (their pages allow only relay candidates, see browsers.ts), so
 // that all their media crosses a link-proxy.ts link. Debian's coturn, the reference TURN server, started for
 // the run on loopback with a one-run credential: npm's TURN servers are not kept (node-turn 0.0.6 drops the
@@ -98,14 +94,13 @@ export async function startTurnServer(relayIp: string): Promise<TurnServer> {
       // from whichever local address the kernel picks, not the candidate's that the browser permitted: so no
       // per-peer permission check (only this run's browsers, through their proxies, reach the relay).
       ...['--allow-loopback-peers', '--server-relay'],
-      ...['--log-file', 'stdout', '--simple-log', '--no-software-attribute', '--verbose'],
+      ...['--log-file', 'stdout', '--simple-log', '--no-software-attribute'],
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
-    require('node:fs').appendFileSync('/tmp/turn-debug.log', chunk);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
