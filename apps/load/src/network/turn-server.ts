@@ -1,7 +1,7 @@
 // The TURN relay browser viewers must use (their pages allow only relay candidates, see browsers.ts), so
 // that all their media crosses a link-proxy.ts link. Debian's coturn, the reference TURN server, started for
-// the run on loopback with a one-run credential: npm's TURN servers are not kept (node-turn 0.0.6 drops the
-// ChannelData Chromium relays its media in, and its refresh ends allocations; README, "Browser viewers").
+// the run on loopback with a one-run credential: npm's TURN servers are not kept (node-turn 0.0.6 cannot bind
+// channels with Chromium, and any refresh ends an allocation; README, "Browser viewers").
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
