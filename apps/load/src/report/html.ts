@@ -114,10 +114,10 @@ export function renderHtml(report: Report): string {
   const lost = (l: LinkStats) => l.sent - l.delivered;
   const linkCell = (v: BrowserViewer) =>
     v.link
-      ? `${lost(v.link.down)} / ${v.link.down.sent} down, ${lost(v.link.up)} / ${v.link.up.sent} up`
+      ? `down ${lost(v.link.down)} of ${v.link.down.sent}<br>up ${lost(v.link.up)} of ${v.link.up.sent}`
       : '–';
   const viewerRow = (v: BrowserViewer) =>
-    `<tr><td>${escapeHtml(v.profile)}</td><td>${v.via}</td><td>${escapeHtml(v.knobs.join(', ') || '–')}</td><td>${linkCell(v)}</td><td>${v.join_ms ?? '–'}</td><td>${list(v.switch_first_frame_ms)}</td><td>${list(v.switch_sharp_ms)}</td><td>${list(v.zoom_2160_ms)}</td><td>${v.bitrate_kbps ?? '–'}</td><td>${v.stage_height_p50 ?? '–'}</td><td>${v.framesDecoded}</td><td>${v.freezes}</td><td>${v.frozenMs}</td><td>${v.packetsLost} / ${v.packetsReceived}</td></tr>`;
+    `<tr><td>${escapeHtml(v.profile)}</td><td class="text">${v.via}</td><td class="text">${escapeHtml(v.knobs.join(', ') || '–')}</td><td>${linkCell(v)}</td><td>${v.join_ms ?? '–'}</td><td>${list(v.switch_first_frame_ms)}</td><td>${list(v.switch_sharp_ms)}</td><td>${list(v.zoom_2160_ms)}</td><td>${v.bitrate_kbps ?? '–'}</td><td>${v.stage_height_p50 ?? '–'}</td><td>${v.framesDecoded}</td><td>${v.freezes}</td><td>${v.frozenMs}</td><td>${v.packetsLost} / ${v.packetsReceived}</td></tr>`;
   // Reports written before per-browser entries have only the totals: one row of them.
   const rows = b?.viewers
     ? b.viewers.map(viewerRow).join('')
@@ -127,7 +127,7 @@ export function renderHtml(report: Report): string {
   const browsers = b
     ? `<h2>Browser viewers</h2>
 <p>${b.count} Chromium viewer${b.count === 1 ? '' : 's'} running the viewer app; network: ${escapeHtml(b.network)}.</p>
-<table id="browsers"><tr><th>profile</th><th>via</th><th>knobs applied</th><th>link lost / sent</th><th>join ms</th><th>switch, first frame ms</th><th>switch, sharp ms</th><th>zoom to top layer ms</th><th>kbps</th><th>stage height</th><th>frames decoded</th><th>freezes</th><th>frozen ms</th><th>packets lost / received</th></tr>
+<table id="browsers"><tr><th>profile</th><th class="text">via</th><th class="text">knobs applied</th><th>lost on its link</th><th>join ms</th><th>switch, first frame ms</th><th>switch, sharp ms</th><th>zoom to top layer ms</th><th>kbps</th><th>stage height</th><th>frames decoded</th><th>freezes</th><th>frozen ms</th><th>packets lost / received</th></tr>
 ${rows}</table>
 ${b.consoleErrors.length ? `<p><b>Console errors:</b></p><ul>${b.consoleErrors.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>` : ''}`
     : '';
@@ -140,7 +140,8 @@ h1{font-size:22px} h2{font-size:17px;margin-top:28px}
 .verdict{display:inline-block;padding:4px 12px;border-radius:4px;color:#fff;font-weight:600}
 .verdict.pass{background:#1f8b4c}.verdict.fail{background:#c62828}.verdict.invalid{background:#b26a00}
 table{border-collapse:collapse;margin:8px 0} td,th{border:1px solid #d5d9e0;padding:4px 10px;text-align:right}
-th:first-child,td:first-child{text-align:left}
+th:first-child,td:first-child,.text{text-align:left}
+#browsers td:nth-child(-n+2),#browsers td:nth-child(4){white-space:nowrap}
 tr.pass td{background:#e3f5e9} tr.fail td{background:#fde4e4}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}
 .chart h3{font-size:14px;margin:4px 0}
