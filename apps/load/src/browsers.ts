@@ -10,6 +10,8 @@
 import { existsSync } from 'node:fs';
 import type { NetworkProfile } from '@scenecast/load-client';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { UsageError } from './errors.js';
 import { knobsOf, LinkProxy } from './network/link-proxy.js';
 import { routeTo, startTurnServer, type TurnServer } from './network/turn-server.js';
@@ -17,6 +19,7 @@ import type { BrowserResults, BrowserViewer, Report } from './report/report.js';
 import { assignProfiles, type RunOptions, runLoad, targetOf } from './run.js';
 import { networksOf, type Scenario } from './scenario.js';
 import { preflight } from './target.js';
+import { seedFor } from './viewer/simulated-viewer.js';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Debian's Chromium, headless, never throttled in the background (several pages play at once). */
@@ -90,6 +93,7 @@ async function browserViewer(
   showUrl: string,
   scenario: Scenario,
   relay: RTCIceServer | null,
+  random: () => number,
   ended: Promise<void>,
 ): Promise<PageResult> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -129,10 +133,10 @@ async function browserViewer(
   const { switchEvery, zoom } = scenario.behaviour;
   try {
     while (!done) {
-      const wait = Math.max(100, switchEvery.meanMs + (Math.random() * 2 - 1) * switchEvery.jitterMs);
+      const wait = Math.max(100, switchEvery.meanMs + (random() * 2 - 1) * switchEvery.jitterMs);
       await Promise.race([new Promise((r) => setTimeout(r, wait)), ended]);
       if (done) break;
-      if (Math.random() < zoom.probability) {
+      if (random() < zoom.probability) {
         for (let i = 0; i < 5; i++) await page.click('[data-testid="zoom-in"]').catch(() => undefined);
         await Promise.race([new Promise((r) => setTimeout(r, zoom.dwell)), ended]);
         for (let i = 0; i < 6; i++) await page.click('[data-testid="zoom-out"]').catch(() => undefined);
@@ -142,7 +146,7 @@ async function browserViewer(
         );
         const selected = await page.evaluate(() => window.scenecast?.selected);
         const others = scenes.filter((s) => s !== selected);
-        const next = others[Math.floor(Math.random() * others.length)];
+        const next = others[Math.floor(random() * others.length)];
         if (next) await page.click(`[data-scene="${next}"]`).catch(() => undefined);
       }
     }
@@ -181,6 +185,13 @@ declare global {
       selected?: string;
     };
   }
+}
+
+/** A browser's own random choices (when to act, switch or zoom, which scene), seeded as its links are. */
+function seededRandom(seed: number, viewer: number): () => number {
+  const rng = xoroshiro128plus(seedFor(seed, viewer, 0));
+  rng.jump?.();
+  return () => uniformFloat64(rng);
 }
 
 const median = (values: number[]) => {
@@ -262,7 +273,7 @@ export async function runWithBrowsers(scenario: Scenario, options: RunOptions): 
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
     const showUrl = `${scenario.viewerUrl!.replace(/\/+$/, '')}/show/${encodeURIComponent(scenario.show ?? scenario.livekit?.room ?? '')}`;
     const opened = browser;
-    pages = networksOfBrowsers.map((network) =>
+    pages = networksOfBrowsers.map((network, index) =>
       browserViewer(
         opened,
         showUrl,
@@ -274,6 +285,7 @@ export async function runWithBrowsers(scenario: Scenario, options: RunOptions): 
               credential: turn.credential,
             }
           : null,
+        seededRandom(scenario.seed, scenario.viewers + index),
         ended,
       ).catch(
         (error: Error): PageResult => ({
