@@ -29,11 +29,14 @@ const noRelay =
 
 /**
  * Runs the CLI; resolves with its exit code and output. `interruptWhen` sends Ctrl-C (SIGINT) once the
- * progress lines (stderr) match it.
+ * progress lines (stderr) match it; `env` adds to its environment.
  */
-function load(args: string[], interruptWhen?: RegExp) {
+function load(args: string[], interruptWhen?: RegExp, env?: Record<string, string>) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
@@ -321,7 +324,24 @@ describe('scenecast-load run', () => {
     ]);
     expect(badKeys.code).toBe(2);
     expect(badKeys.stderr).toMatch(/api-key\/api-secret/);
-    for (const run of [bad, shares, yaml, threshold, unknownShow, badKeys])
+    // Browser viewers on a profile with knobs need the relay; without coturn the run does not start.
+    const relaylessOut = join(work, 'no-relay');
+    const relayless = await load(
+      [
+        'run',
+        ...target(),
+        ...['--viewers', '1', '--duration', '5s', '--profile', '4g', '--browsers', '1'],
+        ...['--viewer-url', stack.viewerUrl, '--out', relaylessOut],
+      ],
+      undefined,
+      { TURNSERVER_PATH: '/nonexistent/turnserver' },
+    );
+    expect(relayless.code).toBe(2);
+    expect(relayless.stderr).toMatch(
+      /need coturn's turnserver at \/nonexistent\/turnserver \(apt-get install coturn\)/,
+    );
+    expect(existsSync(relaylessOut)).toBe(false);
+    for (const run of [bad, shares, yaml, threshold, unknownShow, badKeys, relayless])
       expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
