@@ -141,7 +141,7 @@ async function serveApp(
 }
 
 /**
- * The viewer alone, for a test that runs its own engines and token service (the LiveKit cluster):
+ * The viewer alone, for a test that runs its own engines and token service (the LiveKit cluster, the slow link):
  * `url` is where it serves, `close()` stops it.
  */
 export async function startViewer(options: {

@@ -40,6 +40,21 @@ export const metrics = {
     "Layer ceiling changes from subscribers' packet loss",
     ['direction'],
   ),
+  bweCuts: counter('livekit_bwe_cut_total', "Cuts of a subscriber's bandwidth estimate on congestion"),
+  bweProbes: counter(
+    'livekit_bwe_probe_total',
+    "Probes of a subscriber's link, by outcome (raised: a track got more; held: carried, no step fit; failed)",
+    ['outcome'],
+  ),
+  retransmissionsDropped: counter(
+    'livekit_bwe_retransmission_dropped_total',
+    "Retransmissions (NACK answers) not sent because the subscriber's link was congested",
+  ),
+  allocationChanges: counter(
+    'livekit_stream_allocation_change_total',
+    "Layer changes the bandwidth allocator made for subscribers' tracks",
+    ['direction'],
+  ),
   fanOutDrops: counter(
     'livekit_fanout_drop_total',
     'Packets dropped because forwarding fell a second behind',

@@ -25,7 +25,11 @@ function encode(join: JoinRequest, gzip: boolean): string {
 }
 
 const join = new JoinRequest({
-  connectionSettings: new ConnectionSettings({ autoSubscribe: false, adaptiveStream: true }),
+  connectionSettings: new ConnectionSettings({
+    autoSubscribe: false,
+    adaptiveStream: true,
+    subscriberAllowPause: false,
+  }),
   publisherOffer: new SessionDescription({ type: 'offer', sdp: 'v=0\r\n', id: 1 }),
   reconnect: true,
   participantSid: 'PA_x',
@@ -33,14 +37,23 @@ const join = new JoinRequest({
 
 describe('parseJoin', () => {
   it('reads /rtc from its query parameters', () => {
-    const params = parseJoin(new URL('ws://h/rtc?auto_subscribe=0&adaptive_stream=1&reconnect=1&sid=PA_y'));
+    const params = parseJoin(
+      new URL('ws://h/rtc?auto_subscribe=0&adaptive_stream=1&subscriber_allow_pause=0&reconnect=1&sid=PA_y'),
+    );
     expect(params).toEqual({
       singlePeerConnection: false,
       reconnect: true,
       sid: 'PA_y',
       autoSubscribe: false,
       adaptiveStream: true,
+      subscriberAllowPause: false,
       publisherOffer: undefined,
+    });
+    // What a client leaves out: subscribe to all, no adaptive stream, pausing allowed (LiveKit's defaults).
+    expect(parseJoin(new URL('ws://h/rtc'))).toMatchObject({
+      autoSubscribe: true,
+      adaptiveStream: false,
+      subscriberAllowPause: true,
     });
   });
 
@@ -53,6 +66,7 @@ describe('parseJoin', () => {
         sid: 'PA_x',
         autoSubscribe: false,
         adaptiveStream: true,
+        subscriberAllowPause: false,
       });
       expect(params.publisherOffer?.sdp).toBe('v=0\r\n');
     });

@@ -1,9 +1,15 @@
 // Transport-wide congestion control feedback, byte for byte against packets computed by hand from
-// draft-holmer-rmcat-transport-wide-cc-extensions-01: chunks, deltas, reference time, feedback count.
+// draft-holmer-rmcat-transport-wide-cc-extensions-01: chunks, deltas, reference time, feedback count;
+// and read back, as the SFU reads what subscribers' browsers send.
 
 import { describe, expect, it } from 'vitest';
-import { PacketStatus, RtcpTransportLayerFeedback, type TransportWideCC } from 'werift';
-import { ArrivalClock, packStatusChunks, TwccFeedback } from '../src/sfu/twcc-responder.js';
+import { PacketStatus, RtcpHeader, RtcpTransportLayerFeedback, type TransportWideCC } from 'werift';
+import {
+  ArrivalClock,
+  decodeTwccFeedback,
+  packStatusChunks,
+  TwccFeedback,
+} from '../src/sfu/twcc-responder.js';
 
 const { TypeTCCPacketNotReceived: lost, TypeTCCPacketReceivedSmallDelta: small } = PacketStatus;
 const large = PacketStatus.TypeTCCPacketReceivedLargeDelta;
@@ -112,6 +118,43 @@ describe('TwccFeedback', () => {
     twcc.record(2, 128_250, mediaSsrc);
     // base 0 (after 65535), count 3 | reference 2, feedback count 256 = 0 | one-bit vector 1,0,1 | deltas 0, 1
     expect(bytes(twcc.take()!)).toBe(`${head(5)} 00000003 00000200 a8000001`);
+  });
+});
+
+describe('decodeTwccFeedback', () => {
+  /** Serialise as a browser would send it and parse as werift hands it over, then decode. */
+  const roundTrip = (feedback: TransportWideCC) => {
+    const wire = new RtcpTransportLayerFeedback({ feedback }).serialize();
+    const parsed = RtcpTransportLayerFeedback.deSerialize(wire.subarray(4), RtcpHeader.deSerialize(wire));
+    return decodeTwccFeedback(parsed.feedback as TransportWideCC);
+  };
+
+  it('reads back arrivals and losses through run-length and one-bit and two-bit vectors', () => {
+    const twcc = new TwccFeedback(senderSsrc);
+    const arrivals: Array<[number, number]> = [
+      [100, 641_000],
+      [101, 642_000],
+      [103, 700_000], // 102 lost
+      [104, 800_000], // a large delta
+      [105, 799_000], // a negative one
+      [109, 799_250], // 106-108 lost
+    ];
+    for (const [seq, atUs] of arrivals) twcc.record(seq, atUs, mediaSsrc);
+    const reports = roundTrip(twcc.take()!);
+    expect(reports.map((r) => r.seq)).toEqual([100, 101, 102, 103, 104, 105, 106, 107, 108, 109]);
+    const at = new Map(arrivals);
+    for (const report of reports) expect(report.atUs).toBe(at.get(report.seq));
+  });
+
+  it('reads a long run and ignores the padding symbols of a last vector', () => {
+    const twcc = new TwccFeedback(senderSsrc);
+    for (let i = 0; i < 40; i++) twcc.record(65_530 + i, 64_000 + i * 250, mediaSsrc); // wraps
+    twcc.record((65_530 + 42) & 0xffff, 64_000 + 42 * 250, mediaSsrc);
+    const reports = roundTrip(twcc.take()!);
+    expect(reports).toHaveLength(43);
+    expect(reports[0]).toEqual({ seq: 65_530, atUs: 64_000 });
+    expect(reports[6]!.seq).toBe(0);
+    expect(reports.filter((r) => r.atUs === undefined).map((r) => r.seq)).toEqual([34, 35]);
   });
 });
 

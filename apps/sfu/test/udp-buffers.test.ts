@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningSfu, startSfu } from '../src/index.js';
 import { udpBufferBytes } from '../src/rtc/udp-buffers.js';
 
-const ports: [number, number] = [47100, 47199];
+// Above Linux's ephemeral range (32768–60999): a client socket of this process never lands among them.
+const ports: [number, number] = [61100, 61199];
 let sfu: RunningSfu | undefined;
 let room: Room | undefined;
 

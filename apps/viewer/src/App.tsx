@@ -6,15 +6,20 @@ import { SceneRail } from './components/SceneRail';
 import { Stage, type SwitchTiming } from './components/Stage';
 import { StatsPanel } from './components/StatsPanel';
 import { TracePanel } from './components/TracePanel';
-import { ShowRoom } from './live/show-room';
+import { type ConnectionStatus, ShowRoom } from './live/show-room';
 
 declare global {
   interface Window {
-    /** Read by tests and the benchmark: every switch (numbered from 1) and zoom latency the stage measured. */
+    /**
+     * Read by tests and the benchmark: every switch (numbered from 1) and zoom latency the stage measured,
+     * and the connection as the viewer sees it (its status, and the SFU's grade of it).
+     */
     scenecast?: {
       switches: SwitchTiming[];
       zooms: number[];
       selected?: string;
+      connection?: ConnectionStatus;
+      quality?: string;
       /** The analyser just before the speakers: what the viewer hears (tests read the pilot tones). */
       audioOutput?: AnalyserNode;
     };
@@ -37,16 +42,21 @@ function useShowRoom(showRoom: ShowRoom) {
   const version = useSyncExternalStore(
     (listener) => showRoom.subscribe(listener),
     () =>
-      `${showRoom.status}:${[...showRoom.feeds().values()].map((f) => `${f.sceneId}=${f.track?.sid}`).join(',')}`,
+      `${showRoom.status}:${showRoom.quality}:${[...showRoom.feeds().values()]
+        .map((f) => `${f.sceneId}=${f.track?.sid}${f.paused ? '-paused' : ''}`)
+        .join(',')}`,
   );
-  return useMemo(() => ({ status: showRoom.status, feeds: showRoom.feeds(), version }), [showRoom, version]);
+  return useMemo(
+    () => ({ status: showRoom.status, quality: showRoom.quality, feeds: showRoom.feeds(), version }),
+    [showRoom, version],
+  );
 }
 
 export function App({ showId }: { showId: string }) {
   const [show, setShow] = useState<PublicShow>();
   const [error, setError] = useState<string>();
   const showRoom = useMemo(() => new ShowRoom(), []);
-  const { status, feeds } = useShowRoom(showRoom);
+  const { status, quality, feeds } = useShowRoom(showRoom);
   const [selected, setSelected] = useState<string>();
   const [switchTiming, setSwitchTiming] = useState<SwitchTiming>();
   const switchCount = useRef(0);
@@ -76,6 +86,12 @@ export function App({ showId }: { showId: string }) {
   }, [showId, showRoom]);
 
   const scenes = useMemo(() => [...(show?.scenes ?? [])].sort((a, b) => a.order - b.order), [show]);
+
+  useEffect(() => {
+    if (!window.scenecast) return;
+    window.scenecast.connection = status;
+    window.scenecast.quality = quality;
+  }, [status, quality]);
 
   // The host speaks from the studio scenes; their voice plays whatever the stage shows.
   useEffect(() => {
@@ -138,7 +154,8 @@ export function App({ showId }: { showId: string }) {
 
   const tracks = new Map([...feeds.values()].map((f) => [f.sceneId, f.track]));
   const current = scenes.find((s) => s.id === selected);
-  const stageTrack = selected ? feeds.get(selected)?.track : undefined;
+  const stageFeed = selected ? feeds.get(selected) : undefined;
+  const stageTrack = stageFeed?.track;
 
   return (
     <main className="show">
@@ -149,6 +166,15 @@ export function App({ showId }: { showId: string }) {
         </div>
         <div className="header-actions">
           <AudioControls audio={showRoom.audio} onStart={() => showRoom.startAudio()} />
+          {status === 'connected' && quality !== 'unknown' && (
+            <span
+              className={`connection-quality ${quality}`}
+              data-testid="connection-quality"
+              title="Your connection"
+            >
+              Connection: {quality}
+            </span>
+          )}
           <button
             type="button"
             className="stats-toggle"
@@ -179,6 +205,8 @@ export function App({ showId }: { showId: string }) {
             label={current?.label ?? ''}
             track={stageTrack}
             connection={status}
+            quality={quality}
+            paused={stageFeed?.paused ?? false}
             topWidth={selected ? feeds.get(selected)?.publication.dimensions?.width : undefined}
             switchTiming={switchTiming}
             onNeed={onNeed}

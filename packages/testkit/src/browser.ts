@@ -20,12 +20,13 @@ export const chromiumArgs = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+/** `launcher`: what to execute instead of Chromium itself (e.g. a namespace's wrapper that runs it). */
+export async function launchChromium(extraArgs: string[] = [], launcher = chromiumPath): Promise<Browser> {
   if (!existsSync(chromiumPath)) {
     throw new Error(`Chromium not found at ${chromiumPath}; npm test installs it (apt-get install chromium)`);
   }
   return chromium.launch({
-    executablePath: chromiumPath,
+    executablePath: launcher,
     args: [...chromiumArgs, ...extraArgs],
     headless: true,
   });

@@ -3,6 +3,7 @@ export { LoadSubscriber, type SubscriberCounters, vp8KeyframeSize } from '@scene
 export { chromiumArgs, chromiumPath, launchChromium } from './browser.js';
 export { type Flood, type FloodOptions, type FloodReport, startFlood } from './flood.js';
 export { serveLivekitClientPage } from './livekit-page.js';
+export { createNetNamespace, type NetNamespace, netNamespaceUnavailable } from './netns.js';
 export { processCpuSeconds } from './process-usage.js';
 export { type SignalTap, startSignalTap, type TappedConnection } from './signal-tap.js';
 export { skipWhen } from './skip.js';

@@ -7,9 +7,12 @@ const require = createRequire(import.meta.url);
 
 /**
  * Serves a blank page with livekit-client's UMD bundle (global `LivekitClient`), so browser tests drive
- * the official SDK exactly as an app would, with nothing of ours in between.
+ * the official SDK exactly as an app would, with nothing of ours in between. `host`: where to listen (a
+ * network namespace's host address, for a browser inside it).
  */
-export async function serveLivekitClientPage(): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveLivekitClientPage(
+  host = '127.0.0.1',
+): Promise<{ url: string; close(): Promise<void> }> {
   const bundle = readFileSync(
     require.resolve('livekit-client') /* the UMD build: exports' require condition */,
   );
@@ -22,10 +25,10 @@ export async function serveLivekitClientPage(): Promise<{ url: string; close(): 
       res.writeHead(200, { 'content-type': 'text/html' }).end(page);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://${host}:${port}/`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

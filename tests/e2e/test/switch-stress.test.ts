@@ -4,11 +4,11 @@
 // nobody watches, and zooms in between.
 //
 // The target is the layer the subscriber asked for, as the SFU understood it (setVideoDimensions → a
-// layer), lowered by the SFU's loss-based cap for that subscriber. A switch can only get there once the
-// camera has sent a keyframe of that layer, so when none came in the first 1.5 s — the camera's uplink
-// estimate left no room for the layer, or its encoder, starved on a busy machine, took longer to answer —
-// the target is the best layer whose keyframe did come in time (keyframe arrival times are what the SFU
-// logs as packets arrive, before any forwarding decision). What the subscriber shows comes from the
+// layer), lowered by the SFU's cap for that subscriber (its bandwidth allocation, else the loss-based
+// cap). A switch can only get there once the camera has sent a keyframe of that layer, so when none came
+// in the first 1.5 s — the camera's uplink estimate left no room for the layer, or its encoder, starved on
+// a busy machine, took longer to answer — the target is the best layer whose keyframe did come in time
+// (keyframe arrival times are what the SFU logs as packets arrive, before any forwarding decision). What the subscriber shows comes from the
 // subscriber: the viewer's stage video (requestVideoFrameCallback) and rtc-node's decoder (inbound-rtp
 // stats). A switch that does not get there within 2 s fails the test with its number, what the subscriber
 // showed, what arrived of each layer, what the camera says of its layers, and the SFU's view of that down
@@ -198,7 +198,7 @@ interface Switch {
 interface Verdict {
   /** The subscriber got the layer it asked for; else (without a failure) the best one the camera sent in time. */
   wanted: boolean;
-  /** The SFU's loss-based cap lowered what the subscriber asked for. */
+  /** The SFU's cap (bandwidth allocation or loss-based) lowered what the subscriber asked for. */
   capped: boolean;
   /** From the switch to the first frame shown at the wanted layer (when reached within the bound). */
   ms?: number;
@@ -310,7 +310,7 @@ class Tally {
     return (
       `${this.judged} switches judged: ${this.wanted} reached the layer asked for, ${fallback} the best layer ` +
       `whose keyframe the camera sent in time, ${this.failures.length} did not converge (${this.capped} with ` +
-      `the layer lowered by the SFU's loss-based cap); to the wanted layer on screen: ${this.percentiles()}`
+      `the layer lowered by the SFU's cap); to the wanted layer on screen: ${this.percentiles()}`
     );
   }
 
@@ -338,6 +338,8 @@ async function switchMetrics(): Promise<string> {
     'livekit_keyframe_rerequest_total',
     'livekit_dynacast_renew_total',
     'livekit_congestion_layer_change_total',
+    'livekit_stream_allocation_change_total',
+    'livekit_bwe_cut_total',
     'livekit_pli_total',
   ];
   return text

@@ -1,7 +1,12 @@
 import {
   type AddTrackRequest,
+  ConnectionQuality,
+  ConnectionQualityInfo,
   DataPacket_Kind,
+  DisconnectReason,
   type JoinResponse,
+  LeaveRequest,
+  LeaveRequest_Action,
   MediaSectionsRequirement,
   ParticipantInfo,
   type ParticipantInfo_Kind,
@@ -11,6 +16,9 @@ import {
   SessionDescription,
   SignalResponse,
   SignalTarget,
+  StreamState,
+  StreamStateInfo,
+  StreamStateUpdate,
   TrickleRequest,
 } from '@livekit/protocol';
 import type { MediaStreamTrack, RTCDataChannel, RTCRtpTransceiver } from 'werift';
@@ -31,6 +39,9 @@ export interface SignalSink {
   send(message: SignalResponse): void;
   close(code: number, reason: string): void;
 }
+
+/** Responses too frequent to trace one by one. */
+const quietResponses = new Set(['pong', 'pongResp', 'speakersChanged', 'connectionQuality', 'roomUpdate']);
 
 /** What the room learns from a participant. */
 export interface ParticipantEvents {
@@ -53,6 +64,8 @@ export interface ParticipantInit {
   permissions: ParticipantPermissions;
   autoSubscribe: boolean;
   adaptiveStream: boolean;
+  /** The client lets the SFU pause video it has no bandwidth for (`subscriber_allow_pause`, default yes). */
+  subscriberAllowPause: boolean;
   /** `/rtc/v1`: one connection, offered by the client, carries media both ways (see `subscriber`). */
   singlePeerConnection?: boolean;
   rtc: RtcConfig;
@@ -71,6 +84,14 @@ export interface InfoUpdate {
   /** New rights (RoomService only): what they no longer cover is taken away. */
   permission?: ParticipantPermission;
 }
+
+/** The score livekit-client shows beside each grade (LiveKit's MOS scale, 1–5). */
+const qualityScores: Record<ConnectionQuality, number> = {
+  [ConnectionQuality.EXCELLENT]: 4.5,
+  [ConnectionQuality.GOOD]: 3.5,
+  [ConnectionQuality.POOR]: 2,
+  [ConnectionQuality.LOST]: 0,
+};
 
 const maxNameLength = 256;
 const maxMetadataBytes = 64 * 1024;
@@ -129,6 +150,20 @@ export class Participant {
       init.adaptiveStream,
       this.singlePeerConnection ? this.requestMediaSections : undefined,
       this.log,
+      (subscription, paused) =>
+        this.send({
+          case: 'streamStateUpdate',
+          value: new StreamStateUpdate({
+            streamStates: [
+              new StreamStateInfo({
+                participantSid: subscription.publisherSid,
+                trackSid: subscription.id,
+                state: paused ? StreamState.PAUSED : StreamState.ACTIVE,
+              }),
+            ],
+          }),
+        }),
+      init.subscriberAllowPause,
     );
     this.wireTransports();
   }
@@ -160,6 +195,8 @@ export class Participant {
   }
 
   send(message: SignalResponse['message']): void {
+    if (!quietResponses.has(message.case ?? ''))
+      this.log.trace({ response: message.case, signal: this.signal !== undefined }, 'signal response');
     this.signal?.send(new SignalResponse({ message }));
   }
 
@@ -292,7 +329,7 @@ export class Participant {
     });
   };
 
-  async handleTrickle(trickle: TrickleRequest): Promise<void> {
+  handleTrickle(trickle: TrickleRequest): void {
     let candidate: IceCandidateJson | undefined;
     try {
       candidate = JSON.parse(trickle.candidateInit) as IceCandidateJson;
@@ -303,7 +340,14 @@ export class Participant {
       throw new SfuError('malformed', 'bad ICE candidate');
     }
     const transport = trickle.target === SignalTarget.SUBSCRIBER ? this.subscriber : this.publisher;
-    await transport.addIceCandidate(candidate);
+    // Not awaited: werift resolves a browser's mDNS (.local) host candidate first and waits up to 10 s
+    // for an answer that never comes from another subnet, and requests are handled in order — the
+    // answer to the next offer and every subscription waited behind it (a viewer's reconnect took 10 s
+    // longer). The browser's checks reach us anyway (a peer-reflexive candidate).
+    transport.addIceCandidate(candidate).catch((error: Error) => {
+      metrics.signalErrors.inc({ reason: 'invalid_request' });
+      this.log.debug({ err: error.message }, 'ICE candidate refused');
+    });
   }
 
   // ---- published tracks ----
@@ -344,6 +388,18 @@ export class Participant {
     return true;
   }
 
+  /** LiveKit's grade of this participant's connection: its primary transport, and what it receives. */
+  connectionQuality(): ConnectionQualityInfo {
+    const primary = this.subscriberPrimary ? this.subscriber : this.publisher;
+    const quality =
+      this.subscriptions.size > 0
+        ? this.subscriptions.quality()
+        : primary.connected
+          ? ConnectionQuality.EXCELLENT
+          : ConnectionQuality.LOST;
+    return new ConnectionQualityInfo({ participantSid: this.sid, quality, score: qualityScores[quality] });
+  }
+
   // ---- lifecycle ----
 
   /**
@@ -351,10 +407,28 @@ export class Participant {
    * restart on a transport whose DTLS is still up skips ICE (`RTCPeerConnection.connect` returns early),
    * so the connection says "connected" again with no nominated pair and no consent to send (RFC 7675) and
    * werift drops every packet — seen in the slow-link test's outage (after the restart: ICE "completed",
-   * nominated none, consent false). Such a client's resume is refused, so it reconnects in full.
+   * nominated none, consent false). Such a client is asked for a full reconnect instead.
    */
   get resumable(): boolean {
     return !this.transports.some((transport) => transport.failed);
+  }
+
+  /**
+   * A peer connection failed (ICE): tell the client to reconnect in full (new peer connections; its new
+   * session replaces this one, as a duplicate identity does) and close its signalling. LiveKit's server
+   * asks for a resume (an ICE restart) here; see `resumable` for why that does not work on werift. When
+   * the failure is the client's downlink, this never reaches it: its own resume is refused instead.
+   */
+  requestReconnect(): void {
+    this.send({
+      case: 'leave',
+      value: new LeaveRequest({
+        canReconnect: true,
+        reason: DisconnectReason.CONNECTION_TIMEOUT,
+        action: LeaveRequest_Action.RECONNECT,
+      }),
+    });
+    this.signal?.close(1000, 'peer connection failed');
   }
 
   /** Resume after a signal reconnect: restart ICE on our side so the client's new path is found. */

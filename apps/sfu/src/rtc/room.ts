@@ -1,4 +1,7 @@
 import {
+  type ConnectionQuality,
+  type ConnectionQualityInfo,
+  ConnectionQualityUpdate,
   DataPacket,
   type DataPacket_Kind,
   DisconnectReason,
@@ -39,6 +42,12 @@ const pingTimeoutSeconds = 15;
 const dynacastDowngradeDelayMs = 3000;
 /** A publisher is told its needed layers again at most this often when subscribers keep waiting for one. */
 const dynacastRenewIntervalMs = 1000;
+/**
+ * How often connection quality is graded and sent when it changed (LiveKit: 5 s). Shorter here: the
+ * viewer's "reduced quality" note reads it, and a viewer should not wait 5 s to learn why its picture
+ * got softer.
+ */
+const connectionQualityIntervalMs = 2000;
 
 export interface RoomOptions {
   emptyTimeout: number;
@@ -74,6 +83,8 @@ export class Room implements ParticipantEvents {
   readonly createdAt = Date.now();
   readonly participants = new Map<string, Participant>();
   private readonly dynacast = new Map<string, DynacastState>();
+  private readonly qualityTimer: NodeJS.Timeout;
+  private qualitySent = new Map<Participant, ConnectionQuality>();
   private readonly dataLimiter: DataLimiter<Participant>;
   private readonly speakers = new SpeakerUpdates();
   private readonly speakersTimer: NodeJS.Timeout;
@@ -85,6 +96,11 @@ export class Room implements ParticipantEvents {
     private readonly hooks: RoomHooks,
     private readonly log: Logger,
   ) {
+    this.qualityTimer = setInterval(
+      guard('connection_quality', log, () => this.sendConnectionQuality()),
+      connectionQualityIntervalMs,
+    );
+    this.qualityTimer.unref();
     this.dataLimiter = new DataLimiter(options.data, (p) => {
       log.warn({ participant: p.identity }, 'data flood: participant disconnected');
       this.remove(p, DisconnectReason.PARTICIPANT_REMOVED);
@@ -228,8 +244,15 @@ export class Room implements ParticipantEvents {
     this.remove(p, DisconnectReason.STATE_MISMATCH);
   }
 
+  /**
+   * Before, this only logged and waited for a resume that never came: a viewer whose downlink was
+   * saturated lost ICE consent on our side (werift fails after 30 s without a consent response) while its
+   * browser, whose checks we still answered, stayed "connected" — so nothing reconnected. Now the client is
+   * told to resume, as LiveKit's server does.
+   */
   onTransportFailed(p: Participant): void {
-    this.log.warn({ participant: p.identity }, 'peer connection failed; waiting for the client to resume');
+    this.log.warn({ participant: p.identity }, 'peer connection failed; asking the client to reconnect');
+    p.requestReconnect();
   }
 
   /** Route a data packet: stamp the sender (clients must not spoof it), then deliver to its audience. */
@@ -286,10 +309,8 @@ export class Room implements ParticipantEvents {
 
   updateTrackSettings(p: Participant, settings: UpdateTrackSettings): void {
     for (const sid of settings.trackSids) {
-      const subscription = p.subscriptions.get(sid);
-      if (!subscription) continue;
-      subscription.applySettings(settings);
-      this.subscribersChanged(subscription.track);
+      if (!p.subscriptions.applySettings(sid, settings)) continue;
+      this.subscribersChanged(p.subscriptions.get(sid)!.track);
     }
   }
 
@@ -408,10 +429,32 @@ export class Room implements ParticipantEvents {
             target: name(state.target),
             cap: name(state.cap),
             goal: name(state.goal),
+            allocation: state.allocation === 'paused' ? 'paused' : name(state.allocation),
           };
         }),
     }));
     return { name: this.name, sid: this.sid, participants };
+  }
+
+  // ---- connection quality ----
+
+  /**
+   * LiveKit's connection-quality worker: grade every active participant; when any grade changed (or a
+   * participant is new), send each participant its own grade and those of the participants it
+   * subscribes to.
+   */
+  private sendConnectionQuality(): void {
+    const grades = new Map<Participant, ConnectionQualityInfo>();
+    for (const p of this.participants.values()) if (p.isActive) grades.set(p, p.connectionQuality());
+    const changed = [...grades].some(([p, info]) => this.qualitySent.get(p) !== info.quality);
+    this.qualitySent = new Map([...grades].map(([p, info]) => [p, info.quality]));
+    if (!changed) return;
+    for (const [p, own] of grades) {
+      const updates = [own];
+      const publishers = new Set([...p.subscriptions.values()].map((s) => s.publisherSid));
+      for (const [other, info] of grades) if (other !== p && publishers.has(other.sid)) updates.push(info);
+      p.send({ case: 'connectionQuality', value: new ConnectionQualityUpdate({ updates }) });
+    }
   }
 
   /** Tells everyone who started or stopped speaking (LiveKit's SpeakersChanged). */
@@ -448,6 +491,7 @@ export class Room implements ParticipantEvents {
   close(reason = DisconnectReason.ROOM_DELETED): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.qualityTimer);
     clearInterval(this.speakersTimer);
     for (const p of [...this.participants.values()]) this.remove(p, reason);
     for (const state of this.dynacast.values()) if (state.timer) clearTimeout(state.timer);

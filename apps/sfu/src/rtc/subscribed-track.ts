@@ -1,13 +1,14 @@
 import type { UpdateTrackSettings, VideoQuality } from '@livekit/protocol';
 import type { RTCRtpTransceiver } from 'werift';
+import type { BandwidthTrack } from '../sfu/bandwidth-manager.js';
 import { DownTrack } from '../sfu/down-track.js';
 import { qualityForDimensions } from '../sfu/layers.js';
+import type { MediaKind } from '../sfu/receiver.js';
 import type { MediaTrack } from './media-track.js';
 
 /** One subscriber's subscription to one track: its send transceiver and the settings that pick a layer. */
-export class SubscribedTrack {
+export class SubscribedTrack implements BandwidthTrack {
   readonly downTrack: DownTrack;
-  private disabled = false;
 
   constructor(
     readonly track: MediaTrack,
@@ -19,10 +20,23 @@ export class SubscribedTrack {
     this.downTrack = new DownTrack(track.receiver, transceiver.sender, initialQuality);
   }
 
+  get id(): string {
+    return this.track.sid;
+  }
+
+  get kind(): MediaKind {
+    return this.track.kind;
+  }
+
+  /** What the publisher announced for a layer (AddTrackRequest), in bit/s. */
+  declaredBitrate(quality: VideoQuality): number | undefined {
+    const bitrate = this.track.info.layers.find((layer) => layer.quality === quality)?.bitrate;
+    return bitrate ? bitrate : undefined;
+  }
+
   /** UpdateTrackSettings: disabled pauses forwarding; width/height (preferred) or quality pick the layer. */
   applySettings(settings: UpdateTrackSettings): void {
-    this.disabled = settings.disabled;
-    this.downTrack.setPaused(settings.disabled);
+    this.downTrack.setDisabled(settings.disabled);
     if (this.track.kind !== 'video') return;
     const quality =
       settings.width > 0 || settings.height > 0
@@ -33,7 +47,7 @@ export class SubscribedTrack {
 
   /** The layer this subscriber needs, or undefined when it needs none (dynacast). */
   get neededQuality(): VideoQuality | undefined {
-    return this.disabled ? undefined : this.downTrack.targetQuality;
+    return this.downTrack.isDisabled ? undefined : this.downTrack.targetQuality;
   }
 
   close(): void {

@@ -1,6 +1,7 @@
-import { VideoQuality } from '@livekit/protocol';
+import { type ConnectionQuality, type UpdateTrackSettings, VideoQuality } from '@livekit/protocol';
 import type { RTCRtpTransceiver } from 'werift';
 import type { Logger } from '../logging.js';
+import { BandwidthManager } from '../sfu/bandwidth-manager.js';
 import { metrics } from '../telemetry.js';
 import type { MediaTrack } from './media-track.js';
 import { preferCodec } from './sdp.js';
@@ -12,9 +13,9 @@ export type RequestMediaSections = (numAudios: number, numVideos: number) => voi
 
 /**
  * The tracks one participant subscribes to (LiveKit's SubscriptionManager): a send-only transceiver on
- * its subscriber connection and a down track for each, renegotiated as they come and go. The room
- * decides who subscribes to what, and wires each down track to its receiver. Reads like a map of the
- * subscriptions by track sid.
+ * its subscriber connection and a down track for each, renegotiated as they come and go, and the
+ * connection's bandwidth manager that shares the link out among them. The room decides who subscribes
+ * to what, and wires each down track to its receiver. Reads like a map of the subscriptions by track sid.
  *
  * On one connection (`/rtc/v1`) we never offer: a down track takes a media section the client offered
  * to receive on and has not been given a track yet, or a new transceiver that the client's next offer,
@@ -23,6 +24,7 @@ export type RequestMediaSections = (numAudios: number, numVideos: number) => voi
  */
 export class SubscriptionManager {
   private readonly subscriptions = new Map<string, SubscribedTrack>();
+  private readonly bandwidth: BandwidthManager;
   /** Single PC: sections that have carried a down track (never handed out again). */
   private readonly used = new WeakSet<RTCRtpTransceiver>();
   /** Single PC: sections asked for since the client's last offer, so none is asked for twice. */
@@ -36,7 +38,32 @@ export class SubscriptionManager {
     /** Set for a single connection: how to get a new offer from the client. */
     private readonly requestMediaSections: RequestMediaSections | undefined,
     private readonly log: Logger,
-  ) {}
+    /** A subscription was paused for want of bandwidth, or resumed (StreamStateUpdate). */
+    onStreamState: (subscription: SubscribedTrack, paused: boolean) => void,
+    /** The client lets the SFU pause video it has no bandwidth for (`subscriber_allow_pause`). */
+    allowPause = true,
+  ) {
+    this.bandwidth = new BandwidthManager(
+      { streamState: (track, paused) => onStreamState(track as SubscribedTrack, paused) },
+      log,
+      allowPause,
+    );
+    transport.watchMedia(this.bandwidth);
+  }
+
+  /** This connection's grade for ConnectionQualityUpdate. */
+  quality(): ConnectionQuality {
+    return this.bandwidth.quality(this.transport.connected);
+  }
+
+  /** UpdateTrackSettings for one subscription; false when there is none. */
+  applySettings(trackSid: string, settings: UpdateTrackSettings): boolean {
+    const subscription = this.subscriptions.get(trackSid);
+    if (!subscription) return false;
+    subscription.applySettings(settings);
+    this.bandwidth.changed();
+    return true;
+  }
 
   get size(): number {
     return this.subscriptions.size;
@@ -78,6 +105,7 @@ export class SubscriptionManager {
       track.kind === 'audio' ? VideoQuality.HIGH : this.adaptiveStream ? VideoQuality.LOW : track.topQuality;
     const subscription = new SubscribedTrack(track, publisherSid, transceiver, initial);
     this.subscriptions.set(track.sid, subscription);
+    this.bandwidth.add(subscription);
     metrics.tracksSubscribed.inc();
     this.renegotiate();
     return subscription;
@@ -137,6 +165,7 @@ export class SubscriptionManager {
     const subscription = this.subscriptions.get(trackSid);
     if (!subscription) return undefined;
     this.subscriptions.delete(trackSid);
+    this.bandwidth.remove(trackSid);
     subscription.close();
     metrics.tracksSubscribed.dec();
     if (this.closed) return subscription;
@@ -156,5 +185,6 @@ export class SubscriptionManager {
   close(): void {
     this.closed = true;
     for (const sid of [...this.subscriptions.keys()]) this.remove(sid);
+    this.bandwidth.close();
   }
 }

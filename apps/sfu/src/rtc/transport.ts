@@ -5,7 +5,11 @@ import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpHeaderExtensionParameters,
+  type RtcpPacket,
+  type RtpHeader,
   type RtpPacket,
+  serializeTransportWideCC,
+  uint16Add,
   useAbsSendTime,
   useAudioLevelIndication,
   useH264,
@@ -24,6 +28,7 @@ import {
 import { SfuError } from '../errors.js';
 import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
+import { wireOverheadBytes } from '../sfu/bitrate-meter.js';
 import { TwccResponder } from '../sfu/twcc-responder.js';
 
 export interface RtcConfig {
@@ -40,6 +45,14 @@ export interface IceCandidateJson {
   sdpMid?: string | undefined;
   sdpMLineIndex?: number | undefined;
   usernameFragment?: string | undefined;
+}
+
+/** What a subscriber's bandwidth estimate reads: each RTP packet as it leaves, each RTCP packet that arrives. */
+export interface MediaWatcher {
+  rtpSent(transportSeq: number, bytes: number, atMs: number): void;
+  rtcp(packet: RtcpPacket): void;
+  /** Whether a retransmission (an answer to a NACK) may go out now. */
+  retransmissionAllowed(): boolean;
 }
 
 interface TransportEvents {
@@ -104,7 +117,9 @@ function headerExtensions(): {
 } {
   return {
     // Audio levels: the publisher's own loudness per packet, for active speakers (sfu/audio-level).
-    audio: [useSdesMid(), useAbsSendTime(), useAudioLevelIndication()],
+    // transport-cc on audio too: a subscriber's bandwidth estimate must see all it receives (LiveKit's
+    // server negotiates it for both kinds).
+    audio: [useSdesMid(), useAbsSendTime(), useAudioLevelIndication(), useTransportWideCC()],
     video: [
       useSdesMid(),
       useSdesRTPStreamId(),
@@ -128,6 +143,10 @@ export class Transport extends EventEmitter<TransportEvents> {
   private restartIceNext = false;
   private closed = false;
   private readonly twcc = new Map<RTCDtlsTransport, TwccResponder>();
+  private watcher: MediaWatcher | undefined;
+  private readonly watched = new Set<RTCDtlsTransport>();
+  /** The transport-wide sequence number's extension id on what we send, once negotiated. */
+  private outgoingTwccId: number | undefined;
 
   constructor(
     readonly role: TransportRole,
@@ -187,6 +206,9 @@ export class Transport extends EventEmitter<TransportEvents> {
   async handleOffer(sdp: string): Promise<string> {
     await this.applyRemote('offer', sdp);
     this.startCongestionFeedback();
+    // One connection (`/rtc/v1`): the client's offer negotiates what we send too.
+    this.outgoingTwccId = undefined;
+    this.watchDtls();
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     return this.pc.localDescription?.sdp ?? answer.sdp;
@@ -198,6 +220,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       return;
     }
     await this.applyRemote('answer', sdp);
+    this.outgoingTwccId = undefined; // renegotiated: read it again from the senders
     this.negotiating = false;
     if (this.renegotiate) {
       this.renegotiate = false;
@@ -232,6 +255,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       this.restartIceNext = false;
       const offer = await this.pc.createOffer({ iceRestart });
       await this.pc.setLocalDescription(offer);
+      this.watchDtls();
       this.offerId += 1;
       this.emit('offer', this.pc.localDescription?.sdp ?? offer.sdp, this.offerId);
     } catch (error) {
@@ -243,6 +267,66 @@ export class Transport extends EventEmitter<TransportEvents> {
   /** A resumed client lost its answer: forget the outstanding offer so the next one goes out. */
   resetNegotiation(): void {
     this.negotiating = false;
+  }
+
+  /** Report what this connection sends and the RTCP it gets back (the subscriber's bandwidth estimate). */
+  watchMedia(watcher: MediaWatcher): void {
+    this.watcher = watcher;
+    this.watchDtls();
+  }
+
+  /**
+   * Every RTP packet a watched DTLS transport sends passes here with its transport-wide sequence number
+   * (the header extension werift's senders stamp, negotiated where down tracks go so browsers send
+   * transport-cc feedback). werift stamps each packet just before this call; its RTX retransmissions reuse
+   * the original packet's extensions and so its number, and get a fresh one here, so that feedback reports
+   * them apart and they count toward what the link carries — or are dropped while the link is congested:
+   * answering every NACK of a link that already drops packets keeps it full (a NACK storm) and keeps the
+   * lower layer's keyframe from getting through.
+   */
+  private watchDtls(): void {
+    const watcher = this.watcher;
+    if (!watcher) return;
+    for (const dtls of this.pc.dtlsTransports) {
+      if (this.watched.has(dtls)) continue;
+      this.watched.add(dtls);
+      const send = dtls.sendRtp.bind(dtls);
+      dtls.sendRtp = (payload: Buffer, header: RtpHeader) => {
+        const id = this.twccIdOnSenders();
+        const extension = id === undefined ? undefined : header.extensions.find((e) => e.id === id);
+        if (extension && extension.payload.length >= 2) {
+          let seq = extension.payload.readUInt16BE(0);
+          if (seq !== dtls.transportSequenceNumber) {
+            if (!watcher.retransmissionAllowed()) return Promise.resolve(0);
+            seq = uint16Add(dtls.transportSequenceNumber, 1);
+            dtls.transportSequenceNumber = seq;
+            header.extensions = header.extensions.map((e) =>
+              e.id === id ? { id, payload: serializeTransportWideCC(seq) } : e,
+            );
+          }
+          watcher.rtpSent(seq, header.serializeSize + payload.length + wireOverheadBytes, performance.now());
+        }
+        return send(payload, header);
+      };
+      dtls.onRtcp.subscribe(guard('bwe_rtcp', this.log, (packet: RtcpPacket) => watcher.rtcp(packet)));
+    }
+  }
+
+  /**
+   * Senders stamp the extensions negotiated for their section — in the answer to our offer, or (one
+   * connection) in the client's offer we answered; werift's extIdUriMap holds what was offered.
+   */
+  private twccIdOnSenders(): number | undefined {
+    if (this.outgoingTwccId !== undefined) return this.outgoingTwccId;
+    for (const transceiver of this.pc.getTransceivers()) {
+      const extensions = (
+        transceiver.sender as unknown as { headerExtensions?: RTCRtpHeaderExtensionParameters[] }
+      ).headerExtensions;
+      const twcc = extensions?.find((e) => e.uri === transportWideCcUri);
+      if (twcc) this.outgoingTwccId = twcc.id;
+      if (twcc) break;
+    }
+    return this.outgoingTwccId;
   }
 
   /** One TWCC responder per DTLS transport (bundled: one per connection) that carries media to us. */

@@ -194,6 +194,7 @@ export class RtcService {
         permissions: new ParticipantPermissions(admission.token.grant),
         autoSubscribe: join.autoSubscribe,
         adaptiveStream: join.adaptiveStream,
+        subscriberAllowPause: join.subscriberAllowPause,
         singlePeerConnection: join.singlePeerConnection,
         rtc: this.rtc,
         log: this.log.child({ room: roomName }),
@@ -255,7 +256,17 @@ export class RtcService {
       guard('signal_message', this.log.child(context), (data: Buffer, isBinary: boolean) => {
         lastSeen = Date.now();
         const request = signal.parse(data, isBinary);
-        if (request) handle(() => handleSignalRequest(joinedRoom, self, request));
+        if (!request) return;
+        if (request.message.case !== 'ping' && request.message.case !== 'pingReq')
+          this.log.trace({ ...context, request: request.message.case }, 'signal request');
+        handle(async () => {
+          const started = performance.now();
+          await handleSignalRequest(joinedRoom, self, request);
+          const tookMs = performance.now() - started;
+          // Requests queue behind each other: a slow one delays every later one (an answer, a subscription).
+          if (tookMs > 200)
+            this.log.debug({ ...context, request: request.message.case, tookMs }, 'slow signal request');
+        });
       }),
     );
     ws.on(

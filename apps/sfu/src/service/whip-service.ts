@@ -115,6 +115,7 @@ export class WhipService {
       // An encoder only sends: it never subscribes (LiveKit's one-shot signalling mode).
       autoSubscribe: false,
       adaptiveStream: false,
+      subscriberAllowPause: false, // it subscribes to nothing
       singlePeerConnection: true,
       rtc: this.rtc,
       log: this.log.child({ room: roomName, whip: true }),

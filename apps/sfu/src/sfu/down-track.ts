@@ -6,6 +6,7 @@ import { LossBasedCap } from './congestion.js';
 import { Forwarder } from './forwarder.js';
 import { LayerSwitch, type SwitchState } from './layer-switch.js';
 import type { PacketSink, TrackReceiver } from './receiver.js';
+import type { TrackAllocation } from './stream-allocator.js';
 import { Vp8Munger } from './vp8-munger.js';
 
 /** The SFU's view of one down track, for `/debug/rooms` and the tests' failure reports. */
@@ -15,13 +16,17 @@ export interface DownTrackState {
   cap: VideoQuality;
   goal: VideoQuality;
   paused: boolean;
+  /** The bandwidth allocator's share, undefined while the loss-based cap rules. */
+  allocation: TrackAllocation | undefined;
   switch: SwitchState;
 }
 
 /**
  * One subscriber's copy of a published track: the I/O around its `Forwarder`. Writes the packets the
  * forwarder lets through to the werift sender (which stamps its own SSRC and answers NACKs from its
- * cache), relays keyframe requests upstream, and feeds the subscriber's loss reports to its congestion cap.
+ * cache) and relays keyframe requests upstream. Its layer ceiling comes from the subscriber's bandwidth
+ * allocator (`setAllocation`) once that subscriber's transport-cc feedback flows; before that — or for a
+ * client that sends none — from its own loss reports (`LossBasedCap`).
  */
 export class DownTrack implements PacketSink {
   private closed = false;
@@ -31,9 +36,13 @@ export class DownTrack implements PacketSink {
   private readonly vp8: Vp8Munger | undefined;
   private sentInWindow = 0;
   private nackedInWindow = 0;
+  /** The subscriber disabled the track (UpdateTrackSettings). */
+  private disabled = false;
+  /** The bandwidth allocator's share; undefined while it does not manage this track. */
+  private allocation: TrackAllocation | undefined;
 
   constructor(
-    private readonly receiver: TrackReceiver,
+    readonly receiver: TrackReceiver,
     readonly sender: RTCRtpSender,
     target: VideoQuality,
   ) {
@@ -77,14 +86,13 @@ export class DownTrack implements PacketSink {
     if (report)
       metrics.packetLoss.observe({ direction: 'outgoing', type: 'video' }, (report.fractionLost / 256) * 100);
     const current = this.forwarder.currentQuality;
-    if (!report || current === undefined) return;
+    if (!report || current === undefined || this.allocation !== undefined) return;
     const nackRatio = sent >= 20 ? Math.min(1, nacked / sent) : 0;
     const before = this.congestion.cap;
     const cap = this.congestion.report(Math.max(report.fractionLost / 256, nackRatio), current);
     if (cap === undefined) return;
     metrics.congestionSwitches.inc({ direction: cap < before ? 'down' : 'up' });
-    this.forwarder.setCap(cap);
-    this.restartSwitch();
+    this.setCap(cap);
   }
 
   /** The layer currently forwarded, undefined until the first keyframe. */
@@ -96,6 +104,12 @@ export class DownTrack implements PacketSink {
     return this.forwarder.targetQuality;
   }
 
+  /** The subscriber disabled it. */
+  get isDisabled(): boolean {
+    return this.disabled;
+  }
+
+  /** Nothing is forwarded: disabled by the subscriber, or paused for want of bandwidth. */
   get isPaused(): boolean {
     return this.forwarder.isPaused;
   }
@@ -104,8 +118,29 @@ export class DownTrack implements PacketSink {
     if (this.forwarder.setTarget(quality)) this.restartSwitch();
   }
 
-  setPaused(paused: boolean): void {
-    if (this.forwarder.setPaused(paused)) this.restartSwitch();
+  setDisabled(disabled: boolean): void {
+    this.disabled = disabled;
+    this.updatePaused();
+  }
+
+  /**
+   * The subscriber's bandwidth allocator decides from now on: a layer caps what the forwarder picks (in
+   * place of the loss-based cap; the switch to it is a layer switch like any other), 'paused' stops the
+   * track until bandwidth returns.
+   */
+  setAllocation(allocation: TrackAllocation): void {
+    if (allocation === this.allocation) return;
+    this.allocation = allocation;
+    if (allocation !== 'paused') this.setCap(allocation);
+    this.updatePaused();
+  }
+
+  private setCap(cap: VideoQuality): void {
+    if (this.forwarder.setCap(cap)) this.restartSwitch();
+  }
+
+  private updatePaused(): void {
+    if (this.forwarder.setPaused(this.disabled || this.allocation === 'paused')) this.restartSwitch();
   }
 
   /** The subscriber wants something else: a pending switch ends superseded, the new one starts now. */
@@ -137,6 +172,7 @@ export class DownTrack implements PacketSink {
       cap: forwarder.capQuality,
       goal: forwarder.goal(now),
       paused: forwarder.isPaused,
+      allocation: this.allocation,
       switch: this.layerSwitch.state(now),
     };
   }

@@ -74,10 +74,12 @@ export class Forwarder {
     return true;
   }
 
-  /** The congestion cap changed. */
-  setCap(cap: VideoQuality): void {
+  /** The congestion cap (the allocator's layer, or the loss-based one); returns whether it changed. */
+  setCap(cap: VideoQuality): boolean {
+    if (cap === this.cap) return false;
     this.cap = cap;
     this.effectiveAt = Number.NEGATIVE_INFINITY;
+    return true;
   }
 
   /** Pause or resume (a resume starts again at a keyframe); returns whether that changed anything. */

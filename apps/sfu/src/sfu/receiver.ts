@@ -3,6 +3,7 @@ import { type MediaStreamTrack, RTP_EXTENSION_URI, type RtpPacket } from 'werift
 import { guard, reportFault } from '../guard.js';
 import { metrics } from '../telemetry.js';
 import { AudioLevel } from './audio-level.js';
+import { BitrateMeter, wireOverheadBytes } from './bitrate-meter.js';
 import { isKeyframe } from './keyframe.js';
 import { type KeyframeRequestState, KeyframeRequests } from './keyframe-requests.js';
 import { NackGenerator, nackIntervalMs } from './nack-generator.js';
@@ -33,7 +34,7 @@ interface Layer {
   lastTimestamp: number | undefined;
   frames: number;
   keyframeRequests: KeyframeRequests;
-  bytes: number;
+  bitrate: BitrateMeter;
 }
 
 /** One layer as the debug view shows it (times in ms ago, rounded). */
@@ -46,6 +47,8 @@ export interface LayerState {
   /** How long ago the last few keyframes arrived, newest first. */
   keyframesMs: number[];
   keyframeRequests: KeyframeRequestState;
+  /** What the layer costs a subscriber now (bit/s), as the allocator sees it. */
+  bitrate: number | undefined;
 }
 
 const layerStaleMs = 1500;
@@ -106,7 +109,7 @@ export class TrackReceiver {
       lastTimestamp: undefined,
       frames: 0,
       keyframeRequests: new KeyframeRequests(),
-      bytes: 0,
+      bitrate: new BitrateMeter(),
     };
     if (video) layer.nack = new NackGenerator();
     this.layers.set(quality, layer);
@@ -123,7 +126,7 @@ export class TrackReceiver {
             this.nackTimer.unref();
           }
         }
-        layer.bytes += packet.payload.length;
+        layer.bitrate.add(packet.serializeSize + wireOverheadBytes, layer.lastPacketAt);
         metrics.packets.inc({ direction: 'incoming', kind: this.kind });
         metrics.bytes.inc({ direction: 'incoming', kind: this.kind }, packet.payload.length);
         if (this.muted) return;
@@ -218,6 +221,11 @@ export class TrackReceiver {
       .sort((a, b) => a - b);
   }
 
+  /** What a layer costs a subscriber, as the publisher sends it now (bit/s); undefined when unknown. */
+  bitrate(quality: VideoQuality, now = performance.now()): number | undefined {
+    return this.layers.get(quality)?.bitrate.bps(now);
+  }
+
   hasLayer(quality: VideoQuality): boolean {
     return this.layers.has(quality);
   }
@@ -239,6 +247,7 @@ export class TrackReceiver {
         lastPacketMs: ago(layer.lastPacketAt),
         keyframesMs: layer.keyframesAt.map((at) => Math.round(now - at)).reverse(),
         keyframeRequests: layer.keyframeRequests.state(),
+        bitrate: layer.bitrate.bps(now),
       }));
   }
 

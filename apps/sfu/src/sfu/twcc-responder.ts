@@ -216,6 +216,45 @@ export function packStatusChunks(
   return chunks;
 }
 
+/** One packet a feedback reports on: its 16-bit transport-wide sequence number, and when it arrived. */
+export interface TwccReport {
+  seq: number;
+  /** Arrival on the receiver's clock in µs (reference time plus deltas); undefined when it was lost. */
+  atUs: number | undefined;
+}
+
+/**
+ * The inverse of {@link encodeTwccFeedback}: what a subscriber's feedback says about each packet, in
+ * sequence order. werift parses the chunks and deltas but its own `packetResults` skips status vectors,
+ * so the statuses are walked here; symbols past the packet status count (a vector's padding) are ignored.
+ */
+export function decodeTwccFeedback(feedback: TransportWideCC): TwccReport[] {
+  const reports: TwccReport[] = [];
+  const count = feedback.packetStatusCount;
+  let atUs = feedback.referenceTime * referenceUnitUs;
+  let delta = 0;
+  const add = (status: number) => {
+    if (reports.length >= count) return;
+    const seq = (feedback.baseSequenceNumber + reports.length) & 0xffff;
+    if (status === PacketStatus.TypeTCCPacketNotReceived) {
+      reports.push({ seq, atUs: undefined });
+      return;
+    }
+    const received = feedback.recvDeltas[delta++];
+    if (!received) return; // truncated feedback: report no further
+    atUs += received.delta;
+    reports.push({ seq, atUs });
+  };
+  for (const chunk of feedback.packetChunks) {
+    if (chunk instanceof RunLengthChunk) {
+      for (let i = 0; i < chunk.runLength && reports.length < count; i++) add(chunk.packetStatus);
+    } else {
+      for (const symbol of chunk.symbolList) add(symbol);
+    }
+  }
+  return reports;
+}
+
 const absSendTimeWrapUs = (2 ** 24 * 1e6) / 2 ** 18; // 64 s
 /** Longer than the event-loop stalls a busy 2-core host shows (up to ~400 ms seen while it encodes 4K). */
 const lowerEnvelopeUs = 1_000_000;

@@ -17,6 +17,8 @@ export interface JoinParams {
   sid: string | undefined;
   autoSubscribe: boolean;
   adaptiveStream: boolean;
+  /** The client lets the SFU pause video it has no bandwidth for (`subscriber_allow_pause`, default yes). */
+  subscriberAllowPause: boolean;
   /** `/rtc/v1` only: the client's first publisher offer, answered right after the join. */
   publisherOffer: SessionDescription | undefined;
 }
@@ -35,6 +37,7 @@ export function parseJoin(url: URL): JoinParams {
       sid: params.get('sid') ?? undefined,
       autoSubscribe: params.get('auto_subscribe') !== '0',
       adaptiveStream: params.get('adaptive_stream') === '1',
+      subscriberAllowPause: params.get('subscriber_allow_pause') !== '0',
       publisherOffer: undefined,
     };
   }
@@ -63,6 +66,7 @@ export function parseJoin(url: URL): JoinParams {
     sid: join.participantSid || undefined,
     autoSubscribe: settings?.autoSubscribe ?? true,
     adaptiveStream: settings?.adaptiveStream ?? false,
+    subscriberAllowPause: settings?.subscriberAllowPause ?? true,
     publisherOffer: join.publisherOffer?.sdp ? join.publisherOffer : undefined,
   };
 }

@@ -37,7 +37,7 @@ export async function handleSignalRequest(room: Room, p: Participant, request: S
       await p.handleAnswer(message.value);
       return;
     case 'trickle':
-      await p.handleTrickle(message.value);
+      p.handleTrickle(message.value);
       return;
     case 'addTrack': {
       const add = message.value;

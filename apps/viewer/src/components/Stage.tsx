@@ -1,4 +1,4 @@
-import type { RemoteVideoTrack } from 'livekit-client';
+import type { ConnectionQuality, RemoteVideoTrack } from 'livekit-client';
 import { type PointerEvent, useCallback, useEffect, useRef, useState, type WheelEvent } from 'react';
 import type { ConnectionStatus } from '../live/show-room';
 
@@ -23,6 +23,10 @@ interface Props {
   track: RemoteVideoTrack | undefined;
   /** The viewer's own connection: when it is down, the cameras are not to blame. */
   connection: ConnectionStatus;
+  /** The SFU's grade of the viewer's connection: below excellent, it is sending less than asked for. */
+  quality: ConnectionQuality;
+  /** The SFU paused the stage's video: even its lowest layer does not fit the connection now. */
+  paused: boolean;
   /** Width of the feed's top layer: "sharp" means the layer the stage needs, capped by what exists. */
   topWidth: number | undefined;
   /** The switch that brought this scene, to time (undefined for the scene shown first). */
@@ -47,6 +51,8 @@ export function Stage({
   label,
   track,
   connection,
+  quality,
+  paused,
   topWidth,
   switchTiming,
   onNeed,
@@ -80,7 +86,8 @@ export function Stage({
     const timing = switchTiming?.sceneId === sceneId ? switchTiming : undefined;
     const onFrame = (now: number, meta: VideoFrameCallbackMetadata) => {
       if (stopped) return;
-      if (badgeRef.current) badgeRef.current.textContent = `${meta.width}×${meta.height}`;
+      // The layer actually decoded, frame by frame: never the one asked for.
+      if (badgeRef.current) badgeRef.current.textContent = `${meta.height}p · ${meta.width}×${meta.height}`;
       if (timing && timing.firstFrameMs === undefined) {
         timing.firstFrameMs = now - timing.startedAt;
         onSwitchTiming(timing);
@@ -118,6 +125,11 @@ export function Stage({
     observer.observe(box);
     return () => observer.disconnect();
   }, [view.zoom, onNeed]);
+
+  // Paused by the SFU: no frame comes to update the badge, so say so instead of the last frame's size.
+  useEffect(() => {
+    if (paused && badgeRef.current) badgeRef.current.textContent = 'paused';
+  }, [paused]);
 
   // A new scene starts unzoomed.
   useEffect(() => {
@@ -258,14 +270,23 @@ export function Stage({
                 : 'Reload the page to rejoin the show.'}
             </span>
           </div>
+        ) : !track && connection === 'connected' ? (
+          <div className="placeholder" role="status" data-testid="stage-status">
+            <strong>{label || 'This scene'} is offline</strong>
+            <span>The picture comes back by itself as soon as the camera reconnects.</span>
+          </div>
         ) : (
-          !track &&
-          connection === 'connected' && (
+          paused && (
             <div className="placeholder" role="status" data-testid="stage-status">
-              <strong>{label || 'This scene'} is offline</strong>
-              <span>The picture comes back by itself as soon as the camera reconnects.</span>
+              <strong>Video paused: your connection is too slow for it right now</strong>
+              <span>It resumes by itself as soon as there is room; sound and chat go on.</span>
             </div>
           )
+        )}
+        {connection === 'connected' && !paused && (quality === 'good' || quality === 'poor') && (
+          <span className="quality-note" role="status" data-testid="quality-note">
+            reduced quality: slow connection
+          </span>
         )}
         <span className="badge resolution" data-testid="resolution-badge" ref={badgeRef}>
           –

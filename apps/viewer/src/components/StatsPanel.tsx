@@ -45,7 +45,7 @@ export function StatsPanel({ track, lastSwitch, lastZoomMs }: Props) {
     return () => clearInterval(timer);
   }, [track]);
 
-  const layer = !sample ? '–' : sample.height >= 1440 ? '2160p' : sample.height >= 540 ? '720p' : '180p';
+  const layer = sample?.height ? `${sample.height}p` : '–';
   return (
     <aside className="stats" data-testid="stats">
       <dl>
@@ -56,7 +56,7 @@ export function StatsPanel({ track, lastSwitch, lastZoomMs }: Props) {
         <dt>Frame rate</dt>
         <dd>{sample ? `${sample.fps.toFixed(0)} fps` : '–'}</dd>
         <dt>Bitrate</dt>
-        <dd>{sample ? `${(sample.kbps / 1000).toFixed(2)} Mbps` : '–'}</dd>
+        <dd data-stat="bitrate">{sample ? `${(sample.kbps / 1000).toFixed(2)} Mbps` : '–'}</dd>
         <dt>Packets lost</dt>
         <dd>{sample?.lost ?? '–'}</dd>
         <dt>Jitter</dt>

@@ -1,7 +1,9 @@
 import { sceneOf } from '@scenecast/contract';
 import {
+  ConnectionQuality,
   DisconnectReason,
   type Participant,
+  type ReconnectPolicy,
   type RemoteAudioTrack,
   type RemoteParticipant,
   type RemoteTrackPublication,
@@ -18,6 +20,8 @@ export interface SceneFeed {
   participant: RemoteParticipant;
   publication: RemoteTrackPublication;
   track: RemoteVideoTrack | undefined;
+  /** The SFU paused it: the viewer's connection cannot carry it now (it resumes by itself). */
+  paused: boolean;
 }
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
@@ -37,6 +41,18 @@ const finalReasons = new Set<DisconnectReason | undefined>([
 const rejoinFirstDelayMs = 1_000;
 const rejoinMaxDelayMs = 15_000;
 
+/**
+ * livekit-client's default waits up to 7 s between its attempts to resume, and each signal attempt may
+ * wait 15 s for its socket: after a dropped link the picture would come back up to ~20 s after the
+ * network did. A viewer retries every second or so (with jitter, so a restarted server is not stormed)
+ * for two minutes before giving up to our own rejoin loop.
+ */
+const reconnectPolicy: ReconnectPolicy = {
+  nextRetryDelayInMs: ({ retryCount, elapsedMs }) =>
+    elapsedMs > 120_000 ? null : retryCount === 0 ? 0 : 700 + Math.random() * 600,
+};
+const websocketTimeoutMs = 4_000;
+
 export interface StageRequest {
   sceneId: string | undefined;
   /** Device pixels the stage needs: its size times zoom; undefined asks for the top layer. */
@@ -55,11 +71,14 @@ export class ShowRoom {
   readonly room = new Room({
     adaptiveStream: false,
     dynacast: false,
+    reconnectPolicy,
     webAudioMix: { audioContext: this.audio.context },
   });
   private listeners = new Set<() => void>();
   private stage: StageRequest = { sceneId: undefined };
   status: ConnectionStatus = 'connecting';
+  /** How the SFU grades this viewer's connection (LiveKit's ConnectionQualityUpdate). */
+  quality: ConnectionQuality = ConnectionQuality.Unknown;
   private grants: GrantSource | undefined;
   private rejoinTimer: ReturnType<typeof setTimeout> | undefined;
   private rejoinDelayMs = rejoinFirstDelayMs;
@@ -77,6 +96,12 @@ export class ShowRoom {
       .on(RoomEvent.ParticipantAttributesChanged, changed)
       .on(RoomEvent.TrackMuted, changed)
       .on(RoomEvent.TrackUnmuted, changed)
+      .on(RoomEvent.TrackStreamStateChanged, changed)
+      .on(RoomEvent.ConnectionQualityChanged, (quality: ConnectionQuality, participant: Participant) => {
+        if (participant !== this.room.localParticipant) return;
+        this.quality = quality;
+        this.notify();
+      })
       .on(RoomEvent.AudioPlaybackStatusChanged, () => this.audio.update())
       .on(RoomEvent.ActiveSpeakersChanged, (speakers: Participant[]) =>
         this.audio.setSpeakers(speakers.map((p) => p.identity)),
@@ -93,7 +118,7 @@ export class ShowRoom {
     this.left = false;
     this.setStatus('connecting');
     const { url, token } = await grants();
-    await this.room.connect(url, token, { autoSubscribe: true });
+    await this.room.connect(url, token, { autoSubscribe: true, websocketTimeout: websocketTimeoutMs });
     this.rejoinDelayMs = rejoinFirstDelayMs;
     this.setStatus('connected');
     this.refresh();
@@ -147,11 +172,13 @@ export class ShowRoom {
         | RemoteTrackPublication
         | undefined;
       if (!publication || publication.isMuted) continue;
+      const track = publication.videoTrack as RemoteVideoTrack | undefined;
       feeds.set(sceneId, {
         sceneId,
         participant,
         publication,
-        track: publication.videoTrack as RemoteVideoTrack | undefined,
+        track,
+        paused: track?.streamState === Track.StreamState.Paused,
       });
     }
     return feeds;
@@ -204,11 +231,15 @@ export class ShowRoom {
   private refresh(): void {
     this.applyQualities();
     this.audio.sync(this.sceneAudio());
-    for (const listener of this.listeners) listener();
+    this.notify();
   }
 
   private setStatus(status: ConnectionStatus): void {
     this.status = status;
+    this.notify();
+  }
+
+  private notify(): void {
     for (const listener of this.listeners) listener();
   }
 }

@@ -1,0 +1,278 @@
+// Send-side bandwidth estimation toward a subscriber, against a simulated bottleneck that behaves as
+// `tc tbf` does (packets leave in order at the link rate; one that would queue longer than its latency
+// is dropped) and a receiver that reports arrivals as browsers do (transport-cc feedback every 50 ms, on
+// its own clock). Time is simulated: seconds of traffic run in milliseconds.
+import { describe, expect, it } from 'vitest';
+import { type ProbeResult, SendSideBwe } from '../src/sfu/send-side-bwe.js';
+import type { TwccReport } from '../src/sfu/twcc-responder.js';
+
+const mbps = (value: number) => value * 1_000_000;
+
+/** A bottleneck: `rateBps` (Infinity = no limit), a queue of `latencyMs`, a one-way propagation delay. */
+class Link {
+  private freeAt = 0;
+  rateBps = Number.POSITIVE_INFINITY;
+  /** While set, nothing gets through (the cable is pulled). */
+  down = false;
+  constructor(
+    private readonly latencyMs = 300,
+    private readonly propagationMs = 10,
+  ) {}
+
+  /** When a packet sent now arrives, or undefined when it is dropped. */
+  carry(bytes: number, sentMs: number): number | undefined {
+    if (this.down) return undefined;
+    if (!Number.isFinite(this.rateBps)) return sentMs + this.propagationMs;
+    const start = Math.max(sentMs, this.freeAt);
+    if (start - sentMs > this.latencyMs) return undefined;
+    this.freeAt = start + (bytes * 8 * 1000) / this.rateBps;
+    return this.freeAt + this.propagationMs;
+  }
+}
+
+/**
+ * A sender of video frames (15 fps, bursts of 1200-byte packets) through a link to a receiver that
+ * sends feedback every 50 ms, all driven by one simulated clock.
+ */
+class Session {
+  readonly bwe = new SendSideBwe();
+  readonly link = new Link();
+  now = 0;
+  sendBps = mbps(6);
+  /** Extra one-way delay the receiver adds to arrivals it reads (a stalled browser), by arrival time. */
+  receiverStall: ((arrivalMs: number) => number) | undefined;
+  /** Share of packets the link loses at random (no queueing): a lossy radio link. */
+  randomLoss = 0;
+  probes: ProbeResult[] = [];
+  private seq = 65_000; // wraps within the first second
+  private inFlight: Array<{ seq: number; arrivalMs: number | undefined; sentMs: number }> = [];
+  private nextFrame = 0;
+  private nextFeedback = 0;
+  private readonly receiverClockOffsetMs = 123_456;
+  private random = 1;
+
+  /** Run for `ms`, calling `each` every millisecond. */
+  run(ms: number, each?: (now: number) => void): void {
+    const end = this.now + ms;
+    for (; this.now < end; this.now += 1) {
+      each?.(this.now);
+      if (this.now >= this.nextFrame) {
+        this.nextFrame += 1000 / 15;
+        const frameBytes = this.sendBps / 8 / 15;
+        for (let sent = 0; sent < frameBytes; sent += 1200) this.send(1200);
+      }
+      if (this.now >= this.nextFeedback) {
+        this.nextFeedback += 50;
+        this.feedback();
+      }
+      const result = this.bwe.tick(this.now);
+      if (result) this.probes.push(result);
+    }
+  }
+
+  send(bytes: number): void {
+    const seq = this.seq;
+    this.seq = (this.seq + 1) & 0xffff;
+    this.random = (this.random * 48271) % 2147483647;
+    const lost = this.random / 2147483647 < this.randomLoss;
+    const arrival = lost ? undefined : this.link.carry(bytes, this.now);
+    const stall = arrival !== undefined && this.receiverStall ? this.receiverStall(arrival) : 0;
+    this.inFlight.push({
+      seq,
+      arrivalMs: arrival === undefined ? undefined : arrival + stall,
+      sentMs: this.now,
+    });
+    this.bwe.sent(seq, bytes, this.now);
+  }
+
+  /** A probe cluster: padding on top of the media up to `goalBps` for `ms`, then the cluster ends. */
+  probe(goalBps: number, ms: number): void {
+    this.bwe.startProbe(goalBps);
+    const paddingBps = Math.max(0, goalBps - this.sendBps);
+    const began = this.now;
+    let sent = 0;
+    this.run(ms, (now) => {
+      for (; sent < (paddingBps * (now - began + 1)) / 8000; sent += 1000) this.send(1000);
+    });
+    this.bwe.endProbe(this.now);
+  }
+
+  /** The receiver reports every packet up to the newest that arrived by now; the gaps before it were lost. */
+  private feedback(): void {
+    let newest = -1;
+    for (let i = 0; i < this.inFlight.length; i++) {
+      const arrival = this.inFlight[i]!.arrivalMs;
+      if (arrival !== undefined && arrival <= this.now) newest = i;
+    }
+    if (newest < 0) return;
+    const reports: TwccReport[] = this.inFlight.splice(0, newest + 1).map((p) => ({
+      seq: p.seq,
+      atUs:
+        p.arrivalMs === undefined ? undefined : Math.round((p.arrivalMs + this.receiverClockOffsetMs) * 1000),
+    }));
+    this.bwe.feedback(reports, this.now);
+    const result = this.bwe.probeResult();
+    if (result) this.probes.push(result);
+  }
+}
+
+describe('SendSideBwe', () => {
+  it('stays unbounded on a link that carries everything', () => {
+    const session = new Session();
+    session.run(10_000);
+    expect(session.bwe.state).toBe('clear');
+    expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('sees a 3 Mbit/s cap under 6 Mbit/s of video within 0.7 s, and estimates just under it', () => {
+    const session = new Session();
+    session.run(3000);
+    session.link.rateBps = mbps(3);
+    let detected: { at: number; estimate: number } | undefined;
+    session.run(3000, (now) => {
+      if (!detected && session.bwe.state === 'congested')
+        detected = { at: now, estimate: session.bwe.estimateBps };
+    });
+    expect(detected!.at - 3000).toBeLessThan(700);
+    expect(detected!.estimate).toBeGreaterThan(mbps(2.5));
+    expect(detected!.estimate).toBeLessThan(mbps(3));
+  });
+
+  it('clears once what is sent fits and the queue drains, keeping the estimate', () => {
+    const session = new Session();
+    session.run(2000);
+    session.link.rateBps = mbps(3);
+    session.run(1000);
+    const estimate = session.bwe.estimateBps;
+    session.sendBps = mbps(1);
+    session.run(3000);
+    expect(session.bwe.state).toBe('clear');
+    expect(session.bwe.estimateBps).toBe(estimate);
+  });
+
+  it('cuts again, deeper, while the queue does not drain', () => {
+    const session = new Session();
+    session.run(2000);
+    session.link.rateBps = mbps(3);
+    session.run(600);
+    const first = session.bwe.estimateBps;
+    session.run(3000); // the sender ignores the cut: still 6 Mbit/s into 3
+    expect(session.bwe.estimateBps).toBeLessThan(first * 0.9);
+  });
+
+  it('does not cut again on what was sent before the last cut took effect', () => {
+    const session = new Session();
+    session.run(2000);
+    session.link.rateBps = mbps(3);
+    session.run(600);
+    expect(session.bwe.state).toBe('congested');
+    const first = session.bwe.estimateBps;
+    // The allocation follows the cut at once: what is sent now fits, while the queue drains.
+    session.sendBps = mbps(1.5);
+    session.run(3000);
+    expect(session.bwe.estimateBps).toBe(first);
+  });
+
+  it('a probe on the capped link measures the cap, not the goal; on the open link it reaches the goal', () => {
+    const session = new Session();
+    session.run(2000);
+    session.link.rateBps = mbps(3);
+    session.run(1000);
+    session.sendBps = mbps(1);
+    session.run(3000);
+    expect(session.bwe.state).toBe('clear');
+    const capped = session.bwe.estimateBps;
+
+    session.probe(mbps(6), 80);
+    session.run(1000);
+    const onCap = session.probes.at(-1)!;
+    expect(onCap.ok).toBe(false); // it queued: the link is slower than the goal
+    expect(onCap.capacityBps).toBeGreaterThan(mbps(2.5));
+    expect(onCap.capacityBps).toBeLessThan(mbps(3.6));
+    expect(session.bwe.estimateBps).toBeLessThan(mbps(3.6));
+    expect(session.bwe.estimateBps).toBeGreaterThanOrEqual(capped);
+
+    session.link.rateBps = Number.POSITIVE_INFINITY;
+    session.run(1000);
+    session.probe(mbps(6), 80);
+    session.run(500);
+    const open = session.probes.at(-1)!;
+    expect(open.ok).toBe(true);
+    expect(open.capacityBps).toBeGreaterThan(mbps(5));
+    expect(session.bwe.estimateBps).toBeGreaterThan(mbps(5));
+  });
+
+  it('takes an outage for an outage: no cut, and the path reads as lost while it lasts', () => {
+    const session = new Session();
+    session.run(2000);
+    session.link.rateBps = mbps(10);
+    session.run(1000);
+    session.link.down = true;
+    let lostSeen = false;
+    session.run(2000, (now) => {
+      lostSeen ||= session.bwe.feedbackLost(now);
+    });
+    session.link.down = false;
+    session.run(2000);
+    expect(lostSeen).toBe(true);
+    expect(session.bwe.feedbackLost(session.now)).toBe(false);
+    expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('a receiver that stalls and then reads a burst is not congestion', () => {
+    const session = new Session();
+    session.run(2000);
+    // Every 2 s the receiving browser is busy for 300 ms and timestamps what queued meanwhile at once.
+    session.receiverStall = (arrival) => {
+      const phase = arrival % 2000;
+      return phase < 300 ? 300 - phase : 0;
+    };
+    session.run(10_000);
+    expect(session.bwe.state).toBe('clear');
+    expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('clears congestion once nothing was sent for a second (all video paused), keeping the estimate', () => {
+    const session = new Session();
+    session.run(2000);
+    session.link.rateBps = mbps(3);
+    session.run(1000);
+    expect(session.bwe.state).toBe('congested');
+    const estimate = session.bwe.estimateBps;
+    session.sendBps = 0;
+    session.run(1500);
+    expect(session.bwe.state).toBe('clear');
+    expect(session.bwe.estimateBps).toBe(estimate);
+  });
+
+  it('sustained loss without queueing is congestion too', () => {
+    const session = new Session();
+    session.run(2000);
+    session.randomLoss = 0.3;
+    session.run(2000);
+    expect(session.bwe.state).toBe('congested');
+    expect(session.bwe.estimateBps).toBeLessThan(mbps(6));
+    expect(session.bwe.recentLoss()).toBeGreaterThan(0.2);
+  });
+
+  it('a probe during which nothing went out failed (so the next one waits)', () => {
+    const bwe = new SendSideBwe();
+    bwe.sent(1, 1200, 0);
+    bwe.startProbe(1_000_000);
+    bwe.endProbe(100);
+    expect(bwe.probeResult()).toEqual({ goalBps: 1_000_000, capacityBps: 0, loss: 1, ok: false });
+    expect(bwe.probing).toBe(false);
+  });
+
+  it('ignores a sequence number it sent before, and feedback before anything was sent', () => {
+    const bwe = new SendSideBwe();
+    expect(bwe.feedback([{ seq: 1, atUs: 1000 }], 0)).toBe(false);
+    expect(bwe.hasFeedback).toBe(false);
+    bwe.sent(10, 1200, 0);
+    bwe.sent(10, 1200, 1);
+    bwe.sent(9, 1200, 2);
+    bwe.feedback([{ seq: 10, atUs: 5000 }], 20);
+    expect(bwe.hasFeedback).toBe(true);
+    expect(bwe.recentLoss()).toBe(0);
+  });
+});
