@@ -199,11 +199,13 @@ const median = (values: number[]) => {
   return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : null;
 };
 
+/** A browser's network: its profile, and the proxy that applies it (none when it has no knobs). */
+interface BrowserNetwork extends Pick<BrowserViewer, 'profile' | 'knobs' | 'settings'> {
+  proxy?: LinkProxy;
+}
+
 /** One browser's entry in the report: its network, its timings, and what it received. */
-function viewerResult(
-  page: PageResult,
-  network: { profile: string; knobs: string[]; proxy?: LinkProxy },
-): BrowserViewer {
+function viewerResult(page: PageResult, network: BrowserNetwork): BrowserViewer {
   const first = page.samples[0];
   const last = page.samples.at(-1);
   const seconds = first && last ? (last.at - first.at) / 1000 : 0;
@@ -213,6 +215,7 @@ function viewerResult(
     profile: network.profile,
     via: network.proxy ? 'turn-relay' : 'direct',
     knobs: network.knobs,
+    settings: network.settings,
     link: network.proxy
       ? { down: { ...network.proxy.links.down.stats }, up: { ...network.proxy.links.up.stats } }
       : null,
@@ -235,10 +238,10 @@ export async function runWithBrowsers(scenario: Scenario, options: RunOptions): 
     throw new UsageError(`browser viewers need Chromium at ${chromiumPath} (apt-get install chromium)`);
   // The browsers' profiles, as the simulated viewers' are given (the same mix, interleaved).
   const networks = networksOf(scenario) as Record<string, NetworkProfile>;
-  const assigned = assignProfiles(scenario.browsers, scenario.profiles).map((profile) => ({
-    profile,
-    knobs: knobsOf(networks[profile]!),
-  }));
+  const assigned = assignProfiles(scenario.browsers, scenario.profiles).map((profile) => {
+    const { down, up, outage } = networks[profile]!;
+    return { profile, knobs: knobsOf(networks[profile]!), settings: { down, up, outage } };
+  });
   // The relay sends from the address that reaches the SFU; the preflight (which the run then reuses) says where.
   const checked = await preflight(targetOf(scenario));
   let turn: TurnServer | undefined;
@@ -258,15 +261,20 @@ export async function runWithBrowsers(scenario: Scenario, options: RunOptions): 
       }
     }
     const networksOfBrowsers = await Promise.all(
-      assigned.map(async ({ profile, knobs }, index) =>
-        turn && knobs.length > 0
-          ? {
-              profile,
-              knobs,
-              // Seeded as viewer number `viewers + index`: apart from every simulated viewer's links.
-              proxy: await LinkProxy.open(turn, networks[profile]!, scenario.seed, scenario.viewers + index),
-            }
-          : { profile, knobs },
+      assigned.map(
+        async (network, index): Promise<BrowserNetwork> =>
+          turn && network.knobs.length > 0
+            ? {
+                ...network,
+                // Seeded as viewer number `viewers + index`: apart from every simulated viewer's links.
+                proxy: await LinkProxy.open(
+                  turn,
+                  networks[network.profile]!,
+                  scenario.seed,
+                  scenario.viewers + index,
+                ),
+              }
+            : network,
       ),
     );
     proxies.push(...networksOfBrowsers.flatMap((n) => (n.proxy ? [n.proxy] : [])));

@@ -505,6 +505,9 @@ describe('scenecast-load run', () => {
       }
       expect(fast.knobs).toEqual(['rateKbps', 'queueBytes', 'delayMs', 'jitterMs', 'loss']);
       expect(poor.knobs).toEqual(['rateKbps', 'queueBytes', 'delayMs', 'jitterMs', 'loss', 'burst']);
+      // With their settings: the profiles' own numbers.
+      expect(poor.settings.down).toMatchObject({ rateKbps: 1500, delayMs: 60, burst: { p: 0.01, r: 0.3 } });
+      expect(fast.settings.up).toMatchObject({ rateKbps: 21_000, delayMs: 12 });
       // The poor link lost packets at random and in bursts; the video it let through
       // fits its 1.5 Mbit/s, and is less and smaller than what the 5g browser got (on this machine, embedded SFU:
       // 360p at ~390 kbit/s against 720p at ~1.7 Mbit/s).

@@ -2,7 +2,7 @@
 // health, and the raw measurements it was computed from — so shards merge exactly and report.html can be
 // rebuilt. The shape is versioned (schemaVersion); README.md documents it.
 
-import type { LinkStats } from '@scenecast/load-client';
+import type { LinkStats, NetworkProfile } from '@scenecast/load-client';
 import {
   type Counters,
   decodeHistogram,
@@ -142,6 +142,8 @@ export interface BrowserViewer {
   via: 'turn-relay' | 'direct';
   /** The profile's knobs its links applied, by their names in the profile (rateKbps, delayMs, …, outage). */
   knobs: string[];
+  /** Their settings: each direction's, and the outage (as in the profile, without its description). */
+  settings: Pick<NetworkProfile, 'down' | 'up' | 'outage'>;
   /** What its two links did (datagrams sent, delivered, lost, dropped), or null when direct. */
   link: { down: LinkStats; up: LinkStats } | null;
   join_ms: number | null;
