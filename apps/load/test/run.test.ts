@@ -472,53 +472,54 @@ describe('scenecast-load run', () => {
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Browser viewers');
   });
 
-  it(
-    '--browsers 2 on 5g and 4g-poor: real Chromium viewers, each through its profile’s link (a TURN relay behind a link proxy), receive less on 4g-poor, and the report names each one’s profile and knobs',
-    skipWhen(noRelay),
-    async () => {
-      const out = join(work, 'browsers');
-      // Zoomed from a second after joining to the end: the studio's top layer (2.5 Mbit/s) fits 5g, not 4g-poor's 1.5 Mbit/s.
-      const { code, stdout, stderr } = await load([
-        'run',
-        ...target(),
-        ...['--viewers', '2', '--ramp', '4/s', '--duration', '40s', '--profile', '5g=50%,4g-poor=50%'],
-        ...['--switch-every', '1s±0s', '--zoom-probability', '1', '--zoom-dwell', '60s', '--seed', '3'],
-        ...['--browsers', '2', '--viewer-url', stack.viewerUrl, '--out', out],
-      ]);
-      expect([0, 4], stdout + stderr).toContain(code);
-      const { browsers, metrics } = readReport(out);
-      console.log(JSON.stringify(browsers));
-      expect(metrics.viewers).toBe(2);
-      expect(browsers!.count).toBe(2);
-      expect(browsers!.consoleErrors).toEqual([]);
-      const byProfile = Object.fromEntries(browsers!.viewers!.map((v) => [v.profile, v]));
-      const fast = byProfile['5g']!;
-      const poor = byProfile['4g-poor']!;
-      for (const v of [fast, poor]) {
-        expect(v.via).toBe('turn-relay');
-        expect(v.join_ms).toBeGreaterThan(0);
-        // The decoder's stats.
-        expect(v.framesDecoded).toBeGreaterThan(30);
-        expect(v.packetsReceived).toBeGreaterThan(100);
-        // Everything it received crossed its link.
-        expect(v.link!.down.delivered).toBeGreaterThan(v.packetsReceived);
-      }
-      expect(fast.knobs).toEqual(['rateKbps', 'queueBytes', 'delayMs', 'jitterMs', 'loss']);
-      expect(poor.knobs).toEqual(['rateKbps', 'queueBytes', 'delayMs', 'jitterMs', 'loss', 'burst']);
-      // With their settings: the profiles' own numbers.
-      expect(poor.settings.down).toMatchObject({ rateKbps: 1500, delayMs: 60, burst: { p: 0.01, r: 0.3 } });
-      expect(fast.settings.up).toMatchObject({ rateKbps: 21_000, delayMs: 12 });
-      // The poor link lost packets at random and in bursts; the video it let through
-      // fits its 1.5 Mbit/s, and is less and smaller than what the 5g browser got (on this machine, embedded SFU:
-      // 360p at ~390 kbit/s against 720p at ~1.7 Mbit/s).
-      expect(poor.link!.down.lostRandom).toBeGreaterThan(0);
-      expect(poor.link!.down.lostBurst).toBeGreaterThan(0);
-      expect(poor.bitrate_kbps!).toBeLessThan(1500);
-      expect(poor.bitrate_kbps!).toBeLessThan(fast.bitrate_kbps!);
-      expect(poor.stage_height_p50!).toBeLessThan(fast.stage_height_p50!);
-      expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Browser viewers');
-    },
-  );
+  // A machine starved of CPU (load 29 on 2 cores here once) can hold both browsers at the lowest layer: then
+  // the SFU's estimate of a starved Chromium, not the link, decided, and one more run is fair.
+  it('--browsers 2 on 5g and 4g-poor: real Chromium viewers, each through its profile’s link (a TURN relay behind a link proxy), receive less on 4g-poor, and the report names each one’s profile and knobs', {
+    ...skipWhen(noRelay),
+    retry: 1,
+  }, async () => {
+    const out = join(work, 'browsers');
+    // Zoomed from a second after joining to the end: the studio's top layer (2.5 Mbit/s) fits 5g, not 4g-poor's 1.5 Mbit/s.
+    const { code, stdout, stderr } = await load([
+      'run',
+      ...target(),
+      ...['--viewers', '2', '--ramp', '4/s', '--duration', '40s', '--profile', '5g=50%,4g-poor=50%'],
+      ...['--switch-every', '1s±0s', '--zoom-probability', '1', '--zoom-dwell', '60s', '--seed', '3'],
+      ...['--browsers', '2', '--viewer-url', stack.viewerUrl, '--out', out],
+    ]);
+    expect([0, 4], stdout + stderr).toContain(code);
+    const { browsers, metrics } = readReport(out);
+    console.log(JSON.stringify(browsers));
+    expect(metrics.viewers).toBe(2);
+    expect(browsers!.count).toBe(2);
+    expect(browsers!.consoleErrors).toEqual([]);
+    const byProfile = Object.fromEntries(browsers!.viewers!.map((v) => [v.profile, v]));
+    const fast = byProfile['5g']!;
+    const poor = byProfile['4g-poor']!;
+    for (const v of [fast, poor]) {
+      expect(v.via).toBe('turn-relay');
+      expect(v.join_ms).toBeGreaterThan(0);
+      // The decoder's stats.
+      expect(v.framesDecoded).toBeGreaterThan(30);
+      expect(v.packetsReceived).toBeGreaterThan(100);
+      // Everything it received crossed its link.
+      expect(v.link!.down.delivered).toBeGreaterThan(v.packetsReceived);
+    }
+    expect(fast.knobs).toEqual(['rateKbps', 'queueBytes', 'delayMs', 'jitterMs', 'loss']);
+    expect(poor.knobs).toEqual(['rateKbps', 'queueBytes', 'delayMs', 'jitterMs', 'loss', 'burst']);
+    // With their settings: the profiles' own numbers.
+    expect(poor.settings.down).toMatchObject({ rateKbps: 1500, delayMs: 60, burst: { p: 0.01, r: 0.3 } });
+    expect(fast.settings.up).toMatchObject({ rateKbps: 21_000, delayMs: 12 });
+    // The poor link lost packets at random and in bursts; the video it let through
+    // fits its 1.5 Mbit/s, and is less and smaller than what the 5g browser got (on this machine, embedded SFU:
+    // 360p at ~390 kbit/s against 720p at ~1.7 Mbit/s).
+    expect(poor.link!.down.lostRandom).toBeGreaterThan(0);
+    expect(poor.link!.down.lostBurst).toBeGreaterThan(0);
+    expect(poor.bitrate_kbps!).toBeLessThan(1500);
+    expect(poor.bitrate_kbps!).toBeLessThan(fast.bitrate_kbps!);
+    expect(poor.stage_height_p50!).toBeLessThan(fast.stage_height_p50!);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Browser viewers');
+  });
 
   it('Ctrl-C stops the run and writes the partial report', async () => {
     const out = join(work, 'interrupted');
