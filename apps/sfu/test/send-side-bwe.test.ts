@@ -164,7 +164,7 @@ describe('SendSideBwe', () => {
     const session = new Session();
     session.run(2000);
     session.link.rateBps = mbps(3);
-    session.run(600);
+    session.run(700);
     expect(session.bwe.state).toBe('congested');
     const first = session.bwe.estimateBps;
     // The allocation follows the cut at once: what is sent now fits, while the queue drains.
@@ -243,6 +243,21 @@ describe('SendSideBwe', () => {
     session.run(1500);
     expect(session.bwe.state).toBe('clear');
     expect(session.bwe.estimateBps).toBe(estimate);
+  });
+
+  it('clears on a slow link that carries what is sent, though each frame takes 50 ms to cross it', () => {
+    // 0.52 Mbit/s: the stage paused, what remains (0.3 Mbit/s, bursts of three packets) fits; each
+    // burst's last packet arrives 55 ms after it left, its first at once — no standing queue.
+    const session = new Session();
+    session.run(2000);
+    session.link.rateBps = mbps(0.52);
+    session.sendBps = mbps(0.8);
+    session.run(1500);
+    expect(session.bwe.state).toBe('congested');
+    session.sendBps = mbps(0.3);
+    session.run(3000);
+    expect(session.bwe.state).toBe('clear');
+    expect(session.bwe.estimateBps).toBeGreaterThan(mbps(0.3));
   });
 
   it('sustained loss without queueing is congestion too', () => {

@@ -7,6 +7,15 @@ export { createNetNamespace, type NetNamespace, netNamespaceUnavailable } from '
 export { processCpuSeconds } from './process-usage.js';
 export { type SignalTap, startSignalTap, type TappedConnection } from './signal-tap.js';
 export { skipWhen } from './skip.js';
+export {
+  longestFreeze,
+  recordStage,
+  type StageStats,
+  type StageTimeline,
+  stageStats,
+  stageSummary,
+  stageTimeline,
+} from './stage-timeline.js';
 export { publishSyntheticVideo } from './synthetic-video.js';
 export { devKey, devSecret, participantToken } from './tokens.js';
 export { publishTone, tonePower } from './tone.js';

@@ -18,9 +18,13 @@ import { devKeys } from '@scenecast/engine';
 import {
   createNetNamespace,
   launchChromium,
+  longestFreeze,
   type NetNamespace,
   netNamespaceUnavailable,
+  recordStage as record,
   skipWhen,
+  stageSummary as summary,
+  stageTimeline as timeline,
   waitFor,
 } from '@scenecast/testkit';
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
@@ -56,79 +60,6 @@ let page: Page;
 let sfuUrl: string;
 let sfuHttp: string;
 const cameras: RunningCamera[] = [];
-
-/** What the page recorded: every frame the stage presented (time, height), and the connection as it went. */
-interface Timeline {
-  frames: Array<[at: number, height: number]>;
-  states: Array<
-    [at: number, connection: string, quality: string, note: boolean, badge: string, mbps: number]
-  >;
-  now: number;
-}
-
-const timeline = (p: Page): Promise<Timeline> =>
-  p.evaluate(() => {
-    const w = window as unknown as { __timeline: Omit<Timeline, 'now'> };
-    return { ...w.__timeline, now: performance.now() };
-  });
-
-/** Record every frame the stage presents and, every 250 ms, the connection state, note and badge. */
-async function record(p: Page): Promise<number> {
-  return p.evaluate(() => {
-    const w = window as unknown as { __timeline: Omit<Timeline, 'now'> };
-    const again = w.__timeline !== undefined;
-    w.__timeline = { frames: [], states: [] };
-    if (again) return performance.now();
-    const video = document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]')!;
-    const onFrame = (_: number, meta: VideoFrameCallbackMetadata) => {
-      w.__timeline.frames.push([performance.now(), meta.height]);
-      video.requestVideoFrameCallback(onFrame);
-    };
-    video.requestVideoFrameCallback(onFrame);
-    // The viewer's own account of its connection (App.tsx).
-    const viewer = () =>
-      (window as unknown as { scenecast?: { connection?: string; quality?: string } }).scenecast;
-    setInterval(() => {
-      w.__timeline.states.push([
-        performance.now(),
-        viewer()?.connection ?? '',
-        viewer()?.quality ?? '',
-        document.querySelector('[data-testid="quality-note"]') !== null,
-        document.querySelector('[data-testid="resolution-badge"]')?.textContent ?? '',
-        // The stats panel's "Bitrate" (inbound-rtp of the stage, once a second), in Mbit/s.
-        Number.parseFloat(document.querySelector('[data-stat="bitrate"]')?.textContent ?? '') || 0,
-      ]);
-    }, 250);
-    return performance.now();
-  });
-}
-
-/** Longest stretch without a new frame between two page times (ms). */
-function longestFreeze(frames: Timeline['frames'], from: number, to: number): number {
-  let longest = 0;
-  let previous = from;
-  for (const [at] of frames) {
-    if (at <= from) continue;
-    if (at > to) break;
-    longest = Math.max(longest, at - previous);
-    previous = at;
-  }
-  return Math.max(longest, to - previous);
-}
-
-/** A compact account of a phase, for the failure message and the log: heights seen per second. */
-function summary(t: Timeline, from: number, to: number): string {
-  const lines: string[] = [];
-  for (let s = from; s < to; s += 1000) {
-    const frames = t.frames.filter(([at]) => at >= s && at < s + 1000);
-    const state = t.states.find(([at]) => at >= s);
-    lines.push(
-      `${((s - from) / 1000).toFixed(0).padStart(3)}s ${String(frames.length).padStart(2)} frames ` +
-        `${[...new Set(frames.map(([, h]) => h))].join('/') || '-'} ${state ? `${state[1]} ${state[2]}${state[3] ? ' note' : ''} [${state[4]}] ${state[5]} Mbit/s` : ''}`,
-    );
-  }
-  return lines.join('\n');
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -105,7 +105,7 @@ export class SendSideBwe {
   private highestSeq: number | undefined;
   /** The first sequence number not yet taken into a packet group. */
   private groupFrom: number | undefined;
-  private group: { sentMs: number; lastSentMs: number; recvMs: number } | undefined;
+  private group: { sentMs: number; lastSentMs: number; minOwdMs: number } | undefined;
   private groups: PacketGroup[] = [];
   /** Per-second minima of one-way delay, for the base delay. */
   private owdMinima: Array<{ second: number; owd: number }> = [];
@@ -290,19 +290,26 @@ export class SendSideBwe {
       if (packet.recvMs === undefined && !packet.lost) break; // not reported yet
       if (packet.recvMs === undefined) continue; // lost
       const group = this.group;
+      const owd = packet.recvMs - packet.sentMs;
       if (group && packet.sentMs - group.sentMs <= groupMs) {
         group.lastSentMs = Math.max(group.lastSentMs, packet.sentMs);
-        group.recvMs = Math.max(group.recvMs, packet.recvMs);
+        group.minOwdMs = Math.min(group.minOwdMs, owd);
         continue;
       }
       if (group) this.closeGroup(group);
-      this.group = { sentMs: packet.sentMs, lastSentMs: packet.sentMs, recvMs: packet.recvMs };
+      this.group = { sentMs: packet.sentMs, lastSentMs: packet.sentMs, minOwdMs: owd };
     }
     this.groupFrom = seq;
   }
 
-  private closeGroup(group: { lastSentMs: number; recvMs: number }): void {
-    const owd = group.recvMs - group.lastSentMs;
+  /**
+   * A group's delay is its least-delayed packet's: a burst's first packet waits only behind a standing
+   * queue, its last also behind the burst itself — on a slow link a video frame's own transmission time
+   * (3 packets at 0.5 Mbit/s: 55 ms), which read as queueing kept a link that carried everything
+   * "congested" for good, and so never probed.
+   */
+  private closeGroup(group: { lastSentMs: number; minOwdMs: number }): void {
+    const owd = group.minOwdMs;
     const second = Math.floor(group.lastSentMs / 1000);
     const newest = this.owdMinima[this.owdMinima.length - 1];
     if (newest?.second === second) newest.owd = Math.min(newest.owd, owd);

@@ -1,0 +1,216 @@
+// Slow link (#19): a viewer zoomed into the studio whose downlink is capped at 8, 5, 3, 2 and 1 Mbit/s in
+// turn, then cut for 2 s — on the embedded SFU and on livekit-server in the same run. The viewer is the real
+// viewer app in Debian Chromium inside its own network namespace; `tc tbf` on the host side of its veth pair
+// is its downlink (300 ms queue). The studio camera sends 1280x720 at 10 fps with its top layer allowed
+// 6 Mbit/s and fresh noise in a quarter of the picture, so its encoder spends that budget as a real camera
+// does (4K is too much for a shared 2-core machine to render, encode and decode in real time, and the layers
+// and steps are the same). Each cap: 8 s open, 20 s capped, then open until the top layer is back (20 s at
+// most). Measured from every frame the stage presents (requestVideoFrameCallback).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStack } from '@scenecast/demo';
+import { type EngineName, engineNames } from '@scenecast/engine';
+import {
+  createNetNamespace,
+  launchChromium,
+  netNamespaceUnavailable,
+  recordStage,
+  type StageStats,
+  stageStats,
+  stageTimeline,
+  waitFor,
+} from '@scenecast/testkit';
+
+const caps = (process.env.BENCH_CAPS ?? '8,5,3,2,1').split(',').map(Number);
+const top = 720;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>['newPage']>>;
+
+/** Keeps every peer connection the page makes, to read its stats (the app keeps its own out of reach). */
+const keepPeerConnections = () => {
+  const w = globalThis as unknown as {
+    RTCPeerConnection: new (...args: unknown[]) => object;
+    __pcs: object[];
+  };
+  const Native = w.RTCPeerConnection;
+  w.__pcs = [];
+  w.RTCPeerConnection = class extends Native {
+    constructor(...args: unknown[]) {
+      super(...args);
+      w.__pcs.push(this);
+    }
+  };
+};
+
+/** Audio packets received and lost so far, over all the page's connections (RFC 3550 counts). */
+function audioCounts(page: Page): Promise<{ lost: number; received: number }> {
+  return page.evaluate(async () => {
+    const w = globalThis as unknown as {
+      __pcs: Array<{ getStats(): Promise<Map<string, Record<string, unknown>>> }>;
+    };
+    let lost = 0;
+    let received = 0;
+    for (const pc of w.__pcs)
+      for (const report of (await pc.getStats()).values())
+        if (report.type === 'inbound-rtp' && report.kind === 'audio') {
+          lost += Number(report.packetsLost ?? 0);
+          received += Number(report.packetsReceived ?? 0);
+        }
+    return { lost, received };
+  });
+}
+
+interface CapResult {
+  /** The stage before the cap (8 s, open link): the machine's own frame rate and stutter. */
+  open: StageStats;
+  /** The 20 s under the cap. */
+  capped: StageStats;
+  /** From the cap to the last top-layer frame under it (0: none after the cap). */
+  lastTopMs: number;
+  /** From the link opening to the first top-layer frame again (undefined: not within 20 s). */
+  backMs: number | undefined;
+  /** Audio packets lost under the cap (all the viewer's audio tracks, from its inbound-rtp stats). */
+  audio: { lost: number; received: number };
+}
+
+interface Result {
+  caps: Map<number, CapResult>;
+  /** The 2-s outage: the stage from the cut to 10 s after it, and the first frame after the link returned. */
+  outage: { stats: StageStats; resumeMs: number | undefined };
+}
+
+async function measure(engine: EngineName): Promise<Result> {
+  const ns = await createNetNamespace();
+  const stack = await startStack({
+    engine,
+    host: ns.hostIp,
+    stateDir: mkdtempSync(join(tmpdir(), 'bench-slow-link-')),
+    cameras: [
+      {
+        scene: 'studio',
+        width: 1280,
+        height: top,
+        fps: 10,
+        args: ['--bitrate', '6000000', '--noise', '0.25'],
+      },
+      { scene: 'factory', width: 640, height: 360, fps: 10 },
+      { scene: 'farm', width: 640, height: 360, fps: 10 },
+    ],
+  });
+  const browser = await launchChromium([], ns.chromiumPath);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.addInitScript(keepPeerConnections);
+    await page.goto(stack.showUrl);
+    await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
+      what: 'three live scenes',
+      timeoutMs: 90_000,
+    });
+    await page.click('[data-scene="studio"]');
+    for (let i = 0; i < 4; i++) await page.click('[data-testid="zoom-in"]');
+    await recordStage(page);
+    const now = async () => (await stageTimeline(page)).now;
+    const topBack = async (since: number, timeoutMs: number) => {
+      let back: number | undefined;
+      await waitFor(
+        async () => {
+          const t = await stageTimeline(page);
+          back = t.frames.find(([at, h]) => at > since && h === top)?.[0];
+          return back !== undefined || t.now - since > timeoutMs;
+        },
+        { what: `${top}p, or ${timeoutMs} ms`, timeoutMs: timeoutMs + 20_000, intervalMs: 250 },
+      );
+      return back === undefined ? undefined : back - since;
+    };
+    if ((await topBack(await now(), 60_000)) === undefined)
+      throw new Error(`${engine}: the stage never reached ${top}p`);
+
+    const results = new Map<number, CapResult>();
+    for (const cap of caps) {
+      await sleep(8000);
+      const capAt = await now();
+      const audioBefore = await audioCounts(page);
+      await ns.capDownlink(cap);
+      await sleep(20_000);
+      const openAt = await now();
+      const audioAfter = await audioCounts(page);
+      await ns.capDownlink(undefined);
+      const backMs = await topBack(openAt, 20_000);
+      const t = await stageTimeline(page);
+      const lastTop = t.frames.filter(([at, h]) => at > capAt && at < openAt && h === top).at(-1)?.[0];
+      results.set(cap, {
+        open: stageStats(t.frames, capAt - 8000, capAt),
+        capped: stageStats(t.frames, capAt, openAt),
+        lastTopMs: lastTop === undefined ? 0 : lastTop - capAt,
+        backMs,
+        audio: {
+          lost: audioAfter.lost - audioBefore.lost,
+          received: audioAfter.received - audioBefore.received,
+        },
+      });
+      console.error(`[slow-link] ${engine} ${cap} Mbit/s: ${JSON.stringify(results.get(cap))}`);
+    }
+
+    await sleep(8000);
+    const cutAt = await now();
+    await ns.setOutage(true);
+    await sleep(2000);
+    const restoredAt = await now();
+    await ns.setOutage(false);
+    await sleep(8000);
+    const t = await stageTimeline(page);
+    const resumed = t.frames.find(([at]) => at > restoredAt)?.[0];
+    return {
+      caps: results,
+      outage: {
+        stats: stageStats(t.frames, cutAt, cutAt + 10_000),
+        resumeMs: resumed === undefined ? undefined : resumed - restoredAt,
+      },
+    };
+  } finally {
+    await browser.close();
+    await stack.close();
+    await ns.close();
+  }
+}
+
+const ms = (x: number | undefined) => (x === undefined ? 'never' : (x / 1000).toFixed(1));
+const shares = (s: StageStats) =>
+  Object.entries(s.heightShare)
+    .sort(([a], [b]) => Number(b) - Number(a))
+    .filter(([, share]) => share >= 0.01)
+    .map(([h, share]) => `${h}p ${(share * 100).toFixed(0)}%`)
+    .join(', ') || '—';
+
+export async function run(): Promise<void> {
+  const unavailable = await netNamespaceUnavailable();
+  if (unavailable) throw new Error(`slow-link needs network namespaces: ${unavailable}`);
+  const results = new Map<EngineName, Result>();
+  for (const engine of engineNames) results.set(engine, await measure(engine));
+  console.log(
+    `A zoomed viewer (the viewer app in Chromium, its own network namespace) whose downlink is capped with tc tbf ` +
+      `(300 ms queue) for 20 s at each rate after 8 s open; the studio sends ${top}p at 10 fps, top layer up to ` +
+      '6 Mbit/s. fps and freezes (WebRTC: a gap over max(3 × mean, mean + 150 ms)) over the 20 s capped; ' +
+      '"last top" = the last top-layer frame after the cap; "back" = the link open → the top layer again.\n',
+  );
+  console.log(
+    '| cap | engine | fps open → capped | freezes | frozen s | longest s | layers while capped | last top s | back s | audio lost |\n' +
+      '| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+  );
+  for (const cap of caps)
+    for (const [engine, result] of results) {
+      const r = result.caps.get(cap)!;
+      console.log(
+        `| ${cap} Mbit/s | ${engine} | ${r.open.fps.toFixed(1)} → ${r.capped.fps.toFixed(1)} | ${r.capped.freezes} | ` +
+          `${ms(r.capped.frozenMs)} | ${ms(r.capped.longestFreezeMs)} | ${shares(r.capped)} | ${ms(r.lastTopMs)} | ${ms(r.backMs)} | ${r.audio.lost} of ${r.audio.lost + r.audio.received} |`,
+      );
+    }
+  console.log(
+    '\n| 2 s outage | engine | frozen s (10 s from the cut) | first frame after the link returned, s |',
+  );
+  console.log('| --- | --- | ---: | ---: |');
+  for (const [engine, result] of results)
+    console.log(`| | ${engine} | ${ms(result.outage.stats.frozenMs)} | ${ms(result.outage.resumeMs)} |`);
+}
