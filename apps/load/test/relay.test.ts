@@ -13,6 +13,8 @@ import { startTurnServer, type TurnServer, turnserverPath } from '../src/network
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+const quantile = (values: number[], q: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!;
 
 // Under CI=true a missing coturn is not skipped: the tests run and fail saying what is missing.
 const missing =
@@ -118,20 +120,21 @@ describe('browser viewers’ relay (coturn behind a link proxy)', skipWhen(missi
     const down = delays(path.down);
     const up = delays(path.up);
     console.log(
-      `down ${down.length}: mean ${mean(down).toFixed(1)} min ${Math.min(...down).toFixed(1)} max ${Math.max(...down).toFixed(1)}; ` +
-        `up ${up.length}: mean ${mean(up).toFixed(1)} min ${Math.min(...up).toFixed(1)}`,
+      `down ${down.length}: p10 ${quantile(down, 0.1).toFixed(1)} p50 ${quantile(down, 0.5).toFixed(1)} p90 ${quantile(down, 0.9).toFixed(1)} min ${Math.min(...down).toFixed(1)}; ` +
+        `up ${up.length}: p50 ${quantile(up, 0.5).toFixed(1)} min ${Math.min(...up).toFixed(1)}`,
     );
     expect(down).toHaveLength(60);
     expect(up).toHaveLength(60);
-    // The relay's own hop on loopback adds well under a few milliseconds.
-    expect(mean(down)).toBeGreaterThan(37);
-    expect(mean(down)).toBeLessThan(47);
+    // Nothing arrives before delayMs - jitterMs. Above it, the relay's own hop on loopback adds under a few
+    // milliseconds — and a busy machine's stalls add more to some packets, so the middle is judged, not the tail.
     expect(Math.min(...down)).toBeGreaterThanOrEqual(29);
-    expect(Math.max(...down)).toBeLessThan(60);
-    expect(Math.max(...down) - Math.min(...down)).toBeGreaterThan(10);
-    expect(mean(up)).toBeGreaterThan(19);
-    expect(mean(up)).toBeLessThan(26);
+    expect(quantile(down, 0.5)).toBeGreaterThan(36);
+    expect(quantile(down, 0.5)).toBeLessThan(47);
+    // Uniform on 30–50 ms: the 10th and 90th percentiles 32 and 48 ms.
+    expect(quantile(down, 0.1)).toBeLessThan(37);
+    expect(quantile(down, 0.9)).toBeGreaterThan(44);
     expect(Math.min(...up)).toBeGreaterThanOrEqual(19);
+    expect(quantile(up, 0.5)).toBeLessThan(26);
   });
 
   it('loses the share of packets its loss and Gilbert-Elliott burst say', async () => {
