@@ -10,6 +10,11 @@ export interface EngineSuites {
    * `npm test`, run on demand with SCENECAST_STRESS=1 (the package's `stress` script), on a quiet machine.
    */
   stress?: string[];
+  /**
+   * Suites that first build a tool from source for many minutes (GStreamer's whipsink: about 10 on 2 cores):
+   * not in `npm test`, run with SCENECAST_OPT_IN=1 (the package's script), on either engine.
+   */
+  optIn?: string[];
 }
 
 /**
@@ -35,6 +40,7 @@ export function packageTestConfig(
         ...configDefaults.exclude,
         ...(livekit ? [] : (options.livekitOnly ?? [])),
         ...(process.env.SCENECAST_STRESS === '1' ? [] : (options.stress ?? [])),
+        ...(process.env.SCENECAST_OPT_IN === '1' ? [] : (options.optIn ?? [])),
       ],
       // A package with nothing for the livekit pass has nothing to run there.
       passWithNoTests: livekit,

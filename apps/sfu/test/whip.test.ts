@@ -276,6 +276,26 @@ describe('WHIP refusals', () => {
     expect(participants.filter((p) => p.tracks.length > 0)).toEqual([]);
   });
 
+  it('takes H.264 of a forwarded profile at another level or with other constraint flags, answered in ours', async () => {
+    // GStreamer's x264 offers Constrained Baseline as 42c01f (browsers write 42e01f); a 4K encoder, level 5.1.
+    for (const profileLevelId of ['42c01f', '42e033']) {
+      const offer = trickleOffer
+        .replace('SAVPF 96', 'SAVPF 102')
+        .replace(
+          'a=rtpmap:96 VP8/90000',
+          `a=rtpmap:102 H264/90000\r\na=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${profileLevelId}`,
+        );
+      const token = await participantToken('whip-h264', `encoder-${profileLevelId}`);
+      const created = await post(offer, { authorization: `Bearer ${token}` });
+      expect(created.status, `${profileLevelId}: ${await created.clone().text()}`).toBe(201);
+      const answer = await created.text();
+      expect(answer).toMatch(/a=rtpmap:102 H264\/90000/i);
+      if (engine.engine === 'embedded') expect(answer).toMatch(/profile-level-id=42e01f/);
+      const resource = new URL(created.headers.get('location')!, whip).toString();
+      await fetch(resource, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    }
+  });
+
   it('refuses a token that may not publish', async () => {
     const token = await participantToken('whip-refusals', 'watcher', { canPublish: false });
     const viewer = await watch('whip-refusals', 'watcher');

@@ -18,7 +18,7 @@ import { cameraIdentity, ScenecastClient, schemas } from '@scenecast/contract';
 import { feedGrant, signGrant } from '@scenecast/contract/grants';
 import { type Logger, pino } from 'pino';
 import { SceneRenderer } from './renderer.js';
-import { SceneSound, type SoundKind, soundSampleRate } from './sound.js';
+import { SceneSound, type SoundKind, soundQueueMs, soundSampleRate } from './sound.js';
 
 /** Where the camera gets its right to publish: a ready token, a feed of the token service, or API keys. */
 export type CameraAuth =
@@ -236,7 +236,7 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
   const maxMs = options.backoff?.maxMs ?? 15_000;
   const sound = options.audio === false ? undefined : new SceneSound(options.scene);
   if (sound?.fallback) log.warn({ reason: sound.fallback }, 'no host voice; the studio publishes ambience');
-  const audioSource = sound ? new AudioSource(soundSampleRate, 1, 200) : undefined;
+  const audioSource = sound ? new AudioSource(soundSampleRate, 1, soundQueueMs) : undefined;
   const stats: CameraStats = {
     sound: sound?.kind,
     scene: options.scene,
@@ -259,10 +259,13 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
   let liveWaiters: Array<() => void> = [];
   let frameMsTotal = 0;
 
+  // Sound waits soundQueueMs in rtc-node's queue and a frame does not: the picture shows the moment whose sound
+  // leaves with it (lip-sync, #21; without this the sound came ~300 ms after the picture).
+  const pictureLagMs = audioSource ? soundQueueMs : 0;
   const capture = setInterval(() => {
     if (!stats.connected) return;
     const began = performance.now();
-    const frame = renderer.next();
+    const frame = renderer.next(new Date(Date.now() - pictureLagMs));
     if (noiseRows > 0) randomFillSync(frame.data, (height - noiseRows) * width, noiseRows * width);
     try {
       source.captureFrame(new VideoFrame(frame.data, width, height, VideoBufferType.I420));
@@ -275,7 +278,7 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
     stats.frameMs = frameMsTotal / stats.framesSent;
   }, 1000 / fps);
 
-  // rtc-node paces the audio: captureFrame resolves once its 200 ms queue has room.
+  // rtc-node paces the audio: captureFrame resolves once its queue (soundQueueMs) has room.
   const pumping = (async () => {
     if (!sound || !audioSource) return;
     while (!stopping.signal.aborted) {

@@ -31,5 +31,12 @@ export {
   scenePilotTones,
 } from './scenes.js';
 export { pictureToPng } from './snapshot.js';
-export { hostScript, renderSpeech, SceneSound, type SoundKind, soundSampleRate } from './sound.js';
+export {
+  hostScript,
+  renderSpeech,
+  SceneSound,
+  type SoundKind,
+  soundQueueMs,
+  soundSampleRate,
+} from './sound.js';
 export { writeY4m, type Y4mClip } from './y4m.js';

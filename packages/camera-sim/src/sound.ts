@@ -7,6 +7,13 @@ import { lookFor } from './scenes.js';
 export const soundSampleRate = 48_000;
 /** 10 ms frames, what WebRTC's audio pipeline consumes. */
 export const soundFrameSamples = soundSampleRate / 100;
+/**
+ * rtc-node's audio source queue (ms): sound handed over now leaves about this much later, while a video frame
+ * leaves at once — so the camera draws its picture as the clock stood this long ago (startCamera), and sound
+ * and picture of one moment leave together. Long enough that a stalled event loop (p99 40 ms, worst 60 ms
+ * under load 28 on this machine's two cores) does not starve the sound; at 20 ms it ran 69 ms short in 5 s.
+ */
+export const soundQueueMs = 100;
 const pilotLevel = 0.06;
 const ambienceLevel = 0.025;
 const voiceLevel = 0.9;

@@ -23,7 +23,12 @@ export { countVideoFrames, type FrameCounter } from './video-frames.js';
 export { setVideoQuality } from './video-quality.js';
 export { waitFor } from './wait.js';
 export { receiveWebhooks, type WebhookSink } from './webhooks.js';
-export { publishWhipFromChromium, type WhipPublisher, type WhipPublisherOptions } from './whip-publisher.js';
+export {
+  type OutboundLayer,
+  publishWhipFromChromium,
+  type WhipPublisher,
+  type WhipPublisherOptions,
+} from './whip-publisher.js';
 export {
   type CandidateListener,
   listenForChecks,

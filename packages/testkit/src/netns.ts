@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromiumPath } from './browser.js';
 
 const run = promisify(execFile);
+
+/** `tc` lives in sbin, which a user's PATH (and CI's `env -i PATH=/usr/bin:/bin`) may not list. */
+const tc = ['/usr/sbin/tc', '/sbin/tc'].find((path) => existsSync(path)) ?? 'tc';
 
 /**
  * A viewer's own network: a namespace joined to this host by a veth pair, whose host side shapes what
@@ -40,7 +43,7 @@ export async function netNamespaceUnavailable(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'network namespaces need root (ip netns add)';
   try {
     await run('ip', ['netns', 'list']);
-    await run('tc', ['-V']);
+    await run(tc, ['-V']);
     return undefined;
   } catch (error) {
     return `ip netns / tc are not usable here: ${(error as Error).message}`;
@@ -67,7 +70,7 @@ export async function createNetNamespace(): Promise<NetNamespace> {
   const launcherDir = mkdtempSync(join(tmpdir(), `${name}-`));
   const launcher = join(launcherDir, 'chromium');
   const cleanup = async () => {
-    await run('tc', ['qdisc', 'del', 'dev', hostIf, 'root']).catch(() => undefined);
+    await run(tc, ['qdisc', 'del', 'dev', hostIf, 'root']).catch(() => undefined);
     await run('ip', ['link', 'del', hostIf]).catch(() => undefined);
     await run('ip', ['netns', 'del', name]).catch(() => undefined);
     rmSync(launcherDir, { recursive: true, force: true });
@@ -98,8 +101,8 @@ export async function createNetNamespace(): Promise<NetNamespace> {
       : capMbit !== undefined
         ? ['tbf', 'rate', `${capMbit}mbit`, 'burst', '32kbit', 'latency', '300ms']
         : undefined;
-    if (qdisc) await run('tc', ['qdisc', 'replace', 'dev', hostIf, 'root', ...qdisc]);
-    else await run('tc', ['qdisc', 'del', 'dev', hostIf, 'root']).catch(() => undefined);
+    if (qdisc) await run(tc, ['qdisc', 'replace', 'dev', hostIf, 'root', ...qdisc]);
+    else await run(tc, ['qdisc', 'del', 'dev', hostIf, 'root']).catch(() => undefined);
   };
   return {
     name,
@@ -113,8 +116,8 @@ export async function createNetNamespace(): Promise<NetNamespace> {
     async setOutage(down, direction = 'both') {
       outage = down;
       await applyDownlink();
-      if (down && direction === 'both') await ns('tc', 'qdisc', 'replace', 'dev', nsIf, 'root', ...blackhole);
-      if (!down) await ns('tc', 'qdisc', 'del', 'dev', nsIf, 'root').catch(() => undefined);
+      if (down && direction === 'both') await ns(tc, 'qdisc', 'replace', 'dev', nsIf, 'root', ...blackhole);
+      if (!down) await ns(tc, 'qdisc', 'del', 'dev', nsIf, 'root').catch(() => undefined);
     },
     close: cleanup,
   };

@@ -14,10 +14,37 @@ export interface WhipPublisherOptions {
   token: string;
   /** Three layers, rids q/h/f (quarter, half, full size), as an encoder with simulcast sends them. */
   simulcast?: boolean;
+  /**
+   * With simulcast: each layer's cap in kbps (q, h, f), as an encoder's bitrate setting caps it. The browser's
+   * own defaults want about 6 Mbps of send estimate before it sends a 4K top layer at all.
+   */
+  layerKbps?: [number, number, number];
   /** The video codec offered first (what OBS sends is H.264); Chromium's default otherwise (VP8). */
   codec?: 'vp8' | 'h264';
   width?: number;
   height?: number;
+  /**
+   * What the browser gives up when the send estimate or the CPU is short (RTCRtpSendParameters'); its
+   * default, maintain-framerate, sends a single 4K layer at a fraction of its size until the estimate is high.
+   */
+  degradationPreference?: 'maintain-framerate' | 'maintain-resolution' | 'balanced';
+  /** The fake camera's frame rate; default 30. */
+  frameRate?: number;
+  /**
+   * A Chromium already running (this machine allows one at a time): the client gets a page of it, and
+   * stop() closes that page only. Without one, a Chromium of its own, closed by stop().
+   */
+  browser?: Browser;
+}
+
+export interface OutboundLayer {
+  rid?: string;
+  width?: number;
+  height?: number;
+  framesPerSecond?: number;
+  /** Why the browser sends less than it could: bandwidth, cpu or none. */
+  qualityLimitationReason?: string;
+  targetBitrate?: number;
 }
 
 export interface WhipPublisher {
@@ -28,6 +55,8 @@ export interface WhipPublisher {
   page: Page;
   /** The status of each trickle PATCH the client has sent so far (If-Match: the session's ETag). */
   patchStatuses(): Promise<number[]>;
+  /** What the encoder sends now, one entry per layer (its outbound-rtp stats). */
+  outboundVideo(): Promise<OutboundLayer[]>;
   /** DELETE the resource (the client's own `destroy()`), then close the browser. */
   stop(): Promise<void>;
 }
@@ -37,20 +66,27 @@ export interface WhipPublisher {
  * `peerConnectionFactory` adds the simulcast encodings the client has no option for.
  */
 const publishScript = `
-async function publish({ endpoint, token, simulcast, codec, width, height }) {
+async function publish({ endpoint, token, simulcast, layerKbps, degradationPreference, codec, width, height, frameRate }) {
   const stream = await navigator.mediaDevices.getUserMedia({
-    video: { width: { exact: width }, height: { exact: height }, frameRate: 30 },
+    video: { width: { exact: width }, height: { exact: height }, frameRate },
     audio: true,
   });
   const factory = (config) => {
     const pc = new RTCPeerConnection(config);
+    window.whipPeer = pc;
     const addTrack = pc.addTrack.bind(pc);
     pc.addTrack = (track, ...streams) => {
       if (track.kind !== 'video') return addTrack(track, ...streams);
+      const cap = (i) => (layerKbps ? { maxBitrate: layerKbps[i] * 1000 } : {});
       const sendEncodings = simulcast
-        ? [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }]
+        ? [{ rid: 'q', scaleResolutionDownBy: 4, ...cap(0) }, { rid: 'h', scaleResolutionDownBy: 2, ...cap(1) }, { rid: 'f', ...cap(2) }]
         : undefined;
       const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams, sendEncodings });
+      if (degradationPreference) {
+        const parameters = transceiver.sender.getParameters();
+        parameters.degradationPreference = degradationPreference;
+        transceiver.sender.setParameters(parameters).catch((e) => console.error('WHIPClient: ' + e.message));
+      }
       if (codec) {
         const codecs = RTCRtpSender.getCapabilities('video').codecs;
         const first = codecs.filter((c) => c.mimeType.toLowerCase() === 'video/' + codec &&
@@ -91,6 +127,15 @@ async function publish({ endpoint, token, simulcast, codec, width, height }) {
   window.whipPostAt = Date.now();
   await client.ingest(stream);
   return client.getResourceUrl();
+}
+
+async function outboundVideo() {
+  const layers = [];
+  for (const r of (await window.whipPeer.getStats()).values())
+    if (r.type === 'outbound-rtp' && r.kind === 'video')
+      layers.push({ rid: r.rid, width: r.frameWidth, height: r.frameHeight, framesPerSecond: r.framesPerSecond,
+        qualityLimitationReason: r.qualityLimitationReason, targetBitrate: r.targetBitrate });
+  return layers;
 }`;
 
 /** @eyevinn/whip-web-client is published as an ES module importing `events` and `sdp-transform`: bundled once. */
@@ -130,13 +175,14 @@ async function servePage(): Promise<{ url: string; server: Server }> {
  */
 export async function publishWhipFromChromium(options: WhipPublisherOptions): Promise<WhipPublisher> {
   const { url, server } = await servePage();
-  const browser: Browser = await launchChromium();
+  const browser: Browser = options.browser ?? (await launchChromium());
+  const page = await browser.newPage();
   const close = async () => {
-    await browser.close().catch(() => undefined);
+    if (options.browser) await page.close().catch(() => undefined);
+    else await browser.close().catch(() => undefined);
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   try {
-    const page = await browser.newPage();
     const refused = new Promise<never>((_, reject) => {
       page.on('console', (message) => {
         if (message.type() === 'error' && message.text().includes('WHIPClient'))
@@ -149,9 +195,12 @@ export async function publishWhipFromChromium(options: WhipPublisherOptions): Pr
         endpoint: options.endpoint,
         token: options.token,
         simulcast: options.simulcast ?? false,
+        layerKbps: options.layerKbps,
+        degradationPreference: options.degradationPreference,
         codec: options.codec,
         width: options.width ?? 1280,
         height: options.height ?? 720,
+        frameRate: options.frameRate ?? 30,
       })})`,
     );
     const resourceUrl = await Promise.race([ingest, refused]);
@@ -160,6 +209,7 @@ export async function publishWhipFromChromium(options: WhipPublisherOptions): Pr
       postedAt: (await page.evaluate('window.whipPostAt')) as number,
       page,
       patchStatuses: async () => (await page.evaluate('window.whipPatches')) as number[],
+      outboundVideo: async () => (await page.evaluate('outboundVideo()')) as OutboundLayer[],
       async stop() {
         await page.evaluate('window.whip.destroy()').catch(() => undefined);
         await close();

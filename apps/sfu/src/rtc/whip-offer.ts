@@ -53,7 +53,9 @@ export function readWhipOffer(sdp: string, supported: Codecs): WhipOffer {
         }),
     );
     const primary = offered.filter((c) => !/\/(rtx|red|ulpfec|flexfec-03)$/i.test(c.mimeType));
-    const chosen = primary.find((codec) => supported[kind].some((ours) => isCodecCompatible(codec, ours)));
+    const chosen =
+      primary.find((codec) => supported[kind].some((ours) => isCodecCompatible(codec, ours))) ??
+      primary.find((codec) => asOurH264(m, codec, supported[kind]));
     if (!chosen) {
       const names = primary.map((c) => `${c.mimeType}${c.parameters ? ` (${c.parameters})` : ''}`);
       const ours = supported[kind]
@@ -67,6 +69,51 @@ export function readWhipOffer(sdp: string, supported: Codecs): WhipOffer {
     keepOnly(m, chosen.payloadType);
   }
   return { sdp: sdpTransform.write(parsed), media };
+}
+
+const fmtpValue = (codec: RTCRtpCodecParameters, name: string) =>
+  new RegExp(`(?:^|;)\\s*${name}=([^;]*)`, 'i')
+    .exec(codec.parameters ?? '')?.[1]
+    ?.trim()
+    .toLowerCase();
+
+/**
+ * An H.264 profile-level-id's profile, without its level (RFC 6184 §8.1, Table 5): Baseline with
+ * constraint_set1 is Constrained Baseline however the other flags are set (x264 writes 42c0, browsers 42e0).
+ * Hand-read: the rule is these lines, and werift's match compares the whole id, level included.
+ */
+function h264Profile(profileLevelId: string | undefined): string | undefined {
+  if (!profileLevelId || !/^[0-9a-f]{6}$/.test(profileLevelId)) return undefined;
+  const iop = Number.parseInt(profileLevelId.slice(2, 4), 16);
+  return profileLevelId.startsWith('42') && iop & 0x40 ? 'constrained-baseline' : profileLevelId.slice(0, 4);
+}
+
+/**
+ * An offered H.264 that werift's exact rule refuses but that is one of ours at another level or with other
+ * constraint flags (GStreamer's x264 offers 42c01f, a 4K encoder level 5.1): livekit-server takes it, so
+ * we do, and the section then names our profile-level-id, which werift negotiates (the SFU forwards, never decodes).
+ */
+function asOurH264(
+  m: MediaDescription,
+  codec: RTCRtpCodecParameters,
+  ours: RTCRtpCodecParameters[],
+): boolean {
+  if (codec.mimeType.toLowerCase() !== 'video/h264') return false;
+  const profile = h264Profile(fmtpValue(codec, 'profile-level-id'));
+  const match = ours.find(
+    (c) =>
+      c.mimeType.toLowerCase() === 'video/h264' &&
+      fmtpValue(c, 'packetization-mode') === fmtpValue(codec, 'packetization-mode') &&
+      profile !== undefined &&
+      h264Profile(fmtpValue(c, 'profile-level-id')) === profile,
+  );
+  const fmtp = m.fmtp?.find((f) => f.payload === codec.payloadType);
+  if (!match || !fmtp) return false;
+  fmtp.config = fmtp.config.replace(
+    /profile-level-id=[0-9a-f]{6}/i,
+    `profile-level-id=${fmtpValue(match, 'profile-level-id')}`,
+  );
+  return true;
 }
 
 /** Drops every codec of a section but `payload` and the RTX that repairs it. */
