@@ -149,6 +149,24 @@ function ensureRedis() {
   run('apt-get', ['install', '-y', '-qq', 'redis-server'], { env });
 }
 
+/**
+ * scenecast-load's browser viewers reach the SFU through a TURN relay that applies their network profile:
+ * Debian's coturn (apps/load/src/network/turn-server.ts). Install it when absent; without it those tests
+ * fail under CI=true and skip with the reason otherwise.
+ */
+function ensureCoturn() {
+  if (existsSync('/usr/bin/turnserver')) return;
+  if (process.getuid?.() !== 0) {
+    log('coturn is missing for the load tool\'s browser viewers: run "sudo apt-get install -y coturn"');
+    return;
+  }
+  log("installing Debian coturn for the load tool's browser viewers (apt-get)");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['install', '-y', '-qq', 'coturn'], { env }) === 0) return;
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', 'coturn'], { env });
+}
+
 // ---- infra/ checks (tests/infra): helm and caddy built from their Go modules, promtool from Debian ----
 
 /**
@@ -218,6 +236,7 @@ function test(extra) {
   ensureEspeak();
   ensurePostgres();
   ensureRedis();
+  ensureCoturn();
   ensureInfraTools();
   install();
   clearTestReports();

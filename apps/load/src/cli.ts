@@ -71,7 +71,10 @@ program
   .option('--threshold <expression>', 'k6-style, e.g. "switch_first_frame_ms.p95<300" (repeatable)', collect)
   .option('--seed <n>', 'seed of every random choice (networks and behaviour)')
   .option('--workers <n>', 'worker threads (default: one per core)')
-  .option('--browsers <m>', 'real Chromium viewers running the viewer app, besides the simulated ones')
+  .option(
+    '--browsers <m>',
+    'real Chromium viewers running the viewer app, besides the simulated ones, each on a profile of the mix (through a TURN relay: needs coturn)',
+  )
   .option('--viewer-url <url>', 'the viewer app, for --browsers (e.g. http://127.0.0.1:5173)')
   .option('--shard <name>', 'this generator’s name in merged reports (default: the host name)')
   .option(

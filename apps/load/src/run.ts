@@ -19,7 +19,7 @@ import {
 import { networksOf, type Scenario } from './scenario.js';
 import { MemorySampler, metricsBeside, rssGrowthPct } from './sfu-memory.js';
 import { SocketDropMeter } from './socket-drops.js';
-import { preflight, type Target } from './target.js';
+import { type Preflight, preflight, type Target } from './target.js';
 import type { CoordinatorMessage, WorkerHealth, WorkerInput, WorkerMessage } from './worker.js';
 
 export interface RunOptions {
@@ -28,6 +28,8 @@ export interface RunOptions {
   interrupt?: Promise<void>;
   log?: (line: string) => void;
   progressStream?: NodeJS.WriteStream;
+  /** The target, already checked (browsers.ts checks it first, to route its relay). */
+  preflight?: Preflight;
   /** Called once the simulated viewers have stopped: what the browser viewers measured. */
   beforeReport?: () => Promise<BrowserResults>;
 }
@@ -68,7 +70,7 @@ export const targetOf = (scenario: Scenario): Target =>
 export async function runLoad(scenario: Scenario, options: RunOptions): Promise<Report> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const target = targetOf(scenario);
-  const checked = await preflight(target);
+  const checked = options.preflight ?? (await preflight(target));
   log(
     `target ${target.url}: ${target.kind === 'livekit' ? `room ${target.room}` : `show ${target.show}`}, scenes ${checked.scenes.join(', ')}`,
   );

@@ -3,14 +3,15 @@
 // processes of their own and the real viewer app — no mocks. Small numbers, for a 2-core machine: 20
 // viewers for 30 s.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Stack, startStack } from '@scenecast/demo';
-import { launchChromium } from '@scenecast/testkit';
+import { launchChromium, skipWhen } from '@scenecast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { turnserverPath } from '../src/network/turn-server.js';
 import type { Report } from '../src/report/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,13 +21,22 @@ const work = mkdtempSync(join(tmpdir(), 'load-test-'));
 
 let stack: Stack;
 
+// Browser viewers' profiles need coturn; under CI=true its absence is not skipped: the run fails saying so.
+const noRelay =
+  process.env.CI !== 'true' && !existsSync(turnserverPath)
+    ? `coturn's turnserver is not installed at ${turnserverPath} (apt-get install coturn)`
+    : undefined;
+
 /**
  * Runs the CLI; resolves with its exit code and output. `interruptWhen` sends Ctrl-C (SIGINT) once the
- * progress lines (stderr) match it.
+ * progress lines (stderr) match it; `env` adds to its environment.
  */
-function load(args: string[], interruptWhen?: RegExp) {
+function load(args: string[], interruptWhen?: RegExp, env?: Record<string, string>) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
@@ -314,7 +324,24 @@ describe('scenecast-load run', () => {
     ]);
     expect(badKeys.code).toBe(2);
     expect(badKeys.stderr).toMatch(/api-key\/api-secret/);
-    for (const run of [bad, shares, yaml, threshold, unknownShow, badKeys])
+    // Browser viewers on a profile with knobs need the relay; without coturn the run does not start.
+    const relaylessOut = join(work, 'no-relay');
+    const relayless = await load(
+      [
+        'run',
+        ...target(),
+        ...['--viewers', '1', '--duration', '5s', '--profile', '4g', '--browsers', '1'],
+        ...['--viewer-url', stack.viewerUrl, '--out', relaylessOut],
+      ],
+      undefined,
+      { TURNSERVER_PATH: '/nonexistent/turnserver' },
+    );
+    expect(relayless.code).toBe(2);
+    expect(relayless.stderr).toMatch(
+      /need coturn's turnserver at \/nonexistent\/turnserver \(apt-get install coturn\)/,
+    );
+    expect(existsSync(relaylessOut)).toBe(false);
+    for (const run of [bad, shares, yaml, threshold, unknownShow, badKeys, relayless])
       expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -420,11 +447,12 @@ describe('scenecast-load run', () => {
   });
 
   it('--browsers 1: a real Chromium viewer runs the viewer app beside the simulated ones, its timings and decoder stats in the report', async () => {
-    const out = join(work, 'browsers');
+    const out = join(work, 'browser');
     const { code, stdout, stderr } = await load([
       'run',
       ...target(),
       ...['--viewers', '4', '--ramp', '4/s', '--duration', '25s', '--switch-every', '4s±1s'],
+      ...['--profile', 'none'],
       ...['--zoom-probability', '0', '--browsers', '1', '--viewer-url', stack.viewerUrl, '--out', out],
     ]);
     expect([0, 4], stdout + stderr).toContain(code);
@@ -439,6 +467,57 @@ describe('scenecast-load run', () => {
     expect(browsers!.framesDecoded).toBeGreaterThan(30);
     expect(browsers!.packetsReceived).toBeGreaterThan(100);
     expect(browsers!.consoleErrors).toEqual([]);
+    // On `none` (no knobs) it connects directly, and the report says so.
+    expect(browsers!.viewers).toMatchObject([{ profile: 'none', via: 'direct', knobs: [], link: null }]);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Browser viewers');
+  });
+
+  // A machine starved of CPU (load 29 on 2 cores here once) can hold both browsers at the lowest layer: then
+  // the SFU's estimate of a starved Chromium, not the link, decided, and one more run is fair.
+  it('--browsers 2 on 5g and 4g-poor: real Chromium viewers, each through its profile’s link (a TURN relay behind a link proxy), receive less on 4g-poor, and the report names each one’s profile and knobs', {
+    ...skipWhen(noRelay),
+    retry: 1,
+  }, async () => {
+    const out = join(work, 'browsers');
+    // Zoomed from a second after joining to the end: the studio's top layer (2.5 Mbit/s) fits 5g, not 4g-poor's 1.5 Mbit/s.
+    const { code, stdout, stderr } = await load([
+      'run',
+      ...target(),
+      ...['--viewers', '2', '--ramp', '4/s', '--duration', '40s', '--profile', '5g=50%,4g-poor=50%'],
+      ...['--switch-every', '1s±0s', '--zoom-probability', '1', '--zoom-dwell', '60s', '--seed', '3'],
+      ...['--browsers', '2', '--viewer-url', stack.viewerUrl, '--out', out],
+    ]);
+    expect([0, 4], stdout + stderr).toContain(code);
+    const { browsers, metrics } = readReport(out);
+    console.log(JSON.stringify(browsers));
+    expect(metrics.viewers).toBe(2);
+    expect(browsers!.count).toBe(2);
+    expect(browsers!.consoleErrors).toEqual([]);
+    const byProfile = Object.fromEntries(browsers!.viewers!.map((v) => [v.profile, v]));
+    const fast = byProfile['5g']!;
+    const poor = byProfile['4g-poor']!;
+    for (const v of [fast, poor]) {
+      expect(v.via).toBe('turn-relay');
+      expect(v.join_ms).toBeGreaterThan(0);
+      // The decoder's stats.
+      expect(v.framesDecoded).toBeGreaterThan(30);
+      expect(v.packetsReceived).toBeGreaterThan(100);
+      // Everything it received crossed its link.
+      expect(v.link!.down.delivered).toBeGreaterThan(v.packetsReceived);
+    }
+    expect(fast.knobs).toEqual(['rateKbps', 'queueBytes', 'delayMs', 'jitterMs', 'loss']);
+    expect(poor.knobs).toEqual(['rateKbps', 'queueBytes', 'delayMs', 'jitterMs', 'loss', 'burst']);
+    // With their settings: the profiles' own numbers.
+    expect(poor.settings.down).toMatchObject({ rateKbps: 1500, delayMs: 60, burst: { p: 0.01, r: 0.3 } });
+    expect(fast.settings.up).toMatchObject({ rateKbps: 21_000, delayMs: 12 });
+    // The poor link lost packets at random and in bursts; the video it let through
+    // fits its 1.5 Mbit/s, and is less and smaller than what the 5g browser got (on this machine, embedded SFU:
+    // 360p at ~390 kbit/s against 720p at ~1.7 Mbit/s).
+    expect(poor.link!.down.lostRandom).toBeGreaterThan(0);
+    expect(poor.link!.down.lostBurst).toBeGreaterThan(0);
+    expect(poor.bitrate_kbps!).toBeLessThan(1500);
+    expect(poor.bitrate_kbps!).toBeLessThan(fast.bitrate_kbps!);
+    expect(poor.stage_height_p50!).toBeLessThan(fast.stage_height_p50!);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Browser viewers');
   });
 

@@ -1,4 +1,4 @@
-export { Link, type LinkStats } from './link.js';
+export { Link, type LinkStats, udpOverhead } from './link.js';
 export {
   type LinkProfile,
   linkProfile,

@@ -26,6 +26,9 @@ interface Pending {
   deliver: () => void;
 }
 
+/** IPv4 and UDP headers: what a datagram costs on the link besides its payload. */
+export const udpOverhead = 28;
+
 /** Default token bucket depth: 5 ms at the link's rate, and never less than two full-size packets. */
 export const defaultBucketBytes = (rateKbps: number) => Math.max(3000, (rateKbps * 1000 * 0.005) / 8);
 

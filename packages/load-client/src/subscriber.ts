@@ -28,7 +28,7 @@ import {
   usePLI,
 } from 'werift';
 import WebSocket from 'ws';
-import type { Link } from './link.js';
+import { type Link, udpOverhead } from './link.js';
 import { encodeText, type SendTextOptions, type TextMessage, TextStreamDecoder } from './text-stream.js';
 import { StreamCounter, type VideoReceiver, type VideoSize, vp8KeyframeSize } from './video.js';
 
@@ -61,9 +61,6 @@ export interface SubscriberOptions {
   /** A text stream (chat) arrived on the SFU's data channels. */
   onText?: (message: TextMessage) => void;
 }
-
-/** IPv4 and UDP headers: what a datagram costs on the link besides its payload. */
-const udpOverhead = 28;
 
 /** werift's ICE connection: what the DTLS and SRTP layers send through and hear from. */
 interface IceConnection {

@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { LinkProfile, LinkStats } from '@scenecast/load-client';
 import { decodeHistogram, latencyMetrics } from '../metrics.js';
-import type { Report } from './report.js';
+import type { BrowserViewer, Report } from './report.js';
 
 const require = createRequire(import.meta.url);
 const uplotDir = join(dirname(require.resolve('uplot')), '..', 'dist');
@@ -110,11 +111,43 @@ export function renderHtml(report: Report): string {
   const b = report.browsers;
   // The browsers' own numbers: few, so each one is listed rather than summarised in percentiles.
   const list = (values: number[]) => (values.length ? values.join(', ') : '–');
+  const lost = (l: LinkStats) => l.sent - l.delivered;
+  const linkCell = (v: BrowserViewer) =>
+    v.link
+      ? `down ${lost(v.link.down)} of ${v.link.down.sent}<br>up ${lost(v.link.up)} of ${v.link.up.sent}`
+      : '–';
+  // Each knob with its setting: down / up, or one value for both.
+  const knobValue = (value: LinkProfile[keyof LinkProfile]) =>
+    value === undefined
+      ? '–'
+      : typeof value === 'object'
+        ? Object.entries(value)
+            .filter(([, v]) => v !== 0)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' ')
+        : String(value);
+  const knobCell = (v: BrowserViewer) =>
+    v.knobs
+      .map((knob) => {
+        const { down, up, outage } = v.settings;
+        if (knob === 'outage') return `outage ${outage?.durationMs} ms every ${outage?.everyMs} ms`;
+        const [d, u] = [knobValue(down[knob as keyof LinkProfile]), knobValue(up[knob as keyof LinkProfile])];
+        return `${knob} ${d === u ? d : `${d} / ${u}`}`;
+      })
+      .join('<br>') || '–';
+  const viewerRow = (v: BrowserViewer) =>
+    `<tr><td>${escapeHtml(v.profile)}</td><td class="text">${v.via}</td><td class="text">${knobCell(v)}</td><td>${linkCell(v)}</td><td>${v.join_ms ?? '–'}</td><td>${list(v.switch_first_frame_ms)}</td><td>${list(v.switch_sharp_ms)}</td><td>${list(v.zoom_2160_ms)}</td><td>${v.bitrate_kbps ?? '–'}</td><td>${v.stage_height_p50 ?? '–'}</td><td>${v.framesDecoded}</td><td>${v.freezes}</td><td>${v.frozenMs}</td><td>${v.packetsLost} / ${v.packetsReceived}</td></tr>`;
+  // Reports written before per-browser entries have only the totals: one row of them.
+  const rows = b?.viewers
+    ? b.viewers.map(viewerRow).join('')
+    : b
+      ? `<tr><td>${escapeHtml(b.profile)}</td><td>–</td><td>–</td><td>–</td><td>${list(b.join_ms)}</td><td>${list(b.switch_first_frame_ms)}</td><td>${list(b.switch_sharp_ms)}</td><td>${list(b.zoom_2160_ms)}</td><td>–</td><td>–</td><td>${b.framesDecoded}</td><td>${b.freezes}</td><td>${b.frozenMs}</td><td>${b.packetsLost} / ${b.packetsReceived}</td></tr>`
+      : '';
   const browsers = b
     ? `<h2>Browser viewers</h2>
 <p>${b.count} Chromium viewer${b.count === 1 ? '' : 's'} running the viewer app; network: ${escapeHtml(b.network)}.</p>
-<table id="browsers"><tr><th>join ms</th><th>switch, first frame ms</th><th>switch, sharp ms</th><th>zoom to top layer ms</th><th>frames decoded</th><th>freezes</th><th>frozen ms</th><th>packets lost / received</th></tr>
-<tr><td>${list(b.join_ms)}</td><td>${list(b.switch_first_frame_ms)}</td><td>${list(b.switch_sharp_ms)}</td><td>${list(b.zoom_2160_ms)}</td><td>${b.framesDecoded}</td><td>${b.freezes}</td><td>${b.frozenMs}</td><td>${b.packetsLost} / ${b.packetsReceived}</td></tr></table>
+<table id="browsers"><tr><th>profile</th><th class="text">via</th><th class="text">knobs applied (down / up)</th><th>lost on its link</th><th>join ms</th><th>switch, first frame ms</th><th>switch, sharp ms</th><th>zoom to top layer ms</th><th>kbps</th><th>stage height</th><th>frames decoded</th><th>freezes</th><th>frozen ms</th><th>packets lost / received</th></tr>
+${rows}</table>
 ${b.consoleErrors.length ? `<p><b>Console errors:</b></p><ul>${b.consoleErrors.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>` : ''}`
     : '';
   const title = `scenecast-load: ${report.target.show ?? report.target.room ?? ''} — ${report.verdict}`;
@@ -126,7 +159,8 @@ h1{font-size:22px} h2{font-size:17px;margin-top:28px}
 .verdict{display:inline-block;padding:4px 12px;border-radius:4px;color:#fff;font-weight:600}
 .verdict.pass{background:#1f8b4c}.verdict.fail{background:#c62828}.verdict.invalid{background:#b26a00}
 table{border-collapse:collapse;margin:8px 0} td,th{border:1px solid #d5d9e0;padding:4px 10px;text-align:right}
-th:first-child,td:first-child{text-align:left}
+th:first-child,td:first-child,.text{text-align:left}
+#browsers td:nth-child(-n+4){white-space:nowrap}
 tr.pass td{background:#e3f5e9} tr.fail td{background:#fde4e4}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}
 .chart h3{font-size:14px;margin:4px 0}

@@ -1,6 +1,8 @@
 // report.json: the run's verdict, thresholds and metrics (all viewers and per profile), the generator's
 // health, and the raw measurements it was computed from — so shards merge exactly and report.html can be
 // rebuilt. The shape is versioned (schemaVersion); README.md documents it.
+
+import type { LinkStats, NetworkProfile } from '@scenecast/load-client';
 import {
   type Counters,
   decodeHistogram,
@@ -115,13 +117,43 @@ interface SfuReport extends SfuMemory {
 
 export interface BrowserResults {
   count: number;
+  /** The browsers' profiles, comma-separated (each one's is in `viewers`). */
   profile: string;
-  /** Which network knobs applied to the browsers (see README: browser viewers). */
+  /** How the browsers' networks were emulated (see README: browser viewers). */
   network: string;
   join_ms: number[];
   switch_first_frame_ms: number[];
   switch_sharp_ms: number[];
   zoom_2160_ms: number[];
+  freezes: number;
+  frozenMs: number;
+  framesDecoded: number;
+  packetsLost: number;
+  packetsReceived: number;
+  consoleErrors: string[];
+  /** Each browser: its network and what it measured. Absent in reports written before it was added. */
+  viewers?: BrowserViewer[];
+}
+
+/** One browser viewer: which profile, which of its knobs applied and how, and what it measured. */
+export interface BrowserViewer {
+  profile: string;
+  /** turn-relay: all its media through a TURN relay behind its own link proxy; direct: the host network. */
+  via: 'turn-relay' | 'direct';
+  /** The profile's knobs its links applied, by their names in the profile (rateKbps, delayMs, …, outage). */
+  knobs: string[];
+  /** Their settings: each direction's, and the outage (as in the profile, without its description). */
+  settings: Pick<NetworkProfile, 'down' | 'up' | 'outage'>;
+  /** What its two links did (datagrams sent, delivered, lost, dropped), or null when direct. */
+  link: { down: LinkStats; up: LinkStats } | null;
+  join_ms: number | null;
+  switch_first_frame_ms: number[];
+  switch_sharp_ms: number[];
+  zoom_2160_ms: number[];
+  /** Video received (all tracks), from the first picture to the end. */
+  bitrate_kbps: number | null;
+  /** The stage picture's height, median of one sample a second. */
+  stage_height_p50: number | null;
   freezes: number;
   frozenMs: number;
   framesDecoded: number;

@@ -62,6 +62,18 @@ export function seedFor(seed: number, viewer: number, purpose: number): number {
   return (h ^ (h >>> 13)) | 0;
 }
 
+/**
+ * A viewer's two directions of its profile, seeded by run and viewer; the outage's clock starts now. Simulated
+ * and browser viewers (link-proxy.ts) get theirs here, so the same seed gives the same drops.
+ */
+export function linksOf(profile: NetworkProfile, seed: number, viewer: number): { down: Link; up: Link } {
+  const outage = profile.outage ? { ...profile.outage, start: performance.now() } : undefined;
+  return {
+    down: new Link(profile.down, seedFor(seed, viewer, 1), outage),
+    up: new Link(profile.up, seedFor(seed, viewer, 2), outage),
+  };
+}
+
 /** The layer sizes a track's publisher announced, for a quality (the closest at or below it). */
 function layerHeight(track: TrackInfo, quality: VideoQuality): number {
   const layers = [...track.layers].sort((a, b) => a.quality - b.quality);
@@ -164,11 +176,7 @@ export class SimulatedViewer {
       return error instanceof GrantDeferred ? error : 'failed';
     }
     if (this.stopped) return 'failed';
-    const outage = profile.outage ? { ...profile.outage, start: performance.now() } : undefined;
-    const network = {
-      down: new Link(profile.down, seedFor(this.options.seed, id, 1), outage),
-      up: new Link(profile.up, seedFor(this.options.seed, id, 2), outage),
-    };
+    const network = linksOf(profile, this.options.seed, id);
     let disconnected: (reason: string) => void = () => undefined;
     const ended = new Promise<string>((resolve) => {
       disconnected = resolve;
