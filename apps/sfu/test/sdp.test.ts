@@ -3,7 +3,7 @@
 import { AudioTrackFeature } from '@livekit/protocol';
 import sdpTransform from 'sdp-transform';
 import { describe, expect, it } from 'vitest';
-import { configureAudioAnswer, withoutUnsentSsrcs } from '../src/rtc/sdp.js';
+import { configureAudioAnswer } from '../src/rtc/sdp.js';
 
 const answer = [
   'v=0',
@@ -71,39 +71,5 @@ describe('configureAudioAnswer', () => {
   it('leaves lines of unknown tracks, and the whole answer without audio tracks, as they were', () => {
     expect(configureAudioAnswer(answer, new Map())).toBe(answer);
     expect(fmtps(configureAudioAnswer(answer, new Map([['2', settings([])]])))).toEqual(fmtps(answer));
-  });
-});
-
-describe('withoutUnsentSsrcs', () => {
-  const section = (mid: number, direction: string, ssrc: number) => [
-    `m=video 9 UDP/TLS/RTP/SAVPF 96 97`,
-    'c=IN IP4 0.0.0.0',
-    `a=mid:${mid}`,
-    `a=${direction}`,
-    'a=rtpmap:96 VP8/90000',
-    'a=rtpmap:97 rtx/90000',
-    'a=fmtp:97 apt=96',
-    `a=ssrc-group:FID ${ssrc} ${ssrc + 1}`,
-    `a=ssrc:${ssrc} cname:sfu`,
-    `a=ssrc:${ssrc + 1} cname:sfu`,
-  ];
-  const sdp = [
-    ...answer.slice(0, 4),
-    ...section(0, 'sendonly', 1000),
-    ...section(1, 'inactive', 2000),
-    ...section(2, 'recvonly', 3000),
-    '',
-  ].join('\r\n');
-
-  it('names SSRCs only in sections it sends on: a later msid then arrives with its SSRC', () => {
-    const media = sdpTransform.parse(withoutUnsentSsrcs(sdp)).media;
-    expect(media.map((m) => (m.ssrcs ?? []).map((s) => s.id))).toEqual([[1000, 1000 + 1], [], []]);
-    expect(media.map((m) => (m.ssrcGroups ?? []).length)).toEqual([1, 0, 0]);
-    expect(media.map((m) => m.direction)).toEqual(['sendonly', 'inactive', 'recvonly']);
-  });
-
-  it('returns an answer with nothing to drop as it was', () => {
-    const onlySent = [...answer.slice(0, 4), ...section(0, 'sendonly', 1000), ''].join('\r\n');
-    expect(withoutUnsentSsrcs(onlySent)).toBe(onlySent);
   });
 });

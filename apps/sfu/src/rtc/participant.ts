@@ -29,7 +29,7 @@ import { newId } from '../ids.js';
 import type { Logger } from '../logging.js';
 import { metrics } from '../telemetry.js';
 import type { MediaTrack } from './media-track.js';
-import { configureAudioAnswer, withoutUnsentSsrcs } from './sdp.js';
+import { configureAudioAnswer } from './sdp.js';
 import { SubscriptionManager } from './subscription-manager.js';
 import { type IceCandidateJson, type RtcConfig, Transport } from './transport.js';
 import { UpTrackManager } from './up-track-manager.js';
@@ -287,11 +287,9 @@ export class Participant {
   /** Answers the client's offer (on the socket, and returned for WHIP, which answers over HTTP). */
   async handleOffer(description: SessionDescription): Promise<string> {
     this.tracks.offered(description.sdp);
-    const sdp = withoutUnsentSsrcs(
-      configureAudioAnswer(
-        await this.publisher.handleOffer(description.sdp),
-        this.tracks.audioSettingsByMid(),
-      ),
+    const sdp = configureAudioAnswer(
+      await this.publisher.handleOffer(description.sdp),
+      this.tracks.audioSettingsByMid(),
     );
     this.send({
       case: 'answer',

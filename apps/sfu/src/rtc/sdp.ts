@@ -80,26 +80,6 @@ export function configureAudioAnswer(sdp: string, settingsByMid: Map<string, Aud
   return sdpTransform.write(parsed);
 }
 
-/**
- * Our answer without the SSRCs of sections we do not send on (yet). werift names an SSRC in every section,
- * with no media stream while no track is bound; Chromium makes its receive stream when it first sees an
- * SSRC and never moves it into the stream's sync group when the msid comes in a later answer — so a
- * subscriber's camera and microphone, bound to sections it offered ahead (`/rtc/v1`), were never played in
- * step. Named only once we send, the SSRC arrives together with its msid.
- */
-export function withoutUnsentSsrcs(sdp: string): string {
-  const parsed = sdpTransform.parse(sdp);
-  let changed = false;
-  for (const media of parsed.media) {
-    if (media.direction === 'sendonly' || media.direction === 'sendrecv') continue;
-    if (!media.ssrcs && !media.ssrcGroups) continue;
-    delete media.ssrcs;
-    delete media.ssrcGroups;
-    changed = true;
-  }
-  return changed ? sdpTransform.write(parsed) : sdp;
-}
-
 /** Removes a codec (by name) from one m-section: its payload type, rtpmap, fmtp and feedback lines. */
 function dropCodec(media: sdpTransform.MediaDescription, name: string): void {
   const dropped = new Set(media.rtp.filter((r) => r.codec.toLowerCase() === name).map((r) => r.payload));
