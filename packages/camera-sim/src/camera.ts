@@ -188,6 +188,17 @@ const ridOrder = ['q', 'h', 'f'];
 const limitations = ['none', 'cpu', 'bandwidth', 'other'];
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
+/** Video bytes the room's publisher connection has sent over all layers; undefined without a video sender. */
+async function videoBytesSent(room: Room): Promise<bigint | undefined> {
+  if (!room.isConnected) return undefined;
+  let total: bigint | undefined;
+  for (const { stats: entry } of (await room.getRtcStats()).publisherStats) {
+    if (entry.case !== 'outboundRtp' || entry.value.stream?.kind !== 'video') continue;
+    total = (total ?? 0n) + (entry.value.sent?.bytesSent ?? 0n);
+  }
+  return total;
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -372,6 +383,21 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
       clearTimeout(sdkRetry);
       stats.sdkReconnects += 1;
       log.info('rtc-node reconnected');
+      // rtc-node can say "reconnected" while its picture never goes out again (after livekit-server
+      // restarted, the e2e restart test saw a scene offline for good, rtc-node logging "failed to negotiate
+      // the publisher"): a few seconds on, the video must be flowing, else the camera joins afresh.
+      sdkRetry = setTimeout(() => {
+        void (async () => {
+          const before = await videoBytesSent(next);
+          await sleep(2000, stopping.signal);
+          const after = await videoBytesSent(next);
+          if (before === undefined || after === undefined || after <= before)
+            joinAgain('rtc-node reconnected but no video goes out; joining again');
+        })().catch((error: Error) =>
+          log.warn({ err: error.message }, 'checking the video after a reconnect failed'),
+        );
+      }, 5000);
+      sdkRetry.unref();
     });
     next.on(RoomEvent.LocalTrackRepublished, (pub) => {
       stats.trackSid = pub.sid;
