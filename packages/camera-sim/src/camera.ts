@@ -188,15 +188,20 @@ const ridOrder = ['q', 'h', 'f'];
 const limitations = ['none', 'cpu', 'bandwidth', 'other'];
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
-/** Video bytes the room's publisher connection has sent over all layers; undefined without a video sender. */
-async function videoBytesSent(room: Room): Promise<bigint | undefined> {
+/**
+ * Video bytes the room's publisher connection has sent over its active layers; undefined without a video
+ * sender; 'paused' when dynacast has paused every layer (nobody watches: nothing is meant to go out).
+ */
+async function videoBytesSent(room: Room): Promise<bigint | 'paused' | undefined> {
   if (!room.isConnected) return undefined;
   let total: bigint | undefined;
+  let active = false;
   for (const { stats: entry } of (await room.getRtcStats()).publisherStats) {
     if (entry.case !== 'outboundRtp' || entry.value.stream?.kind !== 'video') continue;
     total = (total ?? 0n) + (entry.value.sent?.bytesSent ?? 0n);
+    active ||= entry.value.outbound?.active ?? false;
   }
-  return total;
+  return total !== undefined && !active ? 'paused' : total;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -391,6 +396,7 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
           const before = await videoBytesSent(next);
           await sleep(2000, stopping.signal);
           const after = await videoBytesSent(next);
+          if (before === 'paused' || after === 'paused') return;
           if (before === undefined || after === undefined || after <= before)
             joinAgain('rtc-node reconnected but no video goes out; joining again');
         })().catch((error: Error) =>
