@@ -40,6 +40,9 @@ export interface SignalSink {
   close(code: number, reason: string): void;
 }
 
+/** ICE candidates being added at once (each may wait 10 s on an mDNS lookup): more is a flood. */
+const maxPendingCandidates = 32;
+
 /** Responses too frequent to trace one by one. */
 const quietResponses = new Set(['pong', 'pongResp', 'speakersChanged', 'connectionQuality', 'roomUpdate']);
 
@@ -126,6 +129,7 @@ export class Participant {
   /** Where data goes to this client: our channels on `subscriber`, or (single PC) the client's own. */
   private readonly subscriberChannels = new Map<DataPacket_Kind, RTCDataChannel>();
   private readonly log: Logger;
+  private pendingCandidates = 0;
   private readonly events: ParticipantEvents;
   private closed = false;
 
@@ -340,14 +344,23 @@ export class Participant {
       throw new SfuError('malformed', 'bad ICE candidate');
     }
     const transport = trickle.target === SignalTarget.SUBSCRIBER ? this.subscriber : this.publisher;
+    // A client gathers a handful of candidates: more pending at once is a flood, each an mDNS query.
+    if (this.pendingCandidates >= maxPendingCandidates)
+      throw new SfuError('limit_exceeded', 'too many ICE candidates pending');
+    this.pendingCandidates += 1;
     // Not awaited: werift resolves a browser's mDNS (.local) host candidate first and waits up to 10 s
     // for an answer that never comes from another subnet, and requests are handled in order — the
     // answer to the next offer and every subscription waited behind it (a viewer's reconnect took 10 s
     // longer). The browser's checks reach us anyway (a peer-reflexive candidate).
-    transport.addIceCandidate(candidate).catch((error: Error) => {
-      metrics.signalErrors.inc({ reason: 'invalid_request' });
-      this.log.debug({ err: error.message }, 'ICE candidate refused');
-    });
+    transport
+      .addIceCandidate(candidate)
+      .catch((error: Error) => {
+        metrics.signalErrors.inc({ reason: 'invalid_request' });
+        this.log.debug({ err: error.message }, 'ICE candidate refused');
+      })
+      .finally(() => {
+        this.pendingCandidates -= 1;
+      });
   }
 
   // ---- published tracks ----
