@@ -58,8 +58,8 @@ function sections(sdp: string): AnsweredSection[] {
 }
 
 /**
- * A `/rtc/v1` subscriber as livekit-client is one: its first offer (in the join) already has a receive
- * section per kind, more come when the SFU asks for them (MediaSectionsRequirement), and it offers again
+ * A `/rtc/v1` subscriber as livekit-client is one: its first offer (in the join) already has receive
+ * sections, three of each kind (livekit-client 2.x's `applyInitialPublisherLayout`), more come when the SFU asks for them (MediaSectionsRequirement), and it offers again
  * whenever the SFU asks. Keeps every answer and, per SSRC, the sequence numbers that arrived (for RTX: the
  * original sequence number each retransmission carries).
  */
@@ -93,8 +93,10 @@ class V1Subscriber {
   error: unknown;
 
   async join(url: string, token: string): Promise<void> {
-    this.pc.addTransceiver('audio', { direction: 'recvonly' });
-    this.pc.addTransceiver('video', { direction: 'recvonly' });
+    for (let i = 0; i < 3; i++) {
+      this.pc.addTransceiver('audio', { direction: 'recvonly' });
+      this.pc.addTransceiver('video', { direction: 'recvonly' });
+    }
     this.pc.onIceCandidate.subscribe((candidate) => {
       if (!candidate) return;
       this.send({
@@ -219,7 +221,7 @@ describe('a subscriber on one peer connection', () => {
     await viewer.join(sfu.url, await participantToken(roomName, 'viewer', { canPublish: false }));
     // The first answer: the sections offered ahead, with nothing to carry yet.
     const first = await waitFor(() => viewer.answers[0], { what: 'the answer to the offer in the join' });
-    expect(first.filter((s) => s.kind !== 'application' && s.direction === 'inactive')).toHaveLength(2);
+    expect(first.filter((s) => s.kind !== 'application' && s.direction === 'inactive')).toHaveLength(6);
 
     const publisher = new Room();
     closers.push(() => publisher.disconnect());
