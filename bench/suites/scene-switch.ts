@@ -32,12 +32,7 @@ interface Measured {
  * Why a switch did not reach its layer: what the stage showed and, on the embedded SFU, its view of the
  * scene's track and of the viewer's down track of it (`/debug/rooms`; livekit-server has no such view).
  */
-async function describeStuck(
-  page: Page,
-  engine: EngineName,
-  engineUrl: string,
-  scene: string,
-): Promise<string> {
+async function describeStuck(page: Page, engine: EngineName, engineUrl: string): Promise<string> {
   const stage = await page.evaluate(() => {
     const video = document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]');
     const w = window as any;
@@ -57,18 +52,17 @@ async function describeStuck(
     name: string;
     participants: {
       identity: string;
-      attributes?: Record<string, string>;
       tracks: { sid: string }[];
       subscriptions: { trackSid: string }[];
     }[];
   }[];
+  // The view carries no attributes, so every camera's track and every down track the viewer has.
   const participants = rooms.find((r) => r.name === 'demo')?.participants ?? [];
-  const camera = participants.find((p) => p.attributes?.[attributes.scene] === scene);
-  const track = camera?.tracks[0];
+  const tracks = participants.flatMap((p) => p.tracks.map((t) => ({ publisher: p.identity, ...t })));
   const downTracks = participants.flatMap((p) =>
-    p.subscriptions.filter((d) => d.trackSid === track?.sid).map((d) => ({ subscriber: p.identity, ...d })),
+    p.subscriptions.map((d) => ({ subscriber: p.identity, ...d })),
   );
-  return JSON.stringify({ stage, track, downTracks });
+  return JSON.stringify({ stage, tracks, downTracks });
 }
 
 async function measure(engineName: EngineName): Promise<Measured> {
@@ -107,7 +101,7 @@ async function measure(engineName: EngineName): Promise<Measured> {
       if (!converged)
         console.log(
           `${engineName}: switch ${i} to ${scene} not at its layer after ${switchWaitMs} ms: ` +
-            (await describeStuck(page, engineName, stack.engineUrl, scene)),
+            (await describeStuck(page, engineName, stack.engineUrl)),
         );
     }
     const timings = (
