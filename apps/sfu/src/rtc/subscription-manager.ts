@@ -127,6 +127,11 @@ export class SubscriptionManager {
       );
       if (offered) {
         offered.setDirection('sendonly');
+        // Our answers named this section's SSRC without a media stream (werift names one in every
+        // section). Chromium makes its receive stream when it first sees an SSRC and never moves it into
+        // the stream's sync group later: the camera and microphone would play out of step. So the track
+        // goes out under SSRCs the client first sees with its msid.
+        this.transport.renewSsrcs(offered.sender);
         this.used.add(offered);
         return offered;
       }

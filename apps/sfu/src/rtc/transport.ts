@@ -5,6 +5,7 @@ import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpHeaderExtensionParameters,
+  type RTCRtpSender,
   type RtcpPacket,
   type RtpHeader,
   type RtpPacket,
@@ -53,6 +54,12 @@ export interface MediaWatcher {
   rtcp(packet: RtcpPacket): void;
   /** Whether a retransmission (an answer to a NACK) may go out now. */
   retransmissionAllowed(): boolean;
+}
+
+/** werift's RTP router (not exported): where RTCP finds the sender whose SSRC it names. */
+interface RtpRouterInternals {
+  ssrcTable: Record<number, unknown>;
+  registerRtpSender(sender: RTCRtpSender): void;
 }
 
 interface TransportEvents {
@@ -267,6 +274,33 @@ export class Transport extends EventEmitter<TransportEvents> {
   /** A resumed client lost its answer: forget the outstanding offer so the next one goes out. */
   resetNegotiation(): void {
     this.negotiating = false;
+  }
+
+  /**
+   * New SSRCs (media and RTX) for a sender that has sent nothing yet, registered with werift's router in
+   * place of the old one so the subscriber's RTCP about them (NACK, PLI, receiver reports) still reaches
+   * it; our next description names them. werift sets them once, when it makes the sender, and has no API
+   * to change them: hence its router's internals, checked here so that a werift without them fails loudly.
+   */
+  renewSsrcs(sender: RTCRtpSender): void {
+    const router = (this.pc as unknown as { router?: Partial<RtpRouterInternals> }).router;
+    if (typeof router?.ssrcTable !== 'object' || typeof router.registerRtpSender !== 'function')
+      throw new Error('werift changed: its peer connection has no RTP router to register a sender with');
+    const table = router.ssrcTable;
+    if (table[sender.ssrc] === sender) delete table[sender.ssrc];
+    const taken = new Set(this.pc.getSenders().flatMap((s) => [s.ssrc, s.rtxSsrc]));
+    const fresh = () => {
+      let ssrc: number;
+      do ssrc = randomBytes(4).readUInt32BE(0);
+      while (ssrc === 0 || taken.has(ssrc) || table[ssrc] !== undefined);
+      taken.add(ssrc);
+      return ssrc;
+    };
+    // werift declares them read-only, but reads them afresh for every packet, report and description.
+    const writable = sender as { ssrc: number; rtxSsrc: number };
+    writable.ssrc = fresh();
+    writable.rtxSsrc = fresh();
+    router.registerRtpSender(sender);
   }
 
   /** Report what this connection sends and the RTCP it gets back (the subscriber's bandwidth estimate). */
