@@ -1,0 +1,138 @@
+/** A video packet waiting for its turn on a subscriber's connection. */
+export interface PacedPacket {
+  /** Its size on the wire, bytes. */
+  bytes: number;
+  /** The down track it belongs to: its queued packets go together when it restarts (`drop`). */
+  stream: object;
+  send(): void;
+}
+
+/** What a down track hands its video packets to (the connection's pacer, with its timer). */
+export interface PacketQueue {
+  push(packet: PacedPacket): void;
+  /** The stream restarted at a keyframe, or paused: what it still has queued is stale. */
+  drop(stream: object): void;
+}
+
+/**
+ * While the link is clear, video leaves at this multiple of its budget (the estimate less the sound).
+ * The allocator keeps video within that budget, so the queue drains at a third of it or more even while a
+ * keyframe is in it, and a keyframe reaches the bottleneck at most 1.5 times as fast as it drains there:
+ * its burst no longer overflows a short bottleneck queue (a 360p keyframe is 20–40 KB; `tc tbf` at
+ * 1 Mbit/s with 300 ms holds 37 KB), and it is no more than 1.5 times as late as the link makes it.
+ */
+const pacingFactor = 1.5;
+/**
+ * While the link is congested, video leaves at no more than its budget: the estimate is below what the
+ * link delivers, so the bottleneck's queue drains though the sound goes out beside it — and the excess of
+ * a layer just cut (it keeps coming until the lower layer's keyframe) waits here, not in that queue.
+ */
+const congestedPacingFactor = 1;
+
+/** How fast video may leave (bit/s): Infinity while there is no estimate. */
+export function pacingRate(estimateBps: number, audioBps: number, congested: boolean): number {
+  if (!Number.isFinite(estimateBps)) return Number.POSITIVE_INFINITY;
+  // Video paused for want of anything left beside the sound still drains what it had queued.
+  const budget = Math.max(estimateBps - audioBps, 0.1 * estimateBps);
+  return (congested ? congestedPacingFactor : pacingFactor) * budget;
+}
+
+/** A late timer may catch up this much sending at once; more idle time is not saved up as credit. */
+const burstMs = 10;
+/**
+ * The queue holds at most this much at the pacing rate; beyond it the oldest packets are dropped (a
+ * layer just cut by the allocator keeps coming until the lower layer's keyframe: that excess is stale).
+ */
+const maxQueueMs = 500;
+
+/**
+ * A subscriber connection's pacer (LiveKit's leaky-bucket pacer, reduced to its video): video packets
+ * leave in order at `pacingRate`, so a keyframe's burst is spread instead of queueing at the bottleneck
+ * ahead of the sound. Audio, retransmissions and probes do not come here:
+ * they go at once, ahead of any queued video. With no estimate yet (an unbounded one) it passes
+ * everything straight through. Free of I/O: the caller polls it when it says the next packet is due.
+ * Hand-written: the leaky bucket is these few lines, and no library paces werift's RTP.
+ */
+export class Pacer {
+  private queue: PacedPacket[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  private rateBps = Number.POSITIVE_INFINITY;
+  /** Leaky bucket: when the next packet may leave. */
+  private nextAtMs = Number.NEGATIVE_INFINITY;
+  private droppedCount = 0;
+
+  /** Packets dropped so far for queueing longer than `maxQueueMs`. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  get queuedPackets(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** How long what is queued takes to leave at the current rate, ms. */
+  get queuedMs(): number {
+    return Number.isFinite(this.rateBps) ? (this.queuedBytes * 8000) / this.rateBps : 0;
+  }
+
+  /** The rate video may leave at, bit/s (`pacingRate`; Infinity: straight through). */
+  setRate(rateBps: number): void {
+    this.rateBps = Math.max(1, rateBps);
+    if (!Number.isFinite(rateBps)) this.nextAtMs = Number.NEGATIVE_INFINITY;
+  }
+
+  /** A video packet: sent at once when nothing is queued and the bucket allows it, else queued. */
+  push(packet: PacedPacket, nowMs: number): void {
+    if (this.queuedPackets === 0 && this.nextAtMs <= nowMs) {
+      this.sendNow(packet, nowMs);
+      return;
+    }
+    this.queue.push(packet);
+    this.queuedBytes += packet.bytes;
+    // Keep the newest packet whatever its size: it is what the stream is at now.
+    while (this.queuedMs > maxQueueMs && this.queuedPackets > 1) {
+      this.queuedBytes -= this.queue[this.head]!.bytes;
+      this.queue[this.head++] = undefined as unknown as PacedPacket;
+      this.droppedCount += 1;
+    }
+    this.compact();
+  }
+
+  /** Forget what `stream` has queued. */
+  drop(stream: object): void {
+    if (this.queuedPackets === 0) return;
+    this.queue = this.queue.slice(this.head).filter((p) => p.stream !== stream);
+    this.head = 0;
+    this.queuedBytes = this.queue.reduce((sum, p) => sum + p.bytes, 0);
+  }
+
+  /** Send what is due by now; returns ms until the next packet is due, undefined when none is queued. */
+  poll(nowMs: number): number | undefined {
+    while (this.queuedPackets > 0 && this.nextAtMs <= nowMs) {
+      const packet = this.queue[this.head]!;
+      this.queue[this.head++] = undefined as unknown as PacedPacket;
+      this.queuedBytes -= packet.bytes;
+      this.sendNow(packet, nowMs);
+    }
+    this.compact();
+    return this.queuedPackets > 0 ? Math.max(0, this.nextAtMs - nowMs) : undefined;
+  }
+
+  private sendNow(packet: PacedPacket, nowMs: number): void {
+    if (Number.isFinite(this.rateBps))
+      this.nextAtMs = Math.max(this.nextAtMs, nowMs - burstMs) + (packet.bytes * 8000) / this.rateBps;
+    else this.nextAtMs = Number.NEGATIVE_INFINITY;
+    packet.send();
+  }
+
+  private compact(): void {
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
