@@ -221,7 +221,11 @@ export class DownTrack implements PacketSink {
     metrics.packets.inc({ direction: 'outgoing', kind });
     metrics.bytes.inc({ direction: 'outgoing', kind }, out.payload.length);
     const send = () => void this.sender.sendRtp(out).catch(() => undefined);
-    if (!this.pacer || kind !== 'video') return send(); // sound goes at once, ahead of queued video
+    // Sound goes at once, ahead of any queued video.
+    if (!this.pacer || kind !== 'video') {
+      send();
+      return;
+    }
     // A new start (a layer switch, a resume) makes what is still queued of the old one stale.
     if (forwarding.rebased) this.pacer.drop(this);
     this.pacer.push({ bytes: rtpHeaderBytes + out.payload.length + wireOverheadBytes, stream: this, send });
