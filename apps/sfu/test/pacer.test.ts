@@ -24,9 +24,9 @@ function drive(pacer: Pacer, from: number, to: number, each?: (now: number) => v
 }
 
 describe('pacingRate', () => {
-  it('is unbounded without an estimate, 1.5 times the video budget while clear, the budget while congested', () => {
+  it('is unbounded without an estimate, 1.25 times the video budget while clear, the budget while congested', () => {
     expect(pacingRate(Number.POSITIVE_INFINITY, 100_000, false)).toBe(Number.POSITIVE_INFINITY);
-    expect(pacingRate(mbps(1), 200_000, false)).toBe(1.5 * 800_000);
+    expect(pacingRate(mbps(1), 200_000, false)).toBe(1.25 * 800_000);
     expect(pacingRate(mbps(1), 200_000, true)).toBe(800_000);
     // Sound alone over the estimate: what video had queued still drains.
     expect(pacingRate(mbps(0.2), 300_000, true)).toBe(20_000);

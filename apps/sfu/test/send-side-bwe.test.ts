@@ -3,6 +3,7 @@
 // is dropped) and a receiver that reports arrivals as browsers do (transport-cc feedback every 50 ms, on
 // its own clock). Time is simulated: seconds of traffic run in milliseconds.
 import { describe, expect, it } from 'vitest';
+import { Pacer, pacingRate } from '../src/sfu/pacer.js';
 import { type ProbeResult, SendSideBwe } from '../src/sfu/send-side-bwe.js';
 import type { TwccReport } from '../src/sfu/twcc-responder.js';
 
@@ -31,14 +32,20 @@ class Link {
 }
 
 /**
- * A sender of video frames (15 fps, bursts of 1200-byte packets) through a link to a receiver that
- * sends feedback every 50 ms, all driven by one simulated clock.
+ * A sender of video frames (15 fps unless told, bursts of 1200-byte packets; a keyframe of its own size
+ * now and then, if told) through a link to a receiver that sends feedback every 50 ms, all driven by one
+ * simulated clock. With a pacer, the frames go through it.
  */
 class Session {
   readonly bwe = new SendSideBwe();
   readonly link = new Link();
   now = 0;
   sendBps = mbps(6);
+  fps = 15;
+  keyframe: { everyMs: number; bytes: number } | undefined;
+  pacer: Pacer | undefined;
+  /** Times the estimator went from clear to congested. */
+  congestions = 0;
   /** Extra one-way delay the receiver adds to arrivals it reads (a stalled browser), by arrival time. */
   receiverStall: ((arrivalMs: number) => number) | undefined;
   /** Share of packets the link loses at random (no queueing): a lossy radio link. */
@@ -57,13 +64,21 @@ class Session {
     for (; this.now < end; this.now += 1) {
       each?.(this.now);
       if (this.now >= this.nextFrame) {
-        this.nextFrame += 1000 / 15;
-        const frameBytes = this.sendBps / 8 / 15;
-        for (let sent = 0; sent < frameBytes; sent += 1200) this.send(1200);
+        const keyframe = this.keyframe && this.nextFrame % this.keyframe.everyMs < 1000 / this.fps;
+        this.nextFrame += 1000 / this.fps;
+        const frameBytes = keyframe ? this.keyframe!.bytes : this.sendBps / 8 / this.fps;
+        for (let sent = 0; sent < frameBytes; sent += 1200)
+          if (this.pacer)
+            this.pacer.push({ bytes: 1200, stream: this, send: () => this.send(1200) }, this.now);
+          else this.send(1200);
       }
+      this.pacer?.poll(this.now);
       if (this.now >= this.nextFeedback) {
         this.nextFeedback += 50;
+        const before = this.bwe.state;
         this.feedback();
+        if (before === 'clear' && this.bwe.state === 'congested') this.congestions += 1;
+        this.pacer?.setRate(pacingRate(this.bwe.estimateBps, 0, this.bwe.state === 'congested'));
       }
       const result = this.bwe.tick(this.now);
       if (result) this.probes.push(result);
@@ -258,6 +273,37 @@ describe('SendSideBwe', () => {
     session.run(3000);
     expect(session.bwe.state).toBe('clear');
     expect(session.bwe.estimateBps).toBeGreaterThan(mbps(0.3));
+  });
+
+  it.each([
+    ['unpaced', false],
+    ['paced', true],
+  ])('360p with a 45 KB keyframe every 2 s on the 1 Mbit/s link it was cut to (%s)', (_, paced) => {
+    // Unpaced, each keyframe queues 300 ms at the bottleneck: it stays congested and cuts again each
+    // time, down to a fraction of the link (the stage then paused at 1 Mbit/s). Paced, each keyframe
+    // leaves at 1.25 times the estimate: it never reads as congestion, and the estimate holds.
+    const session = new Session();
+    session.run(2000);
+    session.link.rateBps = mbps(1);
+    session.run(1000);
+    expect(session.bwe.state).toBe('congested');
+    // The allocator gives it 360p: 400 kbit/s at 5 fps, and its keyframes.
+    session.sendBps = mbps(0.4);
+    session.fps = 5;
+    session.keyframe = { everyMs: 2000, bytes: 45_000 };
+    if (paced) session.pacer = new Pacer();
+    session.run(2000);
+    const estimate = session.bwe.estimateBps;
+    session.congestions = 0;
+    session.run(20_000);
+    if (paced) {
+      expect(session.congestions).toBe(0);
+      expect(session.bwe.state).toBe('clear');
+      expect(session.bwe.estimateBps).toBe(estimate);
+    } else {
+      expect(session.bwe.state).toBe('congested');
+      expect(session.bwe.estimateBps).toBeLessThan(estimate / 2);
+    }
   });
 
   it('sustained loss without queueing is congestion too', () => {

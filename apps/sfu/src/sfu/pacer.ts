@@ -16,12 +16,13 @@ export interface PacketQueue {
 
 /**
  * While the link is clear, video leaves at this multiple of its budget (the estimate less the sound).
- * The allocator keeps video within that budget, so the queue drains at a third of it or more even while a
- * keyframe is in it, and a keyframe reaches the bottleneck at most 1.5 times as fast as it drains there:
- * its burst no longer overflows a short bottleneck queue (a 360p keyframe is 20–40 KB; `tc tbf` at
- * 1 Mbit/s with 300 ms holds 37 KB), and it is no more than 1.5 times as late as the link makes it.
+ * The allocator keeps video within that budget, so the queue drains even while a keyframe is in it, and
+ * a keyframe reaches the bottleneck at most a quarter faster than the estimate says it drains there: its
+ * burst no longer overflows a short bottleneck queue (a 360p keyframe is 20–40 KB; `tc tbf` at 1 Mbit/s
+ * with 300 ms holds 37 KB), nor builds one the estimator reads as congestion — at 1.35 times it did, on
+ * every keyframe (test/send-side-bwe.test.ts) — and it is at most a quarter later than the link makes it.
  */
-const pacingFactor = 1.5;
+const pacingFactor = 1.25;
 /**
  * While the link is congested, video leaves at no more than its budget: the estimate is below what the
  * link delivers, so the bottleneck's queue drains though the sound goes out beside it — and the excess of
