@@ -6,10 +6,19 @@ import { type PacedPacket, Pacer, pacingRate } from '../src/sfu/pacer.js';
 
 const mbps = (value: number) => value * 1_000_000;
 
-function packets(pacer: Pacer, count: number, bytes: number, stream: object, sent: number[][], now = 0) {
+/** `count` packets, each its own frame unless `frame` is given. */
+function packets(
+  pacer: Pacer,
+  count: number,
+  bytes: number,
+  stream: object,
+  sent: number[][],
+  frame?: number,
+  now = 0,
+) {
   for (let i = 0; i < count; i++) {
     const entry = [i, -1];
-    const packet: PacedPacket = { bytes, stream, send: () => sent.push(entry) };
+    const packet: PacedPacket = { bytes, stream, frame: frame ?? i, send: () => sent.push(entry) };
     pacer.push(packet, now);
     entry[1] = now;
   }
@@ -48,7 +57,8 @@ describe('Pacer', () => {
     pacer.setRate(mbps(1.2)); // 1200-byte packets: one every 8 ms
     const times: number[] = [];
     const order: number[] = [];
-    for (let i = 0; i < 40; i++) pacer.push({ bytes: 1200, stream: {}, send: () => order.push(i) }, 0);
+    for (let i = 0; i < 40; i++)
+      pacer.push({ bytes: 1200, stream: {}, frame: i, send: () => order.push(i) }, 0);
     expect(pacer.poll(0)).toBeGreaterThan(0);
     let last = 0;
     drive(pacer, 0, 1000, () => {
@@ -61,7 +71,7 @@ describe('Pacer', () => {
     const done: number[] = [];
     const again = new Pacer();
     again.setRate(mbps(1.2));
-    for (let i = 0; i < 40; i++) again.push({ bytes: 1200, stream: {}, send: () => undefined }, 0);
+    for (let i = 0; i < 40; i++) again.push({ bytes: 1200, stream: {}, frame: i, send: () => undefined }, 0);
     drive(again, 0, 400, (now) => {
       if (again.queuedPackets === 0 && done.length === 0) done.push(now);
     });
@@ -73,7 +83,7 @@ describe('Pacer', () => {
     const pacer = new Pacer();
     pacer.setRate(mbps(0.96)); // one 1200-byte packet every 10 ms
     let sent = 0;
-    for (let i = 0; i < 20; i++) pacer.push({ bytes: 1200, stream: {}, send: () => sent++ }, 1000);
+    for (let i = 0; i < 20; i++) pacer.push({ bytes: 1200, stream: {}, frame: i, send: () => sent++ }, 1000);
     const atOnce = sent;
     pacer.poll(1100); // 100 ms late
     // What went at once and what the late poll sends are each 10 ms of catching up, not 100 ms' worth.
@@ -81,20 +91,33 @@ describe('Pacer', () => {
     expect(sent - atOnce).toBe(2);
   });
 
-  it('drops the oldest packets beyond 500 ms of queue, never the newest', () => {
+  it('drops the oldest packets beyond 500 ms of queue', () => {
     const pacer = new Pacer();
     pacer.setRate(mbps(0.8)); // 100 bytes per ms
     const sent: number[][] = [];
     packets(pacer, 100, 1000, {}, sent); // 100 KB: a second's worth
     expect(pacer.queuedMs).toBeLessThanOrEqual(500);
     expect(pacer.dropped).toBeGreaterThanOrEqual(45);
-    // One huge packet still goes (alone).
-    const big = new Pacer();
-    big.setRate(mbps(0.08));
-    const out: number[][] = [];
-    packets(big, 1, 1200, {}, out);
-    packets(big, 1, 60_000, {}, out);
-    expect(big.queuedPackets).toBe(1);
+    drive(pacer, 0, 2000);
+    // The newest half went, in order.
+    expect(sent.map(([i]) => i)).toEqual([
+      0,
+      1,
+      ...Array.from({ length: sent.length - 2 }, (_, k) => 100 - sent.length + 2 + k),
+    ]);
+  });
+
+  it("never cuts a stream's newest frame short: a keyframe larger than the bound goes out whole", () => {
+    const pacer = new Pacer();
+    pacer.setRate(mbps(0.4)); // 500 ms: 25 KB
+    const stage = {};
+    const thumbnail = {};
+    const sent: number[][] = [];
+    packets(pacer, 5, 1200, thumbnail, [], 1); // an older frame of another stream
+    packets(pacer, 50, 1200, stage, sent, 7); // a 60 KB keyframe
+    expect(pacer.queuedPackets).toBeGreaterThanOrEqual(48);
+    drive(pacer, 0, 3000);
+    expect(sent).toHaveLength(50);
   });
 
   it('forgets a stream that restarted, keeps the others in order', () => {
@@ -104,8 +127,8 @@ describe('Pacer', () => {
     const b = {};
     const sent: string[] = [];
     for (let i = 0; i < 4; i++) {
-      pacer.push({ bytes: 1200, stream: a, send: () => sent.push(`a${i}`) }, 0);
-      pacer.push({ bytes: 1200, stream: b, send: () => sent.push(`b${i}`) }, 0);
+      pacer.push({ bytes: 1200, stream: a, frame: i, send: () => sent.push(`a${i}`) }, 0);
+      pacer.push({ bytes: 1200, stream: b, frame: i, send: () => sent.push(`b${i}`) }, 0);
     }
     pacer.drop(a);
     drive(pacer, 0, 1000);
@@ -116,7 +139,7 @@ describe('Pacer', () => {
     const pacer = new Pacer();
     pacer.setRate(mbps(0.096));
     let sent = 0;
-    for (let i = 0; i < 5; i++) pacer.push({ bytes: 1200, stream: {}, send: () => sent++ }, 0);
+    for (let i = 0; i < 5; i++) pacer.push({ bytes: 1200, stream: {}, frame: i, send: () => sent++ }, 0);
     expect(sent).toBe(1);
     pacer.setRate(Number.POSITIVE_INFINITY);
     expect(pacer.poll(1)).toBeUndefined();
@@ -153,7 +176,7 @@ class TbfLink {
  * each: 240 kbit/s) and the stage's video, which arrives from the publisher as `video(now)` bytes in each
  * millisecond and goes on in 1200-byte packets.
  */
-function viewer(paced: boolean, congested: boolean, video: (now: number) => number) {
+function viewer(paced: boolean, congested: boolean, video: (now: number) => [bytes: number, frame: number]) {
   const link = new TbfLink(mbps(1));
   const pacer = new Pacer();
   if (paced) pacer.setRate(pacingRate(mbps(0.9), 240_000, congested));
@@ -163,14 +186,18 @@ function viewer(paced: boolean, congested: boolean, video: (now: number) => numb
   drive(pacer, 0, 10_000, (now) => {
     clock = now;
     if (now % 20 === 7) for (let scene = 0; scene < 3; scene++) link.carry('audio', 200, now);
-    for (pending += video(now); pending >= 1200; pending -= 1200)
-      pacer.push({ bytes: 1200, stream: stage, send: () => link.carry('video', 1200, clock) }, now);
+    const [bytes, frame] = video(now);
+    for (pending += bytes; pending >= 1200; pending -= 1200)
+      pacer.push({ bytes: 1200, stream: stage, frame, send: () => link.carry('video', 1200, clock) }, now);
   });
   return { link, pacer };
 }
 
-/** A frame of `bytes` every `intervalMs`, each sent by the publisher over its first 10 ms. */
-const frame = (now: number, intervalMs: number, bytes: number) => (now % intervalMs < 10 ? bytes / 10 : 0);
+/** A frame of `bytes` every `intervalMs`, each sent by the publisher over its first 10 ms; and its number. */
+const frame = (now: number, intervalMs: number, bytes: number): [number, number] => [
+  now % intervalMs < 10 ? bytes / 10 : 0,
+  Math.floor(now / intervalMs),
+];
 
 describe('Pacer against a 1 Mbit/s bottleneck', () => {
   it('loses no sound while a cut layer keeps coming for 400 ms before the lower one starts', () => {

@@ -64,12 +64,13 @@ class Session {
     for (; this.now < end; this.now += 1) {
       each?.(this.now);
       if (this.now >= this.nextFrame) {
-        const keyframe = this.keyframe && this.nextFrame % this.keyframe.everyMs < 1000 / this.fps;
+        const frame = this.nextFrame;
+        const keyframe = this.keyframe && frame % this.keyframe.everyMs < 1000 / this.fps;
         this.nextFrame += 1000 / this.fps;
         const frameBytes = keyframe ? this.keyframe!.bytes : this.sendBps / 8 / this.fps;
         for (let sent = 0; sent < frameBytes; sent += 1200)
           if (this.pacer)
-            this.pacer.push({ bytes: 1200, stream: this, send: () => this.send(1200) }, this.now);
+            this.pacer.push({ bytes: 1200, stream: this, frame, send: () => this.send(1200) }, this.now);
           else this.send(1200);
       }
       this.pacer?.poll(this.now);

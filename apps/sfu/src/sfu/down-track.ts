@@ -228,7 +228,12 @@ export class DownTrack implements PacketSink {
     }
     // A new start (a layer switch, a resume) makes what is still queued of the old one stale.
     if (forwarding.rebased) this.pacer.drop(this);
-    this.pacer.push({ bytes: rtpHeaderBytes + out.payload.length + wireOverheadBytes, stream: this, send });
+    this.pacer.push({
+      bytes: rtpHeaderBytes + out.payload.length + wireOverheadBytes,
+      stream: this,
+      frame: out.header.timestamp,
+      send,
+    });
   }
 
   /** Stop sending; the room detaches it from the receiver. */

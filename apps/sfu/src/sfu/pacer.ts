@@ -4,6 +4,8 @@ export interface PacedPacket {
   bytes: number;
   /** The down track it belongs to: its queued packets go together when it restarts (`drop`). */
   stream: object;
+  /** Its frame (the RTP timestamp): the stream's newest frame is never cut short. */
+  frame: number;
   send(): void;
 }
 
@@ -41,8 +43,9 @@ export function pacingRate(estimateBps: number, audioBps: number, congested: boo
 /** A late timer may catch up this much sending at once; more idle time is not saved up as credit. */
 const burstMs = 10;
 /**
- * The queue holds at most this much at the pacing rate; beyond it the oldest packets are dropped (a
- * layer just cut by the allocator keeps coming until the lower layer's keyframe: that excess is stale).
+ * The queue holds at most this much at the pacing rate; beyond it the oldest packets are dropped — the
+ * excess of a layer just cut, which keeps coming until the lower layer's keyframe — but never those of a
+ * stream's newest frame (a keyframe larger than the bound goes out whole; cut short it is lost).
  */
 const maxQueueMs = 500;
 
@@ -62,6 +65,8 @@ export class Pacer {
   /** Leaky bucket: when the next packet may leave. */
   private nextAtMs = Number.NEGATIVE_INFINITY;
   private droppedCount = 0;
+  /** Each stream's newest frame pushed. */
+  private readonly newest = new Map<object, number>();
 
   /** Packets dropped so far for queueing longer than `maxQueueMs`. */
   get dropped(): number {
@@ -85,23 +90,36 @@ export class Pacer {
 
   /** A video packet: sent at once when nothing is queued and the bucket allows it, else queued. */
   push(packet: PacedPacket, nowMs: number): void {
+    this.newest.set(packet.stream, packet.frame);
     if (this.queuedPackets === 0 && this.nextAtMs <= nowMs) {
       this.sendNow(packet, nowMs);
       return;
     }
     this.queue.push(packet);
     this.queuedBytes += packet.bytes;
-    // Keep the newest packet whatever its size: it is what the stream is at now.
-    while (this.queuedMs > maxQueueMs && this.queuedPackets > 1) {
-      this.queuedBytes -= this.queue[this.head]!.bytes;
-      this.queue[this.head++] = undefined as unknown as PacedPacket;
+    if (this.queuedMs > maxQueueMs) this.trim();
+  }
+
+  /** Drop the oldest packets, but none of a stream's newest frame, until the queue is within its bound. */
+  private trim(): void {
+    const kept: PacedPacket[] = [];
+    let index = this.head;
+    for (; index < this.queue.length && this.queuedMs > maxQueueMs; index++) {
+      const packet = this.queue[index]!;
+      if (packet.frame === this.newest.get(packet.stream)) {
+        kept.push(packet);
+        continue;
+      }
+      this.queuedBytes -= packet.bytes;
       this.droppedCount += 1;
     }
-    this.compact();
+    this.queue = [...kept, ...this.queue.slice(index)];
+    this.head = 0;
   }
 
   /** Forget what `stream` has queued. */
   drop(stream: object): void {
+    this.newest.delete(stream);
     if (this.queuedPackets === 0) return;
     this.queue = this.queue.slice(this.head).filter((p) => p.stream !== stream);
     this.head = 0;
