@@ -157,7 +157,9 @@ async function measure(engine: EngineName): Promise<Result> {
       });
       console.error(`[slow-link] ${engine} ${cap} Mbit/s: ${JSON.stringify(results.get(cap))}`);
       if (process.env.BENCH_DEBUG)
-        console.error(`[slow-link] ${engine} ${cap} Mbit/s, per second from the cap:\n${stageSummary(t, capAt, openAt + 5000)}`);
+        console.error(
+          `[slow-link] ${engine} ${cap} Mbit/s, per second from the cap:\n${stageSummary(t, capAt, openAt + 5000)}`,
+        );
     }
 
     await sleep(8000);
