@@ -42,6 +42,9 @@ class Session {
   now = 0;
   sendBps = mbps(6);
   fps = 15;
+  /** Each frame's packets go out over this long (a publisher paces its frames; the SFU forwards them so). */
+  spreadMs = 0;
+  private spreading: Array<{ atMs: number; frame: number }> = [];
   keyframe: { everyMs: number; bytes: number } | undefined;
   pacer: Pacer | undefined;
   /** Times the estimator went from clear to congested. */
@@ -68,10 +71,15 @@ class Session {
         const keyframe = this.keyframe && frame % this.keyframe.everyMs < 1000 / this.fps;
         this.nextFrame += 1000 / this.fps;
         const frameBytes = keyframe ? this.keyframe!.bytes : this.sendBps / 8 / this.fps;
-        for (let sent = 0; sent < frameBytes; sent += 1200)
-          if (this.pacer)
-            this.pacer.push({ bytes: 1200, stream: this, frame, send: () => this.send(1200) }, this.now);
-          else this.send(1200);
+        const count = Math.ceil(frameBytes / 1200);
+        for (let k = 0; k < count; k++)
+          this.spreading.push({ atMs: this.now + Math.floor((k * this.spreadMs) / count), frame });
+      }
+      while (this.spreading.length > 0 && this.spreading[0]!.atMs <= this.now) {
+        const { frame } = this.spreading.shift()!;
+        if (this.pacer)
+          this.pacer.push({ bytes: 1200, stream: this, frame, send: () => this.send(1200) }, this.now);
+        else this.send(1200);
       }
       this.pacer?.poll(this.now);
       if (this.now >= this.nextFeedback) {
@@ -133,6 +141,31 @@ class Session {
 }
 
 describe('SendSideBwe', () => {
+  it.each([
+    [1, 300],
+    [3, 200],
+  ])(
+    'sees a cap of %i Mbit/s under 6.7 Mbit/s of paced frames within %i ms, from how fast the queue grows',
+    (cap, withinMs) => {
+      // A publisher paces each frame over 25 ms, and the SFU forwards it so: the queue reads as rising
+      // fast group after group — congestion at once, before a 300-ms bottleneck queue has overflowed for long.
+      const session = new Session();
+      session.spreadMs = 25;
+      session.sendBps = mbps(6.7);
+      session.run(3000);
+      session.link.rateBps = mbps(cap);
+      let detected: { at: number; estimate: number } | undefined;
+      session.run(3000, (now) => {
+        if (!detected && session.bwe.state === 'congested')
+          detected = { at: now, estimate: session.bwe.estimateBps };
+      });
+      expect(detected!.at - 3000).toBeLessThan(withinMs);
+      // What the link carried while busy, not the open link's last half second.
+      expect(detected!.estimate).toBeGreaterThan(mbps(0.75 * cap));
+      expect(detected!.estimate).toBeLessThanOrEqual(mbps(0.9 * cap) + 1);
+    },
+  );
+
   it('stays unbounded on a link that carries everything', () => {
     const session = new Session();
     session.run(10_000);
@@ -235,18 +268,22 @@ describe('SendSideBwe', () => {
     expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
   });
 
-  it('a receiver that stalls and then reads a burst is not congestion', () => {
-    const session = new Session();
-    session.run(2000);
-    // Every 2 s the receiving browser is busy for 300 ms and timestamps what queued meanwhile at once.
-    session.receiverStall = (arrival) => {
-      const phase = arrival % 2000;
-      return phase < 300 ? 300 - phase : 0;
-    };
-    session.run(10_000);
-    expect(session.bwe.state).toBe('clear');
-    expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
-  });
+  it.each([0, 25])(
+    'a receiver that stalls and then reads a burst is not congestion (frames over %i ms)',
+    (spreadMs) => {
+      const session = new Session();
+      session.spreadMs = spreadMs;
+      session.run(2000);
+      // Every 2 s the receiving browser is busy for 300 ms and timestamps what queued meanwhile at once.
+      session.receiverStall = (arrival) => {
+        const phase = arrival % 2000;
+        return phase < 300 ? 300 - phase : 0;
+      };
+      session.run(10_000);
+      expect(session.bwe.state).toBe('clear');
+      expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
+    },
+  );
 
   it('clears congestion once nothing was sent for a second (all video paused), keeping the estimate', () => {
     const session = new Session();

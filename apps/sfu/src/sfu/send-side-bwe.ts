@@ -12,6 +12,16 @@ const baseWindowMs = 10_000;
 const congestedDelayMs = 50;
 const sustainMs = 150;
 const confirmMs = 100;
+/**
+ * Queueing that rises this fast (ms per ms sent), past `congestedDelayMs`, over groups spanning this
+ * much send time is a link far slower than what is sent (a cap well below the stream): it is congestion at
+ * once — waiting to call it sustained lets a short bottleneck queue overflow, and the sound with it. A
+ * receiver that stalled reads as a jump then a fall, a paced keyframe as a slow rise: neither is this.
+ */
+const surgeSlope = 0.5;
+const surgeSpanMs = 10;
+/** A packet that waited this long (one-way delay above the base) arrived while the link was busy. */
+const busyQueueMs = 5;
 /** Congestion is over once queueing stayed below this for `clearMs`. */
 const clearDelayMs = 25;
 const clearMs = 300;
@@ -91,9 +101,11 @@ export type CongestionState = 'clear' | 'congested';
  * Delay: the one-way delay of each send burst minus the lowest seen over 10 s is the queueing delay
  * (no clock sync needed). A link that cannot carry what is sent shows it first as queueing: sustained
  * above 50 ms (its minimum over 200 ms, so a receiver that stalled and read a burst late does not count)
- * is congestion. Loss above 10 % is congestion too, unless almost nothing arrived (an outage, not a rate).
- * On congestion the estimate is cut to 90 % of what the link delivered meanwhile, and cut again each
- * second the queue does not drain. The estimate never rises by itself: only a probe (padding sent on top
+ * is congestion, and so is queueing that rises fast group after group (a cap far below what is sent:
+ * waiting to call it sustained would let the bottleneck's queue overflow, and the sound with it). Loss
+ * above 10 % is congestion too, unless almost nothing arrived (an outage, not a rate). On congestion the
+ * estimate is cut to 90 % of what the link carried while busy, and cut again each second the queue does
+ * not drain. The estimate never rises by itself: only a probe (padding sent on top
  * of the media, `startProbe`) that the link carried raises it — so the allocator steps up only into
  * bandwidth that was shown to be there. Until the first congestion the estimate is unbounded.
  */
@@ -383,6 +395,52 @@ export class SendSideBwe {
     return count >= 10 && spanMs >= 50 ? (bytes * 8 * 1000) / spanMs : Number.NaN;
   }
 
+  /** Whether the newest groups' queueing rises fast (see `surgeSlope`). */
+  private surging(): boolean {
+    const groups = this.groups;
+    const newest = groups[groups.length - 1];
+    if (!newest || newest.queueMs <= congestedDelayMs) return false;
+    let oldest = newest;
+    let count = 1;
+    for (let i = groups.length - 2; i >= 0 && newest.sentMs - oldest.sentMs < surgeSpanMs; i--) {
+      const group = groups[i]!;
+      if (group.queueMs >= groups[i + 1]!.queueMs) return false; // not rising all along
+      oldest = group;
+      count += 1;
+    }
+    const spanMs = newest.sentMs - oldest.sentMs;
+    return count >= 3 && spanMs >= surgeSpanMs && (newest.queueMs - oldest.queueMs) / spanMs >= surgeSlope;
+  }
+
+  /**
+   * What the link carries while it is busy, bit/s: over the newest `deliveryWindowMs` of arrivals, each
+   * packet that waited (so the link was sending it since the packet before arrived) over the time since
+   * that one. This is the link's rate even when what went before the queue built was faster (a cap that
+   * just came: the last half second of arrivals is mostly the open link's) or slower; `deliveredBps` when
+   * too little of it waited to say.
+   */
+  private capacityBps(): number {
+    const base = Math.min(...this.owdMinima.map((m) => m.owd));
+    let newestRecv: number | undefined;
+    let bytes = 0;
+    let busyMs = 0;
+    let count = 0;
+    let after: SentPacket | undefined; // the next packet to arrive, walking back
+    for (let i = this.packets.length - 1; i >= this.start; i--) {
+      const packet = this.packets[i]!;
+      if (packet.recvMs === undefined || packet.size === 0) continue;
+      newestRecv ??= packet.recvMs;
+      if (newestRecv - packet.recvMs > deliveryWindowMs) break;
+      if (after && after.recvMs! >= packet.recvMs && after.recvMs! - after.sentMs - base >= busyQueueMs) {
+        bytes += after.size;
+        busyMs += after.recvMs! - packet.recvMs;
+        count += 1;
+      }
+      after = packet;
+    }
+    return count >= 10 && busyMs >= 20 ? (bytes * 8 * 1000) / busyMs : this.deliveredBps();
+  }
+
   private detect(nowMs: number): boolean {
     const sustained = this.queueing(sustainMs);
     const recent = this.queueing(clearMs);
@@ -391,16 +449,18 @@ export class SendSideBwe {
     const outage = measured && 1 - window.loss < outageDeliveredShare;
     const lossy = measured && window.loss > congestedLoss && !outage;
     const queued = sustained !== undefined && sustained.min > congestedDelayMs;
+    const surge = this.surging();
     const queueMs = sustained?.min ?? 0;
     const before = { estimate: this.estimate, state: this.congestion };
     // A probe's own queueing is its result, not congestion: it is judged when the probe finishes.
-    if ((queued || lossy) && this.cluster === undefined) this.overloadedSince ??= nowMs;
+    if ((queued || lossy || surge) && this.cluster === undefined) this.overloadedSince ??= nowMs;
     else this.overloadedSince = undefined;
-    const overloaded = this.overloadedSince !== undefined && nowMs - this.overloadedSince >= confirmMs;
+    const overloaded =
+      this.overloadedSince !== undefined && (surge || nowMs - this.overloadedSince >= confirmMs);
     if (this.congestion === 'clear') {
       if (overloaded) {
         this.congestion = 'congested';
-        this.cut(this.deliveredBps(), false, nowMs, queueMs);
+        this.cut(this.capacityBps(), false, nowMs, queueMs);
       }
     } else if (recent && recent.max < clearDelayMs && !lossy) {
       this.congestion = 'clear';
@@ -411,7 +471,7 @@ export class SendSideBwe {
       (this.groups[this.groups.length - 1]?.sentMs ?? 0) - this.lastCut.atMs >= recutMs &&
       queueMs >= this.lastCut.queueMs - 10
     ) {
-      this.cut(this.deliveredBps(), true, nowMs, queueMs);
+      this.cut(this.capacityBps(), true, nowMs, queueMs);
     }
     return before.estimate !== this.estimate || before.state !== this.congestion;
   }
