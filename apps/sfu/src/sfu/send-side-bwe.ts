@@ -20,7 +20,7 @@ const confirmMs = 100;
  */
 const surgeSlope = 0.5;
 const surgeSpanMs = 10;
-/** A packet that waited this long (one-way delay above the base) arrived while the link was busy. */
+/** A packet that waited this long (one-way delay above the base) queued behind others. */
 const busyQueueMs = 5;
 /** Congestion is over once queueing stayed below this for `clearMs`. */
 const clearDelayMs = 25;
@@ -414,8 +414,8 @@ export class SendSideBwe {
 
   /**
    * What the link carries while it is busy, bit/s: over the newest `deliveryWindowMs` of arrivals, each
-   * packet that waited (so the link was sending it since the packet before arrived) over the time since
-   * that one. This is the link's rate even when what went before the queue built was faster (a cap that
+   * packet that reached the bottleneck before the one ahead of it had left (so the link was sending it
+   * from then on), over the time since that one arrived. This is the link's rate even when what went before the queue built was faster (a cap that
    * just came: the last half second of arrivals is mostly the open link's) or slower; `deliveredBps` when
    * too little of it waited to say.
    */
@@ -431,9 +431,16 @@ export class SendSideBwe {
       if (packet.recvMs === undefined || packet.size === 0) continue;
       newestRecv ??= packet.recvMs;
       if (newestRecv - packet.recvMs > deliveryWindowMs) break;
-      if (after && after.recvMs! >= packet.recvMs && after.recvMs! - after.sentMs - base >= busyQueueMs) {
-        bytes += after.size;
-        busyMs += after.recvMs! - packet.recvMs;
+      // `after` waited, and reached the bottleneck (its send time plus the base delay) before `packet`
+      // had left it: the link was busy with it from then on.
+      const busy =
+        after !== undefined &&
+        after.recvMs! >= packet.recvMs &&
+        after.recvMs! - after.sentMs - base >= busyQueueMs &&
+        after.sentMs + base <= packet.recvMs;
+      if (busy) {
+        bytes += after!.size;
+        busyMs += after!.recvMs! - packet.recvMs;
         count += 1;
       }
       after = packet;
