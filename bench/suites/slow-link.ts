@@ -137,6 +137,7 @@ async function measure(engine: EngineName): Promise<Result> {
       await sleep(8000);
       const capAt = await now();
       const audioBefore = await audioCounts(page);
+      const cappedAt = new Date().toISOString(); // to read beside the engine's logs
       await ns.capDownlink(cap);
       await sleep(20_000);
       const openAt = await now();
@@ -158,7 +159,7 @@ async function measure(engine: EngineName): Promise<Result> {
       console.error(`[slow-link] ${engine} ${cap} Mbit/s: ${JSON.stringify(results.get(cap))}`);
       if (process.env.BENCH_DEBUG)
         console.error(
-          `[slow-link] ${engine} ${cap} Mbit/s, per second from the cap:\n${stageSummary(t, capAt, openAt + 5000)}`,
+          `[slow-link] ${engine} ${cap} Mbit/s, per second from the cap at ${cappedAt}:\n${stageSummary(t, capAt, openAt + 5000)}`,
         );
     }
 
