@@ -120,6 +120,22 @@ describe('Pacer', () => {
     expect(sent).toHaveLength(50);
   });
 
+  it("at a stream's keyframe, forgets its older frames but not the keyframe's own packets", () => {
+    const pacer = new Pacer();
+    pacer.setRate(mbps(0.24)); // a packet every 40 ms
+    const stage = {};
+    const sent: string[] = [];
+    const push = (frame: number, i: number) =>
+      pacer.push({ bytes: 1200, stream: stage, frame, send: () => sent.push(`${frame}.${i}`) }, 0);
+    for (let i = 0; i < 3; i++) push(1, i);
+    push(2, 0);
+    push(2, 1);
+    pacer.drop(stage, 2); // the keyframe's second packet also says keyframe (H.264: SPS, then IDR)
+    push(2, 2);
+    drive(pacer, 0, 1000);
+    expect(sent).toEqual(['1.0', '2.0', '2.1', '2.2']);
+  });
+
   it('forgets a stream that restarted, keeps the others in order', () => {
     const pacer = new Pacer();
     pacer.setRate(mbps(0.24)); // a packet every 40 ms

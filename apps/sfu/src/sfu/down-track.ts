@@ -226,8 +226,9 @@ export class DownTrack implements PacketSink {
       send();
       return;
     }
-    // A new start (a layer switch, a resume) makes what is still queued of the old one stale.
-    if (forwarding.rebased) this.pacer.drop(this);
+    // A keyframe (of a new layer, a resume, or an answer to a loss) makes the frames still queued before it
+    // stale: the subscriber decodes from it on.
+    if (keyframe) this.pacer.drop(this, out.header.timestamp);
     this.pacer.push({
       bytes: rtpHeaderBytes + out.payload.length + wireOverheadBytes,
       stream: this,

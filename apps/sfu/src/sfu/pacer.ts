@@ -12,8 +12,11 @@ export interface PacedPacket {
 /** What a down track hands its video packets to (the connection's pacer, with its timer). */
 export interface PacketQueue {
   push(packet: PacedPacket): void;
-  /** The stream restarted at a keyframe, or paused: what it still has queued is stale. */
-  drop(stream: object): void;
+  /**
+   * What `stream` has queued is stale: it paused, or a keyframe starts `frame` (any frame before a
+   * keyframe is of no use to a decoder that waits for it).
+   */
+  drop(stream: object, frame?: number): void;
 }
 
 /**
@@ -117,11 +120,11 @@ export class Pacer {
     this.head = 0;
   }
 
-  /** Forget what `stream` has queued. */
-  drop(stream: object): void {
-    this.newest.delete(stream);
+  /** Forget what `stream` has queued, but for `frame`'s packets. */
+  drop(stream: object, frame?: number): void {
+    if (frame === undefined) this.newest.delete(stream);
     if (this.queuedPackets === 0) return;
-    this.queue = this.queue.slice(this.head).filter((p) => p.stream !== stream);
+    this.queue = this.queue.slice(this.head).filter((p) => p.stream !== stream || p.frame === frame);
     this.head = 0;
     this.queuedBytes = this.queue.reduce((sum, p) => sum + p.bytes, 0);
   }
