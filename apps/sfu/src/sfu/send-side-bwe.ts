@@ -39,7 +39,7 @@ const outageRunMs = 300;
 const backoff = 0.9;
 /**
  * Still congested on what was sent this long after a cut (the lower layers' keyframes came, the queue
- * had time to drain), with queueing not falling: cut again, deeper.
+ * had time to drain), with queueing not below its peak since the cut: cut again, deeper.
  */
 const recutMs = 1000;
 const recutFactor = 0.85;
@@ -105,7 +105,7 @@ export type CongestionState = 'clear' | 'congested';
  * waiting to call it sustained would let the bottleneck's queue overflow, and the sound with it). Loss
  * above 10 % is congestion too, unless almost nothing arrived (an outage, not a rate). On congestion the
  * estimate is cut to 90 % of what the link carried while busy, and cut again each second the queue does
- * not drain. The estimate never rises by itself: only a probe (padding sent on top
+ * not drain from its peak since the last cut (what was sent before a cut took effect queues on after it). The estimate never rises by itself: only a probe (padding sent on top
  * of the media, `startProbe`) that the link carried raises it — so the allocator steps up only into
  * bandwidth that was shown to be there. Until the first congestion the estimate is unbounded.
  */
@@ -472,7 +472,12 @@ export class SendSideBwe {
     } else if (recent && recent.max < clearDelayMs && !lossy) {
       this.congestion = 'clear';
       this.lastCut = undefined;
-    } else if (
+      return true;
+    }
+    // What was sent before the cut took effect still queues on: the queue to drain is its peak since.
+    if (this.lastCut && sustained) this.lastCut.queueMs = Math.max(this.lastCut.queueMs, queueMs);
+    if (
+      this.congestion === 'congested' &&
       overloaded &&
       this.lastCut &&
       (this.groups[this.groups.length - 1]?.sentMs ?? 0) - this.lastCut.atMs >= recutMs &&
