@@ -163,12 +163,10 @@ class Viewer {
     for (let i = 0; i < this.inFlight.length; i++)
       if ((this.inFlight[i]!.arrivalMs ?? Number.POSITIVE_INFINITY) <= this.now) newest = i;
     if (newest < 0) return;
-    const reports: TwccReport[] = this.inFlight
-      .splice(0, newest + 1)
-      .map((p) => ({
-        seq: p.seq,
-        atUs: p.arrivalMs === undefined ? undefined : Math.round(p.arrivalMs * 1000),
-      }));
+    const reports: TwccReport[] = this.inFlight.splice(0, newest + 1).map((p) => ({
+      seq: p.seq,
+      atUs: p.arrivalMs === undefined ? undefined : Math.round(p.arrivalMs * 1000),
+    }));
     if (this.bwe.feedback(reports, this.now) || !this.allocation) this.reallocate();
     if (this.bwe.probeResult()) this.probed();
   }
