@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { attributes } from '@scenecast/contract';
 import { startStack } from '@scenecast/demo';
 import { type EngineName, engineNames } from '@scenecast/engine';
-import { launchChromium, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
+import { launchChromium, participantToken, serveLivekitClientPage, waitFor } from '@scenecast/testkit';
+import type { Page } from 'playwright-core';
 import { percentile } from '../percentile.js';
 
 const switches = Number(process.env.BENCH_SWITCHES ?? 50);
@@ -25,6 +26,49 @@ interface Measured {
   timings: { firstFrameMs: number; sharpFrameMs: number }[];
   naiveTimes: number[];
   zooms: number[];
+}
+
+/**
+ * Why a switch did not reach its layer: what the stage showed and, on the embedded SFU, its view of the
+ * scene's track and of the viewer's down track of it (`/debug/rooms`; livekit-server has no such view).
+ */
+async function describeStuck(
+  page: Page,
+  engine: EngineName,
+  engineUrl: string,
+  scene: string,
+): Promise<string> {
+  const stage = await page.evaluate(() => {
+    const video = document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]');
+    const w = window as any;
+    return {
+      shown: video ? `${video.videoWidth}x${video.videoHeight}` : 'no stage',
+      connection: w.scenecast.connection,
+      quality: w.scenecast.quality,
+    };
+  });
+  if (engine !== 'embedded') return JSON.stringify(stage);
+  const token = await participantToken('demo', 'bench-debug', { roomList: true, roomJoin: false });
+  const rooms = (await (
+    await fetch(`${engineUrl.replace(/^ws/, 'http')}/debug/rooms`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+  ).json()) as {
+    name: string;
+    participants: {
+      identity: string;
+      attributes?: Record<string, string>;
+      tracks: { sid: string }[];
+      subscriptions: { trackSid: string }[];
+    }[];
+  }[];
+  const participants = rooms.find((r) => r.name === 'demo')?.participants ?? [];
+  const camera = participants.find((p) => p.attributes?.[attributes.scene] === scene);
+  const track = camera?.tracks[0];
+  const downTracks = participants.flatMap((p) =>
+    p.subscriptions.filter((d) => d.trackSid === track?.sid).map((d) => ({ subscriber: p.identity, ...d })),
+  );
+  return JSON.stringify({ stage, track, downTracks });
 }
 
 async function measure(engineName: EngineName): Promise<Measured> {
@@ -46,8 +90,8 @@ async function measure(engineName: EngineName): Promise<Measured> {
     for (let i = 0; i < switches; i++) {
       const scene = scenes[(i + 1) % scenes.length]!;
       await page.click(`[data-scene="${scene}"]`);
-      // A switch stuck below its target layer (issue 15) is counted, not allowed to end the run.
-      await waitFor(
+      // A switch stuck below its target layer (issue 15) is counted and described, not allowed to end the run.
+      const converged = await waitFor(
         () =>
           page.evaluate(
             (n) =>
@@ -56,7 +100,15 @@ async function measure(engineName: EngineName): Promise<Measured> {
             i,
           ),
         { timeoutMs: switchWaitMs, what: `switch ${i}` },
-      ).catch(() => undefined);
+      ).then(
+        () => true,
+        () => false,
+      );
+      if (!converged)
+        console.log(
+          `${engineName}: switch ${i} to ${scene} not at its layer after ${switchWaitMs} ms: ` +
+            (await describeStuck(page, engineName, stack.engineUrl, scene)),
+        );
     }
     const timings = (
       (await page.evaluate(() => (window as any).scenecast.switches)) as {

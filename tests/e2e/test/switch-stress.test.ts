@@ -7,7 +7,8 @@
 // layer), lowered by the SFU's cap for that subscriber (its bandwidth allocation, else the loss-based
 // cap). A switch can only get there once the camera has sent a keyframe of that layer, so when none came
 // in the first 1.5 s — the camera's uplink estimate left no room for the layer, or its encoder, starved on
-// a busy machine, took longer to answer — the target is the best layer whose keyframe did come in time
+// a busy machine, took longer to answer — the target is the best layer whose keyframe did come in time and
+// that kept coming after it
 // (keyframe arrival times are what the SFU logs as packets arrive, before any forwarding decision). What the subscriber shows comes from the
 // subscriber: the viewer's stage video (requestVideoFrameCallback) and rtc-node's decoder (inbound-rtp
 // stats). A switch that does not get there within 2 s fails the test with its number, what the subscriber
@@ -42,6 +43,9 @@ const rtcSwitches = Number(process.env.SWITCH_STRESS_RTC ?? 50);
 const boundMs = 2000;
 /** The target's keyframe must reach the SFU in this first part of the bound (the rest is for forwarding and display). */
 const availabilityWindowMs = 1500;
+/** ...and the layer must keep coming after it: this many frames in this long from its keyframe. */
+const keptFrames = 3;
+const keptWindowMs = 1000;
 const fps = 10;
 // Smaller than the demo's 4K studio, so that two busy cores hold cameras, SFU, Chromium and subscribers.
 const cameraSizes = { studio: [1920, 1080], factory: [1280, 720], farm: [1280, 720] } as const;
@@ -255,8 +259,12 @@ async function judge(
   const arrived = Object.fromEntries(
     qualities.map((q) => [q, framesArrived(trackSid, q, window.from, window.to)]),
   ) as Record<Quality, number>;
+  // A layer the camera stopped sending right after its keyframe (its encoder cut by its uplink estimate on a
+  // busy machine: seen as one MEDIUM frame, then "0 fps (bandwidth)") was never there to stay on.
+  const kept = (q: Quality) =>
+    framesArrived(trackSid, q, keyframeAt[q]! - 1, keyframeAt[q]! + keptWindowMs) >= keptFrames;
   const top = wanted ? rank(wanted) : 0;
-  const expected = qualities.slice(0, top + 1).findLast((q) => keyframeAt[q] !== undefined);
+  const expected = qualities.slice(0, top + 1).findLast((q) => keyframeAt[q] !== undefined && kept(q));
   const deadline = s.at + boundMs;
   const showsTrack = shown(seen, s.at, deadline).some((x) => x.trackSid === trackSid);
   const capped = dt !== undefined && rank(dt.cap) < rank(dt.target);
