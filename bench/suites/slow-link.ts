@@ -18,11 +18,14 @@ import {
   recordStage,
   type StageStats,
   stageStats,
+  stageSummary,
   stageTimeline,
   waitFor,
 } from '@scenecast/testkit';
 
 const caps = (process.env.BENCH_CAPS ?? '8,5,3,2,1').split(',').map(Number);
+/** `BENCH_ENGINES=embedded` measures one engine (to look into it; the table compares both). */
+const engines = process.env.BENCH_ENGINES?.split(',') ?? engineNames;
 const top = 720;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -109,6 +112,8 @@ async function measure(engine: EngineName): Promise<Result> {
       timeoutMs: 90_000,
     });
     await page.click('[data-scene="studio"]');
+    // The viewer's own account (layer, quality, Mbit/s) for BENCH_DEBUG's per-second trace.
+    if (process.env.BENCH_DEBUG) await page.click('.stats-toggle');
     for (let i = 0; i < 4; i++) await page.click('[data-testid="zoom-in"]');
     await recordStage(page);
     const now = async () => (await stageTimeline(page)).now;
@@ -132,6 +137,7 @@ async function measure(engine: EngineName): Promise<Result> {
       await sleep(8000);
       const capAt = await now();
       const audioBefore = await audioCounts(page);
+      const cappedAt = new Date().toISOString(); // to read beside the engine's logs
       await ns.capDownlink(cap);
       await sleep(20_000);
       const openAt = await now();
@@ -151,6 +157,10 @@ async function measure(engine: EngineName): Promise<Result> {
         },
       });
       console.error(`[slow-link] ${engine} ${cap} Mbit/s: ${JSON.stringify(results.get(cap))}`);
+      if (process.env.BENCH_DEBUG)
+        console.error(
+          `[slow-link] ${engine} ${cap} Mbit/s, per second from the cap at ${cappedAt}:\n${stageSummary(t, capAt, openAt + 5000)}`,
+        );
     }
 
     await sleep(8000);
@@ -188,7 +198,11 @@ export async function run(): Promise<void> {
   const unavailable = await netNamespaceUnavailable();
   if (unavailable) throw new Error(`slow-link needs network namespaces: ${unavailable}`);
   const results = new Map<EngineName, Result>();
-  for (const engine of engineNames) results.set(engine, await measure(engine));
+  for (const engine of engines) {
+    if (!(engineNames as readonly string[]).includes(engine))
+      throw new Error(`BENCH_ENGINES: unknown engine ${engine} (${engineNames.join(', ')})`);
+    results.set(engine as EngineName, await measure(engine as EngineName));
+  }
   console.log(
     `A zoomed viewer (the viewer app in Chromium, its own network namespace) whose downlink is capped with tc tbf ` +
       `(300 ms queue) for 20 s at each rate after 8 s open; the studio sends ${top}p at 10 fps, top layer up to ` +

@@ -50,6 +50,10 @@ export const metrics = {
     'livekit_bwe_retransmission_dropped_total',
     "Retransmissions (NACK answers) not sent because the subscriber's link was congested",
   ),
+  pacerDropped: counter(
+    'livekit_pacer_dropped_total',
+    "Video packets the pacer dropped after queueing half a second toward a subscriber (a cut layer's excess)",
+  ),
   allocationChanges: counter(
     'livekit_stream_allocation_change_total',
     "Layer changes the bandwidth allocator made for subscribers' tracks",

@@ -3,6 +3,7 @@
 // is dropped) and a receiver that reports arrivals as browsers do (transport-cc feedback every 50 ms, on
 // its own clock). Time is simulated: seconds of traffic run in milliseconds.
 import { describe, expect, it } from 'vitest';
+import { Pacer, pacingRate } from '../src/sfu/pacer.js';
 import { type ProbeResult, SendSideBwe } from '../src/sfu/send-side-bwe.js';
 import type { TwccReport } from '../src/sfu/twcc-responder.js';
 
@@ -31,14 +32,23 @@ class Link {
 }
 
 /**
- * A sender of video frames (15 fps, bursts of 1200-byte packets) through a link to a receiver that
- * sends feedback every 50 ms, all driven by one simulated clock.
+ * A sender of video frames (15 fps unless told, bursts of 1200-byte packets; a keyframe of its own size
+ * now and then, if told) through a link to a receiver that sends feedback every 50 ms, all driven by one
+ * simulated clock. With a pacer, the frames go through it.
  */
 class Session {
   readonly bwe = new SendSideBwe();
   readonly link = new Link();
   now = 0;
   sendBps = mbps(6);
+  fps = 15;
+  /** Each frame's packets go out over this long (a publisher paces its frames; the SFU forwards them so). */
+  spreadMs = 0;
+  private spreading: Array<{ atMs: number; frame: number }> = [];
+  keyframe: { everyMs: number; bytes: number } | undefined;
+  pacer: Pacer | undefined;
+  /** Times the estimator went from clear to congested. */
+  congestions = 0;
   /** Extra one-way delay the receiver adds to arrivals it reads (a stalled browser), by arrival time. */
   receiverStall: ((arrivalMs: number) => number) | undefined;
   /** Share of packets the link loses at random (no queueing): a lossy radio link. */
@@ -57,13 +67,27 @@ class Session {
     for (; this.now < end; this.now += 1) {
       each?.(this.now);
       if (this.now >= this.nextFrame) {
-        this.nextFrame += 1000 / 15;
-        const frameBytes = this.sendBps / 8 / 15;
-        for (let sent = 0; sent < frameBytes; sent += 1200) this.send(1200);
+        const frame = this.nextFrame;
+        const keyframe = this.keyframe && frame % this.keyframe.everyMs < 1000 / this.fps;
+        this.nextFrame += 1000 / this.fps;
+        const frameBytes = keyframe ? this.keyframe!.bytes : this.sendBps / 8 / this.fps;
+        const count = Math.ceil(frameBytes / 1200);
+        for (let k = 0; k < count; k++)
+          this.spreading.push({ atMs: this.now + Math.floor((k * this.spreadMs) / count), frame });
       }
+      while (this.spreading.length > 0 && this.spreading[0]!.atMs <= this.now) {
+        const { frame } = this.spreading.shift()!;
+        if (this.pacer)
+          this.pacer.push({ bytes: 1200, stream: this, frame, send: () => this.send(1200) }, this.now);
+        else this.send(1200);
+      }
+      this.pacer?.poll(this.now);
       if (this.now >= this.nextFeedback) {
         this.nextFeedback += 50;
+        const before = this.bwe.state;
         this.feedback();
+        if (before === 'clear' && this.bwe.state === 'congested') this.congestions += 1;
+        this.pacer?.setRate(pacingRate(this.bwe.estimateBps, 0, this.bwe.state === 'congested'));
       }
       const result = this.bwe.tick(this.now);
       if (result) this.probes.push(result);
@@ -117,6 +141,31 @@ class Session {
 }
 
 describe('SendSideBwe', () => {
+  it.each([
+    [1, 300],
+    [3, 200],
+  ])(
+    'sees a cap of %i Mbit/s under 6.7 Mbit/s of paced frames within %i ms, from how fast the queue grows',
+    (cap, withinMs) => {
+      // A publisher paces each frame over 25 ms, and the SFU forwards it so: the queue reads as rising
+      // fast group after group — congestion at once, before a 300-ms bottleneck queue has overflowed for long.
+      const session = new Session();
+      session.spreadMs = 25;
+      session.sendBps = mbps(6.7);
+      session.run(3000);
+      session.link.rateBps = mbps(cap);
+      let detected: { at: number; estimate: number } | undefined;
+      session.run(3000, (now) => {
+        if (!detected && session.bwe.state === 'congested')
+          detected = { at: now, estimate: session.bwe.estimateBps };
+      });
+      expect(detected!.at - 3000).toBeLessThan(withinMs);
+      // What the link carried while busy, not the open link's last half second.
+      expect(detected!.estimate).toBeGreaterThan(mbps(0.85 * cap));
+      expect(detected!.estimate).toBeLessThanOrEqual(mbps(0.9 * cap) + 1);
+    },
+  );
+
   it('stays unbounded on a link that carries everything', () => {
     const session = new Session();
     session.run(10_000);
@@ -173,6 +222,21 @@ describe('SendSideBwe', () => {
     expect(session.bwe.estimateBps).toBe(first);
   });
 
+  it('does not cut again while the queue drains from its peak, however slowly', () => {
+    // Cut while the queue still grew (what was sent before the cut kept coming): it peaks after the cut,
+    // then drains at a tenth of the link, since what is sent now is 90 % of it.
+    const session = new Session();
+    session.spreadMs = 25;
+    session.run(2000);
+    session.link.rateBps = mbps(0.5);
+    session.run(700);
+    expect(session.bwe.state).toBe('congested');
+    const first = session.bwe.estimateBps;
+    session.sendBps = 0.9 * first;
+    session.run(3000);
+    expect(session.bwe.estimateBps).toBe(first);
+  });
+
   it('a probe on the capped link measures the cap, not the goal; on the open link it reaches the goal', () => {
     const session = new Session();
     session.run(2000);
@@ -219,18 +283,22 @@ describe('SendSideBwe', () => {
     expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
   });
 
-  it('a receiver that stalls and then reads a burst is not congestion', () => {
-    const session = new Session();
-    session.run(2000);
-    // Every 2 s the receiving browser is busy for 300 ms and timestamps what queued meanwhile at once.
-    session.receiverStall = (arrival) => {
-      const phase = arrival % 2000;
-      return phase < 300 ? 300 - phase : 0;
-    };
-    session.run(10_000);
-    expect(session.bwe.state).toBe('clear');
-    expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
-  });
+  it.each([0, 25])(
+    'a receiver that stalls and then reads a burst is not congestion (frames over %i ms)',
+    (spreadMs) => {
+      const session = new Session();
+      session.spreadMs = spreadMs;
+      session.run(2000);
+      // Every 2 s the receiving browser is busy for 300 ms and timestamps what queued meanwhile at once.
+      session.receiverStall = (arrival) => {
+        const phase = arrival % 2000;
+        return phase < 300 ? 300 - phase : 0;
+      };
+      session.run(10_000);
+      expect(session.bwe.state).toBe('clear');
+      expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
+    },
+  );
 
   it('clears congestion once nothing was sent for a second (all video paused), keeping the estimate', () => {
     const session = new Session();
@@ -258,6 +326,37 @@ describe('SendSideBwe', () => {
     session.run(3000);
     expect(session.bwe.state).toBe('clear');
     expect(session.bwe.estimateBps).toBeGreaterThan(mbps(0.3));
+  });
+
+  it.each([
+    ['unpaced', false],
+    ['paced', true],
+  ])('360p with a 45 KB keyframe every 2 s on the 1 Mbit/s link it was cut to (%s)', (_, paced) => {
+    // Unpaced, each keyframe fills the bottleneck's 300-ms queue: the link reads congested for good, so
+    // NACKs go unanswered and nothing probes (before the cut again took the peak queue since the last cut,
+    // it also cut again on every keyframe, down to a fraction of the link).
+    // Paced, each keyframe leaves at 1.25 times the estimate: it never reads as congestion.
+    const session = new Session();
+    session.run(2000);
+    session.link.rateBps = mbps(1);
+    session.run(1000);
+    expect(session.bwe.state).toBe('congested');
+    // The allocator gives it 360p: 400 kbit/s at 5 fps, and its keyframes.
+    session.sendBps = mbps(0.4);
+    session.fps = 5;
+    session.keyframe = { everyMs: 2000, bytes: 45_000 };
+    if (paced) session.pacer = new Pacer();
+    session.run(2000);
+    const estimate = session.bwe.estimateBps;
+    session.congestions = 0;
+    session.run(20_000);
+    expect(session.bwe.estimateBps).toBe(estimate);
+    if (paced) {
+      expect(session.congestions).toBe(0);
+      expect(session.bwe.state).toBe('clear');
+    } else {
+      expect(session.bwe.state).toBe('congested');
+    }
   });
 
   it('sustained loss without queueing is congestion too', () => {

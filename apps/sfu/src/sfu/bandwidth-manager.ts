@@ -5,6 +5,7 @@ import type { Logger } from '../logging.js';
 import { metrics } from '../telemetry.js';
 import { connectionQuality } from './connection-quality.js';
 import type { DownTrack } from './down-track.js';
+import { Pacer, type PacketQueue, pacingRate } from './pacer.js';
 import { Prober } from './prober.js';
 import type { MediaKind } from './receiver.js';
 import { type ProbeResult, SendSideBwe } from './send-side-bwe.js';
@@ -46,13 +47,26 @@ const nominalBitrate: Record<VideoQuality, number> = {
  * One subscriber connection's congestion control: the I/O around `SendSideBwe` (fed every packet the
  * connection sends and the transport-cc feedback the browser returns), `allocate` (which layer each of
  * its video tracks gets within the estimate) and `ProbeRegulator` + `Prober` (padding on top of the media
- * before any step up). It takes over each down track's layer ceiling once feedback arrives; a client
- * that sends no transport-cc feedback stays with the down tracks' loss-based ceiling.
+ * before any step up), and the connection's `Pacer` (video at a rate from the estimate; the sound goes
+ * ahead). It takes over each down track's layer ceiling once feedback arrives; a client that sends no
+ * transport-cc feedback stays with the down tracks' loss-based ceiling and unpaced video.
  */
 export class BandwidthManager {
   private readonly bwe = new SendSideBwe();
   private readonly regulator = new ProbeRegulator();
   private readonly prober = new Prober();
+  private readonly pacer = new Pacer();
+  private paceTimer: NodeJS.Timeout | undefined;
+  /** What the video down tracks hand their packets to. */
+  private readonly queue: PacketQueue = {
+    push: (packet) => {
+      const dropped = this.pacer.dropped;
+      this.pacer.push(packet, performance.now());
+      if (this.pacer.dropped > dropped) metrics.pacerDropped.inc(this.pacer.dropped - dropped);
+      this.pace();
+    },
+    drop: (stream) => this.pacer.drop(stream),
+  };
   private readonly tracks = new Map<string, BandwidthTrack>();
   private allocation: Allocation | undefined;
   private allocatedAt = 0;
@@ -73,6 +87,7 @@ export class BandwidthManager {
 
   add(track: BandwidthTrack): void {
     this.tracks.set(track.id, track);
+    if (track.kind === 'video') track.downTrack.paceWith(this.queue);
     this.reallocate();
   }
 
@@ -161,11 +176,26 @@ export class BandwidthManager {
 
   close(): void {
     clearInterval(this.timer);
+    clearTimeout(this.paceTimer);
     this.prober.stop();
     this.tracks.clear();
   }
 
   // ---- the work ----
+
+  /** Send what the pacer has due, and wake when its next packet is. */
+  private pace(): void {
+    if (this.paceTimer) return; // already waiting for the queue's head
+    const wait = this.pacer.poll(performance.now());
+    if (wait === undefined) return;
+    this.paceTimer = setTimeout(
+      guard('pacer', this.log, () => {
+        this.paceTimer = undefined;
+        this.pace();
+      }),
+      Math.max(1, wait),
+    );
+  }
 
   private tick(): void {
     if (!this.bwe.hasFeedback || this.tracks.size === 0) return;
@@ -223,6 +253,11 @@ export class BandwidthManager {
     const allocatable = new Map(video.map((t) => [t.id, this.allocatable(t, now)]));
     const next = allocate([...allocatable.values()], this.budget(now), previous?.tracks, this.allowPause);
     this.allocation = next;
+    this.pacer.setRate(pacingRate(this.bwe.estimateBps, this.audioBps(now), this.bwe.state === 'congested'));
+    // The rate may have risen: what waits may be due sooner than the timer says.
+    clearTimeout(this.paceTimer);
+    this.paceTimer = undefined;
+    this.pace();
     for (const track of video) {
       const share = next.tracks.get(track.id);
       if (share === undefined) continue; // disabled by the subscriber: nothing to share

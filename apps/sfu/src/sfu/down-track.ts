@@ -2,12 +2,17 @@ import type { VideoQuality } from '@livekit/protocol';
 import { type RTCRtpSender, RtcpRrPacket, type RtpPacket } from 'werift';
 import { guard } from '../guard.js';
 import { metrics } from '../telemetry.js';
+import { wireOverheadBytes } from './bitrate-meter.js';
 import { LossBasedCap } from './congestion.js';
 import { Forwarder } from './forwarder.js';
 import { LayerSwitch, type SwitchState } from './layer-switch.js';
+import type { PacketQueue } from './pacer.js';
 import type { PacketSink, TrackReceiver } from './receiver.js';
 import type { TrackAllocation } from './stream-allocator.js';
 import { Vp8Munger } from './vp8-munger.js';
+
+/** An outgoing RTP header: 12 bytes and the extensions werift stamps (mid, abs-send-time, transport-cc). */
+const rtpHeaderBytes = 12 + 16;
 
 /** The SFU's view of one down track, for `/debug/rooms` and the tests' failure reports. */
 export interface DownTrackState {
@@ -40,6 +45,8 @@ export class DownTrack implements PacketSink {
   private disabled = false;
   /** The bandwidth allocator's share; undefined while it does not manage this track. */
   private allocation: TrackAllocation | undefined;
+  /** The connection's pacer, for video (else packets go straight to the sender). */
+  private pacer: PacketQueue | undefined;
 
   constructor(
     readonly receiver: TrackReceiver,
@@ -135,12 +142,20 @@ export class DownTrack implements PacketSink {
     this.updatePaused();
   }
 
+  /** From now on its video leaves through the connection's pacer. */
+  paceWith(pacer: PacketQueue): void {
+    this.pacer = pacer;
+  }
+
   private setCap(cap: VideoQuality): void {
     if (this.forwarder.setCap(cap)) this.restartSwitch();
   }
 
   private updatePaused(): void {
-    if (this.forwarder.setPaused(this.disabled || this.allocation === 'paused')) this.restartSwitch();
+    if (!this.forwarder.setPaused(this.disabled || this.allocation === 'paused')) return;
+    // What it still has queued is stale: a resume starts at a keyframe.
+    if (this.forwarder.isPaused) this.pacer?.drop(this);
+    this.restartSwitch();
   }
 
   /** The subscriber wants something else: a pending switch ends superseded, the new one starts now. */
@@ -205,12 +220,27 @@ export class DownTrack implements PacketSink {
     const kind = this.forwarder.kind;
     metrics.packets.inc({ direction: 'outgoing', kind });
     metrics.bytes.inc({ direction: 'outgoing', kind }, out.payload.length);
-    this.sender.sendRtp(out).catch(() => undefined);
+    const send = () => void this.sender.sendRtp(out).catch(() => undefined);
+    // Sound goes at once, ahead of any queued video.
+    if (!this.pacer || kind !== 'video') {
+      send();
+      return;
+    }
+    // A keyframe (of a new layer, a resume, or an answer to a loss) makes the frames still queued before it
+    // stale: the subscriber decodes from it on.
+    if (keyframe) this.pacer.drop(this, out.header.timestamp);
+    this.pacer.push({
+      bytes: rtpHeaderBytes + out.payload.length + wireOverheadBytes,
+      stream: this,
+      frame: out.header.timestamp,
+      send,
+    });
   }
 
   /** Stop sending; the room detaches it from the receiver. */
   close(): void {
     this.closed = true;
+    this.pacer?.drop(this);
     const ended = this.layerSwitch.restart(performance.now());
     if (ended) metrics.layerSwitchWait.observe({ outcome: ended.outcome }, ended.waitMs / 1000);
   }

@@ -12,6 +12,16 @@ const baseWindowMs = 10_000;
 const congestedDelayMs = 50;
 const sustainMs = 150;
 const confirmMs = 100;
+/**
+ * Queueing that rises this fast (ms per ms sent), past `congestedDelayMs`, over groups spanning this
+ * much send time is a link far slower than what is sent (a cap well below the stream): it is congestion at
+ * once — waiting to call it sustained lets a short bottleneck queue overflow, and the sound with it. A
+ * receiver that stalled reads as a jump then a fall, a paced keyframe as a slow rise: neither is this.
+ */
+const surgeSlope = 0.5;
+const surgeSpanMs = 10;
+/** A packet that waited this long (one-way delay above the base) queued behind others. */
+const busyQueueMs = 5;
 /** Congestion is over once queueing stayed below this for `clearMs`. */
 const clearDelayMs = 25;
 const clearMs = 300;
@@ -29,7 +39,7 @@ const outageRunMs = 300;
 const backoff = 0.9;
 /**
  * Still congested on what was sent this long after a cut (the lower layers' keyframes came, the queue
- * had time to drain), with queueing not falling: cut again, deeper.
+ * had time to drain), with queueing not below its peak since the cut: cut again, deeper.
  */
 const recutMs = 1000;
 const recutFactor = 0.85;
@@ -91,9 +101,11 @@ export type CongestionState = 'clear' | 'congested';
  * Delay: the one-way delay of each send burst minus the lowest seen over 10 s is the queueing delay
  * (no clock sync needed). A link that cannot carry what is sent shows it first as queueing: sustained
  * above 50 ms (its minimum over 200 ms, so a receiver that stalled and read a burst late does not count)
- * is congestion. Loss above 10 % is congestion too, unless almost nothing arrived (an outage, not a rate).
- * On congestion the estimate is cut to 90 % of what the link delivered meanwhile, and cut again each
- * second the queue does not drain. The estimate never rises by itself: only a probe (padding sent on top
+ * is congestion, and so is queueing that rises fast group after group (a cap far below what is sent:
+ * waiting to call it sustained would let the bottleneck's queue overflow, and the sound with it). Loss
+ * above 10 % is congestion too, unless almost nothing arrived (an outage, not a rate). On congestion the
+ * estimate is cut to 90 % of what the link carried while busy, and cut again each second the queue does
+ * not drain from its peak since the last cut (what was sent before a cut took effect queues on after it). The estimate never rises by itself: only a probe (padding sent on top
  * of the media, `startProbe`) that the link carried raises it — so the allocator steps up only into
  * bandwidth that was shown to be there. Until the first congestion the estimate is unbounded.
  */
@@ -383,6 +395,59 @@ export class SendSideBwe {
     return count >= 10 && spanMs >= 50 ? (bytes * 8 * 1000) / spanMs : Number.NaN;
   }
 
+  /** Whether the newest groups' queueing rises fast (see `surgeSlope`). */
+  private surging(): boolean {
+    const groups = this.groups;
+    const newest = groups[groups.length - 1];
+    if (!newest || newest.queueMs <= congestedDelayMs) return false;
+    let oldest = newest;
+    let count = 1;
+    for (let i = groups.length - 2; i >= 0 && newest.sentMs - oldest.sentMs < surgeSpanMs; i--) {
+      const group = groups[i]!;
+      if (group.queueMs >= groups[i + 1]!.queueMs) return false; // not rising all along
+      oldest = group;
+      count += 1;
+    }
+    const spanMs = newest.sentMs - oldest.sentMs;
+    return count >= 3 && spanMs >= surgeSpanMs && (newest.queueMs - oldest.queueMs) / spanMs >= surgeSlope;
+  }
+
+  /**
+   * What the link carries while it is busy, bit/s: over the newest `deliveryWindowMs` of arrivals, each
+   * packet that reached the bottleneck before the one ahead of it had left (so the link was sending it
+   * from then on), over the time since that one arrived. This is the link's rate even when what went before the queue built was faster (a cap that
+   * just came: the last half second of arrivals is mostly the open link's) or slower; `deliveredBps` when
+   * too little of it waited to say.
+   */
+  private capacityBps(): number {
+    const base = Math.min(...this.owdMinima.map((m) => m.owd));
+    let newestRecv: number | undefined;
+    let bytes = 0;
+    let busyMs = 0;
+    let count = 0;
+    let after: SentPacket | undefined; // the next packet to arrive, walking back
+    for (let i = this.packets.length - 1; i >= this.start; i--) {
+      const packet = this.packets[i]!;
+      if (packet.recvMs === undefined || packet.size === 0) continue;
+      newestRecv ??= packet.recvMs;
+      if (newestRecv - packet.recvMs > deliveryWindowMs) break;
+      // `after` waited, and reached the bottleneck (its send time plus the base delay) before `packet`
+      // had left it: the link was busy with it from then on.
+      const busy =
+        after !== undefined &&
+        after.recvMs! >= packet.recvMs &&
+        after.recvMs! - after.sentMs - base >= busyQueueMs &&
+        after.sentMs + base <= packet.recvMs;
+      if (busy) {
+        bytes += after!.size;
+        busyMs += after!.recvMs! - packet.recvMs;
+        count += 1;
+      }
+      after = packet;
+    }
+    return count >= 10 && busyMs >= 20 ? (bytes * 8 * 1000) / busyMs : this.deliveredBps();
+  }
+
   private detect(nowMs: number): boolean {
     const sustained = this.queueing(sustainMs);
     const recent = this.queueing(clearMs);
@@ -391,27 +456,34 @@ export class SendSideBwe {
     const outage = measured && 1 - window.loss < outageDeliveredShare;
     const lossy = measured && window.loss > congestedLoss && !outage;
     const queued = sustained !== undefined && sustained.min > congestedDelayMs;
+    const surge = this.surging();
     const queueMs = sustained?.min ?? 0;
     const before = { estimate: this.estimate, state: this.congestion };
     // A probe's own queueing is its result, not congestion: it is judged when the probe finishes.
-    if ((queued || lossy) && this.cluster === undefined) this.overloadedSince ??= nowMs;
+    if ((queued || lossy || surge) && this.cluster === undefined) this.overloadedSince ??= nowMs;
     else this.overloadedSince = undefined;
-    const overloaded = this.overloadedSince !== undefined && nowMs - this.overloadedSince >= confirmMs;
+    const overloaded =
+      this.overloadedSince !== undefined && (surge || nowMs - this.overloadedSince >= confirmMs);
     if (this.congestion === 'clear') {
       if (overloaded) {
         this.congestion = 'congested';
-        this.cut(this.deliveredBps(), false, nowMs, queueMs);
+        this.cut(this.capacityBps(), false, nowMs, queueMs);
       }
     } else if (recent && recent.max < clearDelayMs && !lossy) {
       this.congestion = 'clear';
       this.lastCut = undefined;
-    } else if (
+      return true;
+    }
+    // What was sent before the cut took effect still queues on: the queue to drain is its peak since.
+    if (this.lastCut && sustained) this.lastCut.queueMs = Math.max(this.lastCut.queueMs, queueMs);
+    if (
+      this.congestion === 'congested' &&
       overloaded &&
       this.lastCut &&
       (this.groups[this.groups.length - 1]?.sentMs ?? 0) - this.lastCut.atMs >= recutMs &&
       queueMs >= this.lastCut.queueMs - 10
     ) {
-      this.cut(this.deliveredBps(), true, nowMs, queueMs);
+      this.cut(this.capacityBps(), true, nowMs, queueMs);
     }
     return before.estimate !== this.estimate || before.state !== this.congestion;
   }
