@@ -65,7 +65,7 @@ export class BandwidthManager {
       if (this.pacer.dropped > dropped) metrics.pacerDropped.inc(this.pacer.dropped - dropped);
       this.pace();
     },
-    drop: (stream) => this.pacer.drop(stream),
+    drop: (stream, frame) => this.pacer.drop(stream, frame),
   };
   private readonly tracks = new Map<string, BandwidthTrack>();
   private allocation: Allocation | undefined;
