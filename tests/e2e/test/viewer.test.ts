@@ -113,7 +113,12 @@ describe('viewer on the demo show', () => {
     }
     expect(Math.min(...widths)).toBeGreaterThan(0);
     if (zoomBringsTop) expect(Math.max(...widths), 'widest layer on the unzoomed stage').toBeLessThan(3840);
-    else expect(widths.at(-1), 'the unzoomed stage on LiveKit').toBe(3840);
+    // LiveKit reaches its layer as its own bandwidth estimate allows: on a busy machine later than 8 s.
+    else
+      await waitFor(async () => (await stagePicture(page)).width === 3840, {
+        what: 'the unzoomed stage on LiveKit at 3840 (its layer rule)',
+        timeoutMs: 30_000,
+      });
     for (let i = 0; i < 5; i++) await page.click('[data-testid="zoom-in"]');
     await waitFor(async () => (await stagePicture(page)).width === 3840, {
       what: '3840 wide when zoomed',
