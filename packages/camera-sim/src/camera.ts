@@ -187,7 +187,6 @@ const ridOrder = ['q', 'h', 'f'];
 /** rtc-node's QualityLimitationReason, by value. */
 const limitations = ['none', 'cpu', 'bandwidth', 'other'];
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
 /**
  * Video bytes the room's publisher connection has sent over its active layers; undefined without a video
  * sender; 'paused' when dynacast has paused every layer (nobody watches: nothing is meant to go out).
@@ -204,6 +203,7 @@ async function videoBytesSent(room: Room): Promise<bigint | 'paused' | undefined
   return total !== undefined && !active ? 'paused' : total;
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
