@@ -22,14 +22,13 @@ import {
   stageTimeline,
   waitFor,
 } from '@scenecast/testkit';
+import type { Page } from 'playwright-core';
 
 const caps = (process.env.BENCH_CAPS ?? '8,5,3,2,1').split(',').map(Number);
 /** `BENCH_ENGINES=embedded` measures one engine (to look into it; the table compares both). */
 const engines = process.env.BENCH_ENGINES?.split(',') ?? engineNames;
 const top = 720;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>['newPage']>>;
 
 /** Keeps every peer connection the page makes, to read its stats (the app keeps its own out of reach). */
 const keepPeerConnections = () => {
