@@ -265,7 +265,16 @@ export class BandwidthManager {
       if (before !== undefined && before !== share) {
         metrics.allocationChanges.inc({ direction: order(share) > order(before) ? 'up' : 'down' });
         this.log.debug(
-          { track: track.id, from: before, to: share, estimateBps: Math.round(this.bwe.estimateBps) },
+          {
+            track: track.id,
+            from: before,
+            to: share,
+            estimateBps: Math.round(this.bwe.estimateBps),
+            audioBps: Math.round(this.audioBps(now)),
+            layerBps: allocatable
+              .get(track.id)!
+              .layers.map((q) => Math.round(allocatable.get(track.id)!.bitrate(q))),
+          },
           'allocation changed',
         );
       }
