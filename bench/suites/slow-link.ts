@@ -13,6 +13,7 @@ import { startStack } from '@scenecast/demo';
 import { type EngineName, engineNames } from '@scenecast/engine';
 import {
   createNetNamespace,
+  keepPeerConnections,
   launchChromium,
   netNamespaceUnavailable,
   recordStage,
@@ -29,22 +30,6 @@ const caps = (process.env.BENCH_CAPS ?? '8,5,3,2,1').split(',').map(Number);
 const engines = process.env.BENCH_ENGINES?.split(',') ?? engineNames;
 const top = 720;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Keeps every peer connection the page makes, to read its stats (the app keeps its own out of reach). */
-const keepPeerConnections = () => {
-  const w = globalThis as unknown as {
-    RTCPeerConnection: new (...args: unknown[]) => object;
-    __pcs: object[];
-  };
-  const Native = w.RTCPeerConnection;
-  w.__pcs = [];
-  w.RTCPeerConnection = class extends Native {
-    constructor(...args: unknown[]) {
-      super(...args);
-      w.__pcs.push(this);
-    }
-  };
-};
 
 /** Audio packets received and lost so far, over all the page's connections (RFC 3550 counts). */
 function audioCounts(page: Page): Promise<{ lost: number; received: number }> {
@@ -104,11 +89,26 @@ async function measure(engine: EngineName): Promise<Result> {
   const browser = await launchChromium([], ns.chromiumPath);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.addInitScript(keepPeerConnections);
+    await keepPeerConnections(page);
+    const said: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') said.push(m.text());
+    });
     await page.goto(stack.showUrl);
     await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
       what: 'three live scenes',
       timeoutMs: 90_000,
+    }).catch(async (error: Error) => {
+      // What the page showed and said: the start-up failure has no other witness.
+      const shot = join(tmpdir(), `bench-slow-link-${engine}-start.png`);
+      await page.screenshot({ path: shot });
+      const live = await page.locator('.badge.live').count();
+      const connection = await page.evaluate(
+        () => (window as unknown as { scenecast?: { connection?: string } }).scenecast?.connection,
+      );
+      throw new Error(
+        `${engine}: ${error.message} (${live} live, connection ${connection}, screenshot ${shot}; the page said: ${said.join(' | ').slice(0, 2000)})`,
+      );
     });
     await page.click('[data-scene="studio"]');
     // The viewer's own account (layer, quality, Mbit/s) for BENCH_DEBUG's per-second trace.

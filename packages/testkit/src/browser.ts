@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium (never a downloaded browser), with the flags this machine's closed network needs. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -29,5 +29,26 @@ export async function launchChromium(extraArgs: string[] = [], launcher = chromi
     executablePath: launcher,
     args: [...chromiumArgs, ...extraArgs],
     headless: true,
+  });
+}
+
+/**
+ * Keeps every peer connection the page's scripts create, in `globalThis.__pcs`, so a test can read their
+ * stats (apps keep theirs out of reach). Call before the page loads its app.
+ */
+export async function keepPeerConnections(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = globalThis as unknown as {
+      RTCPeerConnection: new (...args: unknown[]) => object;
+      __pcs: object[];
+    };
+    const Native = w.RTCPeerConnection;
+    w.__pcs = [];
+    w.RTCPeerConnection = class extends Native {
+      constructor(...args: unknown[]) {
+        super(...args);
+        w.__pcs.push(this);
+      }
+    };
   });
 }

@@ -1,6 +1,6 @@
 // The load subscriber lives with the load tool; tests and benchmarks reach it here as before.
 export { LoadSubscriber, type SubscriberCounters, vp8KeyframeSize } from '@scenecast/load-client';
-export { chromiumArgs, chromiumPath, launchChromium } from './browser.js';
+export { chromiumArgs, chromiumPath, keepPeerConnections, launchChromium } from './browser.js';
 export { type Flood, type FloodOptions, type FloodReport, startFlood } from './flood.js';
 export { serveLivekitClientPage } from './livekit-page.js';
 export { createNetNamespace, type NetNamespace, netNamespaceUnavailable } from './netns.js';

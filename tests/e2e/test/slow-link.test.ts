@@ -14,9 +14,10 @@ import { dirname, join } from 'node:path';
 import { type RunningCamera, startCamera } from '@scenecast/camera-sim';
 import { endpoints, ScenecastClient } from '@scenecast/contract';
 import { seedDemo, startViewer } from '@scenecast/demo';
-import { devKeys } from '@scenecast/engine';
+import { devKeys, embeddedNodeFlags } from '@scenecast/engine';
 import {
   createNetNamespace,
+  keepPeerConnections,
   launchChromium,
   longestFreeze,
   type NetNamespace,
@@ -77,6 +78,7 @@ describe('a zoomed viewer on a slow link', skipWhen(skipReason), () => {
     sfu = spawn(
       process.execPath,
       [
+        ...embeddedNodeFlags,
         join(dirname(require.resolve('@scenecast/sfu/package.json')), 'dist', 'main.js'),
         '--port',
         String(sfuPort),
@@ -137,17 +139,7 @@ describe('a zoomed viewer on a slow link', skipWhen(skipReason), () => {
     browser = await launchChromium([], ns.chromiumPath);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     // Keep the page's peer connections: a failure then says what the stage's decoder got, second by second.
-    await page.addInitScript(() => {
-      const Original = window.RTCPeerConnection;
-      const connections: RTCPeerConnection[] = [];
-      (window as unknown as { connections: RTCPeerConnection[] }).connections = connections;
-      window.RTCPeerConnection = class extends Original {
-        constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
-          super(...args);
-          connections.push(this);
-        }
-      };
-    });
+    await keepPeerConnections(page);
     const errors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text());
@@ -287,7 +279,7 @@ describe('a zoomed viewer on a slow link', skipWhen(skipReason), () => {
           const video = document.querySelector<HTMLVideoElement>('[data-testid="stage-video"]');
           const id = (video?.srcObject as MediaStream | null)?.getVideoTracks()[0]?.id;
           const lines: string[] = [];
-          for (const pc of (window as unknown as { connections: RTCPeerConnection[] }).connections)
+          for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs)
             (await pc.getStats()).forEach((r) => {
               if (r.type === 'inbound-rtp' && r.kind === 'video' && r.trackIdentifier === id)
                 lines.push(

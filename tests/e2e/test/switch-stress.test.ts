@@ -27,7 +27,13 @@ import { type RemoteTrackPublication, Room, TrackKind } from '@livekit/rtc-node'
 import { endpoints, ScenecastClient } from '@scenecast/contract';
 import { seedDemo, startViewer } from '@scenecast/demo';
 import { type RunningEngine, startEngine } from '@scenecast/engine';
-import { launchChromium, participantToken, setVideoQuality, waitFor } from '@scenecast/testkit';
+import {
+  keepPeerConnections,
+  launchChromium,
+  participantToken,
+  setVideoQuality,
+  waitFor,
+} from '@scenecast/testkit';
 import { type RunningTokenService, startTokenService } from '@scenecast/token-service';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -462,17 +468,7 @@ describe('scene switches converge under stress', () => {
   }, async () => {
     const page: Page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     // Keep the page's peer connections, to report what its decoder got when a switch fails.
-    await page.addInitScript(() => {
-      const Original = window.RTCPeerConnection;
-      const connections: RTCPeerConnection[] = [];
-      (window as unknown as { connections: RTCPeerConnection[] }).connections = connections;
-      window.RTCPeerConnection = class extends Original {
-        constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
-          super(...args);
-          connections.push(this);
-        }
-      };
-    });
+    await keepPeerConnections(page);
     await page.goto(viewerUrl);
     await waitFor(async () => (await page.locator('.badge.live').count()) === 3, {
       what: 'three live scenes',
@@ -508,7 +504,7 @@ describe('scene switches converge under stress', () => {
         const seen = (window as unknown as { seen: Array<{ trackSid: string; trackId: string }> }).seen;
         const id = seen.findLast((s) => s.trackSid === sid)?.trackId ?? sid;
         const found: unknown[] = [];
-        for (const pc of (window as unknown as { connections: RTCPeerConnection[] }).connections) {
+        for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
           (await pc.getStats()).forEach((r) => {
             if (r.type === 'inbound-rtp' && r.kind === 'video' && r.trackIdentifier === id)
               found.push({
@@ -572,7 +568,7 @@ describe('scene switches converge under stress', () => {
         framesDropped: 0,
         keyFramesDecoded: 0,
       };
-      for (const pc of (window as unknown as { connections: RTCPeerConnection[] }).connections)
+      for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs)
         (await pc.getStats()).forEach((r) => {
           if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
           for (const key of Object.keys(sum) as Array<keyof typeof sum>) sum[key] += r[key] ?? 0;
