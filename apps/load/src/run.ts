@@ -207,7 +207,10 @@ export async function runLoad(scenario: Scenario, options: RunOptions): Promise<
     shards: [shardInfo],
     interrupted,
     browsers,
-    sfu: { ...sfuMemory, rss_growth_pct: rssGrowthPct(sfuMemory.samples, rampSeconds) },
+    sfu: {
+      ...sfuMemory,
+      rss_growth_pct: rssGrowthPct(sfuMemory.samples, rampSeconds, scenario.duration / 1000),
+    },
   });
   writeReport(report, options.out);
   return report;

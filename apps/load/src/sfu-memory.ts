@@ -80,15 +80,22 @@ const median = (values: number[]) => {
 };
 
 /**
- * RSS growth over the run, in percent: the median of the last tenth of the samples against the median of
- * the first tenth taken once every viewer has joined (`from`, seconds) — medians, so one garbage
- * collection does not decide it. Null with fewer than two samples after `from`.
+ * RSS growth over the run, in percent, as a leak shows it: the median of the last tenth of the samples
+ * against the median of the second tenth, of those taken while every viewer was in (from `from`, the end of
+ * the ramp, to `until`, the end of the run — not the teardown, when every viewer leaves at once). The first
+ * tenth is the warm-up: V8 sizes its heap to the load during the first minutes of switching and keeps it
+ * (a 30-minute soak of the embedded SFU: 333 MB at 1 min, 347–362 MB from 4 min to the end). Medians, so one
+ * garbage collection does not decide it. Null with fewer than three samples in the window.
  */
-export function rssGrowthPct(samples: MemorySample[], from: number): number | null {
-  const steady = samples.filter((s) => s.t >= from);
-  if (steady.length < 2) return null;
+export function rssGrowthPct(
+  samples: MemorySample[],
+  from: number,
+  until = Number.POSITIVE_INFINITY,
+): number | null {
+  const steady = samples.filter((s) => s.t >= from && s.t <= until);
+  if (steady.length < 3) return null;
   const tenth = Math.max(1, Math.floor(steady.length / 10));
-  const first = median(steady.slice(0, tenth).map((s) => s.rssBytes));
+  const first = median(steady.slice(tenth, 2 * tenth).map((s) => s.rssBytes));
   const last = median(steady.slice(-tenth).map((s) => s.rssBytes));
   return first > 0 ? Math.round(((last - first) / first) * 1000) / 10 : null;
 }
