@@ -9,6 +9,11 @@ import { freeTcpPort, freeUdpPort } from './ports.js';
 // so depending on @scenecast/sfu would make a cycle.
 const root = join(import.meta.dirname, '..', '..', '..');
 const embeddedMain = join(root, 'apps', 'sfu', 'dist', 'main.js');
+/**
+ * Node flags for the embedded SFU. Forwarding allocates a few short-lived objects per packet (werift's
+ * buffers, SRTP ciphers): a larger young generation makes scavenges rarer (docs/benchmarks.md, "GC").
+ */
+export const embeddedNodeFlags = ['--max-semi-space-size=32'];
 
 /** The repository's infra/livekit: the dev, one-node and cluster configs. */
 export const livekitConfigDir = join(root, 'infra', 'livekit');
@@ -50,7 +55,7 @@ export async function engineCommand(
     if (!existsSync(embeddedMain)) throw new Error(`${embeddedMain} is missing: build first (pnpm build)`);
     return {
       command: process.execPath,
-      args: [embeddedMain],
+      args: [...embeddedNodeFlags, embeddedMain],
       env: {
         PORT: String(options.port),
         ...(options.host && { LIVEKIT_BIND: options.host }),

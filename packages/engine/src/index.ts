@@ -1,6 +1,7 @@
 export {
   type EngineCommand,
   type EngineCommandOptions,
+  embeddedNodeFlags,
   engineCommand,
   livekitConfigDir,
   livekitServerBin,

@@ -47,6 +47,9 @@ export class DownTrack implements PacketSink {
   private allocation: TrackAllocation | undefined;
   /** The connection's pacer, for video (else packets go straight to the sender). */
   private pacer: PacketQueue | undefined;
+  /** This track's outgoing counters, bound once: a labelled lookup per packet shows in the profile. */
+  private readonly sentPackets: ReturnType<typeof metrics.packets.labels>;
+  private readonly sentBytes: ReturnType<typeof metrics.bytes.labels>;
 
   constructor(
     readonly receiver: TrackReceiver,
@@ -54,6 +57,8 @@ export class DownTrack implements PacketSink {
     target: VideoQuality,
   ) {
     const kind = receiver.kind;
+    this.sentPackets = metrics.packets.labels({ direction: 'outgoing', kind });
+    this.sentBytes = metrics.bytes.labels({ direction: 'outgoing', kind });
     this.vp8 = receiver.mimeType.toLowerCase() === 'video/vp8' ? new Vp8Munger() : undefined;
     this.forwarder = new Forwarder(kind, receiver.clockRate, target, (now) => receiver.liveQualities(now));
     // Subscriber RTCP arrives from werift's socket callbacks: a fault here must not reach them.
@@ -218,8 +223,8 @@ export class DownTrack implements PacketSink {
     out.header.paddingSize = 0;
     this.sentInWindow += 1;
     const kind = this.forwarder.kind;
-    metrics.packets.inc({ direction: 'outgoing', kind });
-    metrics.bytes.inc({ direction: 'outgoing', kind }, out.payload.length);
+    this.sentPackets.inc();
+    this.sentBytes.inc(out.payload.length);
     const send = () => void this.sender.sendRtp(out).catch(() => undefined);
     // Sound goes at once, ahead of any queued video.
     if (!this.pacer || kind !== 'video') {
