@@ -86,7 +86,10 @@ async function measure(engine: EngineName): Promise<Result> {
       { scene: 'farm', width: 640, height: 360, fps: 10 },
     ],
   });
-  const browser = await launchChromium([], ns.chromiumPath);
+  // Host candidates in the clear, not behind mDNS names: livekit-server cannot resolve those, and its ICE
+  // then hangs on peer-reflexive discovery — in 4 of 5 runs its viewer never connected ("could not
+  // establish pc connection"). The bench is about the cap, not about ICE.
+  const browser = await launchChromium(['--disable-features=WebRtcHideLocalIpsWithMdns'], ns.chromiumPath);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await keepPeerConnections(page);
