@@ -166,6 +166,24 @@ describe('SendSideBwe', () => {
     },
   );
 
+  it.each([0, 25])(
+    'stays clear on an 8 Mbit/s link under 6.5 Mbit/s of 10-fps frames and a 200-KB keyframe every 3 s (frames spread over %i ms)',
+    (spreadMs) => {
+      // The slow-link bench's 8 Mbit/s cap: every 81-KB frame takes 81 ms to cross the link and a keyframe
+      // 200 ms, but the link carries more than is sent on average, so each queue drains by itself.
+      const session = new Session();
+      session.fps = 10;
+      session.spreadMs = spreadMs;
+      session.sendBps = mbps(6.5);
+      session.keyframe = { everyMs: 3000, bytes: 200_000 };
+      session.run(3000);
+      session.link.rateBps = mbps(8);
+      session.run(10_000);
+      expect(session.congestions).toBe(0);
+      expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
+    },
+  );
+
   it('stays unbounded on a link that carries everything', () => {
     const session = new Session();
     session.run(10_000);

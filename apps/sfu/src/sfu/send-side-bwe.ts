@@ -20,6 +20,12 @@ const confirmMs = 100;
  */
 const surgeSlope = 0.5;
 const surgeSpanMs = 10;
+/**
+ * What was sent over this long is what the link must carry on average. Queueing on a link busy at a rate
+ * above that is a burst the link drains by itself — one big frame, a keyframe of 200 KB taking 200 ms to
+ * cross 8 Mbit/s under 6.5 Mbit/s of video — not a link too slow for the stream.
+ */
+const averageWindowMs = 2000;
 /** A packet that waited this long (one-way delay above the base) queued behind others. */
 const busyQueueMs = 5;
 /** Congestion is over once queueing stayed below this for `clearMs`. */
@@ -395,6 +401,22 @@ export class SendSideBwe {
     return count >= 10 && spanMs >= 50 ? (bytes * 8 * 1000) / spanMs : Number.NaN;
   }
 
+  /** What was sent over the newest `windowMs` of sending, bit/s (NaN with too little sent to say). */
+  private sentBps(windowMs: number): number {
+    const newest = this.packets[this.packets.length - 1];
+    if (!newest) return Number.NaN;
+    let bytes = 0;
+    let oldestMs = newest.sentMs;
+    for (let i = this.packets.length - 1; i >= this.start; i--) {
+      const packet = this.packets[i]!;
+      if (newest.sentMs - packet.sentMs > windowMs) break;
+      bytes += packet.size;
+      oldestMs = packet.sentMs;
+    }
+    const spanMs = newest.sentMs - oldestMs;
+    return spanMs >= windowMs / 2 ? (bytes * 8 * 1000) / spanMs : Number.NaN;
+  }
+
   /** Whether the newest groups' queueing rises fast (see `surgeSlope`). */
   private surging(): boolean {
     const groups = this.groups;
@@ -455,8 +477,9 @@ export class SendSideBwe {
     const measured = window.packets >= minLossPackets;
     const outage = measured && 1 - window.loss < outageDeliveredShare;
     const lossy = measured && window.loss > congestedLoss && !outage;
-    const queued = sustained !== undefined && sustained.min > congestedDelayMs;
-    const surge = this.surging();
+    let queued = sustained !== undefined && sustained.min > congestedDelayMs;
+    let surge = this.surging();
+    if ((queued || surge) && this.capacityBps() >= this.sentBps(averageWindowMs)) queued = surge = false;
     const queueMs = sustained?.min ?? 0;
     const before = { estimate: this.estimate, state: this.congestion };
     // A probe's own queueing is its result, not congestion: it is judged when the probe finishes.
