@@ -251,9 +251,12 @@ export class BandwidthManager {
     const video = [...this.tracks.values()].filter((t) => t.kind === 'video');
     const previous = this.allocation;
     const allocatable = new Map(video.map((t) => [t.id, this.allocatable(t, now)]));
-    const next = allocate([...allocatable.values()], this.budget(now), previous?.tracks, this.allowPause);
+    // Video shares the estimate less what the sound takes (the sound is never held back).
+    const audioBps = this.audioBps(now);
+    const budget = this.bwe.estimateBps - audioBps;
+    const next = allocate([...allocatable.values()], budget, previous?.tracks, this.allowPause);
     this.allocation = next;
-    this.pacer.setRate(pacingRate(this.bwe.estimateBps, this.audioBps(now), this.bwe.state === 'congested'));
+    this.pacer.setRate(pacingRate(this.bwe.estimateBps, audioBps, this.bwe.state === 'congested'));
     // The rate may have risen: what waits may be due sooner than the timer says.
     clearTimeout(this.paceTimer);
     this.paceTimer = undefined;
@@ -262,6 +265,7 @@ export class BandwidthManager {
       const share = next.tracks.get(track.id);
       if (share === undefined) continue; // disabled by the subscriber: nothing to share
       const before = previous?.tracks.get(track.id);
+      const view = allocatable.get(track.id)!;
       if (before !== undefined && before !== share) {
         metrics.allocationChanges.inc({ direction: order(share) > order(before) ? 'up' : 'down' });
         this.log.debug(
@@ -270,15 +274,13 @@ export class BandwidthManager {
             from: before,
             to: share,
             estimateBps: Math.round(this.bwe.estimateBps),
-            audioBps: Math.round(this.audioBps(now)),
-            layerBps: allocatable
-              .get(track.id)!
-              .layers.map((q) => Math.round(allocatable.get(track.id)!.bitrate(q))),
+            audioBps: Math.round(audioBps),
+            layerBps: view.layers.map((q) => Math.round(view.bitrate(q))),
           },
           'allocation changed',
         );
       }
-      track.downTrack.setAllocation(capOf(share, allocatable.get(track.id)!));
+      track.downTrack.setAllocation(capOf(share, view));
       if ((before === 'paused') !== (share === 'paused') && (before !== undefined || share === 'paused'))
         this.events.streamState(track, share === 'paused');
     }
@@ -293,11 +295,6 @@ export class BandwidthManager {
       bitrate: (quality) =>
         downTrack.receiver.bitrate(quality, now) ?? track.declaredBitrate(quality) ?? nominalBitrate[quality],
     };
-  }
-
-  /** The estimate less what audio takes (audio is never held back). */
-  private budget(now: number): number {
-    return this.bwe.estimateBps - this.audioBps(now);
   }
 
   private audioBps(now: number): number {
