@@ -106,13 +106,15 @@ export type CongestionState = 'clear' | 'congested';
  *
  * Delay: the one-way delay of each send burst minus the lowest seen over 10 s is the queueing delay
  * (no clock sync needed). A link that cannot carry what is sent shows it first as queueing: sustained
- * above 50 ms (its minimum over 200 ms, so a receiver that stalled and read a burst late does not count)
+ * above 50 ms (its minimum over 150 ms, so a receiver that stalled and read a burst late does not count)
  * is congestion, and so is queueing that rises fast group after group (a cap far below what is sent:
  * waiting to call it sustained would let the bottleneck's queue overflow, and the sound with it). Loss
- * above 10 % is congestion too, unless almost nothing arrived (an outage, not a rate). On congestion the
- * estimate is cut to 90 % of what the link carried while busy, and cut again each second the queue does
- * not drain from its peak since the last cut (what was sent before a cut took effect queues on after it). The estimate never rises by itself: only a probe (padding sent on top
- * of the media, `startProbe`) that the link carried raises it — so the allocator steps up only into
+ * above 10 % is congestion too, unless almost nothing arrived (an outage, not a rate). Queueing on a link
+ * busy at more than what was sent over the last 2 s is not congestion: a burst (a big keyframe) the link
+ * drains by itself. On congestion the estimate is cut to 90 % of what the link carried while busy, and
+ * cut again each second the queue does not drain from its peak since the last cut (what was sent before
+ * a cut took effect queues on after it). The estimate never rises by itself: only a probe (padding sent
+ * on top of the media, `startProbe`) that the link carried raises it — so the allocator steps up only into
  * bandwidth that was shown to be there. Until the first congestion the estimate is unbounded.
  */
 export class SendSideBwe {
@@ -437,9 +439,9 @@ export class SendSideBwe {
   /**
    * What the link carries while it is busy, bit/s: over the newest `deliveryWindowMs` of arrivals, each
    * packet that reached the bottleneck before the one ahead of it had left (so the link was sending it
-   * from then on), over the time since that one arrived. This is the link's rate even when what went before the queue built was faster (a cap that
-   * just came: the last half second of arrivals is mostly the open link's) or slower; `deliveredBps` when
-   * too little of it waited to say.
+   * from then on), over the time since that one arrived. This is the link's rate even when what went
+   * before the queue built was faster (a cap that just came: the last half second of arrivals is mostly
+   * the open link's) or slower; `deliveredBps` when too little of it waited to say.
    */
   private capacityBps(): number {
     const base = Math.min(...this.owdMinima.map((m) => m.owd));
