@@ -107,6 +107,15 @@ export interface CameraLayer {
   limitation: string;
 }
 
+/** The camera's uplink toward the SFU as its own WebRTC stack sees it. */
+export interface CameraUplink {
+  /** The send-side bandwidth estimate (bit/s): what the encoder's layers share. */
+  estimateBps: number;
+  /** The highest share of video packets lost, as the SFU's receiver reports say (0–1). */
+  fractionLost: number;
+  roundTripMs: number;
+}
+
 export interface RunningCamera {
   stats: CameraStats;
   renderer: SceneRenderer;
@@ -115,6 +124,8 @@ export interface RunningCamera {
    * can be off (dynacast) or starved (a low uplink estimate), so this is where "which layers exist" is read.
    */
   layers(): Promise<CameraLayer[]>;
+  /** Its uplink estimate, loss and round trip now; undefined while not publishing. */
+  uplink(): Promise<CameraUplink | undefined>;
   /** Resolves when the camera is publishing (at once if it is); rejects after `timeoutMs`. */
   live(timeoutMs?: number): Promise<void>;
   /** Unpublishes, leaves the room and releases the video source. Idempotent. */
@@ -495,6 +506,22 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
         });
       }
       return layers.sort((a, b) => ridOrder.indexOf(a.rid) - ridOrder.indexOf(b.rid));
+    },
+    async uplink() {
+      const current = room;
+      if (!current?.isConnected) return undefined;
+      const uplink: CameraUplink = { estimateBps: 0, fractionLost: 0, roundTripMs: 0 };
+      for (const { stats: entry } of (await current.getRtcStats()).publisherStats) {
+        // The pair in use carries the estimate (its `nominated` flag is not set on every engine).
+        const pair = entry.case === 'candidatePair' ? entry.value.candidatePair : undefined;
+        if (pair && (pair.availableOutgoingBitrate ?? 0) > uplink.estimateBps) {
+          uplink.estimateBps = pair.availableOutgoingBitrate ?? 0;
+          uplink.roundTripMs = 1000 * (pair.currentRoundTripTime ?? 0);
+        }
+        if (entry.case === 'remoteInboundRtp' && entry.value.stream?.kind === 'video')
+          uplink.fractionLost = Math.max(uplink.fractionLost, entry.value.remoteInbound?.fractionLost ?? 0);
+      }
+      return uplink;
     },
     live(timeoutMs = 30_000) {
       if (stats.connected) return Promise.resolve();

@@ -3,6 +3,7 @@ export {
   type CameraLayer,
   type CameraOptions,
   type CameraStats,
+  type CameraUplink,
   cameraLogger,
   defaultBitrate,
   disposeCameras,

@@ -117,6 +117,12 @@ describe('scene cameras', () => {
         { what: `${scene} at 3840x2160 with its band`, timeoutMs: 30_000 },
       );
 
+      // Its uplink as its WebRTC stack sees it: an estimate that carries the top layer, a loss share.
+      const uplink = await running.uplink();
+      expect(uplink?.estimateBps).toBeGreaterThan(100_000);
+      expect(uplink?.fractionLost).toBeGreaterThanOrEqual(0);
+      expect(uplink?.fractionLost).toBeLessThanOrEqual(1);
+
       // Lowest layer: the same band, at a fraction of the size.
       setVideoQuality(viewer.publication(), 'low');
       let low: VideoFrame | undefined;

@@ -63,6 +63,7 @@ let page: Page;
 let sfuUrl: string;
 let sfuHttp: string;
 const cameras: RunningCamera[] = [];
+let startScene: (scene: string) => Promise<RunningCamera>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -113,27 +114,26 @@ describe('a zoomed viewer on a slow link', skipWhen(skipReason), () => {
       adminToken,
       join(state, 'seed.json'),
     );
-    for (const scene of ['studio', 'factory', 'farm']) {
+    startScene = (scene: string) => {
       const big = scene === 'studio';
-      cameras.push(
-        await startCamera({
-          scene,
-          auth: {
-            kind: 'feed',
-            tokenServiceUrl: service.url,
-            brandKey: seeded.brandKey,
-            feedId: seeded.feeds[scene]!,
-          },
-          width: big ? studioWidth : 640,
-          height: big ? studioHeight : 360,
-          fps: cameraFps,
-          // Fresh noise in the bottom quarter: the encoder spends its whole budget, as a real camera does
-          // (the synthetic picture alone compresses to a fraction of it, and a cap above what is sent
-          // tests nothing).
-          ...(big ? { maxBitrate: 6_000_000, noise: 0.25 } : {}),
-        }),
-      );
-    }
+      return startCamera({
+        scene,
+        auth: {
+          kind: 'feed',
+          tokenServiceUrl: service.url,
+          brandKey: seeded.brandKey,
+          feedId: seeded.feeds[scene]!,
+        },
+        width: big ? studioWidth : 640,
+        height: big ? studioHeight : 360,
+        fps: cameraFps,
+        // Fresh noise in the bottom quarter: the encoder spends its whole budget, as a real camera does
+        // (the synthetic picture alone compresses to a fraction of it, and a cap above what is sent
+        // tests nothing).
+        ...(big ? { maxBitrate: 6_000_000, noise: 0.25 } : {}),
+      });
+    };
+    for (const scene of ['studio', 'factory', 'farm']) cameras.push(await startScene(scene));
     viewer = await startViewer({ tokenServiceUrl: service.url, livekitUrl: sfuUrl, host: ns.hostIp });
     const viewerUrl = `${viewer.url}/show/demo`;
     browser = await launchChromium([], ns.chromiumPath);
@@ -141,7 +141,10 @@ describe('a zoomed viewer on a slow link', skipWhen(skipReason), () => {
     // Keep the page's peer connections: a failure then says what the stage's decoder got, second by second.
     await keepPeerConnections(page);
     const errors: string[] = [];
+    // The page's own account (livekit-client's reconnects among it), on the SFU log's clock.
+    const pageLog = createWriteStream(join(artifacts, 'slow-link-page.log'));
     page.on('console', (m) => {
+      pageLog.write(`${Date.now()} ${m.type()} ${m.text()}\n`);
       if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text());
     });
     await page.goto(viewerUrl);
@@ -174,17 +177,34 @@ describe('a zoomed viewer on a slow link', skipWhen(skipReason), () => {
       what: `the zoomed studio on its top layer (${top}p)`,
       timeoutMs: 60_000,
     });
-    // The camera's own uplink estimate starts low and climbs (on a busy machine for half a minute or more):
-    // until it sends the top layer at its frame rate, the stage stutters for reasons no downlink explains.
-    // Wait for 3 s at 80 % of the camera's rate on the top layer — or 60 s, and judge what there is.
-    await waitFor(
-      async () => {
-        const t = await timeline(page);
-        const recent = t.frames.filter(([at, h]) => at > t.now - 3000 && h === top);
-        return recent.length >= 0.8 * cameraFps * 3;
-      },
-      { what: 'the top layer at the camera frame rate', timeoutMs: 60_000, intervalMs: 500 },
-    ).catch(() => console.log('the stage never played the top layer at the camera rate for 3 s: going on'));
+    // The camera's own uplink estimate starts low and climbs (on a busy machine for half a minute or more),
+    // and at times collapses and stays low: until it sends the top layer at its frame rate, the stage
+    // stutters for reasons no downlink explains. Wait for 3 s at 80 % of the camera's rate on the top layer
+    // — 60 s, then once more with the studio published afresh (a new estimate), then judge what there is.
+    const topAtRate = () =>
+      waitFor(
+        async () => {
+          const t = await timeline(page);
+          const recent = t.frames.filter(([at, h]) => at > t.now - 3000 && h === top);
+          return recent.length >= 0.8 * cameraFps * 3;
+        },
+        { what: 'the top layer at the camera frame rate', timeoutMs: 60_000, intervalMs: 500 },
+      ).then(
+        () => true,
+        () => false,
+      );
+    const starved = () =>
+      `the stage never played the top layer at the camera rate for 3 s. The last 10 s:\n${diagnosis
+        .peek()
+        .slice(-10)
+        .map(({ line }) => line)
+        .join('\n')}`;
+    if (!(await topAtRate())) {
+      console.log(`${starved()}\npublishing the studio afresh`);
+      await cameras[0]!.stop();
+      cameras[0] = await startScene('studio');
+      if (!(await topAtRate())) console.log(`${starved()}\ngoing on`);
+    }
     // The cap must bind: 3 Mbit/s as in the issue, or 60 % of what the viewer receives when that is
     // less. A real 4K camera sends more than 3 Mbit/s; the synthetic picture compresses far better, and
     // on a loaded machine the camera's own bandwidth estimate toward the SFU holds it lower still (its
@@ -223,9 +243,15 @@ describe('a zoomed viewer on a slow link', skipWhen(skipReason), () => {
     console.log(`slow link, seconds from 3 s before the cap:${account}`);
     await page.screenshot({ path: join(artifacts, 'slow-link.png') });
 
-    // Within 3 s of the cap the stage is on a layer that fits, and stays below its top layer while capped.
+    // Within 3 s of the cap the stage is on a layer that fits, and stays below its top layer while capped
+    // — unless the camera's own estimate had starved the top layer to where it fits (then it is right).
+    const all = diagnosis.peek();
+    const topFits = (at: number) =>
+      all.some((d) => d.at <= at && d.at > at - 5000 && d.topBps > 0 && d.topBps < 0.7 * capMbit * 1e6);
     const capped = t.frames.filter(([at]) => at > capAt && at < openAt);
-    const lastTop = capped.filter(([, h]) => h === top).at(-1)?.[0];
+    const fitting = capped.filter(([at, h]) => h === top && topFits(at)).length;
+    if (fitting > 0) console.log(`${fitting} top-layer frames while capped came when that layer fitted`);
+    const lastTop = capped.filter(([at, h]) => h === top && !topFits(at)).at(-1)?.[0];
     expect(
       lastTop === undefined ? 0 : lastTop - capAt,
       `${top}p frames 3 s after the cap${account}`,
@@ -262,17 +288,17 @@ describe('a zoomed viewer on a slow link', skipWhen(skipReason), () => {
       `the note while capped${account}`,
     ).toBe(true);
     expect(
-      cappedStates.every(([, , , , badge]) => !badge.startsWith(`${top}p`)),
+      cappedStates.every(([at, , , , badge]) => !badge.startsWith(`${top}p`) || topFits(at)),
       `the badge${account}`,
     ).toBe(true);
-  }, 240_000);
+  }, 330_000);
 
   /**
    * Once a second: the stage's receive stats in the browser (cumulative) and what the studio camera sends
    * per layer — enough to tell a link's freeze from a publisher's or a decoder's.
    */
   function sampleEverySecond() {
-    const samples: Array<{ at: number; line: string }> = [];
+    const samples: Array<{ at: number; line: string; topBps: number }> = [];
     const timer = setInterval(async () => {
       const stage = await page
         .evaluate(async () => {
@@ -290,13 +316,20 @@ describe('a zoomed viewer on a slow link', skipWhen(skipReason), () => {
         })
         .catch(() => undefined);
       const layers = await cameras[0]?.layers().catch(() => []);
+      const uplink = await cameras[0]?.uplink().catch(() => undefined);
       if (!stage) return;
+      const estimate = uplink
+        ? ` (uplink ${Math.round(uplink.estimateBps / 1000)}k lost ${Math.round(100 * uplink.fractionLost)}% rtt ${Math.round(uplink.roundTripMs)} ms)`
+        : '';
+      const topLayer = layers?.at(-1);
       samples.push({
         at: stage.at,
-        line: `${stage.line} · camera ${(layers ?? []).map((l) => `${l.rid}:${l.active ? `${l.framesPerSecond}fps ${Math.round(l.targetBitrate / 1000)}k ${l.limitation}` : 'off'}`).join(' ')}`,
+        topBps: topLayer?.active ? topLayer.targetBitrate : 0,
+        line: `${stage.line} · camera ${(layers ?? []).map((l) => `${l.rid}:${l.active ? `${l.framesPerSecond}fps ${Math.round(l.targetBitrate / 1000)}k ${l.limitation}` : 'off'}`).join(' ')}${estimate}`,
       });
     }, 1000);
     return {
+      peek: () => samples,
       stop() {
         clearInterval(timer);
         return samples;

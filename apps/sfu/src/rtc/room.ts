@@ -143,6 +143,7 @@ export class Room implements ParticipantEvents {
     const previous = this.participants.get(p.identity);
     if (previous) this.remove(previous, DisconnectReason.DUPLICATE_IDENTITY);
     this.participants.set(p.identity, p);
+    this.log.info({ participant: p.identity, sid: p.sid }, 'participant joined');
     p.state = ParticipantInfo_State.JOINED;
     p.start(
       new JoinResponse({
@@ -172,6 +173,10 @@ export class Room implements ParticipantEvents {
   remove(p: Participant, reason: DisconnectReason): void {
     if (this.participants.get(p.identity) !== p) return;
     this.participants.delete(p.identity);
+    this.log.info(
+      { participant: p.identity, sid: p.sid, reason: DisconnectReason[reason] },
+      'participant left',
+    );
     p.send({
       case: 'leave',
       // A server going away (restart, deploy) asks clients to reconnect; anything else ends the session.

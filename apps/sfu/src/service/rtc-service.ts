@@ -172,6 +172,14 @@ export class RtcService {
       if (!room || !existing || existing.sid !== join.sid || !existing.resumable) {
         // Nothing to resume (or a session whose peer connection failed): ask for a full reconnect, which
         // rejoins from scratch.
+        this.log.info(
+          {
+            room: roomName,
+            participant: identity,
+            why: !existing || existing.sid !== join.sid ? 'no such session' : 'peer connection failed',
+          },
+          'resume refused: full reconnect asked',
+        );
         signal.send(signalLeave(DisconnectReason.STATE_MISMATCH, LeaveRequest_Action.RECONNECT));
         signal.close(1000, 'nothing to resume');
         return;
@@ -279,6 +287,7 @@ export class RtcService {
           clearInterval(refresh);
           self.detachSignal(signal);
           if (joinedRoom.participants.get(self.identity) !== self || self.hasSignal) return;
+          this.log.debug(context, 'signal closed: waiting for a resume');
           // Keep the participant (and its media) for a while: the client may resume on a new socket.
           this.resumeTimers.set(
             self,

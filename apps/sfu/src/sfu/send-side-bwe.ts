@@ -94,6 +94,8 @@ export interface ProbeResult {
   /** The rate the path carried the cluster at: min(send rate, receive rate). */
   capacityBps: number;
   loss: number;
+  /** How much longer its last packets queued than its first, ms. */
+  queueGrowthMs: number;
   ok: boolean;
 }
 
@@ -278,7 +280,7 @@ export class SendSideBwe {
     if (!cluster || cluster.lastSeq === undefined) return undefined;
     // Nothing went out during it (no sender could carry padding): a failed probe, to be retried later.
     if (cluster.lastSeq < cluster.firstSeq)
-      return { goalBps: cluster.goalBps, capacityBps: 0, loss: 1, ok: false };
+      return { goalBps: cluster.goalBps, capacityBps: 0, loss: 1, queueGrowthMs: 0, ok: false };
     const arrived: SentPacket[] = [];
     let lost = 0;
     for (let seq = cluster.firstSeq; seq <= cluster.lastSeq; seq++) {
@@ -289,15 +291,16 @@ export class SendSideBwe {
     }
     const loss = arrived.length + lost > 0 ? lost / (arrived.length + lost) : 1;
     const capacityBps = clusterRate(arrived);
+    const growthMs = arrived.length >= 2 ? queueGrowthMs(arrived) : 0;
     const ok =
       arrived.length >= 2 &&
       loss <= probeMaxLoss &&
-      queueGrowthMs(arrived) <= probeMaxQueueGrowthMs &&
+      growthMs <= probeMaxQueueGrowthMs &&
       this.congestion === 'clear';
     // A probe vouches for no more than the rate it tried (a short cluster can read high through a
     // shaper's burst allowance).
     if (ok) this.estimate = Math.max(this.estimate, Math.min(capacityBps, cluster.goalBps));
-    return { goalBps: cluster.goalBps, capacityBps, loss, ok };
+    return { goalBps: cluster.goalBps, capacityBps, loss, queueGrowthMs: growthMs, ok };
   }
 
   /** Newly reported arrivals, in sequence order, become send-burst groups with their queueing delay. */

@@ -44,12 +44,14 @@ const rejoinMaxDelayMs = 15_000;
 /**
  * livekit-client's default waits up to 7 s between its attempts to resume, and each signal attempt may
  * wait 15 s for its socket: after a dropped link the picture would come back up to ~20 s after the
- * network did. A viewer retries every second or so (with jitter, so a restarted server is not stormed)
- * for two minutes before giving up to our own rejoin loop.
+ * network did. A viewer retries every half second or so (with jitter, so a restarted server is not
+ * stormed) for two minutes before giving up to our own rejoin loop. Short, because the attempt after a
+ * refused resume (the server's side of the connection failed: it asks for a full reconnect) waits this
+ * delay too — livekit-client skips it only for a leave that comes outside an attempt.
  */
 const reconnectPolicy: ReconnectPolicy = {
   nextRetryDelayInMs: ({ retryCount, elapsedMs }) =>
-    elapsedMs > 120_000 ? null : retryCount === 0 ? 0 : 700 + Math.random() * 600,
+    elapsedMs > 120_000 ? null : retryCount === 0 ? 0 : 250 + Math.random() * 500,
 };
 const websocketTimeoutMs = 4_000;
 
