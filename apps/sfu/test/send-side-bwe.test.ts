@@ -392,7 +392,13 @@ describe('SendSideBwe', () => {
     bwe.sent(1, 1200, 0);
     bwe.startProbe(1_000_000);
     bwe.endProbe(100);
-    expect(bwe.probeResult()).toEqual({ goalBps: 1_000_000, capacityBps: 0, loss: 1, queueGrowthMs: 0, ok: false });
+    expect(bwe.probeResult()).toEqual({
+      goalBps: 1_000_000,
+      capacityBps: 0,
+      loss: 1,
+      queueGrowthMs: 0,
+      ok: false,
+    });
     expect(bwe.probing).toBe(false);
   });
 
