@@ -18,6 +18,10 @@ const fps = 10;
 interface Run {
   estimates: number[];
   topFps: number[];
+  /** NACKs the camera received over the run, and packets it sent again. */
+  nacks: number;
+  retransmitted: number;
+  keyframeRequests: number;
 }
 
 async function once(engine: EngineName): Promise<Run> {
@@ -35,13 +39,16 @@ async function once(engine: EngineName): Promise<Run> {
       dynacast: false,
     });
     await camera.live();
-    const run: Run = { estimates: [], topFps: [] };
+    const run: Run = { estimates: [], topFps: [], nacks: 0, retransmitted: 0, keyframeRequests: 0 };
     for (let s = 0; s < seconds; s++) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const uplink = await camera.uplink();
       const top: CameraLayer | undefined = (await camera.layers()).at(-1);
       run.estimates.push(uplink?.estimateBps ?? 0);
       run.topFps.push(top?.framesPerSecond ?? 0);
+      run.nacks = uplink?.nacksReceived ?? run.nacks;
+      run.retransmitted = uplink?.retransmittedPackets ?? run.retransmitted;
+      run.keyframeRequests = uplink?.keyframeRequests ?? run.keyframeRequests;
     }
     return run;
   } finally {
@@ -72,7 +79,7 @@ export async function run(): Promise<void> {
       const result = await once(engine);
       results.get(engine)!.push(result);
       console.error(
-        `${engine} run ${i + 1}: estimate Mbit/s ${result.estimates.map((e) => (e / 1e6).toFixed(1)).join(' ')}`,
+        `${engine} run ${i + 1}: ${result.nacks} NACKs, ${result.retransmitted} packets sent again, ${result.keyframeRequests} keyframe requests; estimate Mbit/s ${result.estimates.map((e) => (e / 1e6).toFixed(1)).join(' ')}`,
       );
     }
   const rows = engineNames.map((engine) => ({ engine, ...summarise(results.get(engine)!) }));

@@ -114,6 +114,11 @@ export interface CameraUplink {
   /** The highest share of video packets lost, as the SFU's receiver reports say (0–1). */
   fractionLost: number;
   roundTripMs: number;
+  /** NACKs the SFU sent for its video, and the packets it sent again for them, since it began. */
+  nacksReceived: number;
+  retransmittedPackets: number;
+  /** Keyframes the SFU asked its video for (PLI and FIR), since it began. */
+  keyframeRequests: number;
 }
 
 export interface RunningCamera {
@@ -510,13 +515,26 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
     async uplink() {
       const current = room;
       if (!current?.isConnected) return undefined;
-      const uplink: CameraUplink = { estimateBps: 0, fractionLost: 0, roundTripMs: 0 };
+      const uplink: CameraUplink = {
+        estimateBps: 0,
+        fractionLost: 0,
+        roundTripMs: 0,
+        nacksReceived: 0,
+        retransmittedPackets: 0,
+        keyframeRequests: 0,
+      };
       for (const { stats: entry } of (await current.getRtcStats()).publisherStats) {
         // The pair in use carries the estimate (its `nominated` flag is not set on every engine).
         const pair = entry.case === 'candidatePair' ? entry.value.candidatePair : undefined;
         if (pair && (pair.availableOutgoingBitrate ?? 0) > uplink.estimateBps) {
           uplink.estimateBps = pair.availableOutgoingBitrate ?? 0;
           uplink.roundTripMs = 1000 * (pair.currentRoundTripTime ?? 0);
+        }
+        if (entry.case === 'outboundRtp' && entry.value.stream?.kind === 'video') {
+          uplink.nacksReceived += entry.value.outbound?.nackCount ?? 0;
+          uplink.retransmittedPackets += Number(entry.value.outbound?.retransmittedPacketsSent ?? 0n);
+          uplink.keyframeRequests +=
+            (entry.value.outbound?.pliCount ?? 0) + (entry.value.outbound?.firCount ?? 0);
         }
         if (entry.case === 'remoteInboundRtp' && entry.value.stream?.kind === 'video')
           uplink.fractionLost = Math.max(uplink.fractionLost, entry.value.remoteInbound?.fractionLost ?? 0);

@@ -354,7 +354,7 @@ describe('a zoomed viewer on a slow link', skipWhen(skipReason), () => {
       const uplink = await cameras[0]?.uplink().catch(() => undefined);
       if (!stage) return;
       const estimate = uplink
-        ? ` (uplink ${Math.round(uplink.estimateBps / 1000)}k lost ${Math.round(100 * uplink.fractionLost)}% rtt ${Math.round(uplink.roundTripMs)} ms)`
+        ? ` (uplink ${Math.round(uplink.estimateBps / 1000)}k lost ${Math.round(100 * uplink.fractionLost)}% rtt ${Math.round(uplink.roundTripMs)} ms nacks ${uplink.nacksReceived} rtx ${uplink.retransmittedPackets})`
         : '';
       const topLayer = layers?.at(-1);
       samples.push({

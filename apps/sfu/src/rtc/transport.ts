@@ -70,6 +70,11 @@ interface TransportEvents {
 }
 
 // transport-cc lets the publisher's browser estimate its bandwidth and ramp up to its top layer.
+/** werift keeps its NACK handler private; it is switched off from outside (see the constructor). */
+interface WeriftNackHandler {
+  nack: { addPacket(packet: RtpPacket): void };
+}
+
 const transportWideCcUri = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 const absSendTimeUri = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
 const videoFeedback = () => [useNACK(), usePLI(), useREMB(), useTWCC()];
@@ -183,9 +188,13 @@ export class Transport extends EventEmitter<TransportEvents> {
         },
       ),
     );
-    // werift's built-in TWCC feedback is per receiver and imprecise; TwccResponder replaces it.
+    // werift's built-in TWCC feedback is per receiver and imprecise; TwccResponder replaces it. Its NACK
+    // handler too: it follows one sequence space per receiver, so a simulcast track's three layers read as
+    // gaps of hundreds of packets, NACKed every 5 ms — the publisher retransmitted what it never lost and
+    // its bandwidth estimate collapsed (bench publisher-uplink). sfu/nack-generator asks per layer.
     this.pc.onTransceiverAdded.subscribe((transceiver) => {
       transceiver.receiver.setupTWCC = () => undefined;
+      (transceiver.receiver as unknown as WeriftNackHandler).nack.addPacket = () => undefined;
     });
     this.pc.connectionStateChange.subscribe(
       guard('connection_state', log, (state: string) => {
