@@ -91,6 +91,26 @@ describe('data through the engine', () => {
     expect(atAlice).toEqual([['text', 'bob', 'hi alice']]);
   });
 
+  it('delivers chat sent the moment a participant joins, before its data channel opens', async () => {
+    const host = await join('host');
+    // The host greets whoever joins as soon as the room announces them: the newcomer's data channel opens
+    // only after its connection does, so the SFU must hold the greeting until then.
+    await host.evaluate(() => {
+      window.room.on(LivekitClient.RoomEvent.ParticipantConnected, (participant) => {
+        void window.room.localParticipant.sendText(`welcome ${participant.identity}`, { topic: 'chat' });
+      });
+    });
+    const guest = await join('guest');
+    const atGuest = await waitFor(
+      async () => {
+        const got = await guest.evaluate(() => window.received);
+        return got.length >= 1 ? got : undefined;
+      },
+      { what: 'the greeting at the guest' },
+    );
+    expect(atGuest).toEqual([['text', 'host', 'welcome guest']]);
+  });
+
   it('does not deliver data from a participant whose token forbids it', async () => {
     const muted = await join('muted', { canPublishData: false });
     const listener = await join('listener');

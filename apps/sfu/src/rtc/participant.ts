@@ -99,6 +99,9 @@ const qualityScores: Record<ConnectionQuality, number> = {
 const maxNameLength = 256;
 const maxMetadataBytes = 64 * 1024;
 const maxDataPacketBytes = 64 * 1024;
+/** Reliable data held for a subscriber whose channel has not opened yet: a few seconds of busy chat. */
+const maxUnopenedDataBytes = 256 * 1024;
+const unopenedDataWindowMs = 10_000;
 
 /**
  * A participant's server-side state: identity, info and grants, its signalling, its peer connections
@@ -128,6 +131,8 @@ export class Participant {
   readonly subscriptions: SubscriptionManager;
   /** Where data goes to this client: our channels on `subscriber`, or (single PC) the client's own. */
   private readonly subscriberChannels = new Map<DataPacket_Kind, RTCDataChannel>();
+  /** Reliable data for the subscriber channel before it opened (see `sendData`). */
+  private unopened: { packets: Buffer[]; bytes: number } = { packets: [], bytes: 0 };
   private readonly log: Logger;
   private pendingCandidates = 0;
   private readonly events: ParticipantEvents;
@@ -280,8 +285,7 @@ export class Participant {
       [DataPacket_Kind.RELIABLE, '_reliable', { ordered: true }],
       [DataPacket_Kind.LOSSY, '_lossy', { ordered: false, maxRetransmits: 0 }],
     ] as const) {
-      const channel = this.subscriber.pc.createDataChannel(label, options);
-      this.subscriberChannels.set(kind, channel);
+      this.addSubscriberChannel(kind, this.subscriber.pc.createDataChannel(label, options));
     }
     void this.subscriber.negotiate();
   }
@@ -395,10 +399,45 @@ export class Participant {
   sendData(kind: DataPacket_Kind, payload: Uint8Array): boolean {
     const channel =
       this.subscriberChannels.get(kind) ?? this.subscriberChannels.get(DataPacket_Kind.RELIABLE);
-    if (channel?.readyState !== 'open') return false;
-    channel.send(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
-    metrics.dataPackets.inc({ direction: 'out' });
+    const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (channel?.readyState === 'open') {
+      channel.send(bytes);
+      metrics.dataPackets.inc({ direction: 'out' });
+      return true;
+    }
+    // A participant that joined a moment ago: its channel opens after its connection does (on one peer
+    // connection the client's channel is not even known until then). Reliable data (chat) waits for it, up
+    // to a bound and for the first seconds only (a WHIP publisher never opens one); lossy is not held.
+    if (kind !== DataPacket_Kind.RELIABLE || (channel !== undefined && channel.readyState !== 'connecting'))
+      return false;
+    if (Date.now() - this.joinedAt > unopenedDataWindowMs) {
+      this.unopened = { packets: [], bytes: 0 };
+      return false;
+    }
+    if (this.unopened.bytes + bytes.byteLength > maxUnopenedDataBytes) return false;
+    this.unopened.packets.push(Buffer.from(bytes));
+    this.unopened.bytes += bytes.byteLength;
     return true;
+  }
+
+  /** A channel data reaches this participant on; once the reliable one opens, what waited goes out. */
+  private addSubscriberChannel(kind: DataPacket_Kind, channel: RTCDataChannel): void {
+    this.subscriberChannels.set(kind, channel);
+    if (channel.readyState === 'open') this.channelOpened(channel);
+    channel.stateChanged.subscribe(
+      this.guarded('data_channel_state', (state: string) => {
+        if (state === 'open') this.channelOpened(channel);
+      }),
+    );
+  }
+
+  private channelOpened(channel: RTCDataChannel): void {
+    if (channel !== this.subscriberChannels.get(DataPacket_Kind.RELIABLE)) return;
+    for (const packet of this.unopened.packets) {
+      channel.send(packet);
+      metrics.dataPackets.inc({ direction: 'out' });
+    }
+    this.unopened = { packets: [], bytes: 0 };
   }
 
   /** LiveKit's grade of this participant's connection: its primary transport, and what it receives. */
@@ -510,7 +549,7 @@ export class Participant {
         const kind = channel.label === '_lossy' ? DataPacket_Kind.LOSSY : DataPacket_Kind.RELIABLE;
         // One connection: the client's channels carry data both ways.
         if (this.singlePeerConnection && (channel.label === '_lossy' || channel.label === '_reliable'))
-          this.subscriberChannels.set(kind, channel);
+          this.addSubscriberChannel(kind, channel);
         channel.onMessage.subscribe(
           this.guarded('data_message', (message: string | Buffer) => {
             if (typeof message === 'string') return;
