@@ -401,6 +401,7 @@ export class Participant {
       this.subscriberChannels.get(kind) ?? this.subscriberChannels.get(DataPacket_Kind.RELIABLE);
     const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     if (channel?.readyState === 'open') {
+      if (this.unopened.packets.length > 0) this.channelOpened(channel); // what waited goes first
       channel.send(bytes);
       metrics.dataPackets.inc({ direction: 'out' });
       return true;
