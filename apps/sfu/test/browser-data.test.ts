@@ -47,6 +47,17 @@ async function join(identity: string, grant: Record<string, unknown> = {}): Prom
   return p;
 }
 
+/** What `p` has received once it holds at least `count` messages. */
+function received(p: Page, count: number, what: string): Promise<unknown[][]> {
+  return waitFor(
+    async () => {
+      const got = await p.evaluate(() => window.received);
+      return got.length >= count ? got : undefined;
+    },
+    { what },
+  );
+}
+
 beforeAll(async () => {
   engine = await startEngine();
   page = await serveLivekitClientPage();
@@ -70,24 +81,12 @@ describe('data through the engine', () => {
         topic: 'chat',
       });
     });
-    const atBob = await waitFor(
-      async () => {
-        const got = await bob.evaluate(() => window.received);
-        return got.length >= 2 ? got : undefined;
-      },
-      { what: 'alice’s messages at bob' },
-    );
+    const atBob = await received(bob, 2, 'alice’s messages at bob');
     expect(atBob).toContainEqual(['text', 'alice', 'hello from alice']);
     expect(atBob).toContainEqual(['data', 'alice', 'chat', 'raw']);
 
     await bob.evaluate(() => window.room.localParticipant.sendText('hi alice', { topic: 'chat' }));
-    const atAlice = await waitFor(
-      async () => {
-        const got = await alice.evaluate(() => window.received);
-        return got.length >= 1 ? got : undefined;
-      },
-      { what: 'bob’s reply at alice' },
-    );
+    const atAlice = await received(alice, 1, 'bob’s reply at alice');
     expect(atAlice).toEqual([['text', 'bob', 'hi alice']]);
   });
 
@@ -101,13 +100,7 @@ describe('data through the engine', () => {
       });
     });
     const guest = await join('guest');
-    const atGuest = await waitFor(
-      async () => {
-        const got = await guest.evaluate(() => window.received);
-        return got.length >= 1 ? got : undefined;
-      },
-      { what: 'the greeting at the guest' },
-    );
+    const atGuest = await received(guest, 1, 'the greeting at the guest');
     expect(atGuest).toEqual([['text', 'host', 'welcome guest']]);
   });
 

@@ -63,15 +63,26 @@ export function stageTimeline(page: Page): Promise<StageTimeline> {
   });
 }
 
-/** Longest stretch without a new frame between two page times (ms). */
-export function longestFreeze(frames: StageTimeline['frames'], from: number, to: number): number {
+/**
+ * Longest stretch without a new frame between two page times (ms). `excused` leaves out a stretch between
+ * two frames that the caller can explain otherwise (given its ends and the height shown before it; none
+ * for the stretch from `from`).
+ */
+export function longestFreeze(
+  frames: StageTimeline['frames'],
+  from: number,
+  to: number,
+  excused?: (start: number, end: number, height: number | undefined) => boolean,
+): number {
   let longest = 0;
   let previous = from;
-  for (const [at] of frames) {
+  let height: number | undefined;
+  for (const [at, h] of frames) {
     if (at <= from) continue;
     if (at > to) break;
-    longest = Math.max(longest, at - previous);
+    if (!excused?.(previous, at, height)) longest = Math.max(longest, at - previous);
     previous = at;
+    height = h;
   }
   return Math.max(longest, to - previous);
 }
