@@ -24,8 +24,9 @@ const repeat = <T>(value: T, times: number): T[] => Array.from({ length: times }
 
 const senderSsrc = 0x0102_0304;
 const mediaSsrc = 0x0a0b_0c0d;
-// V=2, P=1, FMT=15 | PT=205 | length in 32-bit words minus one; then the two SSRCs.
-const head = (words: number) => `afcd00${words.toString(16).padStart(2, '0')} 01020304 0a0b0c0d`;
+// V=2, P (padding), FMT=15 | PT=205 | length in 32-bit words minus one; then the two SSRCs.
+const head = (words: number, padded = true) =>
+  `${padded ? 'af' : '8f'}cd00${words.toString(16).padStart(2, '0')} 01020304 0a0b0c0d`;
 
 describe('packStatusChunks', () => {
   // Run length: 0|SS|run(13). Status vector: 1|0|14 one-bit symbols, or 1|1|7 two-bit symbols.
@@ -116,18 +117,39 @@ describe('TwccFeedback', () => {
     twcc.record(65_535, 128_000, mediaSsrc); // already reported: ignored
     twcc.record(0, 128_000, mediaSsrc);
     twcc.record(2, 128_250, mediaSsrc);
-    // base 0 (after 65535), count 3 | reference 2, feedback count 256 = 0 | one-bit vector 1,0,1 | deltas 0, 1
-    expect(bytes(twcc.take()!)).toBe(`${head(5)} 00000003 00000200 a8000001`);
+    // base 0 (after 65535), count 3 | reference 2, feedback count 256 = 0 | one-bit vector 1,0,1 | deltas
+    // 0, 1 | no padding: on a 32-bit boundary already, so no padding bit either
+    expect(bytes(twcc.take()!)).toBe(`${head(5, false)} 00000003 00000200 a8000001`);
   });
 });
 
 describe('decodeTwccFeedback', () => {
-  /** Serialise as a browser would send it and parse as werift hands it over, then decode. */
+  /** Serialise, take the padding off as a receiver does (RFC 3550 6.4.1, as libwebrtc), parse, decode. */
   const roundTrip = (feedback: TransportWideCC) => {
     const wire = new RtcpTransportLayerFeedback({ feedback }).serialize();
-    const parsed = RtcpTransportLayerFeedback.deSerialize(wire.subarray(4), RtcpHeader.deSerialize(wire));
+    const header = RtcpHeader.deSerialize(wire);
+    expect(wire.length).toBe((header.length + 1) * 4);
+    let payload = wire.subarray(4);
+    if (header.padding) {
+      const pad = wire[wire.length - 1]!;
+      if (pad === 0 || pad > payload.length)
+        throw new Error(`${pad} bytes of padding in a ${payload.length}`);
+      payload = payload.subarray(0, payload.length - pad);
+    }
+    const parsed = RtcpTransportLayerFeedback.deSerialize(payload, header);
     return decodeTwccFeedback(parsed.feedback as TransportWideCC);
   };
+
+  it('reads back every arrival of a feedback of any length, with or without padding', () => {
+    // 1 to 12 packets 1 ms apart, a small delta each: every remainder of the length modulo 4.
+    for (let n = 1; n <= 12; n++) {
+      const twcc = new TwccFeedback(senderSsrc);
+      for (let i = 0; i < n; i++) twcc.record(i, 64_000 + i * 1000, mediaSsrc);
+      expect(roundTrip(twcc.take()!).map((r) => r.atUs)).toEqual(
+        Array.from({ length: n }, (_, i) => 64_000 + i * 1000),
+      );
+    }
+  });
 
   it('reads back arrivals and losses through run-length and one-bit and two-bit vectors', () => {
     const twcc = new TwccFeedback(senderSsrc);

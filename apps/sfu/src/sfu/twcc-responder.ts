@@ -17,6 +17,9 @@ const maxPacketsPerFeedback = 1000;
 const deltaUnitUs = 250;
 const referenceUnitUs = 64_000;
 const maxRunLength = 0x1fff;
+/** Two SSRCs, base sequence number, status count, reference time and feedback count. */
+const fixedFieldBytes = 16;
+const deltaBytes = (d: RecvDelta) => (d.type === PacketStatus.TypeTCCPacketReceivedSmallDelta ? 1 : 2);
 
 /** One packet that arrived: its transport-wide sequence number (unwrapped) and arrival time. */
 export interface TwccArrival {
@@ -177,8 +180,13 @@ export function encodeTwccFeedback(input: {
     packetChunks: packStatusChunks(statuses),
     recvDeltas: deltas,
   });
-  // Pad to a 32-bit boundary: unpadded, werift truncates the RTCP length and receivers drop the tail.
-  feedback.header.padding = true;
+  // Padded to a 32-bit boundary when it is not on one (unpadded, werift truncates the RTCP length and a
+  // receiver drops the tail). Never the padding bit alone: werift then adds no padding, and a receiver
+  // reads the last delta as the padding count and drops or cuts the whole feedback (libwebrtc did, for
+  // one feedback in four, and the publisher's estimate fell for the packets it never heard of).
+  const bytes =
+    fixedFieldBytes + 2 * feedback.packetChunks.length + deltas.reduce((n, d) => n + deltaBytes(d), 0);
+  feedback.header.padding = bytes % 4 !== 0;
   return feedback;
 }
 
