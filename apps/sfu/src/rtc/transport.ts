@@ -6,6 +6,7 @@ import {
   RTCRtpCodecParameters,
   type RTCRtpHeaderExtensionParameters,
   type RTCRtpSender,
+  type RTCRtpTransceiver,
   type RtcpPacket,
   type RtpHeader,
   type RtpPacket,
@@ -129,8 +130,8 @@ function headerExtensions(): {
 } {
   return {
     // Audio levels: the publisher's own loudness per packet, for active speakers (sfu/audio-level).
-    // transport-cc on audio too: a subscriber's bandwidth estimate must see all it receives (LiveKit's
-    // server negotiates it for both kinds).
+    // transport-cc on audio too: a subscriber's bandwidth estimate must see all it receives; but not on
+    // audio a client publishes (`withoutAudioCongestionControl`).
     audio: [useSdesMid(), useAbsSendTime(), useAudioLevelIndication(), useTransportWideCC()],
     video: [
       useSdesMid(),
@@ -140,6 +141,22 @@ function headerExtensions(): {
       useTransportWideCC(),
     ],
   };
+}
+
+/**
+ * Audio a client publishes is answered without transport-cc and abs-send-time, as livekit-server answers
+ * it. With them, an rtc-node camera's libwebrtc sent a 5 Mbit/s probe cluster (its default probe cap)
+ * every 5–15 s once its estimate stood above that, and each probe's lower result cut the estimate by a
+ * third or more; without them it sends none and its estimate stays where livekit-server's does (bench
+ * publisher-uplink). Why the microphone's packets start those probes is libwebrtc's affair; video keeps
+ * both extensions, audio the SFU sends too (a subscriber's estimate must see all it receives).
+ */
+function withoutAudioCongestionControl(transceivers: RTCRtpTransceiver[]): void {
+  for (const transceiver of transceivers)
+    if (transceiver.kind === 'audio' && transceiver.offerDirection === 'recvonly')
+      transceiver.headerExtensions = transceiver.headerExtensions.filter(
+        (e) => e.uri !== transportWideCcUri && e.uri !== absSendTimeUri,
+      );
 }
 
 /**
@@ -190,8 +207,8 @@ export class Transport extends EventEmitter<TransportEvents> {
     );
     // werift's built-in TWCC feedback is per receiver and imprecise; TwccResponder replaces it. Its NACK
     // handler too: it follows one sequence space per receiver, so a simulcast track's three layers read as
-    // gaps of hundreds of packets, NACKed every 5 ms — the publisher retransmitted what it never lost and
-    // its bandwidth estimate collapsed (bench publisher-uplink). sfu/nack-generator asks per layer.
+    // gaps of hundreds of packets, NACKed every 5 ms — the publisher retransmitted what it never lost.
+    // sfu/nack-generator asks per layer.
     this.pc.onTransceiverAdded.subscribe((transceiver) => {
       transceiver.receiver.setupTWCC = () => undefined;
       (transceiver.receiver as unknown as WeriftNackHandler).nack.addPacket = () => undefined;
@@ -221,6 +238,7 @@ export class Transport extends EventEmitter<TransportEvents> {
   /** The client offered (publisher transport, or a subscriber answer round): answer it. */
   async handleOffer(sdp: string): Promise<string> {
     await this.applyRemote('offer', sdp);
+    withoutAudioCongestionControl(this.pc.getTransceivers());
     this.startCongestionFeedback();
     // One connection (`/rtc/v1`): the client's offer negotiates what we send too.
     this.outgoingTwccId = undefined;
