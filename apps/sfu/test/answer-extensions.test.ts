@@ -33,7 +33,7 @@ describe('header extensions in the answer', () => {
   const sfu = new Transport('publisher', {}, createLogger('silent'));
   afterAll(async () => {
     await client.close();
-    sfu.close();
+    await sfu.close();
   });
 
   it('leaves transport-cc and abs-send-time off audio a client publishes, and only there', async () => {
