@@ -25,7 +25,8 @@ import {
 } from '@scenecast/testkit';
 import type { Page } from 'playwright-core';
 
-const caps = (process.env.BENCH_CAPS ?? '8,5,3,2,1').split(',').map(Number);
+/** `BENCH_CAPS=` (empty) runs only the outage. */
+const caps = (process.env.BENCH_CAPS ?? '8,5,3,2,1').split(',').filter(Boolean).map(Number);
 /** `BENCH_ENGINES=embedded` measures one engine (to look into it; the table compares both). */
 const engines = process.env.BENCH_ENGINES?.split(',') ?? engineNames;
 const top = 720;
@@ -167,6 +168,7 @@ async function measure(engine: EngineName): Promise<Result> {
 
     await sleep(8000);
     const cutAt = await now();
+    const cutWall = new Date().toISOString();
     await ns.setOutage(true);
     await sleep(2000);
     const restoredAt = await now();
@@ -174,6 +176,10 @@ async function measure(engine: EngineName): Promise<Result> {
     await sleep(8000);
     const t = await stageTimeline(page);
     const resumed = t.frames.find(([at]) => at > restoredAt)?.[0];
+    if (process.env.BENCH_DEBUG)
+      console.error(
+        `[slow-link] ${engine} 2 s outage, per second from the cut at ${cutWall}:\n${stageSummary(t, cutAt, cutAt + 10_000)}`,
+      );
     return {
       caps: results,
       outage: {

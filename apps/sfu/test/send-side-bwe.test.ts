@@ -51,6 +51,8 @@ class Session {
   congestions = 0;
   /** Extra one-way delay the receiver adds to arrivals it reads (a stalled browser), by arrival time. */
   receiverStall: ((arrivalMs: number) => number) | undefined;
+  /** Feedback packets sent at these times (ms) are lost on the way back: their reports never come. */
+  lostFeedbackAt = new Set<number>();
   /** Share of packets the link loses at random (no queueing): a lossy radio link. */
   randomLoss = 0;
   probes: ProbeResult[] = [];
@@ -134,6 +136,7 @@ class Session {
       atUs:
         p.arrivalMs === undefined ? undefined : Math.round((p.arrivalMs + this.receiverClockOffsetMs) * 1000),
     }));
+    if (this.lostFeedbackAt.has(this.now)) return;
     this.bwe.feedback(reports, this.now);
     const result = this.bwe.probeResult();
     if (result) this.probes.push(result);
@@ -165,6 +168,20 @@ describe('SendSideBwe', () => {
       expect(detected!.estimate).toBeLessThanOrEqual(mbps(0.9 * cap) + 1);
     },
   );
+
+  it('sees a cap as soon after a feedback packet was lost on the way back (its packets stay unknown)', () => {
+    const session = new Session();
+    session.spreadMs = 25;
+    session.sendBps = mbps(6.7);
+    session.lostFeedbackAt = new Set([2000, 2050]);
+    session.run(3000);
+    session.link.rateBps = mbps(3);
+    let detectedAt: number | undefined;
+    session.run(3000, (now) => {
+      if (detectedAt === undefined && session.bwe.state === 'congested') detectedAt = now;
+    });
+    expect(detectedAt! - 3000).toBeLessThan(200);
+  });
 
   it.each([0, 25])(
     'stays clear on an 8 Mbit/s link under 6.5 Mbit/s of 10-fps frames and a 200-KB keyframe every 3 s (frames spread over %i ms)',
@@ -294,11 +311,34 @@ describe('SendSideBwe', () => {
     session.run(2000, (now) => {
       lostSeen ||= session.bwe.feedbackLost(now);
     });
+    expect(session.bwe.takeOutageEnded()).toBe(false); // not over while nothing arrives
     session.link.down = false;
-    session.run(2000);
+    let ended = 0;
+    session.run(2000, () => {
+      if (session.bwe.takeOutageEnded()) ended += 1;
+    });
     expect(lostSeen).toBe(true);
+    expect(ended).toBe(1);
     expect(session.bwe.feedbackLost(session.now)).toBe(false);
     expect(session.bwe.estimateBps).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('an outage ends once, when packets arrive after 300 ms of losses in a row; shorter runs are not one', () => {
+    for (const [downMs, outage] of [
+      [200, false],
+      [400, true],
+    ] as const) {
+      const session = new Session();
+      session.run(2000);
+      session.link.down = true;
+      session.run(downMs);
+      session.link.down = false;
+      let ended = 0;
+      session.run(1000, () => {
+        if (session.bwe.takeOutageEnded()) ended += 1;
+      });
+      expect(ended, `${downMs} ms down`).toBe(outage ? 1 : 0);
+    }
   });
 
   it.each([0, 25])(

@@ -132,6 +132,10 @@ export class BandwidthManager {
       }
       this.reallocate();
     }
+    // What an outage lost no retransmission repairs, and Chromium may take a second after the link
+    // returns to ask for a keyframe (slow-link bench: 0.1–1.1 s): ask for it ourselves.
+    if (this.bwe.takeOutageEnded())
+      for (const track of this.tracks.values()) if (track.kind === 'video') track.downTrack.refresh();
     const probe = this.bwe.probeResult();
     if (probe) this.probed(probe, before);
   }

@@ -62,12 +62,7 @@ export class DownTrack implements PacketSink {
     this.vp8 = receiver.mimeType.toLowerCase() === 'video/vp8' ? new Vp8Munger() : undefined;
     this.forwarder = new Forwarder(kind, receiver.clockRate, target, (now) => receiver.liveQualities(now));
     // Subscriber RTCP arrives from werift's socket callbacks: a fault here must not reach them.
-    sender.onPictureLossIndication.subscribe(
-      guard('subscriber_pli', undefined, () => {
-        const current = this.forwarder.currentQuality;
-        if (current !== undefined) receiver.requestKeyframe(current);
-      }),
-    );
+    sender.onPictureLossIndication.subscribe(guard('subscriber_pli', undefined, () => this.refresh()));
     sender.onGenericNack.subscribe(
       guard('subscriber_nack', undefined, (nack: { lost: number[] }) => {
         metrics.nacks.inc();
@@ -105,6 +100,12 @@ export class DownTrack implements PacketSink {
     if (cap === undefined) return;
     metrics.congestionSwitches.inc({ direction: cap < before ? 'down' : 'up' });
     this.setCap(cap);
+  }
+
+  /** The subscriber lost the picture: a keyframe of the layer it gets, from the publisher. */
+  refresh(): void {
+    const current = this.forwarder.currentQuality;
+    if (current !== undefined && !this.forwarder.isPaused) this.receiver.requestKeyframe(current);
   }
 
   /** The layer currently forwarded, undefined until the first keyframe. */

@@ -73,7 +73,13 @@ interface SentPacket {
   lost?: boolean;
   /** Lost in an outage: neither loss nor delivery to the estimate. */
   outage?: boolean;
+  /** Its report will never come (the feedback carrying it was lost): its fate stays unknown. */
+  unreported?: boolean;
 }
+
+/** Whether feedback has said, or will never say, what became of a packet. */
+const settled = (packet: SentPacket) =>
+  packet.recvMs !== undefined || packet.lost === true || packet.unreported === true;
 
 interface PacketGroup {
   sentMs: number;
@@ -136,7 +142,13 @@ export class SendSideBwe {
   private lastCut: { atMs: number; queueMs: number } | undefined;
   private overloadedSince: number | undefined;
   private lastFeedbackMs: number | undefined;
+  /** The highest sequence number feedback has reported on. */
+  private reportedUpTo: number | undefined;
   private cluster: ProbeCluster | undefined;
+  /** The packets lost in a row up to the newest report, across feedback packets. */
+  private lossRun: SentPacket[] = [];
+  /** An outage ended (a packet arrived after one) and nobody has asked since. */
+  private outageEnded = false;
 
   get estimateBps(): number {
     return this.estimate;
@@ -200,29 +212,53 @@ export class SendSideBwe {
    */
   feedback(reports: readonly TwccReport[], nowMs: number): boolean {
     if (this.highestSeq === undefined || reports.length === 0) return false;
+    if (this.feedbackLost(nowMs)) this.outageEnded = true;
     this.lastFeedbackMs = nowMs;
-    let run: SentPacket[] = [];
-    const endRun = () => {
-      if (run.length > 0 && run[run.length - 1]!.sentMs - run[0]!.sentMs >= outageRunMs)
-        for (const packet of run) packet.outage = true;
-      run = [];
-    };
+    const unwrap = (seq16: number) => this.highestSeq! + seqDiff(seq16, this.highestSeq! & 0xffff);
+    // Browsers report each packet once, in order: what lies between the last feedback and this one was
+    // in feedback lost on the way back. Waiting for it would stall the delay estimate for good.
+    const first = unwrap(reports[0]!.seq);
+    if (this.reportedUpTo !== undefined)
+      for (let seq = Math.max(this.reportedUpTo + 1, this.firstSeq); seq < first; seq++) {
+        const packet = this.at(seq);
+        if (packet && !settled(packet)) packet.unreported = true;
+      }
+    this.reportedUpTo = Math.max(this.reportedUpTo ?? first, unwrap(reports[reports.length - 1]!.seq));
     for (const report of reports) {
-      const packet = this.at(this.highestSeq + seqDiff(report.seq, this.highestSeq & 0xffff));
+      const packet = this.at(unwrap(report.seq));
       if (!packet || packet.size === 0) continue;
       if (report.atUs !== undefined) {
-        endRun();
+        if (this.markOutage()) this.outageEnded = true;
+        this.lossRun = [];
         packet.recvMs = report.atUs / 1000;
         packet.lost = false;
         packet.outage = false;
-      } else if (packet.recvMs === undefined) {
+      } else if (packet.recvMs === undefined && !packet.lost) {
         packet.lost = true;
-        run.push(packet);
+        this.lossRun.push(packet);
       }
     }
-    endRun();
+    this.markOutage();
     this.groupArrivals();
     return this.detect(nowMs);
+  }
+
+  /**
+   * Whether an outage ended since the last call: packets arrive again after a run of losses over
+   * `outageRunMs`. What the receiver lost then is more than retransmission can repair in time.
+   */
+  takeOutageEnded(): boolean {
+    const ended = this.outageEnded;
+    this.outageEnded = false;
+    return ended;
+  }
+
+  /** Losses in one unbroken run over `outageRunMs` of send time are an outage: marks them so. */
+  private markOutage(): boolean {
+    const run = this.lossRun;
+    if (run.length === 0 || run[run.length - 1]!.sentMs - run[0]!.sentMs < outageRunMs) return false;
+    for (const packet of run) packet.outage = true;
+    return true;
   }
 
   /**
@@ -269,7 +305,7 @@ export class SendSideBwe {
     if (!cluster || cluster.lastSeq === undefined) return undefined;
     for (let seq = cluster.firstSeq; seq <= cluster.lastSeq; seq++) {
       const packet = this.at(seq);
-      if (packet && packet.size > 0 && packet.recvMs === undefined && !packet.lost) return undefined;
+      if (packet && packet.size > 0 && !settled(packet)) return undefined;
     }
     return this.finishProbe();
   }
@@ -285,7 +321,7 @@ export class SendSideBwe {
     let lost = 0;
     for (let seq = cluster.firstSeq; seq <= cluster.lastSeq; seq++) {
       const packet = this.at(seq);
-      if (!packet || packet.size === 0) continue;
+      if (!packet || packet.size === 0 || packet.unreported) continue;
       if (packet.recvMs !== undefined) arrived.push(packet);
       else lost += 1;
     }
@@ -310,8 +346,8 @@ export class SendSideBwe {
     for (; seq <= this.highestSeq; seq++) {
       const packet = this.at(seq)!;
       if (packet.size === 0) continue;
-      if (packet.recvMs === undefined && !packet.lost) break; // not reported yet
-      if (packet.recvMs === undefined) continue; // lost
+      if (!settled(packet)) break; // not reported yet
+      if (packet.recvMs === undefined) continue; // lost, or never to be reported
       const group = this.group;
       const owd = packet.recvMs - packet.sentMs;
       if (group && packet.sentMs - group.sentMs <= groupMs) {
