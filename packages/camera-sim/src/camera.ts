@@ -18,7 +18,7 @@ import { cameraIdentity, ScenecastClient, schemas } from '@scenecast/contract';
 import { feedGrant, signGrant } from '@scenecast/contract/grants';
 import { type Logger, pino } from 'pino';
 import { SceneRenderer } from './renderer.js';
-import { SceneSound, type SoundKind, soundQueueMs, soundSampleRate } from './sound.js';
+import { SceneSound, type SoundKind, soundBitrate, soundQueueMs, soundSampleRate } from './sound.js';
 
 /** Where the camera gets its right to publish: a ready token, a feed of the token service, or API keys. */
 export type CameraAuth =
@@ -356,13 +356,16 @@ export async function startCamera(options: CameraOptions): Promise<RunningCamera
           degradationPreference: 2 as TrackPublishOptions['degradationPreference'], // MAINTAIN_RESOLUTION
         }),
       );
-      if (audioSource) {
+      if (audioSource && sound) {
         nextAudio = LocalAudioTrack.createAudioTrack(`${options.scene}-sound`, audioSource);
         // A token without microphone rights (an older token service) still gets the picture out.
         audioSid = await next
           .localParticipant!.publishTrack(
             nextAudio,
-            new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
+            new TrackPublishOptions({
+              source: TrackSource.SOURCE_MICROPHONE,
+              audioEncoding: { maxBitrate: BigInt(soundBitrate[sound.kind]) },
+            }),
           )
           .then((published) => published.sid)
           .catch((error: Error) => {

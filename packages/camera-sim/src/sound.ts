@@ -26,6 +26,13 @@ export const hostScript =
 /** What a running camera's sound is made of: `voice` when espeak-ng spoke, `ambience` otherwise. */
 export type SoundKind = 'voice' | 'ambience';
 
+/**
+ * What each kind of sound is encoded at (Opus, bit/s): speech needs no more (LiveKit's speech preset is
+ * 24 kbit/s), and every viewer receives three scenes' sound, each packet twice (RED) — at the encoder's
+ * default (~72 kbit/s) that was 0.5 Mbit/s on a viewer's link, half of a 1 Mbit/s 4G link.
+ */
+export const soundBitrate: Record<SoundKind, number> = { voice: 32_000, ambience: 24_000 };
+
 /** Speech as 16-bit mono PCM at {@link soundSampleRate}, or an Error saying why there is none. */
 export function renderSpeech(text: string): Int16Array | Error {
   let wav: Buffer;

@@ -31,6 +31,7 @@ import { SfuError } from '../errors.js';
 import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
 import { wireOverheadBytes } from '../sfu/bitrate-meter.js';
+import type { MediaKind } from '../sfu/receiver.js';
 import { TwccResponder } from '../sfu/twcc-responder.js';
 
 export interface RtcConfig {
@@ -51,7 +52,7 @@ export interface IceCandidateJson {
 
 /** What a subscriber's bandwidth estimate reads: each RTP packet as it leaves, each RTCP packet that arrives. */
 export interface MediaWatcher {
-  rtpSent(transportSeq: number, bytes: number, atMs: number): void;
+  rtpSent(transportSeq: number, bytes: number, atMs: number, kind: MediaKind): void;
   rtcp(packet: RtcpPacket): void;
   /** Whether a retransmission (an answer to a NACK) may go out now. */
   retransmissionAllowed(): boolean;
@@ -176,6 +177,8 @@ export class Transport extends EventEmitter<TransportEvents> {
   private readonly watched = new Set<RTCDtlsTransport>();
   /** The transport-wide sequence number's extension id on what we send, once negotiated. */
   private outgoingTwccId: number | undefined;
+  /** Our senders' SSRCs by kind, as `sentKind` last found them. */
+  private readonly sentKinds = new Map<number, MediaKind>();
 
   constructor(
     readonly role: TransportRole,
@@ -365,12 +368,25 @@ export class Transport extends EventEmitter<TransportEvents> {
               e.id === id ? { id, payload: serializeTransportWideCC(seq) } : e,
             );
           }
-          watcher.rtpSent(seq, header.serializeSize + payload.length + wireOverheadBytes, performance.now());
+          const bytes = header.serializeSize + payload.length + wireOverheadBytes;
+          watcher.rtpSent(seq, bytes, performance.now(), this.sentKind(header.ssrc));
         }
         return send(payload, header);
       };
       dtls.onRtcp.subscribe(guard('bwe_rtcp', this.log, (packet: RtcpPacket) => watcher.rtcp(packet)));
     }
+  }
+
+  /** Whether one of our senders' SSRCs (media or RTX) carries sound or video (video if unknown). */
+  private sentKind(ssrc: number): MediaKind {
+    let kind = this.sentKinds.get(ssrc);
+    if (kind === undefined) {
+      for (const transceiver of this.pc.getTransceivers())
+        for (const known of [transceiver.sender.ssrc, transceiver.sender.rtxSsrc])
+          this.sentKinds.set(known, transceiver.kind === 'audio' ? 'audio' : 'video');
+      kind = this.sentKinds.get(ssrc) ?? 'video';
+    }
+    return kind;
   }
 
   /**

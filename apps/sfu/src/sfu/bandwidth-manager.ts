@@ -3,6 +3,7 @@ import { type RTCRtpSender, type RtcpPacket, RtcpTransportLayerFeedback, Transpo
 import { guard } from '../guard.js';
 import type { Logger } from '../logging.js';
 import { metrics } from '../telemetry.js';
+import { BitrateMeter } from './bitrate-meter.js';
 import { connectionQuality } from './connection-quality.js';
 import type { DownTrack } from './down-track.js';
 import { Pacer, type PacketQueue, pacingRate } from './pacer.js';
@@ -55,6 +56,8 @@ export class BandwidthManager {
   private readonly bwe = new SendSideBwe();
   private readonly regulator = new ProbeRegulator();
   private readonly prober = new Prober();
+  /** The sound this connection sends, as it leaves: with its RED copies and every header. */
+  private readonly audioSent = new BitrateMeter();
   private readonly pacer = new Pacer();
   private paceTimer: NodeJS.Timeout | undefined;
   /** What the video down tracks hand their packets to. */
@@ -104,8 +107,9 @@ export class BandwidthManager {
 
   // ---- MediaWatcher: what the subscriber transport reports ----
 
-  rtpSent(transportSeq: number, bytes: number, atMs: number): void {
+  rtpSent(transportSeq: number, bytes: number, atMs: number, kind: MediaKind): void {
     this.bwe.sent(transportSeq, bytes, atMs);
+    if (kind === 'audio') this.audioSent.add(bytes, atMs);
   }
 
   /** NACKs are answered except while the link is congested (retransmissions would keep it full). */
@@ -304,12 +308,17 @@ export class BandwidthManager {
     };
   }
 
+  /**
+   * What the sound takes of the link: what leaves (RED sends each packet twice, and the headers of
+   * 50 small packets a second per track weigh — three scenes' sound is 0.5 Mbit/s on the wire against
+   * 0.2 of Opus arriving), or what arrives for it while nothing has left yet.
+   */
   private audioBps(now: number): number {
-    let total = 0;
+    let arriving = 0;
     for (const track of this.tracks.values())
       if (track.kind === 'audio' && !track.downTrack.isDisabled)
-        total += track.downTrack.receiver.bitrate(VideoQuality.HIGH, now) ?? 0;
-    return total;
+        arriving += track.downTrack.receiver.bitrate(VideoQuality.HIGH, now) ?? 0;
+    return Math.max(arriving, this.audioSent.bps(now) ?? 0);
   }
 
   /** Video senders, the stage's first: its recent packets make the best probe payload. */
