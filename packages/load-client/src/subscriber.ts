@@ -4,6 +4,7 @@
 // Its UDP traffic can pass through a pair of emulated links (network/link.ts), both ways; the signalling
 // WebSocket (TCP) does not.
 import {
+  DisconnectReason,
   type JoinResponse,
   LeaveRequest,
   type ParticipantInfo,
@@ -365,7 +366,8 @@ export class LoadSubscriber {
         this.updateParticipants(message.value.participants);
         break;
       case 'leave':
-        this.error = `left: reason ${message.value.reason}`;
+        // By name: the report counts errors by their text with the digits masked.
+        this.error = `left: ${DisconnectReason[message.value.reason] ?? message.value.reason}`;
         this.disconnected(this.error);
         break;
     }
