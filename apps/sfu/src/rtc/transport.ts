@@ -385,6 +385,7 @@ export class Transport extends EventEmitter<TransportEvents> {
         for (const known of [transceiver.sender.ssrc, transceiver.sender.rtxSsrc])
           this.sentKinds.set(known, transceiver.kind === 'audio' ? 'audio' : 'video');
       kind = this.sentKinds.get(ssrc) ?? 'video';
+      this.sentKinds.set(ssrc, kind); // an unknown one is not looked for again on every packet
     }
     return kind;
   }
