@@ -120,7 +120,10 @@ export class ShowRoom {
     this.left = false;
     this.setStatus('connecting');
     const { url, token } = await grants();
-    await this.room.connect(url, token, { autoSubscribe: true, websocketTimeout: websocketTimeoutMs });
+    // Subscribed by hand (applyQualities), each camera together with the layer it should come at: the
+    // server's own subscription would start every camera at its top layer — a 4K keyframe and two 720p
+    // ones to every viewer who joins, and a 3840 frame on a stage that asked for less.
+    await this.room.connect(url, token, { autoSubscribe: false, websocketTimeout: websocketTimeoutMs });
     this.rejoinDelayMs = rejoinFirstDelayMs;
     this.setStatus('connected');
     this.refresh();
@@ -212,9 +215,11 @@ export class ShowRoom {
   }
 
   private applyQualities(): void {
+    this.subscribeSceneAudio();
     for (const feed of this.feeds().values()) {
       const publication = feed.publication;
-      if (!publication.isSubscribed) publication.setSubscribed(true);
+      // setSubscribed goes first, so the engine has the subscription when the layer request arrives.
+      if (!publication.isDesired) publication.setSubscribed(true);
       if (feed.sceneId !== this.stage.sceneId) {
         publication.setVideoQuality(VideoQuality.LOW);
       } else if (this.stage.width && this.stage.height) {
@@ -227,6 +232,17 @@ export class ShowRoom {
         // which an unzoomed stage would show for seconds until its size reached the engine.
         publication.setVideoQuality(VideoQuality.MEDIUM);
       }
+    }
+  }
+
+  /** Every scene's microphone, so a switch never waits for one (the host's plays throughout). */
+  private subscribeSceneAudio(): void {
+    for (const participant of this.room.remoteParticipants.values()) {
+      if (!sceneOf(participant)) continue;
+      const publication = participant.getTrackPublication(Track.Source.Microphone) as
+        | RemoteTrackPublication
+        | undefined;
+      if (publication && !publication.isDesired) publication.setSubscribed(true);
     }
   }
 
