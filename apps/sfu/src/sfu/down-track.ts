@@ -8,6 +8,7 @@ import { Forwarder } from './forwarder.js';
 import { LayerSwitch, type SwitchState } from './layer-switch.js';
 import type { PacketQueue } from './pacer.js';
 import type { PacketSink, TrackReceiver } from './receiver.js';
+import { reportCaptureClock } from './sender-report.js';
 import type { TrackAllocation } from './stream-allocator.js';
 import { Vp8Munger } from './vp8-munger.js';
 
@@ -61,6 +62,12 @@ export class DownTrack implements PacketSink {
     this.sentBytes = metrics.bytes.labels({ direction: 'outgoing', kind });
     this.vp8 = receiver.mimeType.toLowerCase() === 'video/vp8' ? new Vp8Munger() : undefined;
     this.forwarder = new Forwarder(kind, receiver.clockRate, target, (now) => receiver.liveQualities(now));
+    // Its sender reports carry the publisher's capture clock, so the subscriber syncs picture and sound.
+    reportCaptureClock(sender, (now) => {
+      const quality = this.forwarder.currentQuality;
+      const incoming = quality === undefined ? undefined : receiver.rtpTimeAt(quality, now);
+      return incoming === undefined ? undefined : this.forwarder.outgoingTimestamp(incoming);
+    });
     // Subscriber RTCP arrives from werift's socket callbacks: a fault here must not reach them.
     sender.onPictureLossIndication.subscribe(guard('subscriber_pli', undefined, () => this.refresh()));
     sender.onGenericNack.subscribe(

@@ -114,6 +114,11 @@ export class Forwarder {
     return result;
   }
 
+  /** The outgoing RTP time of an RTP time of the layer forwarded now; undefined before the first. */
+  outgoingTimestamp(incoming: number): number | undefined {
+    return this.munger.outgoingTimestamp(incoming);
+  }
+
   /** Whether a keyframe of `quality` moves the subscriber towards the goal (see the class comment). */
   private bringsCloser(quality: VideoQuality, now: number): boolean {
     const goal = this.goal(now);

@@ -1,5 +1,11 @@
 import type { VideoQuality } from '@livekit/protocol';
-import { type MediaStreamTrack, RTP_EXTENSION_URI, type RtpPacket } from 'werift';
+import {
+  type MediaStreamTrack,
+  RTP_EXTENSION_URI,
+  type RtcpPacket,
+  RtcpSrPacket,
+  type RtpPacket,
+} from 'werift';
 import { guard, reportFault } from '../guard.js';
 import { metrics } from '../telemetry.js';
 import { AudioLevel } from './audio-level.js';
@@ -7,6 +13,7 @@ import { BitrateMeter, wireOverheadBytes } from './bitrate-meter.js';
 import { isKeyframe } from './keyframe.js';
 import { type KeyframeRequestState, KeyframeRequests } from './keyframe-requests.js';
 import { NackGenerator, nackIntervalMs } from './nack-generator.js';
+import { CaptureClock } from './sender-report.js';
 
 /** Decided once, from the track's announced type (rtc/media-track); everything below reads it from here. */
 export type MediaKind = 'audio' | 'video';
@@ -35,6 +42,8 @@ interface Layer {
   frames: number;
   keyframeRequests: KeyframeRequests;
   bitrate: BitrateMeter;
+  /** The publisher's capture clock, from its sender reports. */
+  clock: CaptureClock;
 }
 
 /** One layer as the debug view shows it (times in ms ago, rounded). */
@@ -110,9 +119,15 @@ export class TrackReceiver {
       frames: 0,
       keyframeRequests: new KeyframeRequests(),
       bitrate: new BitrateMeter(),
+      clock: new CaptureClock(this.clockRate),
     };
     if (video) layer.nack = new NackGenerator();
     this.layers.set(quality, layer);
+    track.onReceiveRtcp.subscribe(
+      guard('sr_in', undefined, (packet: RtcpPacket) => {
+        if (packet instanceof RtcpSrPacket) layer.clock.senderReport(packet.senderInfo.rtpTimestamp);
+      }),
+    );
     track.onReceiveRtp.subscribe(
       // `extensions`: the header extensions werift parsed, by URI. Opus that came in RED (werift unpacks
       // it, and rebuilds a lost packet from the next one's copy) has them only here, not in its header.
@@ -224,6 +239,11 @@ export class TrackReceiver {
   /** What a layer costs a subscriber, as the publisher sends it now (bit/s); undefined when unknown. */
   bitrate(quality: VideoQuality, now = performance.now()): number | undefined {
     return this.layers.get(quality)?.bitrate.bps(now);
+  }
+
+  /** A layer's RTP time of the moment its publisher captures now (`CaptureClock`); undefined if unknown. */
+  rtpTimeAt(quality: VideoQuality, now = performance.now()): number | undefined {
+    return this.layers.get(quality)?.clock.rtpTimeAt(now);
   }
 
   hasLayer(quality: VideoQuality): boolean {

@@ -51,6 +51,11 @@ export class RtpMunger {
     this.highestIn = inSeq - 1;
   }
 
+  /** The outgoing RTP time of an incoming one of the current source; undefined before the first source. */
+  outgoingTimestamp(inTs: number): number | undefined {
+    return this.offsets ? mod(inTs + this.tsOffset, tsModulo) : undefined;
+  }
+
   /**
    * Map one packet of the current source; undefined means drop it: older than the switch point, a
    * duplicate, or padding (which is dropped when in order, closing the gap it would leave).
