@@ -32,22 +32,35 @@ const engines = process.env.BENCH_ENGINES?.split(',') ?? engineNames;
 const top = 720;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Audio packets received and lost so far, over all the page's connections (RFC 3550 counts). */
-function audioCounts(page: Page): Promise<{ lost: number; received: number }> {
+/**
+ * Audio packets received and lost so far, over all the page's connections (RFC 3550 counts), and the sound
+ * the receivers had to make up (concealment that was not silence, ms): what a listener hears of the loss,
+ * once RED's copies and Opus's own recovery have restored what they could.
+ */
+function audioCounts(page: Page): Promise<AudioCounts> {
   return page.evaluate(async () => {
     const w = globalThis as unknown as {
       __pcs: Array<{ getStats(): Promise<Map<string, Record<string, unknown>>> }>;
     };
     let lost = 0;
     let received = 0;
+    let concealedMs = 0;
     for (const pc of w.__pcs)
       for (const report of (await pc.getStats()).values())
         if (report.type === 'inbound-rtp' && report.kind === 'audio') {
           lost += Number(report.packetsLost ?? 0);
           received += Number(report.packetsReceived ?? 0);
+          const audible = Number(report.concealedSamples ?? 0) - Number(report.silentConcealedSamples ?? 0);
+          concealedMs += (audible / 48_000) * 1000;
         }
-    return { lost, received };
+    return { lost, received, concealedMs };
   });
+}
+
+interface AudioCounts {
+  lost: number;
+  received: number;
+  concealedMs: number;
 }
 
 interface CapResult {
@@ -59,8 +72,10 @@ interface CapResult {
   lastTopMs: number;
   /** From the link opening to the first top-layer frame again (undefined: not within 20 s). */
   backMs: number | undefined;
-  /** Audio packets lost under the cap (all the viewer's audio tracks, from its inbound-rtp stats). */
-  audio: { lost: number; received: number };
+  /** Audio under the cap (all the viewer's audio tracks, from its inbound-rtp stats; see `audioCounts`). */
+  audio: AudioCounts;
+  /** Sound concealed in the 8 s before the cap (the open link's own, for comparison). */
+  openConcealedMs: number;
 }
 
 interface Result {
@@ -137,12 +152,20 @@ async function measure(engine: EngineName): Promise<Result> {
 
     const results = new Map<number, CapResult>();
     for (const cap of caps) {
+      const audioOpen = await audioCounts(page);
       await sleep(8000);
       const capAt = await now();
       const audioBefore = await audioCounts(page);
       const cappedAt = new Date().toISOString(); // to read beside the engine's logs
       await ns.capDownlink(cap);
-      await sleep(20_000);
+      // Each second's sound made up, for BENCH_DEBUG: when under the cap a listener hears the loss.
+      const concealedPerSecond: number[] = [];
+      for (let second = 0, last = audioBefore.concealedMs; second < 20; second++) {
+        await sleep(1000);
+        const { concealedMs } = await audioCounts(page);
+        concealedPerSecond.push(Math.round(concealedMs - last));
+        last = concealedMs;
+      }
       const openAt = await now();
       const audioAfter = await audioCounts(page);
       await ns.capDownlink(undefined);
@@ -157,12 +180,15 @@ async function measure(engine: EngineName): Promise<Result> {
         audio: {
           lost: audioAfter.lost - audioBefore.lost,
           received: audioAfter.received - audioBefore.received,
+          concealedMs: audioAfter.concealedMs - audioBefore.concealedMs,
         },
+        openConcealedMs: audioBefore.concealedMs - audioOpen.concealedMs,
       });
       console.error(`[slow-link] ${engine} ${cap} Mbit/s: ${JSON.stringify(results.get(cap))}`);
       if (process.env.BENCH_DEBUG)
         console.error(
-          `[slow-link] ${engine} ${cap} Mbit/s, per second from the cap at ${cappedAt}:\n${stageSummary(t, capAt, openAt + 5000)}`,
+          `[slow-link] ${engine} ${cap} Mbit/s, per second from the cap at ${cappedAt}:\n${stageSummary(t, capAt, openAt + 5000)}\n` +
+            `sound concealed per second (ms): ${concealedPerSecond.join(' ')}`,
         );
     }
 
@@ -218,15 +244,15 @@ export async function run(): Promise<void> {
       '"last top" = the last top-layer frame after the cap; "back" = the link open → the top layer again.\n',
   );
   console.log(
-    '| cap | engine | fps open → capped | freezes | frozen s | longest s | layers while capped | last top s | back s | audio lost |\n' +
-      '| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+    '| cap | engine | fps open → capped | freezes | frozen s | longest s | layers while capped | last top s | back s | audio lost | sound concealed ms, open 8 s → capped 20 s |\n' +
+      '| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
   );
   for (const cap of caps)
     for (const [engine, result] of results) {
       const r = result.caps.get(cap)!;
       console.log(
         `| ${cap} Mbit/s | ${engine} | ${r.open.fps.toFixed(1)} → ${r.capped.fps.toFixed(1)} | ${r.capped.freezes} | ` +
-          `${ms(r.capped.frozenMs)} | ${ms(r.capped.longestFreezeMs)} | ${shares(r.capped)} | ${ms(r.lastTopMs)} | ${ms(r.backMs)} | ${r.audio.lost} of ${r.audio.lost + r.audio.received} |`,
+          `${ms(r.capped.frozenMs)} | ${ms(r.capped.longestFreezeMs)} | ${shares(r.capped)} | ${ms(r.lastTopMs)} | ${ms(r.backMs)} | ${r.audio.lost} of ${r.audio.lost + r.audio.received} | ${r.openConcealedMs.toFixed(0)} → ${r.audio.concealedMs.toFixed(0)} |`,
       );
     }
   console.log(
