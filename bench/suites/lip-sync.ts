@@ -187,7 +187,10 @@ const watchRoom = async ({ url, token }: { url: string; token: string }) => {
 const installFlashAndBeep = () => {
   const w = window as unknown as {
     flashAndBeep(o: { everyMs: number; beepHz: number; beepMs: number }): Promise<MediaStream>;
+    /** When each flash and beep was made (wall clock, ms). */
+    sourceEvents: number[];
   };
+  w.sourceEvents = [];
   w.flashAndBeep = async ({ everyMs, beepHz, beepMs }) => {
     const canvas = document.createElement('canvas');
     canvas.width = 320;
@@ -208,6 +211,7 @@ const installFlashAndBeep = () => {
     tone.connect(gain).connect(out);
     tone.start();
     setInterval(() => {
+      w.sourceEvents.push(performance.timeOrigin + performance.now());
       paint('#f0f0f0');
       gain.gain.setValueAtTime(0.5, audio.currentTime);
       gain.gain.setValueAtTime(0, audio.currentTime + beepMs / 1000);
@@ -288,6 +292,17 @@ const receiverDelays = async () => {
       out[`${s.kind} jitter buffer`] = per(s.jitterBufferDelay, s.jitterBufferEmittedCount);
       out[`${s.kind} jitter target`] = per(s.jitterBufferTargetDelay, s.jitterBufferEmittedCount);
       out[`${s.kind} jitter minimum`] = per(s.jitterBufferMinimumDelay, s.jitterBufferEmittedCount);
+      if (s.kind === 'audio')
+        for (const counter of [
+          'packetsReceived',
+          'packetsLost',
+          'packetsDiscarded',
+          'fecPacketsReceived',
+          'concealmentEvents',
+          'insertedSamplesForDeceleration',
+          'removedSamplesForAcceleration',
+        ])
+          out[`audio ${counter}`] = Number(s[counter] ?? 0);
     });
   }
   return out;
@@ -316,6 +331,28 @@ async function offsets(page: Page, what: string): Promise<number[]> {
     const flash = flashes.reduce((best, f) => (Math.abs(f - beep) < Math.abs(best - beep) ? f : best));
     return Math.abs(beep - flash) < eventEveryMs / 2 ? [beep - flash] : [];
   });
+}
+
+/**
+ * A Chromium publisher's flash and beep from when the page made them to when the viewer's page showed and
+ * played them (median ms, after the warm-up): which of the two an SFU delays, where the offset says only by
+ * how much they differ. Both pages run in one browser, on one wall clock.
+ */
+async function latencies(publisher: Page, viewer: Page): Promise<Record<string, number>> {
+  const made = (await publisher.evaluate('window.sourceEvents')) as number[];
+  const seen = (await viewer.evaluate(
+    '({ origin: performance.timeOrigin, flashes: window.flashes, beeps: window.beeps })',
+  )) as { origin: number; flashes: number[]; beeps: number[] };
+  const median = (times: number[]) => {
+    const after = times.slice(warmUpEvents).flatMap((t) => {
+      const at = seen.origin + t;
+      const source = made.filter((m) => m <= at).at(-1);
+      return source === undefined || at - source > eventEveryMs / 2 ? [] : [at - source];
+    });
+    after.sort((a, b) => a - b);
+    return Math.round(after[Math.floor(after.length / 2)] ?? Number.NaN);
+  };
+  return { 'video latency': median(seen.flashes), 'audio latency': median(seen.beeps) };
 }
 
 /** A page of the plain livekit-client page, with the detectors and the in-page source installed. */
@@ -375,7 +412,9 @@ async function measure(
     const token = await participantToken(roomName, 'viewer', { canPublish: false });
     await page.evaluate(watchRoom, { url: engine.url, token });
     const measured = await offsets(page, `${source} → ${engineName}`);
-    return { offsets: measured, delays: await page.evaluate(receiverDelays) };
+    const delays = await page.evaluate(receiverDelays);
+    if (source === 'chromium') Object.assign(delays, await latencies(pages[0]!, page));
+    return { offsets: measured, delays };
   } finally {
     await rtcNode?.stop().catch(() => undefined);
     for (const page of pages) await page.close().catch(() => undefined);
