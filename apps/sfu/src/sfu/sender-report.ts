@@ -35,9 +35,9 @@ export class CaptureClock {
  * time with when it left us. A subscriber syncs picture and sound by these pairs: werift's own counted
  * every delay before the packet left (an encoder, a pacer, ours too) as capture time, so a publisher whose
  * picture leaves later than its sound (a phone's pacer on a busy uplink) had them played that far apart
- * (test/sender-reports.test.ts). Where `rtpTimeAt` has nothing yet, werift's own pairing goes out. werift keeps the pair in
- * two fields it writes per packet and reads once per report, so they become accessors here; checked,
- * so that a werift without them fails loudly.
+ * (test/sender-reports.test.ts). Where `rtpTimeAt` has nothing yet, werift's own pairing goes out.
+ * werift keeps the pair in two fields it writes per packet and reads once per report, so they become
+ * accessors here; checked, so that a werift without them fails loudly.
  */
 export function reportCaptureClock(
   sender: RTCRtpSender,
