@@ -69,26 +69,7 @@ const arrivalsKept = 200;
  * when the last packets arrived, and the last sender report.
  */
 export class V1Subscriber {
-  readonly pc = new RTCPeerConnection({
-    codecs: {
-      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
-      video: [
-        new RTCRtpCodecParameters({
-          mimeType: 'video/VP8',
-          clockRate: 90000,
-          payloadType: 96,
-          rtcpFeedback: [useNACK(), usePLI()],
-        }),
-        new RTCRtpCodecParameters({
-          mimeType: 'video/rtx',
-          clockRate: 90000,
-          payloadType: 97,
-          parameters: 'apt=96',
-        }),
-      ],
-    },
-    headerExtensions: { audio: [useSdesMid()], video: [useSdesMid()] },
-  });
+  readonly pc: RTCPeerConnection;
   readonly answers: AnsweredSection[][] = [];
   readonly arrived = new Map<number, number[]>();
   /** Per SSRC, the last packets' RTP timestamps and arrival times (wall clock, ms). */
@@ -100,6 +81,47 @@ export class V1Subscriber {
   private offerAgain = false;
   private queue = Promise.resolve();
   error: unknown;
+
+  /** `red`: it takes Opus in RED (RFC 2198) too, as a browser does. */
+  constructor({ red = false }: { red?: boolean } = {}) {
+    const opus = new RTCRtpCodecParameters({
+      mimeType: 'audio/opus',
+      clockRate: 48000,
+      channels: 2,
+      payloadType: 111,
+    });
+    this.pc = new RTCPeerConnection({
+      codecs: {
+        audio: red
+          ? [
+              new RTCRtpCodecParameters({
+                mimeType: 'audio/red',
+                clockRate: 48000,
+                channels: 2,
+                payloadType: 63,
+                parameters: '111/111',
+              }),
+              opus,
+            ]
+          : [opus],
+        video: [
+          new RTCRtpCodecParameters({
+            mimeType: 'video/VP8',
+            clockRate: 90000,
+            payloadType: 96,
+            rtcpFeedback: [useNACK(), usePLI()],
+          }),
+          new RTCRtpCodecParameters({
+            mimeType: 'video/rtx',
+            clockRate: 90000,
+            payloadType: 97,
+            parameters: 'apt=96',
+          }),
+        ],
+      },
+      headerExtensions: { audio: [useSdesMid()], video: [useSdesMid()] },
+    });
+  }
 
   async join(url: string, token: string): Promise<void> {
     for (let i = 0; i < 3; i++) {

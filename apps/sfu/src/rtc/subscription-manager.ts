@@ -95,10 +95,12 @@ export class SubscriptionManager {
     transceiver.sender.streamIds = [`${publisherSid}|${track.info.stream}`];
     // werift declares trackId read-only, but it is what the msid (and so the client's track sid) carries.
     (transceiver.sender as { trackId: string }).trackId = track.sid;
-    // Opus that came in RED goes out as the Opus inside: werift's RED with redundancy (its sender's own
-    // encoder) made Chromium's jitter buffer hold ~30 ms more sound and keep speeding it up to catch up
-    // (bench lip-sync: removedSamplesForAcceleration 8,000–16,000 against 0–2,000; the sound 45 ms later).
-    preferCodec(transceiver, this.transport.codecs(track.kind), [track.receiver.mimeType]);
+    // Opus that came in RED goes out in RED where the subscriber takes it, else as the Opus inside.
+    const mimeTypes =
+      track.info.mimeType === 'audio/red'
+        ? ['audio/red', track.receiver.mimeType]
+        : [track.receiver.mimeType];
+    preferCodec(transceiver, this.transport.codecs(track.kind), mimeTypes);
     const initial =
       track.kind === 'audio' ? VideoQuality.HIGH : this.adaptiveStream ? VideoQuality.LOW : track.topQuality;
     const subscription = new SubscribedTrack(track, publisherSid, transceiver, initial);

@@ -92,8 +92,9 @@ export function supportedCodecs(): { audio: RTCRtpCodecParameters[]; video: RTCR
     });
   return {
     // RED first (as LiveKit prefers it): a publisher sends Opus with copies of the frames before, which
-    // werift's receiver unpacks (rebuilding a lost packet from the next one's copy). Subscribers get the Opus
-    // inside (SubscriptionManager: werift's own RED encoder upset Chromium's jitter buffer).
+    // werift's receiver unpacks (rebuilding a lost packet from the next one's copy); a subscriber of such a
+    // track that accepts RED gets redundancy on its own hop too (werift's sender wraps the Opus again, never
+    // across a pause: DownTrack).
     audio: [
       new RTCRtpCodecParameters({
         mimeType: 'audio/red',

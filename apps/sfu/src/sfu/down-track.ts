@@ -14,6 +14,10 @@ import { Vp8Munger } from './vp8-munger.js';
 
 /** An outgoing RTP header: 12 bytes and the extensions werift stamps (mid, abs-send-time, transport-cc). */
 const rtpHeaderBytes = 12 + 16;
+/** Copies of earlier frames in each RED packet toward a subscriber that takes RED (werift's default). */
+const redDistance = 2;
+/** Opus frames are 10–20 ms: a longer step between a track's sound packets is a pause (DTX). */
+const soundPauseMs = 30;
 
 /** The SFU's view of one down track, for `/debug/rooms` and the tests' failure reports. */
 export interface DownTrackState {
@@ -42,6 +46,9 @@ export class DownTrack implements PacketSink {
   private readonly vp8: Vp8Munger | undefined;
   private sentInWindow = 0;
   private nackedInWindow = 0;
+  /** The last sound packet's outgoing RTP time, and how many went out since the last pause. */
+  private lastSoundTimestamp: number | undefined;
+  private soundSincePause = 0;
   /** The subscriber disabled the track (UpdateTrackSettings). */
   private disabled = false;
   /** The bandwidth allocator's share; undefined while it does not manage this track. */
@@ -236,6 +243,7 @@ export class DownTrack implements PacketSink {
     const send = () => void this.sender.sendRtp(out).catch(() => undefined);
     // Sound goes at once, ahead of any queued video.
     if (!this.pacer || kind !== 'video') {
+      if (kind === 'audio') this.limitRedundancy(out.header.timestamp);
       send();
       return;
     }
@@ -248,6 +256,24 @@ export class DownTrack implements PacketSink {
       frame: out.header.timestamp,
       send,
     });
+  }
+
+  /**
+   * RED (where the subscriber takes it) carries copies of the frames before, but never of frames from before
+   * a pause: Chromium, playing comfort noise through the pause, takes the silence frames such a copy brings
+   * along with the first word for new sound, plays them (~40 ms a word) and then time-compresses the sound to
+   * catch up — the sound ran ~45 ms late and sped up (bench lip-sync). A browser's own RED encoder does not
+   * carry them. werift's encoder copies the last `redDistance` frames it sent: the distance is what came since.
+   */
+  private limitRedundancy(timestamp: number): void {
+    const last = this.lastSoundTimestamp;
+    const step = last === undefined ? 0 : (timestamp - last) >>> 0;
+    // (a step of 2^31 or more is a packet older than the last: not a pause)
+    const pause =
+      last === undefined || (step > (soundPauseMs * this.receiver.clockRate) / 1000 && step < 2 ** 31);
+    this.soundSincePause = pause ? 0 : this.soundSincePause + 1;
+    this.lastSoundTimestamp = timestamp;
+    this.sender.redDistance = Math.min(redDistance, this.soundSincePause);
   }
 
   /** Stop sending; the room detaches it from the receiver. */
