@@ -5,24 +5,15 @@
 // talking 0.4 s in every 2; the subscriber is werift on `/rtc/v1` taking RED, reading every block.
 import { Room } from '@livekit/rtc-node';
 import { participantToken, publishTone, waitFor } from '@scenecast/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RtpPacket } from 'werift';
-import { type RunningSfu, startSfu } from '../src/index.js';
+import { sfuForFile } from './sfu-fixture.js';
 import { V1Subscriber } from './v1-subscriber.js';
 
 const redPayloadType = 63;
 const frameTicks = 960; // 20 ms at 48 kHz
 
-let sfu: RunningSfu;
-const closers: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  sfu = await startSfu({ port: 0 });
-});
-afterAll(async () => {
-  for (const close of closers.reverse()) await close();
-  await sfu?.close();
-});
+const fixture = sfuForFile();
 
 /** RFC 2198: the timestamp offsets of a RED payload's redundant blocks (the primary has none). */
 function redundantOffsets(payload: Buffer): number[] {
@@ -35,8 +26,8 @@ describe('RED toward a subscriber', () => {
   it('copies the frames before, never across a pause in the sound', async () => {
     const roomName = 'red-pause';
     const viewer = new V1Subscriber({ red: true });
-    closers.push(() => viewer.close());
-    await viewer.join(sfu.url, await participantToken(roomName, 'viewer', { canPublish: false }));
+    fixture.closing(() => viewer.close());
+    await viewer.join(fixture.sfu.url, await participantToken(roomName, 'viewer', { canPublish: false }));
     const packets: { timestamp: number; offsets: number[] }[] = [];
     await waitFor(() => viewer.pc.dtlsTransports.length > 0, { what: 'the viewer’s transport' });
     viewer.pc.dtlsTransports[0]!.onRtp.subscribe((packet: RtpPacket) => {
@@ -44,9 +35,9 @@ describe('RED toward a subscriber', () => {
         packets.push({ timestamp: packet.header.timestamp, offsets: redundantOffsets(packet.payload) });
     });
     const publisher = new Room();
-    closers.push(() => publisher.disconnect());
-    await publisher.connect(sfu.url, await participantToken(roomName, 'host'));
-    closers.push(
+    fixture.closing(() => publisher.disconnect());
+    await publisher.connect(fixture.sfu.url, await participantToken(roomName, 'host'));
+    fixture.closing(
       await publishTone(publisher, { red: true, amplitude: () => (Date.now() % 2000 < 400 ? 0.5 : 0) }),
     );
     await waitFor(() => packets.length >= 150, { what: '150 RED packets at the viewer', timeoutMs: 30_000 });

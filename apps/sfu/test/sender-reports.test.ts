@@ -5,24 +5,15 @@
 // lip-sync). The publisher here is werift over WHIP, whose picture leaves 300 ms after its capture (its
 // reports say so, as libwebrtc's would); the reports a subscriber gets must still say so.
 import { participantToken, waitFor } from '@scenecast/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RTCPeerConnection, RtpHeader, RtpPacket, useOPUS, useVP8 } from 'werift';
-import { type RunningSfu, startSfu } from '../src/index.js';
 import { reportCaptureClock } from '../src/sfu/sender-report.js';
+import { sfuForFile } from './sfu-fixture.js';
 import { V1Subscriber } from './v1-subscriber.js';
 
 const captureLagMs = 300;
 
-let sfu: RunningSfu;
-const closers: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  sfu = await startSfu({ port: 0 });
-});
-afterAll(async () => {
-  for (const close of closers.reverse()) await close();
-  await sfu?.close();
-});
+const fixture = sfuForFile();
 
 /** Signed distance from RTP time b to a (32-bit wrap). */
 const rtpDiff = (a: number, b: number) => ((a - b + 2 ** 31) >>> 0) - 2 ** 31;
@@ -46,7 +37,7 @@ async function publishOverWhip(token: string): Promise<() => Promise<void>> {
   const video = pc.addTransceiver('video', { direction: 'sendonly' });
   await pc.setLocalDescription(await pc.createOffer());
   await waitFor(() => pc.iceGatheringState === 'complete', { what: 'werift gathering its candidates' });
-  const response = await fetch(`${sfu.httpUrl}/whip/v1`, {
+  const response = await fetch(`${fixture.sfu.httpUrl}/whip/v1`, {
     method: 'POST',
     headers: { 'content-type': 'application/sdp', authorization: `Bearer ${token}` },
     body: pc.localDescription!.sdp,
@@ -118,9 +109,11 @@ describe('sender reports toward a subscriber', () => {
   it('carry the publisher’s capture clock: a picture that leaves 300 ms after its capture arrives 300 ms “late”', async () => {
     const roomName = 'sender-reports';
     const viewer = new V1Subscriber();
-    closers.push(() => viewer.close());
-    await viewer.join(sfu.url, await participantToken(roomName, 'viewer', { canPublish: false }));
-    closers.push(await publishOverWhip(await participantToken(roomName, 'encoder', { canSubscribe: false })));
+    fixture.closing(() => viewer.close());
+    await viewer.join(fixture.sfu.url, await participantToken(roomName, 'viewer', { canPublish: false }));
+    fixture.closing(
+      await publishOverWhip(await participantToken(roomName, 'encoder', { canSubscribe: false })),
+    );
 
     const bound = await waitFor(
       () => {

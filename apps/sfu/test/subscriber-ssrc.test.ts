@@ -6,37 +6,29 @@
 // `/rtc/v1`; the publisher is @livekit/rtc-node; media and a NACK must still flow under the new SSRCs.
 import { Room } from '@livekit/rtc-node';
 import { participantToken, publishSyntheticVideo, publishTone, waitFor } from '@scenecast/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSfu, startSfu } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { sfuForFile } from './sfu-fixture.js';
 import { V1Subscriber } from './v1-subscriber.js';
 
-let sfu: RunningSfu;
-const closers: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  sfu = await startSfu({ port: 0 });
-});
-afterAll(async () => {
-  for (const close of closers.reverse()) await close();
-  await sfu?.close();
-});
+const fixture = sfuForFile();
 
 describe('a subscriber on one peer connection', () => {
   it('first sees a bound section’s SSRCs with its media stream, and gets media and a NACK’s answer under them', async () => {
     const roomName = 'v1-ssrc';
     const viewer = new V1Subscriber();
-    closers.push(() => viewer.close());
-    await viewer.join(sfu.url, await participantToken(roomName, 'viewer', { canPublish: false }));
+    fixture.closing(() => viewer.close());
+    await viewer.join(fixture.sfu.url, await participantToken(roomName, 'viewer', { canPublish: false }));
     // The first answer: the sections offered ahead, with nothing to carry yet.
     const first = await waitFor(() => viewer.answers[0], { what: 'the answer to the offer in the join' });
     expect(first.filter((s) => s.kind !== 'application' && s.direction === 'inactive')).toHaveLength(6);
 
     const publisher = new Room();
-    closers.push(() => publisher.disconnect());
-    await publisher.connect(sfu.url, await participantToken(roomName, 'studio'));
+    fixture.closing(() => publisher.disconnect());
+    await publisher.connect(fixture.sfu.url, await participantToken(roomName, 'studio'));
     const stopTone = await publishTone(publisher, { hz: 440 });
     const stopVideo = await publishSyntheticVideo(publisher, { fps: 30 });
-    closers.push(stopTone, stopVideo);
+    fixture.closing(stopTone);
+    fixture.closing(stopVideo);
 
     // Both tracks bound to the sections offered ahead: a later answer sends on them, with their stream.
     const bound = await waitFor(
