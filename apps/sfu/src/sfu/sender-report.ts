@@ -1,6 +1,5 @@
-import { ntpTime, type RTCRtpSender } from 'werift';
+import { ntpTime, type RTCRtpSender, uint32Add } from 'werift';
 
-const rtpModulo = 2 ** 32;
 /** A report reads both times within microseconds; one snapshot serves them (and its compact form). */
 const snapshotMs = 5;
 
@@ -25,7 +24,7 @@ export class CaptureClock {
     const report = this.report;
     if (!report) return undefined;
     const elapsed = Math.round(((now - report.at) * this.clockRate) / 1000);
-    return (((report.rtpTimestamp + elapsed) % rtpModulo) + rtpModulo) % rtpModulo;
+    return uint32Add(report.rtpTimestamp, elapsed);
   }
 }
 
